@@ -1,0 +1,115 @@
+namespace SimCluster.Abstractions.Metrics;
+
+/// <summary>What a metric holds, which decides the aggregations a threshold may use on it.</summary>
+public enum MetricKind
+{
+    /// <summary>A count of events: <c>count</c>, <c>rate</c> (per second of run), <c>value</c> (= count).</summary>
+    Counter,
+    /// <summary>A number between 0 and 1: <c>value</c> (and <c>rate</c>, the same number).</summary>
+    Ratio,
+    /// <summary>A distribution of durations in milliseconds: <c>p(N)</c>, <c>avg</c>, <c>min</c>, <c>max</c>, <c>med</c>, <c>count</c>.</summary>
+    Trend,
+    /// <summary>A single measured number (for example a target's memory growth): <c>value</c>.</summary>
+    Gauge,
+}
+
+/// <summary>
+/// Every metric name SimCluster reports, in one place (as k6 does). Names are part of the external
+/// contract (CONTRACT.md section 3): add, never rename.
+/// </summary>
+public static class MetricNames
+{
+    public const string Connects = "connects";
+    public const string ConnectFailures = "connect_failures";
+    public const string ConnectTime = "connect_time";
+    public const string ConnectSuccessRatio = "connect_success_ratio";
+    public const string Disconnects = "disconnects";
+    public const string ReconnectTime = "reconnect_time";
+    public const string MessagesSent = "messages_sent";
+    public const string MessagesReceived = "messages_received";
+    public const string MessageRtt = "message_rtt";
+    public const string MessagesLost = "messages_lost";
+    public const string MessagesInterrupted = "messages_interrupted";
+    public const string MessagesDuplicated = "messages_duplicated";
+    public const string MessagesReordered = "messages_reordered";
+    public const string HeartbeatRtt = "heartbeat_rtt";
+    public const string FalseDisconnects = "false_disconnects";
+
+    // Flapping (test 6).
+    /// <summary>Connections the tool dropped on purpose (flapping, switching).</summary>
+    public const string ForcedDrops = "forced_drops";
+    /// <summary>Forced drops followed by a successful reopen before the run ended.</summary>
+    public const string Reconnects = "reconnects";
+    /// <summary>From the moment the network came back (end of a forced outage) to the next open connection.</summary>
+    public const string RecoveryTime = "recovery_time";
+    /// <summary>Reconnected / forced drops: did every client that lost its connection get it back.</summary>
+    public const string ReconnectSuccessRatio = "reconnect_success_ratio";
+    /// <summary>Clients that gave up after <c>reconnect.maxAttempts</c>.</summary>
+    public const string ReconnectGiveUps = "reconnect_give_ups";
+
+    // Zombies (test 7).
+    public const string Zombies = "zombies";
+    public const string ZombiesDetected = "zombies_detected";
+    public const string ZombieDetectionRatio = "zombie_detection_ratio";
+    public const string ZombieDetectTime = "zombie_detect_time";
+
+    // Switching (test 9).
+    public const string Switches = "switches";
+    public const string SwitchResumeTime = "switch_resume_time";
+
+    // Tokens (test 10).
+    public const string TokenRefreshes = "token_refreshes";
+    public const string TokenRefreshFailures = "token_refresh_failures";
+    public const string TokenRefreshTime = "token_refresh_time";
+    public const string AuthRejections = "auth_rejections";
+    public const string ExpiredCloses = "expired_closes";
+
+    // The tool itself.
+    /// <summary>How late a timer-driven send fired compared with its schedule (the tool's own scheduling delay).</summary>
+    public const string SchedulingDelay = "scheduling_delay";
+
+    // Read from the target's /stats when it offers one (the reference target does).
+    /// <summary>Growth of the target's resident memory from before the run to after it, in megabytes.</summary>
+    public const string TargetRssGrowthMb = "target_rss_growth_mb";
+    /// <summary>Connections the target still held open after every client closed (a leak when above 0).</summary>
+    public const string TargetOpenAfterRun = "target_open_after_run";
+
+    /// <summary>Every metric with its kind; the report lists all of them, zero when nothing happened.</summary>
+    public static readonly IReadOnlyDictionary<string, MetricKind> All = new Dictionary<string, MetricKind>
+    {
+        [Connects] = MetricKind.Counter,
+        [ConnectFailures] = MetricKind.Counter,
+        [ConnectTime] = MetricKind.Trend,
+        [ConnectSuccessRatio] = MetricKind.Ratio,
+        [Disconnects] = MetricKind.Counter,
+        [ReconnectTime] = MetricKind.Trend,
+        [MessagesSent] = MetricKind.Counter,
+        [MessagesReceived] = MetricKind.Counter,
+        [MessageRtt] = MetricKind.Trend,
+        [MessagesLost] = MetricKind.Counter,
+        [MessagesInterrupted] = MetricKind.Counter,
+        [MessagesDuplicated] = MetricKind.Counter,
+        [MessagesReordered] = MetricKind.Counter,
+        [HeartbeatRtt] = MetricKind.Trend,
+        [FalseDisconnects] = MetricKind.Counter,
+        [ForcedDrops] = MetricKind.Counter,
+        [Reconnects] = MetricKind.Counter,
+        [RecoveryTime] = MetricKind.Trend,
+        [ReconnectSuccessRatio] = MetricKind.Ratio,
+        [ReconnectGiveUps] = MetricKind.Counter,
+        [Zombies] = MetricKind.Counter,
+        [ZombiesDetected] = MetricKind.Counter,
+        [ZombieDetectionRatio] = MetricKind.Ratio,
+        [ZombieDetectTime] = MetricKind.Trend,
+        [Switches] = MetricKind.Counter,
+        [SwitchResumeTime] = MetricKind.Trend,
+        [TokenRefreshes] = MetricKind.Counter,
+        [TokenRefreshFailures] = MetricKind.Counter,
+        [TokenRefreshTime] = MetricKind.Trend,
+        [AuthRejections] = MetricKind.Counter,
+        [ExpiredCloses] = MetricKind.Counter,
+        [SchedulingDelay] = MetricKind.Trend,
+        [TargetRssGrowthMb] = MetricKind.Gauge,
+        [TargetOpenAfterRun] = MetricKind.Gauge,
+    };
+}
