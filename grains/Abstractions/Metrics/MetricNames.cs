@@ -44,6 +44,11 @@ public static class MetricNames
     public const string RecoveryTime = "recovery_time";
     /// <summary>Reconnected / forced drops: did every client that lost its connection get it back.</summary>
     public const string ReconnectSuccessRatio = "reconnect_success_ratio";
+    /// <summary>
+    /// How long the server kept a silently dead (blackholed) connection before it closed or reset it: the
+    /// window in which a server leaks a socket for a client that is long gone.
+    /// </summary>
+    public const string DeadConnectionHoldTime = "dead_connection_hold_time";
     /// <summary>Clients that gave up after <c>reconnect.maxAttempts</c>.</summary>
     public const string ReconnectGiveUps = "reconnect_give_ups";
 
@@ -97,6 +102,7 @@ public static class MetricNames
         [RecoveryTime] = MetricKind.Trend,
         [ReconnectSuccessRatio] = MetricKind.Ratio,
         [ReconnectGiveUps] = MetricKind.Counter,
+        [DeadConnectionHoldTime] = MetricKind.Trend,
         [Zombies] = MetricKind.Counter,
         [ZombiesDetected] = MetricKind.Counter,
         [ZombieDetectionRatio] = MetricKind.Ratio,

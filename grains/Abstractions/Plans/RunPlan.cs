@@ -1,0 +1,99 @@
+namespace SimCluster.Abstractions.Plans;
+
+/// <summary>
+/// A validated scenario, resolved into what the cluster needs to run it: every range, share and default
+/// already decided by the CLI. Immutable, so Orleans passes it between local grains without copying.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record RunPlan
+{
+    [Id(0)] public required string RunId { get; init; }
+    [Id(1)] public required string ScenarioName { get; init; }
+    [Id(2)] public required long Seed { get; init; }
+    [Id(3)] public required string[] TargetUrls { get; init; }
+    [Id(4)] public required int Clients { get; init; }
+    [Id(5)] public required TimeSpan Duration { get; init; }
+    [Id(6)] public TimeSpan RampUp { get; init; }
+    /// <summary><c>echo</c>, <c>session</c> or <c>none</c>.</summary>
+    [Id(7)] public string Protocol { get; init; } = "echo";
+    [Id(8)] public MessagePlan Messages { get; init; } = new();
+    [Id(9)] public TimeSpan HeartbeatInterval { get; init; }
+    [Id(10)] public NetworkPlan Network { get; init; } = new();
+    [Id(11)] public ReconnectPlan Reconnect { get; init; } = new();
+    [Id(12)] public required GroupPlan[] Groups { get; init; }
+    /// <summary>How long clients may take to close cleanly at the end before they are reset.</summary>
+    [Id(13)] public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(5);
+    [Id(14)] public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The group a client index belongs to (groups own consecutive index ranges).</summary>
+    public GroupPlan GroupOf(int clientIndex)
+    {
+        foreach (var group in Groups)
+        {
+            if (clientIndex >= group.FirstClient && clientIndex < group.FirstClient + group.Clients) return group;
+        }
+        throw new ArgumentOutOfRangeException(nameof(clientIndex), clientIndex, "no group owns this client");
+    }
+}
+
+[GenerateSerializer, Immutable]
+public sealed record MessagePlan
+{
+    /// <summary>Zero: no application messages.</summary>
+    [Id(0)] public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(1);
+    [Id(1)] public int Size { get; init; } = 64;
+    [Id(2)] public TimeSpan LossTimeout { get; init; } = TimeSpan.FromSeconds(5);
+}
+
+[GenerateSerializer, Immutable]
+public sealed record NetworkPlan
+{
+    [Id(0)] public string Profile { get; init; } = "loopback";
+    [Id(1)] public TimeSpan Latency { get; init; }
+    [Id(2)] public TimeSpan Jitter { get; init; }
+    [Id(3)] public long BandwidthDownBps { get; init; }
+    [Id(4)] public long BandwidthUpBps { get; init; }
+    [Id(5)] public double Loss { get; init; }
+    /// <summary>CIDR ranges in 127.0.0.0/8 to spread source addresses over; empty = the default range for loopback targets.</summary>
+    [Id(6)] public string[] SourceRanges { get; init; } = [];
+}
+
+[GenerateSerializer, Immutable]
+public sealed record ReconnectPlan
+{
+    [Id(0)] public string Policy { get; init; } = "exponential";
+    [Id(1)] public TimeSpan Base { get; init; } = TimeSpan.FromMilliseconds(100);
+    [Id(2)] public TimeSpan Max { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary><c>none</c>, <c>equal</c> or <c>full</c>.</summary>
+    [Id(3)] public string Jitter { get; init; } = "full";
+    /// <summary>0 = unlimited.</summary>
+    [Id(4)] public int MaxAttempts { get; init; }
+}
+
+[GenerateSerializer, Immutable]
+public sealed record DurationRangePlan([property: Id(0)] TimeSpan Min, [property: Id(1)] TimeSpan Max)
+{
+    public TimeSpan Draw(Random random) =>
+        Max <= Min ? Min : Min + TimeSpan.FromTicks((long)(random.NextDouble() * (Max - Min).Ticks));
+}
+
+[GenerateSerializer, Immutable]
+public sealed record GroupPlan
+{
+    [Id(0)] public required string Name { get; init; }
+    [Id(1)] public required string Behavior { get; init; }
+    [Id(2)] public required int FirstClient { get; init; }
+    [Id(3)] public required int Clients { get; init; }
+    [Id(4)] public FlappingPlan? Flapping { get; init; }
+}
+
+[GenerateSerializer, Immutable]
+public sealed record FlappingPlan
+{
+    [Id(0)] public required DurationRangePlan Up { get; init; }
+    [Id(1)] public required DurationRangePlan Down { get; init; }
+    /// <summary><c>close</c>, <c>reset</c>, <c>blackhole</c>; several mean a seeded mix.</summary>
+    [Id(2)] public required string[] Drops { get; init; }
+    /// <summary>0 = flap until the run ends.</summary>
+    [Id(3)] public int Cycles { get; init; }
+}

@@ -1,0 +1,45 @@
+using SimCluster.Abstractions.Plans;
+
+namespace SimCluster.Abstractions.Runs;
+
+/// <summary>One per run (keyed by run id): arms every client, starts them together, enforces the duration, gathers results.</summary>
+public interface IRunCoordinatorGrain : IGrainWithStringKey
+{
+    Task Start(RunPlan plan);
+
+    Task<RunProgress> GetProgress();
+
+    /// <summary>Ends the run early (Ctrl-C, an abort threshold); the result is marked aborted.</summary>
+    Task Abort(string reason);
+
+    /// <summary>Null until the run has completed.</summary>
+    Task<RunResult?> GetResult();
+}
+
+/// <summary>
+/// One per run and silo (key <c>RUNID|SILO</c>), pinned to that silo: it activates that silo's share of
+/// client grains locally and reads the silo's metrics for the run.
+/// </summary>
+public interface ISiloAgentGrain : IGrainWithStringKey
+{
+    /// <summary>Activates and arms the given clients (indices into the plan); returns how many were armed.</summary>
+    Task<int> Arm(RunPlan plan, int[] clientIndices);
+
+    /// <summary>Every armed client starts at <paramref name="startAtUtc"/> plus its ramp-up offset.</summary>
+    Task Start(DateTime startAtUtc);
+
+    Task<SiloSnapshot> Collect();
+
+    /// <summary>Closes every client (gracefully, then by force after the plan's grace).</summary>
+    Task Stop();
+}
+
+/// <summary>One simulated client: its own network state machine, behaviour and reconnect policy.</summary>
+public interface IClientGrain : IGrainWithStringKey
+{
+    Task Arm(RunPlan plan, int clientIndex);
+
+    Task Start(DateTime startAtUtc);
+
+    Task Stop();
+}

@@ -1,0 +1,33 @@
+namespace SimCluster.Grains.Behaviors;
+
+/// <summary>How a deliberate drop ends a connection.</summary>
+public enum DropMode
+{
+    /// <summary>A clean WebSocket close handshake (1000).</summary>
+    Close,
+    /// <summary>An abrupt TCP RST, no close frame.</summary>
+    Reset,
+    /// <summary>Silence both ways, no FIN: the server only notices through its own timeouts.</summary>
+    Blackhole,
+}
+
+/// <summary>A planned outage: after the connection has been up for <see cref="After"/>, drop it and stay offline for <see cref="Outage"/>.</summary>
+public sealed record PlannedDrop(TimeSpan After, DropMode Mode, TimeSpan Outage);
+
+/// <summary>
+/// What a simulated client does to its own connection. Behaviours only decide; the client grain acts,
+/// keeps the state machine and measures.
+/// </summary>
+public interface IClientBehavior
+{
+    string Name { get; }
+
+    /// <summary>
+    /// Server-initiated closes of a client with this behaviour count as <c>false_disconnects</c>
+    /// (the server gave up on a client that did nothing wrong).
+    /// </summary>
+    bool IsWellBehaved { get; }
+
+    /// <summary>Called each time a connection opens: the next drop to inject, or null to stay connected.</summary>
+    PlannedDrop? NextDrop(int dropsSoFar, Random random);
+}

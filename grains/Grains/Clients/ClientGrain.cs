@@ -1,0 +1,279 @@
+using System.Diagnostics;
+using SimCluster.Abstractions.Metrics;
+using SimCluster.Abstractions.Plans;
+using SimCluster.Abstractions.Runs;
+using SimCluster.Grains.Behaviors;
+using SimCluster.Grains.Metrics;
+using SimCluster.Grains.Reconnect;
+using SimCluster.Transport;
+
+namespace SimCluster.Grains.Clients;
+
+/// <summary>
+/// One simulated client. It owns the network state machine, the behaviour (when to drop), the reconnect
+/// policy (when to retry) and the echo traffic; the socket itself lives in <see cref="SimulatedConnection"/>.
+/// Socket work runs on the thread pool and its outcome is handed back onto this activation's scheduler,
+/// so every state change happens inside a grain turn. Immovable: a live socket cannot migrate.
+/// </summary>
+[Immovable]
+[PreferLocalPlacement]
+public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Grain, IClientGrain, IConnectionListener
+{
+    private RunPlan _plan = null!;
+    private GroupPlan _group = null!;
+    private int _index;
+    private Random _random = null!;
+    private IClientBehavior _behavior = null!;
+    private IReconnectPolicy _reconnect = null!;
+    private GroupRecorder _metrics = null!;
+    private EchoTraffic _echo = null!;
+    private ConnectOptions _connectOptions = null!;
+    private ClientStateMachine _machine = null!;
+
+    private SimulatedConnection? _connection;
+    private SimulatedConnection? _heldDeadPath;
+    private long _heldSince;
+    private int _generation;
+    private int _drops;
+    private bool _outageWasForced;
+    private long _networkBackAt;
+    private IGrainTimer? _timer;
+    private bool _stopping;
+
+    public Task Arm(RunPlan plan, int clientIndex)
+    {
+        _plan = plan;
+        _index = clientIndex;
+        _group = plan.GroupOf(clientIndex);
+        // One seeded source per client: the same seed and index give the same schedule on any silo.
+        _random = new Random(HashCode.Combine(plan.Seed, clientIndex));
+        _behavior = BehaviorRegistry.Create(_group);
+        _reconnect = ReconnectPolicyRegistry.Create(plan.Reconnect);
+        _metrics = siloMetrics.For(plan.RunId, _group.Name);
+        _echo = new EchoTraffic(clientIndex, plan.Messages, _metrics, time, _random);
+        _machine = new ClientStateMachine(time);
+        var target = new Uri(plan.TargetUrls[clientIndex % plan.TargetUrls.Length]);
+        _connectOptions = new ConnectOptions
+        {
+            Target = target,
+            LocalAddress = SourceAddressPool.For(target, plan.Network.SourceRanges).AddressFor(clientIndex),
+            ConnectTimeout = plan.ConnectTimeout,
+            KeepAliveInterval = plan.HeartbeatInterval,
+            Link = LinkFor(plan.Network),
+            Seed = HashCode.Combine(plan.Seed, clientIndex, "link"),
+            Time = time,
+        };
+        DelayDeactivation(plan.Duration + plan.RampUp + TimeSpan.FromMinutes(10));
+        return Task.CompletedTask;
+    }
+
+    public Task Start(DateTime startAtUtc)
+    {
+        // Ramp-up spreads starts evenly by index: deterministic, independent of which silo runs the client.
+        var offset = _plan.Clients <= 1 ? TimeSpan.Zero : _plan.RampUp * ((double)_index / _plan.Clients);
+        After(startAtUtc + offset - time.GetUtcNow().UtcDateTime, Connect);
+        return Task.CompletedTask;
+    }
+
+    public async Task Stop()
+    {
+        if (_machine is null || _stopping) return;
+        _stopping = true;
+        CancelTimer();
+        if (!_machine.CanFire(ClientTrigger.Stop)) return;
+        var wasOpen = _machine.State == ClientState.Open;
+        _machine.Fire(ClientTrigger.Stop);
+        _heldDeadPath?.Release();
+        _heldDeadPath = null;
+        if (wasOpen && _connection is { } connection)
+        {
+            // Let echoes in flight come home before closing, so a clean stop loses nothing.
+            _echo.StopSending();
+            var deadline = time.GetTimestamp() + (long)(Math.Min(_plan.StopGrace.TotalSeconds, _plan.Messages.LossTimeout.TotalSeconds) * time.TimestampFrequency);
+            while (_echo.Pending > 0 && time.GetTimestamp() < deadline) await Task.Delay(50);
+            _echo.Detach();
+            _connection = null;
+            _metrics.Closed();
+            await connection.CloseAsync(1000, "run finished");
+        }
+        if (_machine.CanFire(ClientTrigger.Stopped)) _machine.Fire(ClientTrigger.Stopped);
+    }
+
+    // ------------------------------------------------------------ connecting
+
+    private void Connect()
+    {
+        if (_stopping || !_machine.CanFire(ClientTrigger.Connect)) return;
+        _machine.Fire(ClientTrigger.Connect);
+        var generation = ++_generation;
+        var started = Stopwatch.GetTimestamp();
+        _ = Task.Run(async () =>
+        {
+            SimulatedConnection? connection = null;
+            Exception? error = null;
+            try { connection = await SimulatedConnection.OpenAsync(_connectOptions, this); }
+            catch (Exception e) { error = e; }
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            OnGrainScheduler(() => ConnectCompleted(generation, connection, error, elapsed));
+        });
+    }
+
+    private void ConnectCompleted(int generation, SimulatedConnection? connection, Exception? error, TimeSpan elapsed)
+    {
+        if (generation != _generation || _stopping)
+        {
+            connection?.Dispose();
+            if (_machine.State == ClientState.Closing && _machine.CanFire(ClientTrigger.Stopped)) _machine.Fire(ClientTrigger.Stopped);
+            return;
+        }
+        if (connection is null)
+        {
+            _metrics.Count(MetricNames.ConnectFailures);
+            _metrics.CountClose("connect-error:" + ((error as ConnectFailedException)?.Label ?? "other"));
+            _machine.Fire(ClientTrigger.ConnectFailed);
+            ScheduleReconnect();
+            return;
+        }
+
+        var opened = _machine.Fire(ClientTrigger.Opened);
+        _connection = connection;
+        _metrics.Opened();
+        _metrics.Count(MetricNames.Connects);
+        _metrics.Record(MetricNames.ConnectTime, elapsed);
+        if (opened.ReconnectTime is { } reconnectTime)
+        {
+            _metrics.Record(MetricNames.ReconnectTime, reconnectTime);
+            _metrics.Count(MetricNames.Reconnects);
+            if (_outageWasForced) _metrics.Record(MetricNames.RecoveryTime, time.GetElapsedTime(_networkBackAt));
+        }
+        _outageWasForced = false;
+        _echo.Attach(connection);
+
+        if (_behavior.NextDrop(_drops, _random) is { } drop)
+        {
+            After(drop.After, () => Drop(generation, drop));
+        }
+    }
+
+    // ------------------------------------------------------------ losing the connection
+
+    void IConnectionListener.OnText(string text) => _echo.OnText(text);
+
+    void IConnectionListener.OnClosed(ConnectionClosed closed)
+    {
+        var generation = Volatile.Read(ref _generation);
+        OnGrainScheduler(() => ConnectionLost(generation, closed));
+    }
+
+    private void ConnectionLost(int generation, ConnectionClosed closed)
+    {
+        if (generation != _generation || _machine.State != ClientState.Open) return;
+        CancelTimer();
+        _machine.Fire(ClientTrigger.Lost);
+        _echo.Detach();
+        _connection = null;
+        _metrics.Closed();
+        _metrics.Count(MetricNames.Disconnects);
+        _metrics.CountClose(closed.Initiator == CloseInitiator.Server && closed.Code is { } code ? code.ToString() : "1006");
+        if (closed.Initiator != CloseInitiator.Client && _behavior.IsWellBehaved) _metrics.Count(MetricNames.FalseDisconnects);
+        ScheduleReconnect();
+    }
+
+    private void Drop(int generation, PlannedDrop drop)
+    {
+        if (generation != _generation || _machine.State != ClientState.Open || _connection is not { } connection) return;
+        _machine.Fire(ClientTrigger.Drop);
+        _drops++;
+        _echo.Detach();
+        _connection = null;
+        _metrics.Closed();
+        _metrics.Count(MetricNames.Disconnects);
+        _metrics.Count(MetricNames.ForcedDrops);
+        switch (drop.Mode)
+        {
+            case DropMode.Close:
+                _ = connection.CloseAsync(1000, "flap");
+                break;
+            case DropMode.Reset:
+                connection.Reset();
+                break;
+            case DropMode.Blackhole:
+                connection.Blackhole();
+                HoldDeadPath(connection);
+                break;
+        }
+        _outageWasForced = true;
+        _networkBackAt = time.GetTimestamp() + (long)(drop.Outage.TotalSeconds * time.TimestampFrequency);
+        After(drop.Outage, ScheduleReconnect);
+    }
+
+    /// <summary>
+    /// Keeps a blackholed socket open (the server still believes in it) and timestamps when the server gives
+    /// up on it. One per client: a newer dead path releases the older one with an RST.
+    /// </summary>
+    private void HoldDeadPath(SimulatedConnection connection)
+    {
+        _heldDeadPath?.Release();
+        _heldDeadPath = connection;
+        _heldSince = time.GetTimestamp();
+        var since = _heldSince;
+        connection.Stream.PeerGone.ContinueWith(t =>
+        {
+            if (!t.IsCompletedSuccessfully) return;
+            _metrics.Record(MetricNames.DeadConnectionHoldTime, time.GetElapsedTime(since, t.Result));
+            OnGrainScheduler(() =>
+            {
+                if (ReferenceEquals(_heldDeadPath, connection)) _heldDeadPath = null;
+                connection.Release();
+            });
+        }, TaskScheduler.Default);
+    }
+
+    private void ScheduleReconnect()
+    {
+        if (_stopping) return;
+        var delay = _reconnect.DelayBefore(_machine.Attempt + 1, _random);
+        if (delay is null)
+        {
+            _machine.Fire(ClientTrigger.GiveUp);
+            _metrics.Count(MetricNames.ReconnectGiveUps);
+            return;
+        }
+        _machine.Fire(ClientTrigger.Wait);
+        After(delay.Value, Connect);
+    }
+
+    // ------------------------------------------------------------ plumbing
+
+    /// <summary>One pending timer per client is all the state machine ever needs.</summary>
+    private void After(TimeSpan due, Action action)
+    {
+        CancelTimer();
+        _timer = this.RegisterGrainTimer(_ =>
+        {
+            action();
+            return Task.CompletedTask;
+        }, new GrainTimerCreationOptions { DueTime = due < TimeSpan.Zero ? TimeSpan.Zero : due, Period = Timeout.InfiniteTimeSpan, KeepAlive = true });
+    }
+
+    private void CancelTimer()
+    {
+        _timer?.Dispose();
+        _timer = null;
+    }
+
+    /// <summary>Runs <paramref name="action"/> as a turn of this activation (from socket or timer threads).</summary>
+    private void OnGrainScheduler(Action action) => GrainContext.Scheduler.QueueAction(action);
+
+    private static LinkProfile LinkFor(NetworkPlan network) =>
+        new(network.Profile, network.Latency, network.Jitter, network.BandwidthDownBps, network.BandwidthUpBps, network.Loss);
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        CancelTimer();
+        _echo?.Dispose();
+        _connection?.Dispose();
+        _heldDeadPath?.Release();
+        return Task.CompletedTask;
+    }
+}

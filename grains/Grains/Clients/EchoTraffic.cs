@@ -1,0 +1,198 @@
+using System.Globalization;
+using System.Text;
+using SimCluster.Abstractions.Metrics;
+using SimCluster.Abstractions.Plans;
+using SimCluster.Grains.Metrics;
+using SimCluster.Transport;
+
+namespace SimCluster.Grains.Clients;
+
+/// <summary>
+/// The echo protocol's traffic and accounting for one client. Each message carries the client id, a
+/// sequence number that survives reconnects and the send time: <c>{"c":17,"s":42,"t":1712..,"p":"xxx"}</c>,
+/// padded to the configured size. An echo closes its message (RTT); a message whose echo has not come
+/// back within <c>lossTimeout</c> while the connection stayed open is lost; one whose connection closed
+/// first is interrupted. Runs on timer and socket threads, so its state is guarded by one lock.
+/// </summary>
+public sealed class EchoTraffic : IDisposable
+{
+    private const int RecentWindow = 1024;
+
+    private readonly int _clientIndex;
+    private readonly MessagePlan _plan;
+    private readonly GroupRecorder _metrics;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _phase;
+    private readonly Dictionary<long, long> _pending = [];
+    private readonly HashSet<long> _recent = [];
+    private readonly Queue<long> _recentOrder = new();
+    private readonly string _prefix;
+    private readonly object _gate = new();
+
+    private SimulatedConnection? _connection;
+    private ITimer? _timer;
+    private long _nextSeq = 1;
+    private long _highestEcho;
+    private long _lastTick;
+
+    public EchoTraffic(int clientIndex, MessagePlan plan, GroupRecorder metrics, TimeProvider time, Random random)
+    {
+        _clientIndex = clientIndex;
+        _plan = plan;
+        _metrics = metrics;
+        _time = time;
+        // Spread clients' send instants over the interval so a thousand clients do not fire in one millisecond.
+        _phase = plan.Interval > TimeSpan.Zero ? TimeSpan.FromTicks((long)(random.NextDouble() * plan.Interval.Ticks)) : TimeSpan.Zero;
+        _prefix = "{\"c\":" + clientIndex.ToString(CultureInfo.InvariantCulture) + ",\"s\":";
+    }
+
+    public bool Enabled => _plan.Interval > TimeSpan.Zero;
+
+    /// <summary>Messages sent and not yet answered.</summary>
+    public int Pending { get { lock (_gate) return _pending.Count; } }
+
+    /// <summary>Starts sending over a freshly opened connection.</summary>
+    public void Attach(SimulatedConnection connection)
+    {
+        if (!Enabled) return;
+        lock (_gate)
+        {
+            _connection = connection;
+            _lastTick = _time.GetTimestamp() + (long)(_phase.TotalSeconds * _time.TimestampFrequency) - (long)(_plan.Interval.TotalSeconds * _time.TimestampFrequency);
+            _timer?.Dispose();
+            _timer = _time.CreateTimer(_ => Tick(), null, _phase, _plan.Interval);
+        }
+    }
+
+    /// <summary>Stops sending; every message still waiting for its echo counts as interrupted.</summary>
+    public void Detach()
+    {
+        lock (_gate)
+        {
+            StopSendingLocked();
+            if (_pending.Count > 0)
+            {
+                _metrics.Count(MetricNames.MessagesInterrupted, _pending.Count);
+                _pending.Clear();
+            }
+        }
+    }
+
+    /// <summary>Stops sending but keeps listening, so echoes in flight can still arrive before a clean stop.</summary>
+    public void StopSending()
+    {
+        lock (_gate) StopSendingLocked();
+    }
+
+    private void StopSendingLocked()
+    {
+        _timer?.Dispose();
+        _timer = null;
+        _connection = null;
+    }
+
+    private void Tick()
+    {
+        string message;
+        SimulatedConnection? connection;
+        lock (_gate)
+        {
+            connection = _connection;
+            if (connection is null) return;
+            var now = _time.GetTimestamp();
+            var late = _time.GetElapsedTime(_lastTick, now) - _plan.Interval;
+            _lastTick = now;
+            if (late > TimeSpan.Zero) _metrics.Record(MetricNames.SchedulingDelay, late);
+            ExpireLocked(now);
+            var seq = _nextSeq++;
+            message = Build(seq, now);
+            _pending[seq] = now;
+        }
+        if (connection.Send(message))
+        {
+            _metrics.Count(MetricNames.MessagesSent);
+        }
+        else
+        {
+            lock (_gate) _pending.Remove(_nextSeq - 1);
+        }
+    }
+
+    /// <summary>Counts messages whose echo is overdue as lost; the connection is still open, so the server dropped them.</summary>
+    private void ExpireLocked(long now)
+    {
+        if (_pending.Count == 0) return;
+        List<long>? expired = null;
+        foreach (var (seq, sentAt) in _pending)
+        {
+            if (_time.GetElapsedTime(sentAt, now) > _plan.LossTimeout) (expired ??= []).Add(seq);
+        }
+        if (expired is null) return;
+        foreach (var seq in expired)
+        {
+            _pending.Remove(seq);
+            Remember(seq);
+        }
+        _metrics.Count(MetricNames.MessagesLost, expired.Count);
+    }
+
+    public void OnText(string text)
+    {
+        if (!TryParse(text, out var client, out var seq) || client != _clientIndex) return; // not one of ours
+        var now = _time.GetTimestamp();
+        lock (_gate)
+        {
+            if (_pending.Remove(seq, out var sentAt))
+            {
+                _metrics.Count(MetricNames.MessagesReceived);
+                _metrics.Record(MetricNames.MessageRtt, _time.GetElapsedTime(sentAt, now));
+                if (seq < _highestEcho) _metrics.Count(MetricNames.MessagesReordered);
+                else _highestEcho = seq;
+                Remember(seq);
+            }
+            else if (_recent.Contains(seq) && seq < _nextSeq)
+            {
+                _metrics.Count(MetricNames.MessagesDuplicated);
+            }
+        }
+    }
+
+    private void Remember(long seq)
+    {
+        if (!_recent.Add(seq)) return;
+        _recentOrder.Enqueue(seq);
+        if (_recentOrder.Count > RecentWindow) _recent.Remove(_recentOrder.Dequeue());
+    }
+
+    private string Build(long seq, long now)
+    {
+        var unixMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var sb = new StringBuilder(Math.Max(_plan.Size, 48));
+        sb.Append(_prefix).Append(seq).Append(",\"t\":").Append(unixMs).Append(",\"p\":\"");
+        var pad = _plan.Size - sb.Length - 2;
+        if (pad > 0) sb.Append('x', pad);
+        sb.Append("\"}");
+        return sb.ToString();
+    }
+
+    /// <summary>Reads the client id and sequence number from the start of an echoed message, without a JSON parser.</summary>
+    internal static bool TryParse(ReadOnlySpan<char> text, out int client, out long seq)
+    {
+        client = 0;
+        seq = 0;
+        if (!text.StartsWith("{\"c\":")) return false;
+        text = text[5..];
+        var comma = text.IndexOf(',');
+        if (comma < 0 || !int.TryParse(text[..comma], NumberStyles.None, CultureInfo.InvariantCulture, out client)) return false;
+        text = text[(comma + 1)..];
+        if (!text.StartsWith("\"s\":")) return false;
+        text = text[4..];
+        comma = text.IndexOf(',');
+        return comma > 0 && long.TryParse(text[..comma], NumberStyles.None, CultureInfo.InvariantCulture, out seq);
+    }
+
+    public void Dispose()
+    {
+        lock (_gate) StopSendingLocked();
+    }
+}

@@ -1,0 +1,52 @@
+using System.Collections.Concurrent;
+using System.Collections.Frozen;
+using HdrHistogram;
+using SimCluster.Abstractions.Metrics;
+using SimCluster.Abstractions.Runs;
+
+namespace SimCluster.Grains.Metrics;
+
+/// <summary>
+/// One group's measurements on this silo for one run. Every client of the group records here directly,
+/// from any thread: counters are interlocked, trends go into HdrHistogram recorders (wait-free writers).
+/// A histogram per client would cost more memory than the client itself, so clients share their group's.
+/// </summary>
+public sealed class GroupRecorder(string group)
+{
+    private static readonly FrozenDictionary<string, int> CounterSlots = MetricNames.All
+        .Where(m => m.Value == MetricKind.Counter).Select((m, i) => (m.Key, i)).ToFrozenDictionary(x => x.Key, x => x.i);
+
+    private static readonly string[] TrendNames = [.. MetricNames.All.Where(m => m.Value == MetricKind.Trend).Select(m => m.Key)];
+
+    private readonly long[] _counters = new long[CounterSlots.Count];
+    private readonly FrozenDictionary<string, Recorder> _trends = TrendNames.ToFrozenDictionary(n => n, _ => HistogramCodec.CreateRecorder());
+    private readonly ConcurrentDictionary<string, long> _closeCodes = new();
+    private int _open;
+
+    public string Group { get; } = group;
+
+    public int Open => Volatile.Read(ref _open);
+
+    public void Count(string counter, long by = 1) => Interlocked.Add(ref _counters[CounterSlots[counter]], by);
+
+    public void Record(string trend, TimeSpan duration) => _trends[trend].RecordValue(HistogramCodec.ToMicros(duration));
+
+    /// <summary>How a connection ended: a close code (<c>1000</c>) or a label (<c>1006</c> for no close frame).</summary>
+    public void CountClose(string code) => _closeCodes.AddOrUpdate(code, 1, (_, n) => n + 1);
+
+    public void Opened() => Interlocked.Increment(ref _open);
+
+    public void Closed() => Interlocked.Decrement(ref _open);
+
+    public long Read(string counter) => Volatile.Read(ref _counters[CounterSlots[counter]]);
+
+    /// <summary>Cumulative counters, and the trend samples recorded since the previous call.</summary>
+    public GroupSnapshot TakeSnapshot() => new()
+    {
+        Group = Group,
+        Counters = CounterSlots.ToDictionary(s => s.Key, s => Volatile.Read(ref _counters[s.Value])),
+        TrendIntervals = _trends.ToDictionary(t => t.Key, t => HistogramCodec.Encode(t.Value.GetIntervalHistogram())),
+        CloseCodes = new Dictionary<string, long>(_closeCodes),
+        Open = Open,
+    };
+}

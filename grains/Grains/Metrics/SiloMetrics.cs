@@ -1,0 +1,23 @@
+using System.Collections.Concurrent;
+
+namespace SimCluster.Grains.Metrics;
+
+/// <summary>
+/// This silo's recorders, per run and group. A singleton: client grains record into it without any grain
+/// call, and the run's agent grain on this silo reads it. This is the "merged per silo" step.
+/// </summary>
+public sealed class SiloMetrics
+{
+    private readonly ConcurrentDictionary<(string Run, string Group), GroupRecorder> _groups = new();
+
+    public GroupRecorder For(string runId, string group) =>
+        _groups.GetOrAdd((runId, group), key => new GroupRecorder(key.Group));
+
+    public IReadOnlyList<GroupRecorder> ForRun(string runId) =>
+        [.. _groups.Where(g => g.Key.Run == runId).Select(g => g.Value)];
+
+    public void Forget(string runId)
+    {
+        foreach (var key in _groups.Keys.Where(k => k.Run == runId).ToList()) _groups.TryRemove(key, out _);
+    }
+}

@@ -1,0 +1,70 @@
+using SimCluster.Abstractions.Plans;
+using SimCluster.Abstractions.Runs;
+using SimCluster.Grains.Metrics;
+using SimCluster.Grains.Placement;
+
+namespace SimCluster.Grains.Runs;
+
+/// <summary>
+/// A run's representative on one silo. It activates that silo's clients (they land here through local
+/// placement), starts and stops them in batches, and reads the silo's merged metrics for the coordinator.
+/// Reentrant so that collections keep flowing while a stop is under way.
+/// </summary>
+[SiloPinnedPlacement]
+[Reentrant]
+public sealed class SiloAgentGrain(SiloMetrics metrics, ILocalSiloDetails silo) : Grain, ISiloAgentGrain
+{
+    /// <summary>Calls in flight at once when fanning out to clients: enough to be fast, few enough not to flood the silo.</summary>
+    private const int Batch = 512;
+
+    private RunPlan? _plan;
+    private int[] _clients = [];
+    private int _started;
+    private int _finished;
+
+    public async Task<int> Arm(RunPlan plan, int[] clientIndices)
+    {
+        _plan = plan;
+        _clients = clientIndices;
+        foreach (var group in plan.Groups) metrics.For(plan.RunId, group.Name); // every group reports, even if empty here
+        await ForEachClient((client, index) => client.Arm(plan, index));
+        DelayDeactivation(plan.Duration + plan.RampUp + TimeSpan.FromMinutes(10));
+        return _clients.Length;
+    }
+
+    public async Task Start(DateTime startAtUtc)
+    {
+        await ForEachClient((client, _) => client.Start(startAtUtc));
+        _started = _clients.Length;
+    }
+
+    public Task<SiloSnapshot> Collect() => Task.FromResult(new SiloSnapshot
+    {
+        Silo = silo.SiloAddress.ToParsableString(),
+        Groups = [.. metrics.ForRun(_plan?.RunId ?? "").Select(g => g.TakeSnapshot())],
+        ClientsArmed = _clients.Length,
+        ClientsStarted = _started,
+        ClientsFinished = _finished,
+    });
+
+    public async Task Stop()
+    {
+        await ForEachClient(async (client, _) =>
+        {
+            await client.Stop();
+            Interlocked.Increment(ref _finished);
+        });
+    }
+
+    private async Task ForEachClient(Func<IClientGrain, int, Task> call)
+    {
+        if (_plan is null) return;
+        for (var i = 0; i < _clients.Length; i += Batch)
+        {
+            var batch = _clients.AsMemory(i, Math.Min(Batch, _clients.Length - i)).ToArray();
+            await Task.WhenAll(batch.Select(index => call(GrainFactory.GetGrain<IClientGrain>(ClientKey(_plan.RunId, index)), index)));
+        }
+    }
+
+    public static string ClientKey(string runId, int index) => $"{runId}/{index}";
+}

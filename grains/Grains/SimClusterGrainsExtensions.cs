@@ -1,0 +1,18 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using SimCluster.Grains.Metrics;
+using SimCluster.Grains.Placement;
+
+namespace SimCluster.Grains;
+
+public static class SimClusterGrainsExtensions
+{
+    /// <summary>What every SimCluster silo needs besides the grains themselves.</summary>
+    public static IServiceCollection AddSimClusterGrains(this IServiceCollection services)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<SiloMetrics>();
+        services.AddPlacementDirector<SiloPinnedPlacement, SiloPinnedPlacementDirector>();
+        return services;
+    }
+}

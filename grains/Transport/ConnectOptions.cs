@@ -1,0 +1,34 @@
+using System.Net;
+
+namespace SimCluster.Transport;
+
+/// <summary>Everything needed to open one simulated client's WebSocket.</summary>
+public sealed record ConnectOptions
+{
+    public required Uri Target { get; init; }
+
+    /// <summary>Source address to bind before connecting (a simulated interface); null lets the OS choose.</summary>
+    public IPAddress? LocalAddress { get; init; }
+
+    /// <summary>Extra request headers for the upgrade (for example <c>Authorization</c>).</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Headers { get; init; } = [];
+
+    /// <summary>TCP connect plus upgrade must finish within this.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Unsolicited PONGs / PINGs from the .NET WebSocket. Zero by default: a client that sends its own
+    /// keep-alives would look alive to a server even while it is a zombie.
+    /// </summary>
+    public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.Zero;
+
+    /// <summary>Largest response header block accepted from the server.</summary>
+    public int MaxHandshakeBytes { get; init; } = 16 * 1024;
+
+    public LinkProfile Link { get; init; } = LinkProfile.Loopback;
+
+    /// <summary>Seeds the link's random faults (jitter, loss), so a run can be repeated.</summary>
+    public int Seed { get; init; }
+
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+}

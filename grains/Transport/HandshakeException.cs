@@ -1,0 +1,37 @@
+namespace SimCluster.Transport;
+
+/// <summary>Why a connection could not be opened, in categories a report can count.</summary>
+public enum ConnectFailure
+{
+    Refused,
+    Timeout,
+    Unreachable,
+    /// <summary>The server answered the upgrade with a status other than 101.</summary>
+    HttpStatus,
+    /// <summary>101, but the upgrade headers or the accept key were wrong.</summary>
+    BadUpgrade,
+    /// <summary>The response header block was larger than allowed or not HTTP at all.</summary>
+    BadResponse,
+    /// <summary>The server closed or reset the connection during the upgrade.</summary>
+    ClosedDuringHandshake,
+    Tls,
+    Other,
+}
+
+public sealed class ConnectFailedException(ConnectFailure failure, string message, int? httpStatus = null, Exception? inner = null)
+    : Exception(message, inner)
+{
+    public ConnectFailure Failure { get; } = failure;
+    public int? HttpStatus { get; } = httpStatus;
+
+    /// <summary>Short label for reports: <c>refused</c>, <c>timeout</c>, <c>http-403</c>, ...</summary>
+    public string Label => Failure == ConnectFailure.HttpStatus && HttpStatus is { } s
+        ? $"http-{s}"
+        : Failure switch
+        {
+            ConnectFailure.ClosedDuringHandshake => "closed-during-handshake",
+            ConnectFailure.BadUpgrade => "bad-upgrade",
+            ConnectFailure.BadResponse => "bad-response",
+            _ => Failure.ToString().ToLowerInvariant(),
+        };
+}
