@@ -15,14 +15,19 @@ public static class HistogramCodec
 
     public static LongHistogram Create() => new(Lowest, Highest, Digits);
 
+    /// <summary>Many threads record into one recorder, so its histograms must take concurrent writes.</summary>
     public static Recorder CreateRecorder() =>
-        new(Lowest, Highest, Digits, (id, low, high, digits) => new LongHistogram(id, low, high, digits));
+        new(Lowest, Highest, Digits, (id, low, high, digits) => new LongConcurrentHistogram(id, low, high, digits));
 
     public static byte[] Encode(HistogramBase histogram)
     {
-        var backing = new byte[histogram.GetNeededByteBufferCapacity()];
-        var length = histogram.EncodeIntoCompressedByteBuffer(ByteBuffer.Allocate(backing));
-        return backing.AsSpan(0, length).ToArray();
+        var buffer = ByteBuffer.Allocate(histogram.GetNeededByteBufferCapacity());
+        var length = histogram.EncodeIntoCompressedByteBuffer(buffer);
+        // ByteBuffer exposes no array in this version; read the encoded bytes back one by one (a few hundred).
+        buffer.Position = 0;
+        var bytes = new byte[length];
+        for (var i = 0; i < length; i++) bytes[i] = buffer.Get();
+        return bytes;
     }
 
     public static HistogramBase Decode(byte[] bytes) =>

@@ -1,0 +1,25 @@
+using SimCluster.Abstractions.Runs;
+
+namespace SimCluster.Cli.Output;
+
+/// <summary>Where live progress goes: a Spectre.Console live table on a terminal, plain lines otherwise.</summary>
+public interface IProgressView
+{
+    Task RunAsync(Func<Action<RunProgress>, Task> body);
+}
+
+public static class ProgressFormat
+{
+    public static string Line(RunProgress p, double durationSeconds) =>
+        $"[{p.Phase.ToString().ToLowerInvariant(),-9}] t={p.ElapsedSeconds,5:F0}/{durationSeconds:F0}s open={p.Open} connects={p.Connects} " +
+        $"drops={p.ForcedDrops} disconnects={p.Disconnects} reconnects={p.Reconnects} msg/s={p.MessagesPerSecond:F0} " +
+        $"rtt_p95={p.RttP95Ms:F2}ms lost={p.MessagesLost} connect_errors={p.ConnectFailures}" +
+        (p.Message is null ? "" : $" ({p.Message})");
+}
+
+/// <summary>One line per second; what CI logs and pipes get.</summary>
+public sealed class PlainProgressView(TextWriter output, double durationSeconds) : IProgressView
+{
+    public Task RunAsync(Func<Action<RunProgress>, Task> body) =>
+        body(p => output.WriteLine(ProgressFormat.Line(p, durationSeconds)));
+}

@@ -1,0 +1,49 @@
+using SimCluster.Abstractions.Metrics;
+using SimCluster.Cli.Reports;
+using Spectre.Console;
+
+namespace SimCluster.Cli.Output;
+
+/// <summary>The end-of-run summary: thresholds first (the verdict), then the headline metrics.</summary>
+public static class SummaryPrinter
+{
+    private static readonly string[] Headline =
+    [
+        MetricNames.Connects, MetricNames.ConnectFailures, MetricNames.ConnectSuccessRatio, MetricNames.ConnectTime,
+        MetricNames.Disconnects, MetricNames.ForcedDrops, MetricNames.Reconnects, MetricNames.ReconnectTime,
+        MetricNames.RecoveryTime, MetricNames.FalseDisconnects, MetricNames.MessagesSent, MetricNames.MessagesReceived,
+        MetricNames.MessageRtt, MetricNames.MessagesLost, MetricNames.MessagesInterrupted, MetricNames.MessagesDuplicated,
+        MetricNames.MessagesReordered, MetricNames.DeadConnectionHoldTime, MetricNames.SchedulingDelay,
+        MetricNames.TargetRssGrowthMb, MetricNames.TargetOpenAfterRun,
+    ];
+
+    public static void Print(IAnsiConsole console, Report report, string reportDirectory)
+    {
+        var metrics = report.Overall.ToJson();
+        var table = new Table().Border(TableBorder.Simple).AddColumn("metric").AddColumn("value");
+        foreach (var name in Headline)
+        {
+            if (metrics[name] is not { } m) continue;
+            var text = (string?)m["type"] switch
+            {
+                "trend" => (long)m["count"]! == 0 ? "no samples" : $"avg={m["avg"]} med={m["med"]} p95={m["p95"]} p99={m["p99"]} max={m["max"]} ms (n={m["count"]})",
+                _ => m["value"]!.ToString(),
+            };
+            table.AddRow(name, Markup.Escape(text));
+        }
+        console.Write(table);
+
+        if (report.Overall.CloseCodes.Count > 0)
+            console.MarkupLine("close codes: " + Markup.Escape(string.Join(", ", report.Overall.CloseCodes.OrderBy(c => c.Key).Select(c => $"{c.Key}={c.Value}"))));
+        foreach (var note in report.Result.Notes) console.MarkupLine($"[yellow]note:[/] {Markup.Escape(note)}");
+
+        foreach (var t in report.Thresholds)
+        {
+            var name = t.Group is null ? t.Metric : $"{t.Metric}{{group:{t.Group}}}";
+            var actual = t.Actual is { } a ? a.ToString("0.###") : t.Note ?? "n/a";
+            console.MarkupLine($"{(t.Passed ? "[green]✓[/]" : "[red]✗[/]")} {Markup.Escape(name)} {Markup.Escape(t.Expression)} (actual {Markup.Escape(actual)})");
+        }
+        var verdict = report.Verdict switch { "pass" => "[green]PASS[/]", "partial" => "[yellow]PARTIAL[/]", _ => "[red]FAIL[/]" };
+        console.MarkupLine($"verdict: {verdict}   report: {Markup.Escape(Path.Combine(reportDirectory, "report.json"))}");
+    }
+}

@@ -1,0 +1,170 @@
+using System.CommandLine;
+using System.Reflection;
+using SimCluster.Cli;
+using SimCluster.Cli.Commands;
+using SimCluster.Scenarios;
+using SimCluster.Silo;
+using SimCluster.Target;
+using Spectre.Console;
+
+return await SimClusterCli.Create().RunAsync(args);
+
+namespace SimCluster.Cli
+{
+    /// <summary>The command line of CONTRACT.md section 1. Parse errors exit with 104 and say what to fix.</summary>
+    public sealed class SimClusterCli
+    {
+        private readonly RootCommand _root = new("SimCluster: WebSocket resilience testing with one Orleans grain per simulated client.");
+
+        public static SimClusterCli Create()
+        {
+            var cli = new SimClusterCli();
+            cli._root.Add(RunCommandDefinition());
+            cli._root.Add(ValidateCommandDefinition());
+            cli._root.Add(TargetCommandDefinition());
+            cli._root.Add(SiloCommandDefinition());
+            cli._root.Add(VersionCommandDefinition());
+            return cli;
+        }
+
+        public async Task<int> RunAsync(string[] args)
+        {
+            var parsed = _root.Parse(args);
+            if (parsed.Errors.Count > 0)
+            {
+                foreach (var error in parsed.Errors) Console.Error.WriteLine($"error: {error.Message}");
+                Console.Error.WriteLine("Run './simcluster --help' (or './simcluster COMMAND --help') for usage.");
+                return ExitCodes.InvalidInput;
+            }
+            return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(40) });
+        }
+
+        private static Command RunCommandDefinition()
+        {
+            var scenario = new Argument<string>("SCENARIO") { Description = "Scenario file (YAML)" };
+            var target = new Option<string>("--target") { Description = "Replaces the scenario's target (ws:// or wss:// URL, or 'embedded')" };
+            var clients = new Option<int?>("--clients") { Description = "Replaces the number of clients" };
+            var duration = new Option<string>("--duration") { Description = "Replaces the duration (e.g. 30s, 1m30s)" };
+            var seed = new Option<long?>("--seed") { Description = "Seed for every random choice (the same seed repeats the same schedule)" };
+            var outDir = new Option<string>("--out") { Description = "Report folder (default simcluster-reports/NAME-TIMESTAMP)" };
+            var cluster = new Option<string>("--cluster") { Description = "Omitted: embedded silo; 'localhost': a local silo; 'redis://HOST:PORT': a Redis-membership cluster" };
+            var set = new Option<string[]>("--set") { Description = "Override a scenario key by path, e.g. --set population[1].flapping.cycles=3 (repeatable)", AllowMultipleArgumentsPerToken = false };
+            var allow = new Option<string[]>("--allow-target") { Description = "Allow a non-loopback target host (repeatable)" };
+            var noLive = new Option<bool>("--no-live") { Description = "Plain line-by-line progress (default when output is not a terminal)" };
+            var command = new Command("run", "Run a scenario: live progress, a summary, report.json. Example: ./simcluster run scenarios/smoke.yaml --clients 20")
+            {
+                scenario, target, clients, duration, seed, outDir, cluster, set, allow, noLive,
+            };
+            command.SetAction((parse, ct) => RunCommand.ExecuteAsync(new RunArguments
+            {
+                ScenarioPath = parse.GetValue(scenario)!,
+                Target = parse.GetValue(target),
+                Clients = parse.GetValue(clients),
+                Duration = parse.GetValue(duration),
+                Seed = parse.GetValue(seed),
+                Out = parse.GetValue(outDir),
+                Cluster = parse.GetValue(cluster),
+                Sets = parse.GetValue(set) ?? [],
+                AllowTargets = parse.GetValue(allow) ?? [],
+                NoLive = parse.GetValue(noLive),
+            }, AnsiConsole.Console, Console.Error, ct));
+            return command;
+        }
+
+        private static Command ValidateCommandDefinition()
+        {
+            var scenario = new Argument<string>("SCENARIO") { Description = "Scenario file (YAML)" };
+            var set = new Option<string[]>("--set") { Description = "Override a scenario key by path (repeatable)" };
+            var command = new Command("validate", "Check a scenario and list every problem with its line and column; runs nothing.") { scenario, set };
+            command.SetAction(parse => ValidateCommand.Execute(parse.GetValue(scenario)!, parse.GetValue(set) ?? [], Console.Out, Console.Error));
+            return command;
+        }
+
+        private static Command TargetCommandDefinition()
+        {
+            var defaults = new TargetOptions();
+            var port = new Option<int>("--port") { Description = "Port (0 = any free port)", DefaultValueFactory = _ => defaults.Port };
+            var host = new Option<string>("--host") { Description = "Bind address", DefaultValueFactory = _ => defaults.Host };
+            var allowPublic = new Option<bool>("--allow-non-loopback") { Description = "Allow binding to a non-loopback address" };
+            var heartbeatInterval = new Option<string>("--heartbeat-interval") { Description = "Server WebSocket PING interval (0 = off), e.g. 1s" };
+            var heartbeatTimeout = new Option<string>("--heartbeat-timeout") { Description = "Close a connection whose PONG is this late (0 = off), e.g. 2s" };
+            var maxMessage = new Option<int>("--max-message-size") { Description = "Largest message accepted, in bytes (larger: close 1009)", DefaultValueFactory = _ => defaults.MaxMessageSize };
+            var echoDelay = new Option<string>("--echo-delay") { Description = "Delay before each echo, e.g. 50ms" };
+            var pushRate = new Option<double>("--push-rate") { Description = "Session protocol: server messages per second per session" };
+            var resumeWindow = new Option<string>("--resume-window") { Description = "Session protocol: how long a disconnected session is kept, e.g. 2m" };
+            var parentPid = new Option<int?>("--parent-pid") { Description = "Exit when this process exits (used by embedded runs)" };
+            var command = new Command("target", "Run the reference target server in the foreground. Example: ./simcluster target --port 5080 --heartbeat-interval 1s --heartbeat-timeout 2s")
+            {
+                port, host, allowPublic, heartbeatInterval, heartbeatTimeout, maxMessage, echoDelay, pushRate, resumeWindow, parentPid,
+            };
+            command.SetAction(async (parse, ct) =>
+            {
+                var errors = new List<string>();
+                TimeSpan Duration(Option<string> option, TimeSpan fallback)
+                {
+                    if (parse.GetValue(option) is not { } text) return fallback;
+                    if (Units.TryParseDuration(text, out var value, out var error)) return value;
+                    errors.Add($"{option.Name}: {error}");
+                    return fallback;
+                }
+                var options = defaults with
+                {
+                    Port = parse.GetValue(port),
+                    Host = parse.GetValue(host)!,
+                    AllowNonLoopback = parse.GetValue(allowPublic),
+                    HeartbeatInterval = Duration(heartbeatInterval, defaults.HeartbeatInterval),
+                    HeartbeatTimeout = Duration(heartbeatTimeout, defaults.HeartbeatTimeout),
+                    MaxMessageSize = parse.GetValue(maxMessage),
+                    EchoDelay = Duration(echoDelay, defaults.EchoDelay),
+                    PushRate = parse.GetValue(pushRate),
+                    SessionResumeWindow = Duration(resumeWindow, defaults.SessionResumeWindow),
+                };
+                if (errors.Count > 0)
+                {
+                    foreach (var e in errors) Console.Error.WriteLine($"error: {e}");
+                    return ExitCodes.InvalidInput;
+                }
+                return await TargetCommand.ExecuteAsync(options, parse.GetValue(parentPid), Console.Out, Console.Error, ct);
+            });
+            return command;
+        }
+
+        private static Command SiloCommandDefinition()
+        {
+            var defaults = new SiloOptions();
+            var cluster = new Option<string>("--cluster") { Description = "'localhost' or 'redis://HOST:PORT'", DefaultValueFactory = _ => defaults.Cluster };
+            var siloPort = new Option<int>("--silo-port") { DefaultValueFactory = _ => defaults.SiloPort, Description = "Silo-to-silo port" };
+            var gatewayPort = new Option<int>("--gateway-port") { DefaultValueFactory = _ => defaults.GatewayPort, Description = "Client gateway port" };
+            var httpPort = new Option<int>("--http-port") { DefaultValueFactory = _ => defaults.HttpPort, Description = "Dashboard (/dashboard), health (/health/ready) and control API; 0 = none" };
+            var primary = new Option<int>("--primary-silo-port") { DefaultValueFactory = _ => defaults.PrimarySiloPort, Description = "localhost clustering: the first silo's port" };
+            var command = new Command("silo", "Run one silo until SIGTERM or Ctrl-C. Example: ./simcluster silo --cluster redis://127.0.0.1:6379")
+            {
+                cluster, siloPort, gatewayPort, httpPort, primary,
+            };
+            command.SetAction((parse, ct) => SiloCommand.ExecuteAsync(defaults with
+            {
+                Cluster = parse.GetValue(cluster)!,
+                SiloPort = parse.GetValue(siloPort),
+                GatewayPort = parse.GetValue(gatewayPort),
+                HttpPort = parse.GetValue(httpPort),
+                PrimarySiloPort = parse.GetValue(primary),
+                ClusterId = Environment.GetEnvironmentVariable("ORLEANS_CLUSTER_ID") ?? defaults.ClusterId,
+                ServiceId = Environment.GetEnvironmentVariable("ORLEANS_SERVICE_ID") ?? defaults.ServiceId,
+                AdvertisedAddress = Environment.GetEnvironmentVariable("POD_IP") ?? defaults.AdvertisedAddress,
+            }, Console.Out, Console.Error, ct));
+            return command;
+        }
+
+        private static Command VersionCommandDefinition()
+        {
+            var command = new Command("version", "Print the version.");
+            command.SetAction(_ =>
+            {
+                var version = typeof(SimClusterCli).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+                Console.WriteLine($"simcluster {version.Split('+')[0]}");
+                return 0;
+            });
+            return command;
+        }
+    }
+}

@@ -1,0 +1,92 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using SimCluster.Silo;
+
+namespace SimCluster.Cli.Runs;
+
+/// <summary>
+/// Where a run executes: an embedded silo in this process (no <c>--cluster</c>), a silo already running on
+/// this machine (<c>localhost</c>), or a cluster whose membership lives in Redis (<c>redis://HOST:PORT</c>).
+/// </summary>
+public sealed class ClusterConnection : IAsyncDisposable
+{
+    private readonly IHost _host;
+
+    private ClusterConnection(IHost host, string description)
+    {
+        _host = host;
+        Description = description;
+    }
+
+    public IClusterClient Client => _host.Services.GetRequiredService<IClusterClient>();
+
+    public string Description { get; }
+
+    public static async Task<ClusterConnection> ConnectAsync(string? cluster, CancellationToken ct)
+    {
+        IHost host;
+        string description;
+        if (string.IsNullOrEmpty(cluster) || cluster == "embedded")
+        {
+            host = SiloHost.BuildEmbedded(FreeLoopbackPort(), FreeLoopbackPort());
+            description = "embedded silo";
+        }
+        else
+        {
+            var builder = Host.CreateApplicationBuilder();
+            builder.Logging.ClearProviders();
+            builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Error);
+            builder.UseOrleansClient(client =>
+            {
+                if (cluster == "localhost")
+                {
+                    client.UseLocalhostClustering(SimCluster.Silo.SiloOptions.DefaultGatewayPort, serviceId: "simcluster", clusterId: "simcluster");
+                }
+                else if (cluster.StartsWith("redis://", StringComparison.Ordinal) && Uri.TryCreate(cluster, UriKind.Absolute, out var redis))
+                {
+                    client.UseRedisClustering(redis.Authority);
+                    client.Configure<ClusterOptions>(o => { o.ClusterId = "simcluster"; o.ServiceId = "simcluster"; });
+                }
+                else
+                {
+                    throw new ArgumentException($"--cluster: '{cluster}' is not 'localhost' or 'redis://HOST:PORT'");
+                }
+            });
+            host = builder.Build();
+            description = $"cluster {cluster}";
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        try
+        {
+            await host.StartAsync(timeout.Token);
+        }
+        catch (Exception e) when (e is not ArgumentException)
+        {
+            host.Dispose();
+            throw new InvalidOperationException($"could not reach {description}: {e.GetBaseException().Message}", e);
+        }
+        return new ClusterConnection(host, description);
+    }
+
+    public static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        try { await _host.StopAsync(timeout.Token); }
+        catch (OperationCanceledException) { }
+        _host.Dispose();
+    }
+}

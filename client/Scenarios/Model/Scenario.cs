@@ -1,0 +1,50 @@
+namespace SimCluster.Scenarios;
+
+/// <summary>
+/// A validated scenario file. The loader only hands one out when the file had no errors, so every
+/// value here is already checked (ranges, names, shares summing to 100%, per-group client counts).
+/// </summary>
+public sealed record Scenario
+{
+    public required string Name { get; init; }
+    public required TargetSpec Target { get; init; }
+    public required int Clients { get; init; }
+    public required TimeSpan Duration { get; init; }
+    public TimeSpan RampUp { get; init; } = TimeSpan.Zero;
+    /// <summary>Null when the file gave none: the runner draws one and writes it to the report.</summary>
+    public long? Seed { get; init; }
+    public ProtocolKind Protocol { get; init; } = ProtocolKind.Echo;
+    public MessagesSpec Messages { get; init; } = new();
+    public HeartbeatSpec Heartbeat { get; init; } = new();
+    public NetworkSpec Network { get; init; } = new();
+    public ReconnectSpec Reconnect { get; init; } = new();
+    public AuthSpec? Auth { get; init; }
+    /// <summary>Never empty when loaded: a file without <c>population</c> gets one steady group with every client.</summary>
+    public IReadOnlyList<GroupSpec> Population { get; init; } = [];
+    public IReadOnlyList<ThresholdSpec> Thresholds { get; init; } = [];
+    /// <summary>The <c>allowTargets</c> entries as written (hosts, host:port or URLs); empty = the runner's default policy.</summary>
+    public IReadOnlyList<string> AllowTargets { get; init; } = [];
+    /// <summary>The file the scenario came from (or the source name given to <see cref="ScenarioLoader.Parse"/>).</summary>
+    public string SourcePath { get; init; } = "";
+}
+
+/// <summary>Where clients connect: the reference target the run starts itself, or one or more WebSocket URLs.</summary>
+public sealed record TargetSpec
+{
+    public bool IsEmbedded { get; init; }
+    /// <summary>Empty when <see cref="IsEmbedded"/>; otherwise ws:// or wss:// URLs, clients spread over them.</summary>
+    public IReadOnlyList<Uri> Urls { get; init; } = [];
+
+    public static TargetSpec Embedded { get; } = new() { IsEmbedded = true };
+    public static TargetSpec ForUrls(params Uri[] urls) => new() { Urls = urls };
+}
+
+public enum ProtocolKind
+{
+    /// <summary>Any echo server: each message comes back unchanged.</summary>
+    Echo,
+    /// <summary>Session protocol v1 (CONTRACT.md section 4): sequence numbers, acks, replay across reconnects.</summary>
+    Session,
+    /// <summary>Connect only; no application messages.</summary>
+    None,
+}

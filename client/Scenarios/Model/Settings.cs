@@ -1,0 +1,58 @@
+namespace SimCluster.Scenarios;
+
+/// <summary>Application messages each client sends. Every message carries a header, hence the 16-byte minimum.</summary>
+public sealed record MessagesSpec
+{
+    /// <summary>Time between two messages of one client; zero = no application messages.</summary>
+    public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>Payload bytes, 16 .. 16 MiB.</summary>
+    public int Size { get; init; } = 64;
+    /// <summary>An echo that has not come back after this long (connection still open) counts as lost.</summary>
+    public TimeSpan LossTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    public const int MinSize = 16;
+    public const int MaxSize = 16 * 1024 * 1024;
+}
+
+public sealed record HeartbeatSpec
+{
+    /// <summary>Time between client-sent PINGs (heartbeat_rtt); zero = off.</summary>
+    public TimeSpan Interval { get; init; } = TimeSpan.Zero;
+    /// <summary>How long the client waits for the PONG before it gives the connection up; zero = it never does.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.Zero;
+    /// <summary>Send application pings (<c>{"type":"ping"}</c>) instead of WebSocket PING frames.</summary>
+    public bool AppLevel { get; init; }
+}
+
+/// <summary>
+/// Link shaping. <see cref="Profile"/> names a link profile; each inline value, when set, replaces the
+/// profile's (null = take the profile's, or no shaping when there is no profile).
+/// </summary>
+public sealed record NetworkSpec
+{
+    public string? Profile { get; init; }
+    public TimeSpan? Latency { get; init; }
+    public TimeSpan? Jitter { get; init; }
+    /// <summary>Bits per second.</summary>
+    public long? BandwidthDownBps { get; init; }
+    /// <summary>Bits per second.</summary>
+    public long? BandwidthUpBps { get; init; }
+    /// <summary>A fraction: <c>0.2%</c> in the file is 0.002 here.</summary>
+    public double? Loss { get; init; }
+    /// <summary>CIDR ranges inside 127.0.0.0/8 (for example 127.0.1.0/24) that clients bind their sockets to.</summary>
+    public IReadOnlyList<string>? SourceAddresses { get; init; }
+}
+
+public sealed record ReconnectSpec
+{
+    /// <summary>A reconnect policy from the vocabulary: immediate, fixed or exponential.</summary>
+    public string Policy { get; init; } = "exponential";
+    public TimeSpan Base { get; init; } = TimeSpan.FromMilliseconds(100);
+    public TimeSpan Max { get; init; } = TimeSpan.FromSeconds(30);
+    public JitterKind Jitter { get; init; } = JitterKind.Full;
+    /// <summary>Zero = keep trying until the run ends.</summary>
+    public int MaxAttempts { get; init; }
+}
+
+/// <summary>Backoff jitter as in the AWS architecture blog: none, equal (half fixed, half random), full (0..delay).</summary>
+public enum JitterKind { None, Equal, Full }

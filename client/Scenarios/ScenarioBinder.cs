@@ -1,0 +1,331 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using SimCluster.Scenarios.Yaml;
+
+namespace SimCluster.Scenarios;
+
+/// <summary>
+/// Binds the node tree to a <see cref="Scenario"/> by hand, key by key. Reading goes on after an error
+/// (with the default or nothing in its place) so one pass reports every problem; the scenario is only
+/// built when no error was found. Population and thresholds live in their own binders.
+/// </summary>
+internal static partial class ScenarioBinder
+{
+    /// <summary>Lowercase, starts with a letter or digit; safe in file names and metric tags.</summary>
+    [GeneratedRegex("^[a-z0-9][a-z0-9._-]*$", RegexOptions.CultureInvariant)]
+    internal static partial Regex NamePattern();
+
+    internal const string NameForm = "a name like flapping-demo (lowercase letters, digits, '-', '_', '.')";
+    internal const int MaxClients = 1_000_000;
+
+    private static readonly (string, ProtocolKind)[] Protocols =
+        [("echo", ProtocolKind.Echo), ("session", ProtocolKind.Session), ("none", ProtocolKind.None)];
+
+    private static readonly (string, JitterKind)[] Jitters =
+        [("none", JitterKind.None), ("equal", JitterKind.Equal), ("full", JitterKind.Full)];
+
+    private static readonly (string, TokenSend)[] Sends =
+        [("query", TokenSend.Query), ("header", TokenSend.Header)];
+
+    private static readonly (string, RefreshMode)[] RefreshModes =
+        [("in-band", RefreshMode.InBand), ("reconnect", RefreshMode.Reconnect), ("none", RefreshMode.None)];
+
+    // Symmetric algorithms only: the secret (from env or file) is shared with the target that checks it.
+    private static readonly HashSet<string> JwtAlgorithms = new(["HS256", "HS384", "HS512"], StringComparer.Ordinal);
+
+    public static Scenario? Bind(YNode root, string sourcePath, ScenarioVocabulary vocab, Diagnostics d)
+    {
+        var m = MapReader.Open(root, "", d, "a mapping of scenario keys (name, target, clients, duration, ...)");
+        if (m is null)
+            return null;
+
+        var name = ReadName(m);
+        var target = m.Require("target", "embedded, a ws:// or wss:// URL, or a list of URLs") is { } t ? ReadTarget(t, m.PathOf("target"), d) : null;
+        var clients = m.Require("clients", $"a whole number from 1 to {MaxClients}") is { } c ? NodeReader.Int(c, m.PathOf("clients"), d, 1, MaxClients) : null;
+        var duration = m.Require("duration", Units.DurationForm) is { } du ? NodeReader.Duration(du, m.PathOf("duration"), d, mustBePositive: true) : null;
+        var rampUp = m.Duration("rampUp") ?? TimeSpan.Zero;
+        if (duration is { } total && rampUp > total)
+            d.Add(m.Get("rampUp")!, m.PathOf("rampUp"), $"rampUp ({Units.FormatDuration(rampUp)}) must not be longer than duration ({Units.FormatDuration(total)})");
+        var seed = m.Long("seed", long.MinValue, long.MaxValue);
+        var protocol = m.Choice("protocol", Protocols) ?? ProtocolKind.Echo;
+        var messages = m.Map("messages") is { } mm ? ReadMessages(mm) : new MessagesSpec();
+        var heartbeat = m.Map("heartbeat") is { } hm ? ReadHeartbeat(hm) : new HeartbeatSpec();
+        var network = m.Map("network") is { } nm ? ReadNetwork(nm, vocab) : new NetworkSpec();
+        var reconnect = m.Map("reconnect") is { } rm ? ReadReconnect(rm, vocab) : new ReconnectSpec();
+        var auth = m.Map("auth") is { } am ? ReadAuth(am) : null;
+        var population = PopulationBinder.Bind(m, clients, vocab, out var groupNames);
+        var thresholds = ThresholdBinder.Bind(m, groupNames);
+        var allowTargets = ReadAllowTargets(m);
+        m.ReportUnknownKeys();
+
+        if (d.Count > 0)
+            return null;
+        return new Scenario
+        {
+            Name = name!,
+            Target = target!,
+            Clients = clients!.Value,
+            Duration = duration!.Value,
+            RampUp = rampUp,
+            Seed = seed,
+            Protocol = protocol,
+            Messages = messages,
+            Heartbeat = heartbeat,
+            Network = network,
+            Reconnect = reconnect,
+            Auth = auth,
+            // Read-only wrappers: a loaded scenario is shared by every client and must not change under them.
+            Population = population!.AsReadOnly(),
+            Thresholds = thresholds.AsReadOnly(),
+            AllowTargets = allowTargets.AsReadOnly(),
+            SourcePath = sourcePath,
+        };
+    }
+
+    private static string? ReadName(MapReader m)
+    {
+        if (m.Require("name", NameForm) is not { } node)
+            return null;
+        var name = NodeReader.String(node, m.PathOf("name"), m.Diag, NameForm);
+        if (name is not null && !NamePattern().IsMatch(name))
+        {
+            m.Diag.Add(node, m.PathOf("name"), $"expected {NameForm}, got '{name}'");
+            return null;
+        }
+        return name;
+    }
+
+    /// <summary><c>embedded</c>, one URL, or a list of URLs; only WebSocket schemes are accepted.</summary>
+    private static TargetSpec? ReadTarget(YNode node, string path, Diagnostics d)
+    {
+        if (node is YScalar { IsNull: false, Value: "embedded" })
+            return TargetSpec.Embedded;
+        var items = NodeReader.Items(node, path, d, "embedded, a ws:// or wss:// URL, or a list of URLs", scalarIsOneItem: true);
+        if (items is null)
+            return null;
+        if (items.Count == 0)
+        {
+            d.Add(node, path, "the list of target URLs is empty");
+            return null;
+        }
+        var urls = new List<Uri>();
+        foreach (var (itemNode, itemPath) in items)
+        {
+            var text = NodeReader.String(itemNode, itemPath, d, "a ws:// or wss:// URL");
+            if (text is null)
+                continue;
+            if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || string.IsNullOrEmpty(uri.Host))
+                d.Add(itemNode, itemPath, $"expected embedded or a ws:// or wss:// URL, got '{text}'");
+            else if (uri.Scheme is not ("ws" or "wss"))
+                d.Add(itemNode, itemPath, $"target URLs must use ws:// or wss://, got {uri.Scheme}:// in '{text}'");
+            else
+                urls.Add(uri);
+        }
+        return urls.Count == items.Count ? new TargetSpec { Urls = urls.AsReadOnly() } : null;
+    }
+
+    private static MessagesSpec ReadMessages(MapReader m)
+    {
+        var defaults = new MessagesSpec();
+        var spec = new MessagesSpec
+        {
+            Interval = m.Duration("interval") ?? defaults.Interval,
+            Size = m.Int("size", MessagesSpec.MinSize, MessagesSpec.MaxSize) ?? defaults.Size,
+            LossTimeout = m.Duration("lossTimeout", mustBePositive: true) ?? defaults.LossTimeout,
+        };
+        m.ReportUnknownKeys();
+        return spec;
+    }
+
+    private static HeartbeatSpec ReadHeartbeat(MapReader m)
+    {
+        var spec = new HeartbeatSpec
+        {
+            Interval = m.Duration("interval") ?? TimeSpan.Zero,
+            Timeout = m.Duration("timeout") ?? TimeSpan.Zero,
+            AppLevel = m.Bool("appLevel") ?? false,
+        };
+        // A timeout or an app-level ping only means something when pings are sent at all.
+        if (spec.Interval == TimeSpan.Zero && spec.Timeout > TimeSpan.Zero)
+            m.Diag.Add(m.Get("timeout")!, m.PathOf("timeout"), "a heartbeat timeout needs heartbeat.interval above 0s");
+        if (spec.Interval == TimeSpan.Zero && spec.AppLevel)
+            m.Diag.Add(m.Get("appLevel")!, m.PathOf("appLevel"), "appLevel needs heartbeat.interval above 0s");
+        m.ReportUnknownKeys();
+        return spec;
+    }
+
+    private static NetworkSpec ReadNetwork(MapReader m, ScenarioVocabulary vocab)
+    {
+        var loss = m.Get("loss") is { } ln ? NodeReader.Percent(ln, m.PathOf("loss"), m.Diag, zeroAllowed: true) : null;
+        var spec = new NetworkSpec
+        {
+            Profile = m.Name("profile", vocab.LinkProfiles, "link profile"),
+            Latency = m.Duration("latency"),
+            Jitter = m.Duration("jitter"),
+            BandwidthDownBps = m.Bandwidth("bandwidthDown"),
+            BandwidthUpBps = m.Bandwidth("bandwidthUp"),
+            Loss = loss is { } l ? (double)l : null,
+            SourceAddresses = m.Get("sourceAddresses") is { } sa ? ReadSourceAddresses(sa, m.PathOf("sourceAddresses"), m.Diag)?.AsReadOnly() : null,
+        };
+        m.ReportUnknownKeys();
+        return spec;
+    }
+
+    private const string CidrForm = "a range in 127.0.0.0/8 like 127.0.1.0/24";
+
+    /// <summary>
+    /// Every 127.x address is loopback on Linux, so sub-ranges of 127.0.0.0/8 stand in for network
+    /// interfaces; anything else would send traffic off the machine.
+    /// </summary>
+    private static List<string>? ReadSourceAddresses(YNode node, string path, Diagnostics d)
+    {
+        var items = NodeReader.Items(node, path, d, $"a list of ranges like [127.0.1.0/24]", scalarIsOneItem: true);
+        if (items is null)
+            return null;
+        var result = new List<string>();
+        foreach (var (itemNode, itemPath) in items)
+        {
+            if (NodeReader.String(itemNode, itemPath, d, CidrForm) is not { } text)
+                continue;
+            if (CheckLoopbackCidr(text) is { } error)
+                d.Add(itemNode, itemPath, error);
+            else
+                result.Add(text);
+        }
+        return result;
+    }
+
+    /// <summary>Null when <paramref name="text"/> is an IPv4 address or CIDR range inside 127.0.0.0/8; the complaint otherwise.</summary>
+    internal static string? CheckLoopbackCidr(string text)
+    {
+        var slash = text.IndexOf('/');
+        var addressText = slash < 0 ? text : text[..slash];
+        var prefix = 32;
+        // IPAddress.TryParse accepts shorthands like "127.1"; insist on four dotted numbers.
+        if (addressText.Split('.').Length != 4 || !IPAddress.TryParse(addressText, out var address)
+            || address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork
+            || (slash >= 0 && !int.TryParse(text[(slash + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out prefix)))
+            return $"expected {CidrForm}, got '{text}'";
+        if (prefix is < 8 or > 32)
+            return $"the prefix length must be from /8 to /32, got '{text}'";
+        if (address.GetAddressBytes()[0] != 127)
+            return $"source addresses must lie in 127.0.0.0/8 (loopback), got '{text}'";
+        return null;
+    }
+
+    private static ReconnectSpec ReadReconnect(MapReader m, ScenarioVocabulary vocab)
+    {
+        var defaults = new ReconnectSpec();
+        var spec = new ReconnectSpec
+        {
+            Policy = m.Name("policy", vocab.ReconnectPolicies, "reconnect policy") ?? defaults.Policy,
+            Base = m.Duration("base") ?? defaults.Base,
+            Max = m.Duration("max", mustBePositive: true) ?? defaults.Max,
+            Jitter = m.Choice("jitter", Jitters) ?? defaults.Jitter,
+            MaxAttempts = m.Int("maxAttempts", 0, int.MaxValue) ?? defaults.MaxAttempts,
+        };
+        if (spec.Max < spec.Base)
+            m.Diag.Add(m.Get("max") ?? m.Get("base") ?? m.Node, m.PathOf("max"),
+                $"max ({Units.FormatDuration(spec.Max)}) must not be below base ({Units.FormatDuration(spec.Base)})");
+        m.ReportUnknownKeys();
+        return spec;
+    }
+
+    private const string InlineSecret = "secrets must come from secretEnv or secretFile";
+
+    private static AuthSpec? ReadAuth(MapReader m)
+    {
+        var d = m.Diag;
+        RejectInlineSecret(m);
+        var jwt = m.Map("jwt") is { } jm ? ReadJwt(jm) : null;
+        var tokenUrlNode = m.Get("tokenUrl");
+        string? tokenUrl = null;
+        if (tokenUrlNode is not null && NodeReader.String(tokenUrlNode, m.PathOf("tokenUrl"), d, "an http:// or https:// URL") is { } url)
+        {
+            if (Uri.TryCreate(url, UriKind.Absolute, out var u) && u.Scheme is "http" or "https")
+                tokenUrl = url;
+            else
+                d.Add(tokenUrlNode, m.PathOf("tokenUrl"), $"expected an http:// or https:// URL, got '{url}'");
+        }
+        var jwtGiven = m.Get("jwt") is not null;
+        if (jwtGiven == (tokenUrlNode is not null))
+            d.Add(m.KeyNode("jwt") ?? m.KeyNode("tokenUrl") ?? (YNode)m.Node, m.Path,
+                jwtGiven ? "give either jwt or tokenUrl, not both" : "auth needs either jwt or tokenUrl");
+
+        var refresh = new RefreshSpec();
+        YNode? beforeNode = null;
+        if (m.Map("refresh") is { } rm)
+        {
+            refresh = new RefreshSpec
+            {
+                Mode = rm.Choice("mode", RefreshModes) ?? refresh.Mode,
+                Before = rm.Duration("before") ?? refresh.Before,
+            };
+            beforeNode = rm.Get("before");
+            rm.ReportUnknownKeys();
+        }
+        // Refreshing at or before the moment a token is minted would refresh in a loop.
+        if (jwt is not null && refresh.Mode != RefreshMode.None && refresh.Before >= jwt.Lifetime)
+            d.Add(beforeNode ?? m.Get("jwt") ?? m.Node, KeyPath.Child(m.PathOf("refresh"), "before"),
+                $"refresh.before ({Units.FormatDuration(refresh.Before)}) must be shorter than jwt.lifetime ({Units.FormatDuration(jwt.Lifetime)})");
+
+        var spec = new AuthSpec
+        {
+            Jwt = jwt,
+            TokenUrl = tokenUrl,
+            Send = m.Choice("send", Sends) ?? TokenSend.Query,
+            Refresh = refresh,
+        };
+        m.ReportUnknownKeys();
+        return spec;
+    }
+
+    private static JwtSpec ReadJwt(MapReader m)
+    {
+        var d = m.Diag;
+        RejectInlineSecret(m);
+        var secretEnv = m.String("secretEnv", "an environment variable name like SIM_JWT_SECRET");
+        if (secretEnv is not null && !Regex.IsMatch(secretEnv, "^[A-Za-z_][A-Za-z0-9_]*$"))
+            d.Add(m.Get("secretEnv")!, m.PathOf("secretEnv"), $"expected an environment variable name like SIM_JWT_SECRET, got '{secretEnv}'");
+        var secretFile = m.String("secretFile", "a file path");
+        if ((m.Get("secretEnv") is null) == (m.Get("secretFile") is null))
+            d.Add(m.KeyNode("secretFile") ?? (YNode)m.Node, m.Path, "jwt needs exactly one of secretEnv or secretFile");
+
+        var algorithm = m.Get("algorithm") is { } an ? NodeReader.Name(an, m.PathOf("algorithm"), d, JwtAlgorithms, "algorithm") : null;
+        var spec = new JwtSpec
+        {
+            SecretEnv = secretEnv,
+            SecretFile = secretFile,
+            Algorithm = algorithm ?? "HS256",
+            Lifetime = m.Duration("lifetime", mustBePositive: true) ?? TimeSpan.FromSeconds(60),
+        };
+        m.ReportUnknownKeys();
+        return spec;
+    }
+
+    /// <summary>A secret written into the scenario ends up in version control and reports; refuse it outright.</summary>
+    private static void RejectInlineSecret(MapReader m)
+    {
+        if (m.KeyNode("secret") is { } key)
+            m.Diag.Add(key, m.PathOf("secret"), InlineSecret);
+    }
+
+    private static List<string> ReadAllowTargets(MapReader m)
+    {
+        var result = new List<string>();
+        if (m.Get("allowTargets") is not { } node)
+            return result;
+        var items = NodeReader.Items(node, m.PathOf("allowTargets"), m.Diag, "a list of hosts or URLs", scalarIsOneItem: true);
+        foreach (var (itemNode, itemPath) in items ?? [])
+        {
+            if (NodeReader.String(itemNode, itemPath, m.Diag, "a host, host:port or URL") is { } text)
+            {
+                if (text.Any(char.IsWhiteSpace))
+                    m.Diag.Add(itemNode, itemPath, $"expected a host, host:port or URL without spaces, got '{text}'");
+                else
+                    result.Add(text);
+            }
+        }
+        return result;
+    }
+}

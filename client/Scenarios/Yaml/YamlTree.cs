@@ -1,0 +1,146 @@
+using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
+
+namespace SimCluster.Scenarios.Yaml;
+
+/// <summary>
+/// Turns YAML text into a <see cref="YNode"/> tree using YamlDotNet's event parser, which gives each
+/// event its line and column. Duplicate keys are reported here (and the repeat dropped) so the rest of
+/// the file still gets checked.
+/// </summary>
+internal static class YamlTree
+{
+    /// <summary>
+    /// Returns the document's root, or null after reporting why there is none (syntax error, empty file).
+    /// <paramref name="columnOffset"/> and <paramref name="basePath"/> let an override value be parsed as
+    /// its own little document while errors still point into the <c>--set</c> text.
+    /// </summary>
+    public static YNode? Load(string text, string source, Diagnostics diag, int columnOffset = 0, string basePath = "")
+    {
+        var builder = new Builder(new Parser(new StringReader(text)), source, diag, columnOffset, basePath);
+        return builder.ReadDocument();
+    }
+
+    private sealed class Builder(IParser parser, string source, Diagnostics diag, int columnOffset, string basePath)
+    {
+        private readonly Dictionary<string, YNode> anchors = new(StringComparer.Ordinal);
+        private string path = "";         // where we are, for the key path of a syntax error
+        private Mark lastGood = Mark.Empty;   // end of the last event read, for errors without a position
+
+        public YNode? ReadDocument()
+        {
+            path = basePath;
+            try
+            {
+                parser.MoveNext();                        // StreamStart
+                parser.MoveNext();
+                if (parser.Current is StreamEnd)
+                {
+                    Error(Mark.Empty, "the scenario is empty");
+                    return null;
+                }
+                parser.MoveNext();                        // past DocumentStart
+                var root = ReadNode(basePath);
+                parser.MoveNext();                        // past DocumentEnd
+                if (parser.Current is DocumentStart extra)
+                {
+                    Error(extra.Start, "only one YAML document is allowed in a scenario");
+                    return null;
+                }
+                if (root is YScalar { IsNull: true })
+                {
+                    Error(Mark.Empty, "the scenario is empty");
+                    return null;
+                }
+                return root;
+            }
+            catch (YamlException e)
+            {
+                Error(e.Start, e.Message);
+                return null;
+            }
+            catch (InvalidOperationException)
+            {
+                // YamlDotNet's scanner fails this way on some broken input (an unclosed flow list, for one)
+                // instead of with a YamlException; point at the last place it read fine.
+                Error(lastGood, "the YAML cannot be read after this point; look for an unclosed [, { or quote");
+                return null;
+            }
+        }
+
+        private YNode ReadNode(string nodePath)
+        {
+            path = nodePath;
+            var ev = parser.Current ?? throw new InvalidOperationException("unexpected end of the YAML event stream");
+            lastGood = ev.End;
+            parser.MoveNext();
+            switch (ev)
+            {
+                case Scalar s:
+                    return Remember(s.Anchor, new YScalar(s.Value, s.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted,
+                        source, (int)s.Start.Line, Col(s.Start)));
+
+                case SequenceStart ss:
+                {
+                    var seq = new YSequence(source, (int)ss.Start.Line, Col(ss.Start));
+                    Remember(ss.Anchor, seq);
+                    while (parser.Current is not SequenceEnd)
+                        seq.Items.Add(ReadNode(KeyPath.Index(nodePath, seq.Items.Count)));
+                    parser.MoveNext();
+                    return seq;
+                }
+
+                case MappingStart ms:
+                {
+                    var map = new YMapping(source, (int)ms.Start.Line, Col(ms.Start));
+                    Remember(ms.Anchor, map);
+                    while (parser.Current is not MappingEnd)
+                        ReadEntry(map, nodePath);
+                    parser.MoveNext();
+                    return map;
+                }
+
+                case AnchorAlias alias:
+                    if (anchors.TryGetValue(alias.Value.Value, out var target))
+                        return target;
+                    throw new YamlException(alias.Start, alias.End, $"unknown alias '*{alias.Value.Value}'");
+
+                default:
+                    throw new YamlException(ev.Start, ev.End, $"unexpected YAML element {ev.GetType().Name}");
+            }
+        }
+
+        private void ReadEntry(YMapping map, string mapPath)
+        {
+            var keyNode = ReadNode(mapPath);
+            if (keyNode is not YScalar key)
+            {
+                Error(keyNode, "keys must be plain names, not a list or mapping");
+                ReadNode(mapPath);                        // read and drop the value
+                return;
+            }
+            var value = ReadNode(KeyPath.Child(mapPath, key.Value));
+            var first = map.Find(key.Value);
+            if (first is not null)
+            {
+                diag.Add(key, KeyPath.Child(mapPath, key.Value),
+                    $"duplicate key '{key.Value}' (first given at line {first.Key.Line}, column {first.Key.Column})");
+                return;                                   // keep the first, so later checks see one value
+            }
+            map.Entries.Add(new YEntry(key, value));
+        }
+
+        private YNode Remember(AnchorName anchor, YNode node)
+        {
+            if (!anchor.IsEmpty)
+                anchors[anchor.Value] = node;
+            return node;
+        }
+
+        private int Col(Mark mark) => (int)mark.Column + columnOffset;
+
+        private void Error(Mark at, string message) => diag.Add(source, (int)at.Line, Col(at), path, message);
+
+        private void Error(YNode at, string message) => diag.Add(at, path, message);
+    }
+}

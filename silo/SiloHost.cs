@@ -1,0 +1,90 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+using Orleans.Dashboard;
+using Orleans.Hosting;
+using SimCluster.Grains;
+
+namespace SimCluster.Silo;
+
+/// <summary>
+/// Builds SimCluster silos. <see cref="BuildServer"/> is the standalone silo (`simcluster silo`): ASP.NET
+/// Core with the Orleans dashboard, health endpoints and the control API on one HTTP port.
+/// <see cref="BuildEmbedded"/> is the silo inside a `simcluster run` process: no HTTP, free loopback ports.
+/// </summary>
+public static class SiloHost
+{
+    public static WebApplication BuildServer(SiloOptions options)
+    {
+        var errors = options.Validate();
+        if (errors.Count > 0) throw new ArgumentException(string.Join(Environment.NewLine, errors));
+
+        var builder = WebApplication.CreateSlimBuilder();
+        QuietLogging(builder.Logging);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            if (options.HttpPort > 0) k.Listen(IPAddress.Parse(options.HttpHost), options.HttpPort);
+        });
+        builder.UseOrleans(silo =>
+        {
+            ConfigureCluster(silo, options);
+            silo.AddDashboard();
+            silo.Services.AddSimClusterGrains();
+        });
+
+        var app = builder.Build();
+        var ready = false;
+        app.Lifetime.ApplicationStarted.Register(() => ready = true); // after Orleans' hosted service: the silo is active
+        app.Lifetime.ApplicationStopping.Register(() => ready = false);
+        app.MapGet("/health/live", () => Results.Ok("live"));
+        app.MapGet("/health/startup", () => ready ? Results.Ok("started") : Results.StatusCode(503));
+        app.MapGet("/health/ready", () => ready ? Results.Ok("ready") : Results.StatusCode(503));
+        app.MapOrleansDashboard("/dashboard");
+        return app;
+    }
+
+    public static IHost BuildEmbedded(int siloPort, int gatewayPort)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        QuietLogging(builder.Logging);
+        builder.UseOrleans(silo =>
+        {
+            silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: "simcluster-embedded", clusterId: "embedded-" + Guid.NewGuid().ToString("N")[..8]);
+            silo.Services.AddSimClusterGrains();
+        });
+        return builder.Build();
+    }
+
+    private static void ConfigureCluster(ISiloBuilder silo, SiloOptions options)
+    {
+        if (options.Cluster == "localhost")
+        {
+            silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort,
+                primarySiloEndpoint: new IPEndPoint(IPAddress.Loopback, options.PrimarySiloPort),
+                serviceId: options.ServiceId, clusterId: options.ClusterId);
+            return;
+        }
+        silo.UseRedisClustering(options.RedisConfiguration);
+        silo.Configure<ClusterOptions>(c =>
+        {
+            c.ClusterId = options.ClusterId;
+            c.ServiceId = options.ServiceId;
+        });
+        silo.ConfigureEndpoints(IPAddress.Parse(options.AdvertisedAddress), options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: options.AdvertisedAddress != "127.0.0.1");
+    }
+
+    private static void QuietLogging(ILoggingBuilder logging)
+    {
+        logging.ClearProviders();
+        logging.AddSimpleConsole(o => o.SingleLine = true);
+        logging.SetMinimumLevel(LogLevel.Warning);
+        // Orleans warns about things a load tool does on purpose (many local activations, long calls).
+        logging.AddFilter("Orleans", LogLevel.Error);
+        logging.AddFilter("Microsoft.AspNetCore", LogLevel.Error);
+    }
+}

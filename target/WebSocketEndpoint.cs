@@ -1,0 +1,181 @@
+using System.Net;
+using System.Net.WebSockets;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace SimCluster.Target;
+
+/// <summary>
+/// The WebSocket path: validates the handshake, accepts with the configured heartbeat, runs the receive loop,
+/// and picks the protocol from the first message (a text "hello" object = session protocol, anything else = echo).
+/// </summary>
+internal sealed class WebSocketEndpoint
+{
+    private readonly TargetOptions _options;
+    private readonly TargetStats _stats;
+    private readonly SessionStore _sessions;
+    private readonly ConnectionRegistry _connections;
+    private readonly EchoHandler _echo;
+    private volatile bool _stopping;
+
+    public WebSocketEndpoint(TargetOptions options, TargetStats stats, SessionStore sessions, ConnectionRegistry connections)
+    {
+        _options = options;
+        _stats = stats;
+        _sessions = sessions;
+        _connections = connections;
+        _echo = new EchoHandler(options.EchoDelay);
+    }
+
+    /// <summary>Middleware for the WebSocket path, ahead of UseWebSockets: lets the socket run over an <see cref="ObservedStream"/>.</summary>
+    public Task ObserveUpgradeAsync(HttpContext context, RequestDelegate next)
+    {
+        if (context.Request.Path.Equals(_options.Path, StringComparison.OrdinalIgnoreCase)
+            && context.Features.Get<IHttpUpgradeFeature>() is { } upgrade)
+        {
+            context.Features.Set<IHttpUpgradeFeature>(new ObservedUpgradeFeature(upgrade));
+        }
+
+        return next(context);
+    }
+
+    /// <summary>New handshakes are refused with 503 from now on (shutdown in progress).</summary>
+    public void StopAccepting() => _stopping = true;
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        if (_stopping)
+        {
+            Interlocked.Increment(ref _stats.RejectedHandshakes);
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            return;
+        }
+
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            Interlocked.Increment(ref _stats.RejectedHandshakes);
+            RejectHandshake(context);
+            return;
+        }
+
+        WebSocket socket;
+        try
+        {
+            socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+            {
+                KeepAliveInterval = _options.HeartbeatInterval,
+                KeepAliveTimeout = _options.HeartbeatTimeout,
+            }).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is WebSocketException or InvalidOperationException or IOException)
+        {
+            Interlocked.Increment(ref _stats.RejectedHandshakes);
+            return;
+        }
+
+        var remote = NormalizeAddress(context.Connection.RemoteIpAddress);
+        var transport = (context.Features.Get<IHttpUpgradeFeature>() as ObservedUpgradeFeature)?.Stream;
+        var connection = new Connection(_connections.NextId(), socket, transport, _stats, _options.MaxMessageSize, remote);
+        Interlocked.Increment(ref _stats.Upgrades);
+        Interlocked.Increment(ref _stats.OpenConnections);
+        _stats.RecordSourceAddress(remote);
+        _connections.Add(connection);
+        try
+        {
+            await RunAsync(connection).ConfigureAwait(false);
+        }
+        finally
+        {
+            connection.Handler?.OnConnectionEnded(connection);
+            connection.OnEnded();
+            _connections.Remove(connection);
+            Interlocked.Decrement(ref _stats.OpenConnections);
+            socket.Dispose();
+        }
+    }
+
+    private async Task RunAsync(Connection connection)
+    {
+        try
+        {
+            while (true)
+            {
+                var message = await connection.ReceiveAsync().ConfigureAwait(false);
+                try
+                {
+                    switch (message.Kind)
+                    {
+                        case InboundKind.Close:
+                            await connection.OnCloseReceivedAsync().ConfigureAwait(false);
+                            return;
+
+                        case InboundKind.TooBig:
+                            await CloseAsync(connection, 1009, "message too big").ConfigureAwait(false);
+                            continue;
+
+                        case InboundKind.Discarded:
+                            continue;
+                    }
+
+                    if (connection.CloseSent)
+                    {
+                        continue;
+                    }
+
+                    _stats.RecordMessageIn(message.Length);
+                    var handler = connection.Handler ??= ChooseHandler(connection, message);
+                    await handler.OnMessageAsync(connection, message.Type, message.Payload).ConfigureAwait(false);
+                }
+                finally
+                {
+                    message.Release();
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            // Any failure ends this connection only; the classifier decides how it is counted.
+            await connection.OnReceiveFailedAsync(e, _options.HeartbeatTimeout > TimeSpan.Zero).ConfigureAwait(false);
+        }
+    }
+
+    private IMessageHandler ChooseHandler(Connection connection, InboundMessage first)
+    {
+        if (first.Type == WebSocketMessageType.Text && SessionFrames.IsHello(first.Payload.Span))
+        {
+            return new SessionProtocolHandler(connection, _sessions, _stats, _options);
+        }
+
+        return _echo;
+    }
+
+    private static Task CloseAsync(Connection connection, int code, string reason) =>
+        connection.Handler is { } handler
+            ? handler.RequestCloseAsync(connection, code, reason).AsTask()
+            : connection.CloseAsync(code, reason);
+
+    /// <summary>400 for a non-upgrade request, 426 with the supported version for a version mismatch (RFC 6455 4.4).</summary>
+    private static void RejectHandshake(HttpContext context)
+    {
+        var headers = context.Request.Headers;
+        var version = headers.SecWebSocketVersion.ToString();
+        if (headers.Upgrade.ToString().Contains("websocket", StringComparison.OrdinalIgnoreCase) && version.Length > 0 && version != "13")
+        {
+            context.Response.StatusCode = StatusCodes.Status426UpgradeRequired;
+            context.Response.Headers.SecWebSocketVersion = "13";
+            return;
+        }
+
+        context.Response.StatusCode = StatusCodes.Status400BadRequest;
+    }
+
+    private static string NormalizeAddress(IPAddress? address)
+    {
+        if (address is null)
+        {
+            return "unknown";
+        }
+
+        return address.IsIPv4MappedToIPv6 ? address.MapToIPv4().ToString() : address.ToString();
+    }
+}
