@@ -14,7 +14,7 @@ public static class SummaryPrinter
         MetricNames.RecoveryTime, MetricNames.FalseDisconnects, MetricNames.MessagesSent, MetricNames.MessagesReceived,
         MetricNames.MessageRtt, MetricNames.MessagesLost, MetricNames.MessagesInterrupted, MetricNames.MessagesDuplicated,
         MetricNames.MessagesReordered, MetricNames.DeadConnectionHoldTime, MetricNames.SchedulingDelay,
-        MetricNames.TargetRssGrowthMb, MetricNames.TargetOpenAfterRun,
+        MetricNames.TargetRssGrowthMb, MetricNames.TargetHeapGrowthMb, MetricNames.TargetOpenAfterRun,
     ];
 
     public static void Print(IAnsiConsole console, Report report, string reportDirectory)

@@ -38,6 +38,7 @@ public sealed record Report
         if (statsBefore is not null && statsAfter is not null)
         {
             gauges[MetricNames.TargetRssGrowthMb] = (Runs.TargetProbe.RssBytes(statsAfter) - Runs.TargetProbe.RssBytes(statsBefore)) / 1_048_576.0;
+            gauges[MetricNames.TargetHeapGrowthMb] = (Runs.TargetProbe.HeapBytes(statsAfter) - Runs.TargetProbe.HeapBytes(statsBefore)) / 1_048_576.0;
             gauges[MetricNames.TargetOpenAfterRun] = Runs.TargetProbe.OpenConnections(statsAfter);
         }
         var overall = new MetricSet(result.Groups, seconds, gauges);

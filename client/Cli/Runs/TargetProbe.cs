@@ -46,5 +46,7 @@ public sealed class TargetProbe(Uri webSocketUri) : IDisposable
 
     public static long RssBytes(JsonObject stats) => stats["process"]?["rssBytes"]?.GetValue<long>() ?? 0;
 
+    public static long HeapBytes(JsonObject stats) => stats["process"]?["managedHeapBytes"]?.GetValue<long>() ?? 0;
+
     public void Dispose() => _http.Dispose();
 }

@@ -76,6 +76,11 @@ public static class MetricNames
     // Read from the target's /stats when it offers one (the reference target does).
     /// <summary>Growth of the target's resident memory from before the run to after it, in megabytes.</summary>
     public const string TargetRssGrowthMb = "target_rss_growth_mb";
+    /// <summary>
+    /// Growth of the target's managed heap after a full GC, before vs after the run, in megabytes: the leak
+    /// signal (RSS also grows with warm-up: JIT, thread pool, allocator arenas).
+    /// </summary>
+    public const string TargetHeapGrowthMb = "target_heap_growth_mb";
     /// <summary>Connections the target still held open after every client closed (a leak when above 0).</summary>
     public const string TargetOpenAfterRun = "target_open_after_run";
 
@@ -116,6 +121,7 @@ public static class MetricNames
         [ExpiredCloses] = MetricKind.Counter,
         [SchedulingDelay] = MetricKind.Trend,
         [TargetRssGrowthMb] = MetricKind.Gauge,
+        [TargetHeapGrowthMb] = MetricKind.Gauge,
         [TargetOpenAfterRun] = MetricKind.Gauge,
     };
 }
