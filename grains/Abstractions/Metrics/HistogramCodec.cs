@@ -1,5 +1,4 @@
 using HdrHistogram;
-using HdrHistogram.Utilities;
 
 namespace SimCluster.Abstractions.Metrics;
 
@@ -19,19 +18,37 @@ public static class HistogramCodec
     public static Recorder CreateRecorder() =>
         new(Lowest, Highest, Digits, (id, low, high, digits) => new LongConcurrentHistogram(id, low, high, digits));
 
+    /// <summary>
+    /// Encodes the non-empty buckets as (value, count) pairs of 7-bit varints. HdrHistogram's own compressed
+    /// encoding fails to decode large histograms in this version ("does not contain the indicated payload
+    /// amount"), so we keep our own: a few kilobytes at most, exact to the bucket.
+    /// </summary>
     public static byte[] Encode(HistogramBase histogram)
     {
-        var buffer = ByteBuffer.Allocate(histogram.GetNeededByteBufferCapacity());
-        var length = histogram.EncodeIntoCompressedByteBuffer(buffer);
-        // ByteBuffer exposes no array in this version; read the encoded bytes back one by one (a few hundred).
-        buffer.Position = 0;
-        var bytes = new byte[length];
-        for (var i = 0; i < length; i++) bytes[i] = buffer.Get();
-        return bytes;
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream))
+        {
+            foreach (var bucket in histogram.RecordedValues())
+            {
+                writer.Write7BitEncodedInt64(histogram.MedianEquivalentValue(bucket.ValueIteratedTo));
+                writer.Write7BitEncodedInt64(bucket.CountAtValueIteratedTo);
+            }
+        }
+        return stream.ToArray();
     }
 
-    public static HistogramBase Decode(byte[] bytes) =>
-        HistogramEncoding.DecodeFromCompressedByteBuffer(ByteBuffer.Allocate(bytes), Highest);
+    public static HistogramBase Decode(byte[] bytes)
+    {
+        var histogram = Create();
+        using var reader = new BinaryReader(new MemoryStream(bytes));
+        while (reader.BaseStream.Position < bytes.Length)
+        {
+            var value = reader.Read7BitEncodedInt64();
+            var count = reader.Read7BitEncodedInt64();
+            histogram.RecordValueWithCount(Math.Clamp(value, Lowest, Highest), count);
+        }
+        return histogram;
+    }
 
     /// <summary>Adds an encoded histogram into <paramref name="into"/>.</summary>
     public static void AddEncoded(HistogramBase into, byte[] bytes)

@@ -2,7 +2,7 @@ namespace SimCluster.Abstractions.Runs;
 
 /// <summary>
 /// One group's measurements on one silo since the previous collection. Counters and close codes are
-/// cumulative (a lost collection loses nothing); trends are interval histograms (HdrHistogram, compressed),
+/// cumulative (a lost collection loses nothing); trends are interval histograms (HistogramCodec encoding),
 /// so merging them adds every sample exactly once.
 /// </summary>
 [GenerateSerializer, Immutable]
@@ -73,7 +73,7 @@ public sealed record GroupResult
     [Id(1)] public required string Behavior { get; init; }
     [Id(2)] public required int Clients { get; init; }
     [Id(3)] public required Dictionary<string, long> Counters { get; init; }
-    /// <summary>Cumulative histograms (microseconds), HdrHistogram compressed encoding.</summary>
+    /// <summary>Cumulative histograms (microseconds), in HistogramCodec encoding.</summary>
     [Id(4)] public required Dictionary<string, byte[]> Trends { get; init; }
     [Id(5)] public required Dictionary<string, long> CloseCodes { get; init; }
 }
