@@ -56,6 +56,9 @@ internal static partial class ScenarioBinder
         var population = PopulationBinder.Bind(m, clients, vocab, out var groupNames);
         var thresholds = ThresholdBinder.Bind(m, groupNames);
         var allowTargets = ReadAllowTargets(m);
+        var embeddedTarget = m.Map("embeddedTarget") is { } em ? ReadEmbeddedTarget(em) : new EmbeddedTargetSpec();
+        if (m.Get("embeddedTarget") is { } emNode && target is { IsEmbedded: false })
+            d.Add(emNode, m.PathOf("embeddedTarget"), "embeddedTarget configures the reference target a run starts itself; it needs 'target: embedded'");
         m.ReportUnknownKeys();
 
         if (d.Count > 0)
@@ -78,6 +81,7 @@ internal static partial class ScenarioBinder
             Population = population!.AsReadOnly(),
             Thresholds = thresholds.AsReadOnly(),
             AllowTargets = allowTargets.AsReadOnly(),
+            EmbeddedTarget = embeddedTarget,
             SourcePath = sourcePath,
         };
     }
@@ -122,6 +126,21 @@ internal static partial class ScenarioBinder
                 urls.Add(uri);
         }
         return urls.Count == items.Count ? new TargetSpec { Urls = urls.AsReadOnly() } : null;
+    }
+
+    private static EmbeddedTargetSpec ReadEmbeddedTarget(MapReader m)
+    {
+        var spec = new EmbeddedTargetSpec
+        {
+            HeartbeatInterval = m.Duration("heartbeatInterval"),
+            HeartbeatTimeout = m.Duration("heartbeatTimeout"),
+            EchoDelay = m.Duration("echoDelay"),
+            MaxMessageSize = m.Int("maxMessageSize", 125, 64 * 1024 * 1024),
+        };
+        m.ReportUnknownKeys();
+        if (spec.HeartbeatTimeout is { } t && t > TimeSpan.Zero && spec.HeartbeatInterval is not { } i)
+            m.Diag.Add(m.Get("heartbeatTimeout")!, m.PathOf("heartbeatTimeout"), "a heartbeat timeout needs heartbeatInterval above 0s");
+        return spec;
     }
 
     private static MessagesSpec ReadMessages(MapReader m)

@@ -27,6 +27,12 @@ public sealed record ConnectOptions
 
     public LinkProfile Link { get; init; } = LinkProfile.Loopback;
 
+    /// <summary>Watch the server's frames (Close, PONG) below the WebSocket: zombies and client PINGs need it.</summary>
+    public bool WatchFrames { get; init; }
+
+    /// <summary>Prepare a slow-reader fault (inactive until the client turns into a slow reader).</summary>
+    public long? SlowReadBytesPerSecond { get; init; }
+
     /// <summary>Seeds the link's random faults (jitter, loss), so a run can be repeated.</summary>
     public int Seed { get; init; }
 

@@ -25,6 +25,7 @@ public sealed class FaultStream : Stream
     private readonly bool _downShaped;
     private readonly CancellationTokenSource _disposed = new();
     private readonly TaskCompletionSource<long> _peerGone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly SemaphoreSlim? _writeGate;
 
     private byte[]? _prefix;
     private int _prefixOffset;
@@ -42,10 +43,19 @@ public sealed class FaultStream : Stream
     private Channel<(long Release, byte[] Buffer, int Count)>? _downChannel;
     private (long Release, byte[] Buffer, int Offset, int Count)? _downCurrent;
 
-    public FaultStream(Socket socket, IEnumerable<IStreamFault> upShaping, IEnumerable<IStreamFault> downShaping, TimeProvider time)
+    public FaultStream(Socket socket, IEnumerable<IStreamFault> upShaping, IEnumerable<IStreamFault> downShaping, TimeProvider time,
+        bool watchFrames = false)
     {
         _socket = socket;
         _time = time;
+        if (watchFrames)
+        {
+            // Frames are watched (zombies, client PINGs): our own PING frames then share the write path with
+            // the WebSocket's frames, so writes are serialised whole.
+            Scanner = new FrameScanner();
+            Scanner.CloseSeen += _ => { if (DownBlocked) _peerGone.TrySetResult(_time.GetTimestamp()); };
+            _writeGate = new SemaphoreSlim(1, 1);
+        }
         UpBlackhole = new BlackholeFault();
         DownBlackhole = new BlackholeFault();
         FrozenReads = new FreezeReadsFault();
@@ -65,7 +75,13 @@ public sealed class FaultStream : Stream
     /// <summary>The application stopped reading (no PONGs, no messages), while the socket is still watched.</summary>
     public FreezeReadsFault FrozenReads { get; }
 
-    /// <summary>Completes with a <see cref="TimeProvider"/> timestamp when the peer closed or reset the TCP connection.</summary>
+    /// <summary>Sees every control frame the server sends, delivered or not; null unless frames are watched.</summary>
+    public FrameScanner? Scanner { get; }
+
+    /// <summary>
+    /// Completes with a <see cref="TimeProvider"/> timestamp when the peer gave up on this connection: it closed
+    /// or reset the TCP connection, or (while the application is not reading) sent a Close frame.
+    /// </summary>
     public Task<long> PeerGone => _peerGone.Task;
 
     public long BytesWritten { get; private set; }
@@ -78,6 +94,14 @@ public sealed class FaultStream : Stream
     {
         UpBlackhole.Activate();
         DownBlackhole.Activate();
+    }
+
+    /// <summary>Starts the slow-reader fault, if the stream was built with one.</summary>
+    public bool StartSlowReading()
+    {
+        var fault = _down.OfType<SlowReadFault>().FirstOrDefault();
+        fault?.Activate();
+        return fault is not null;
     }
 
     /// <summary>Abrupt reset: linger zero, close, so the peer gets an RST and no close handshake.</summary>
@@ -138,6 +162,33 @@ public sealed class FaultStream : Stream
     // ---------------------------------------------------------------- writes (up)
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (_writeGate is null)
+        {
+            await WriteShapedAsync(buffer, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try { await WriteShapedAsync(buffer, cancellationToken).ConfigureAwait(false); }
+        finally { _writeGate.Release(); }
+    }
+
+    /// <summary>
+    /// Sends a client PING (masked, as RFC 6455 requires of clients) carrying <paramref name="payload"/>; the
+    /// server's PONG echoes it, and <see cref="Scanner"/> reports it. Needs frames to be watched.
+    /// </summary>
+    public ValueTask SendPingAsync(ulong payload, CancellationToken cancellationToken = default)
+    {
+        if (_writeGate is null) throw new InvalidOperationException("PINGs need a stream created with watchFrames");
+        var frame = new byte[2 + 4 + 8];
+        frame[0] = 0x89; // FIN + PING
+        frame[1] = 0x80 | 8; // masked, 8 bytes
+        Random.Shared.NextBytes(frame.AsSpan(2, 4));
+        for (var i = 0; i < 8; i++) frame[6 + i] = (byte)((payload >> (56 - 8 * i)) ^ frame[2 + (i & 3)]);
+        return WriteAsync(frame, cancellationToken);
+    }
+
+    private async ValueTask WriteShapedAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
     {
         if (_aborted) throw new IOException("The connection was reset.");
         if (buffer.IsEmpty) return;
@@ -235,6 +286,7 @@ public sealed class FaultStream : Stream
         {
             var n = Math.Min(buffer.Length, _prefix.Length - _prefixOffset);
             _prefix.AsSpan(_prefixOffset, n).CopyTo(buffer.Span);
+            Scanner?.Feed(buffer.Span[..n]);
             _prefixOffset += n;
             if (_prefixOffset == _prefix.Length) _prefix = null;
             return n;
@@ -267,6 +319,7 @@ public sealed class FaultStream : Stream
                 if (DownBlocked) return await HangAsync(cancellationToken).ConfigureAwait(false);
                 return 0;
             }
+            Scanner?.Feed(buffer.Span[..n]);
             if (DownBlocked) continue; // drained and discarded: the application never sees it
             BytesRead += n;
             return n;
@@ -332,6 +385,7 @@ public sealed class FaultStream : Stream
                     writer.TryComplete();
                     return;
                 }
+                Scanner?.Feed(chunk.AsSpan(0, n));
                 var release = Schedule(_down, n, _time.GetTimestamp(), ref _lastDownRelease);
                 if (release is null)
                 {

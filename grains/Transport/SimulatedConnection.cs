@@ -133,6 +133,16 @@ public sealed class SimulatedConnection : IDisposable
         _opened?.Stream.Blackhole();
     }
 
+    /// <summary>
+    /// The application hangs: nothing that arrives reaches the WebSocket (no PONGs, no messages), while the
+    /// raw socket is still drained so <see cref="FaultStream.PeerGone"/> can tell when the server gave up.
+    /// </summary>
+    public void FreezeReads()
+    {
+        if (!Detach()) return;
+        _opened?.Stream.FrozenReads.Activate();
+    }
+
     /// <summary>Ends a blackholed or frozen connection for good (RST, so nothing more reaches the server).</summary>
     public void Release()
     {

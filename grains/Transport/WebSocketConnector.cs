@@ -37,11 +37,14 @@ public static class WebSocketConnector
             await ConnectSocketAsync(socket, options.Target, timeout.Token).ConfigureAwait(false);
 
             var random = new Random(options.Seed);
+            var down = FaultRegistry.ForLink(options.Link, Direction.Down, random, options.Time);
+            if (options.SlowReadBytesPerSecond is { } rate) down.Add(new SlowReadFault(rate, options.Time));
             stream = new FaultStream(
                 socket,
                 FaultRegistry.ForLink(options.Link, Direction.Up, random, options.Time),
-                FaultRegistry.ForLink(options.Link, Direction.Down, random, options.Time),
-                options.Time);
+                down,
+                options.Time,
+                options.WatchFrames);
 
             Stream transport = stream;
             if (options.Target.Scheme == "wss")

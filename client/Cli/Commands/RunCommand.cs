@@ -63,7 +63,7 @@ public static class RunCommand
             IReadOnlyList<Uri> targets;
             if (scenario.Target.IsEmbedded)
             {
-                embedded = await EmbeddedTarget.StartAsync([], ct);
+                embedded = await EmbeddedTarget.StartAsync(scenario.EmbeddedTarget.ToArguments(), ct);
                 targets = [embedded.WebSocketUri];
             }
             else
@@ -76,6 +76,8 @@ public static class RunCommand
             using var probe = new TargetProbe(targets[0]);
             var statsBefore = await probe.ReadAsync(collectGarbage: true, ct);
 
+            await using var sampler = new ToolSampler(Environment.GetEnvironmentVariable("SIMCLUSTER_LIVE_HEAP_PROBE") == "1"
+                ? scenario.Duration * 0.7 : null);
             var plan = PlanBuilder.Build(scenario, runId, seed, targets);
             var coordinator = cluster.Client.GetGrain<IRunCoordinatorGrain>(runId);
             await coordinator.Start(plan);
@@ -103,7 +105,8 @@ public static class RunCommand
 
             var result = await coordinator.GetResult() ?? throw new InvalidOperationException("the run ended without a result");
             var statsAfter = statsBefore is null ? null : await probe.ReadSettledAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
-            var report = Report.Create(scenario, seed, targets, result, statsBefore, statsAfter, partial: interrupted);
+            var report = Report.Create(scenario, seed, targets, result, statsBefore, statsAfter, partial: interrupted)
+                with { Tool = await sampler.FinishAsync(embeddedSilo: string.IsNullOrEmpty(args.Cluster)) };
             await report.WriteAsync(outDir);
             SummaryPrinter.Print(console, report, outDir);
             return report.Partial ? ExitCodes.CouldNotRun : report.Passed ? ExitCodes.Passed : ExitCodes.ThresholdFailed;

@@ -17,6 +17,26 @@ public static class SummaryPrinter
         MetricNames.TargetRssGrowthMb, MetricNames.TargetHeapGrowthMb, MetricNames.TargetOpenAfterRun,
     ];
 
+    /// <summary>"42 of 50 silent-app zombies evicted, p95 2.9 s, bound 3 s: 8 never evicted".</summary>
+    public static IEnumerable<string> ZombieLines(Report report)
+    {
+        foreach (var group in report.Scenario.Population.Where(g => g.Zombie is not null))
+        {
+            var metrics = report.Groups[group.Name];
+            var zombies = metrics.Counter(MetricNames.Zombies);
+            var detected = metrics.Counter(MetricNames.ZombiesDetected);
+            var never = metrics.Counter(MetricNames.ZombiesUndetected);
+            var times = metrics.Trend(MetricNames.ZombieDetectTime);
+            var p95 = times.TotalCount > 0 ? $", p95 {times.GetValueAtPercentile(95) / 1_000_000.0:0.00} s" : "";
+            var bound = group.Zombie!.ExpectDetectWithin is { } b
+                ? $", bound {b.TotalSeconds:0.###} s ({metrics.Counter(MetricNames.ZombiesWithinBound)} within it)"
+                : "";
+            var pending = zombies - detected - never;
+            yield return $"{group.Name}: {detected} of {zombies} {group.Zombie.Kind} zombies evicted{p95}{bound}: {never} never evicted" +
+                         (pending > 0 ? $", {pending} still being observed when the run ended" : "");
+        }
+    }
+
     public static void Print(IAnsiConsole console, Report report, string reportDirectory)
     {
         var metrics = report.Overall.ToJson();
@@ -35,6 +55,7 @@ public static class SummaryPrinter
 
         if (report.Overall.CloseCodes.Count > 0)
             console.MarkupLine("close codes: " + Markup.Escape(string.Join(", ", report.Overall.CloseCodes.OrderBy(c => c.Key).Select(c => $"{c.Key}={c.Value}"))));
+        foreach (var line in ZombieLines(report)) console.MarkupLine(Markup.Escape(line));
         foreach (var note in report.Result.Notes) console.MarkupLine($"[yellow]note:[/] {Markup.Escape(note)}");
 
         foreach (var t in report.Thresholds)

@@ -23,6 +23,9 @@ public sealed record Report
     public JsonObject? TargetStatsAfter { get; init; }
     public bool Partial { get; init; }
 
+    /// <summary>The tool's own costs during the run (ToolSampler).</summary>
+    public JsonObject? Tool { get; init; }
+
     public bool Passed => Thresholds.All(t => t.Passed) && !Partial;
 
     public string Verdict => Partial ? "partial" : Passed ? "pass" : "fail";
@@ -120,6 +123,7 @@ public sealed record Report
             ["silos"] = new JsonArray([.. Result.Silos.Select(s => (JsonNode)new JsonObject { ["address"] = s.Address, ["clients"] = s.Clients, ["lost"] = s.Lost })]),
             ["notes"] = new JsonArray([.. Result.Notes.Select(n => (JsonNode)n)]),
         };
+        if (Tool is not null) json["tool"] = Tool.DeepClone();
         if (TargetStatsBefore is not null || TargetStatsAfter is not null)
         {
             json["targetStats"] = new JsonObject

@@ -67,11 +67,21 @@ public static class PlanBuilder
                 FirstClient = first,
                 Clients = group.Clients,
                 Flapping = group.Behavior == "flapping" ? Flapping(group.Flapping ?? new FlappingSpec()) : null,
+                Zombie = group.Zombie is { } z ? Zombie(z) : null,
             });
             first += group.Clients;
         }
         return [.. groups];
     }
+
+    private static ZombiePlan Zombie(ZombieSpec spec) => new()
+    {
+        Kind = spec.Kind,
+        After = spec.After,
+        ObserveFor = spec.ObserveFor,
+        ExpectDetectWithin = spec.ExpectDetectWithin,
+        ReadBytesPerSecond = spec.ReadBytesPerSecond ?? 64,
+    };
 
     private static FlappingPlan Flapping(FlappingSpec spec) => new()
     {

@@ -24,6 +24,8 @@ public sealed record Scenario
     public IReadOnlyList<ThresholdSpec> Thresholds { get; init; } = [];
     /// <summary>The <c>allowTargets</c> entries as written (hosts, host:port or URLs); empty = the runner's default policy.</summary>
     public IReadOnlyList<string> AllowTargets { get; init; } = [];
+    /// <summary>Options of the reference target when <c>target: embedded</c>.</summary>
+    public EmbeddedTargetSpec EmbeddedTarget { get; init; } = new();
     /// <summary>The file the scenario came from (or the source name given to <see cref="ScenarioLoader.Parse"/>).</summary>
     public string SourcePath { get; init; } = "";
 }

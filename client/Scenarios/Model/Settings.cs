@@ -56,3 +56,26 @@ public sealed record ReconnectSpec
 
 /// <summary>Backoff jitter as in the AWS architecture blog: none, equal (half fixed, half random), full (0..delay).</summary>
 public enum JitterKind { None, Equal, Full }
+
+/// <summary>
+/// Options for the reference target a run starts itself (<c>target: embedded</c>): the server side of the
+/// experiment, such as a heartbeat for zombie tests. Null values keep the target's defaults.
+/// </summary>
+public sealed record EmbeddedTargetSpec
+{
+    public TimeSpan? HeartbeatInterval { get; init; }
+    public TimeSpan? HeartbeatTimeout { get; init; }
+    public TimeSpan? EchoDelay { get; init; }
+    public int? MaxMessageSize { get; init; }
+
+    /// <summary>The same settings as `simcluster target` options.</summary>
+    public IReadOnlyList<string> ToArguments()
+    {
+        var args = new List<string>();
+        if (HeartbeatInterval is { } hi) args.AddRange(["--heartbeat-interval", Units.FormatDuration(hi)]);
+        if (HeartbeatTimeout is { } ht) args.AddRange(["--heartbeat-timeout", Units.FormatDuration(ht)]);
+        if (EchoDelay is { } ed) args.AddRange(["--echo-delay", Units.FormatDuration(ed)]);
+        if (MaxMessageSize is { } mm) args.AddRange(["--max-message-size", mm.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        return args;
+    }
+}

@@ -57,6 +57,10 @@ public static class MetricNames
     public const string ZombiesDetected = "zombies_detected";
     public const string ZombieDetectionRatio = "zombie_detection_ratio";
     public const string ZombieDetectTime = "zombie_detect_time";
+    /// <summary>Zombies the server gave up on within the scenario's <c>expectDetectWithin</c>.</summary>
+    public const string ZombiesWithinBound = "zombies_within_bound";
+    /// <summary>Zombies the server still held when <c>observeFor</c> ran out.</summary>
+    public const string ZombiesUndetected = "zombies_undetected";
 
     // Switching (test 9).
     public const string Switches = "switches";
@@ -112,6 +116,8 @@ public static class MetricNames
         [ZombiesDetected] = MetricKind.Counter,
         [ZombieDetectionRatio] = MetricKind.Ratio,
         [ZombieDetectTime] = MetricKind.Trend,
+        [ZombiesWithinBound] = MetricKind.Counter,
+        [ZombiesUndetected] = MetricKind.Counter,
         [Switches] = MetricKind.Counter,
         [SwitchResumeTime] = MetricKind.Trend,
         [TokenRefreshes] = MetricKind.Counter,

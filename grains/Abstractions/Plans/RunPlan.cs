@@ -85,6 +85,21 @@ public sealed record GroupPlan
     [Id(2)] public required int FirstClient { get; init; }
     [Id(3)] public required int Clients { get; init; }
     [Id(4)] public FlappingPlan? Flapping { get; init; }
+    [Id(5)] public ZombiePlan? Zombie { get; init; }
+}
+
+[GenerateSerializer, Immutable]
+public sealed record ZombiePlan
+{
+    /// <summary><c>silent-app</c>, <c>app-dead</c>, <c>blackhole</c>, <c>half-close</c>, <c>slow-reader</c>, <c>reset</c>.</summary>
+    [Id(0)] public required string Kind { get; init; }
+    /// <summary>Healthy time before turning zombie.</summary>
+    [Id(1)] public required TimeSpan After { get; init; }
+    /// <summary>How long to wait for the server to give up before counting the zombie as undetected.</summary>
+    [Id(2)] public required TimeSpan ObserveFor { get; init; }
+    /// <summary>The bound the server promises; detections within it are counted separately.</summary>
+    [Id(3)] public TimeSpan? ExpectDetectWithin { get; init; }
+    [Id(4)] public long ReadBytesPerSecond { get; init; } = 64;
 }
 
 [GenerateSerializer, Immutable]

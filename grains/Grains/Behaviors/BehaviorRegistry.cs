@@ -9,6 +9,7 @@ public static class BehaviorRegistry
     {
         ["steady"] = _ => new SteadyBehavior(),
         ["flapping"] = g => new FlappingBehavior(g.Flapping ?? throw new ArgumentException($"group '{g.Name}' has no flapping block")),
+        ["zombie"] = g => new ZombieBehavior(g.Zombie ?? throw new ArgumentException($"group '{g.Name}' has no zombie block")),
     };
 
     public static IReadOnlyCollection<string> Names => Factories.Keys;

@@ -3,6 +3,7 @@ using SimCluster.Abstractions.Metrics;
 using SimCluster.Abstractions.Plans;
 using SimCluster.Abstractions.Runs;
 using SimCluster.Grains.Behaviors;
+using SimCluster.Grains.Behaviors.Zombies;
 using SimCluster.Grains.Metrics;
 using SimCluster.Grains.Reconnect;
 using SimCluster.Transport;
@@ -39,6 +40,11 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
     private long _networkBackAt;
     private IGrainTimer? _timer;
     private bool _stopping;
+    private HeartbeatPinger? _pinger;
+
+    // A zombie episode: when it began, and whether it is over (one per client).
+    private long? _zombieSince;
+    private bool _zombieDone;
 
     public Task Arm(RunPlan plan, int clientIndex)
     {
@@ -46,7 +52,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
         _index = clientIndex;
         _group = plan.GroupOf(clientIndex);
         // One seeded source per client: the same seed and index give the same schedule on any silo.
-        _random = new Random(HashCode.Combine(plan.Seed, clientIndex));
+        _random = new Random(ClientSeed.For(plan.Seed, clientIndex, ClientSeed.Schedule));
         _behavior = BehaviorRegistry.Create(_group);
         _reconnect = ReconnectPolicyRegistry.Create(plan.Reconnect);
         _metrics = siloMetrics.For(plan.RunId, _group.Name);
@@ -58,9 +64,13 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
             Target = target,
             LocalAddress = SourceAddressPool.For(target, plan.Network.SourceRanges).AddressFor(clientIndex),
             ConnectTimeout = plan.ConnectTimeout,
-            KeepAliveInterval = plan.HeartbeatInterval,
+            // The .NET keep-alive stays off: its unsolicited PONGs would make a zombie look alive. Client
+            // PINGs, when asked for, are ours (HeartbeatPinger), so they can be timed and stopped.
+            KeepAliveInterval = TimeSpan.Zero,
+            WatchFrames = plan.HeartbeatInterval > TimeSpan.Zero || _behavior is ZombieBehavior,
+            SlowReadBytesPerSecond = _group.Zombie is { Kind: "slow-reader" } z ? z.ReadBytesPerSecond : null,
             Link = LinkFor(plan.Network),
-            Seed = HashCode.Combine(plan.Seed, clientIndex, "link"),
+            Seed = ClientSeed.For(plan.Seed, clientIndex, ClientSeed.Link),
             Time = time,
         };
         DelayDeactivation(plan.Duration + plan.RampUp + TimeSpan.FromMinutes(10));
@@ -83,6 +93,8 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
         if (!_machine.CanFire(ClientTrigger.Stop)) return;
         var wasOpen = _machine.State == ClientState.Open;
         _machine.Fire(ClientTrigger.Stop);
+        StopPinger();
+        if (_zombieSince is not null && !_zombieDone) ZombieUndetected(_generation); // the run ended first
         _heldDeadPath?.Release();
         _heldDeadPath = null;
         if (wasOpen && _connection is { } connection)
@@ -148,11 +160,75 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
         }
         _outageWasForced = false;
         _echo.Attach(connection);
+        if (_plan.HeartbeatInterval > TimeSpan.Zero)
+            _pinger = new HeartbeatPinger(connection.Stream, _plan.HeartbeatInterval, _metrics, time);
 
-        if (_behavior.NextDrop(_drops, _random) is { } drop)
+        if (_behavior is ZombieBehavior zombie && !_zombieDone)
+        {
+            After(zombie.Plan.After, () => TurnZombie(generation, zombie));
+        }
+        else if (_behavior.NextDrop(_drops, _random) is { } drop)
         {
             After(drop.After, () => Drop(generation, drop));
         }
+    }
+
+    // ------------------------------------------------------------ zombies
+
+    /// <summary>
+    /// The client goes dead in the way its kind says, while the server still holds the connection; from here
+    /// on the client only watches for the first sign that the server gave up (Close frame, FIN or RST).
+    /// </summary>
+    private void TurnZombie(int generation, ZombieBehavior zombie)
+    {
+        if (generation != _generation || _machine.State != ClientState.Open || _connection is not { } connection) return;
+        _machine.Fire(ClientTrigger.Drop); // the client is gone, whatever the server believes
+        StopPinger();
+        if (!zombie.Kind.KeepsSending) _echo.Abandon();
+        _metrics.Closed();
+        _metrics.Count(MetricNames.Zombies);
+        zombie.Kind.Apply(connection);
+        var since = time.GetTimestamp();
+        _zombieSince = since;
+        if (zombie.Kind.ServerSeesItAtOnce)
+        {
+            ZombieDetected(generation, since, "rst");
+            return;
+        }
+        connection.Stream.PeerGone.ContinueWith(t =>
+        {
+            if (t.IsCompletedSuccessfully) OnGrainScheduler(() => ZombieDetected(generation, t.Result, "1006"));
+        }, TaskScheduler.Default);
+        After(zombie.Plan.ObserveFor, () => ZombieUndetected(generation));
+    }
+
+    private void ZombieDetected(int generation, long at, string how)
+    {
+        if (generation != _generation || _zombieSince is not { } since || _zombieDone) return;
+        _zombieDone = true;
+        CancelTimer();
+        var elapsed = time.GetElapsedTime(since, at);
+        var bound = ((ZombieBehavior)_behavior).Plan.ExpectDetectWithin;
+        _metrics.Count(MetricNames.ZombiesDetected);
+        _metrics.Record(MetricNames.ZombieDetectTime, elapsed);
+        if (bound is { } b && elapsed <= b) _metrics.Count(MetricNames.ZombiesWithinBound);
+        _metrics.CountClose(how);
+        EndZombie();
+    }
+
+    private void ZombieUndetected(int generation)
+    {
+        if (generation != _generation || _zombieDone) return;
+        _zombieDone = true;
+        _metrics.Count(MetricNames.ZombiesUndetected);
+        EndZombie();
+    }
+
+    private void EndZombie()
+    {
+        _echo.Detach();
+        _connection?.Release();
+        _connection = null;
     }
 
     // ------------------------------------------------------------ losing the connection
@@ -167,7 +243,14 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
 
     private void ConnectionLost(int generation, ConnectionClosed closed)
     {
+        if (_zombieSince is not null && !_zombieDone && generation == _generation)
+        {
+            // A zombie that still listens (app-dead, half-close, slow-reader) hears the server give up here.
+            ZombieDetected(generation, time.GetTimestamp(), closed.Initiator == CloseInitiator.Server && closed.Code is { } c ? c.ToString() : "1006");
+            return;
+        }
         if (generation != _generation || _machine.State != ClientState.Open) return;
+        StopPinger();
         CancelTimer();
         _machine.Fire(ClientTrigger.Lost);
         _echo.Detach();
@@ -183,6 +266,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
     {
         if (generation != _generation || _machine.State != ClientState.Open || _connection is not { } connection) return;
         _machine.Fire(ClientTrigger.Drop);
+        StopPinger();
         _drops++;
         _echo.Detach();
         _connection = null;
@@ -245,6 +329,12 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
 
     // ------------------------------------------------------------ plumbing
 
+    private void StopPinger()
+    {
+        _pinger?.Dispose();
+        _pinger = null;
+    }
+
     /// <summary>One pending timer per client is all the state machine ever needs.</summary>
     private void After(TimeSpan due, Action action)
     {
@@ -271,6 +361,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         CancelTimer();
+        StopPinger();
         _echo?.Dispose();
         _connection?.Dispose();
         _heldDeadPath?.Release();

@@ -16,7 +16,8 @@ namespace SimCluster.Grains.Clients;
 /// </summary>
 public sealed class EchoTraffic : IDisposable
 {
-    private const int RecentWindow = 1024;
+    /// <summary>How far back (in sequence numbers) duplicates are recognised: a bitmap, 32 bytes per client.</summary>
+    private const int RecentWindow = 256;
 
     private readonly int _clientIndex;
     private readonly MessagePlan _plan;
@@ -24,8 +25,7 @@ public sealed class EchoTraffic : IDisposable
     private readonly TimeProvider _time;
     private readonly TimeSpan _phase;
     private readonly Dictionary<long, long> _pending = [];
-    private readonly HashSet<long> _recent = [];
-    private readonly Queue<long> _recentOrder = new();
+    private readonly ulong[] _recent = new ulong[RecentWindow / 64];
     private readonly string _prefix;
     private readonly object _gate = new();
 
@@ -78,6 +78,16 @@ public sealed class EchoTraffic : IDisposable
         }
     }
 
+    /// <summary>The application itself died: stop, and forget what was in flight (not the server's fault).</summary>
+    public void Abandon()
+    {
+        lock (_gate)
+        {
+            StopSendingLocked();
+            _pending.Clear();
+        }
+    }
+
     /// <summary>Stops sending but keeps listening, so echoes in flight can still arrive before a clean stop.</summary>
     public void StopSending()
     {
@@ -105,6 +115,7 @@ public sealed class EchoTraffic : IDisposable
             if (late > TimeSpan.Zero) _metrics.Record(MetricNames.SchedulingDelay, late);
             ExpireLocked(now);
             var seq = _nextSeq++;
+            Forget(seq);
             message = Build(seq, now);
             _pending[seq] = now;
         }
@@ -128,11 +139,8 @@ public sealed class EchoTraffic : IDisposable
             if (_time.GetElapsedTime(sentAt, now) > _plan.LossTimeout) (expired ??= []).Add(seq);
         }
         if (expired is null) return;
-        foreach (var seq in expired)
-        {
-            _pending.Remove(seq);
-            Remember(seq);
-        }
+        // Not remembered as seen: a late echo of a lost message is neither received nor a duplicate.
+        foreach (var seq in expired) _pending.Remove(seq);
         _metrics.Count(MetricNames.MessagesLost, expired.Count);
     }
 
@@ -150,18 +158,36 @@ public sealed class EchoTraffic : IDisposable
                 else _highestEcho = seq;
                 Remember(seq);
             }
-            else if (_recent.Contains(seq) && seq < _nextSeq)
+            else if (WasSeen(seq))
             {
                 _metrics.Count(MetricNames.MessagesDuplicated);
             }
         }
     }
 
+    /// <summary>
+    /// Marks a sequence number as answered. The bitmap covers the last
+    /// <see cref="RecentWindow"/> numbers sent; slot <c>seq % RecentWindow</c> is reused as numbers advance,
+    /// and it is cleared when a message is sent, so a stale bit never marks a new message.
+    /// </summary>
     private void Remember(long seq)
     {
-        if (!_recent.Add(seq)) return;
-        _recentOrder.Enqueue(seq);
-        if (_recentOrder.Count > RecentWindow) _recent.Remove(_recentOrder.Dequeue());
+        if (_nextSeq - seq > RecentWindow) return;
+        var slot = (int)(seq % RecentWindow);
+        _recent[slot >> 6] |= 1UL << (slot & 63);
+    }
+
+    private bool WasSeen(long seq)
+    {
+        if (seq >= _nextSeq || _nextSeq - seq > RecentWindow) return false;
+        var slot = (int)(seq % RecentWindow);
+        return (_recent[slot >> 6] & (1UL << (slot & 63))) != 0;
+    }
+
+    private void Forget(long seq)
+    {
+        var slot = (int)(seq % RecentWindow);
+        _recent[slot >> 6] &= ~(1UL << (slot & 63));
     }
 
     private string Build(long seq, long now)

@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+
+namespace SimCluster.Cli.Runs;
+
+/// <summary>
+/// Samples this process once a second while a run goes: resident memory, managed heap, CPU and GC pauses.
+/// With an embedded silo the clients live in this process, so these are the tool's own costs, reported
+/// beside what it measured (a load generator that hides its overhead cannot be trusted).
+/// </summary>
+public sealed class ToolSampler : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly TimeSpan _cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
+    private readonly TimeSpan _pauseAtStart = GC.GetTotalPauseDuration();
+    private long _peakRss;
+    private long _heapAtPeak;
+    private int _samples;
+    private readonly TimeSpan? _probeAt;
+    private JsonObject? _liveProbe;
+
+    /// <param name="liveHeapProbeAt">
+    /// When set (benchmarks: SIMCLUSTER_LIVE_HEAP_PROBE=1), one full compacting GC is forced at that point of
+    /// the run to measure the live heap exactly. It pauses the process once, so ordinary runs do not do it.
+    /// </param>
+    public ToolSampler(TimeSpan? liveHeapProbeAt = null)
+    {
+        _probeAt = liveHeapProbeAt;
+        _loop = LoopAsync();
+    }
+
+    private async Task LoopAsync()
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stop.Token))
+            {
+                Sample();
+                if (_probeAt is { } at && _liveProbe is null && _clock.Elapsed >= at) _liveProbe = ProbeLiveHeap();
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    private void Sample()
+    {
+        var rss = Environment.WorkingSet;
+        _samples++;
+        if (rss <= _peakRss) return;
+        _peakRss = rss;
+        _heapAtPeak = GC.GetGCMemoryInfo().HeapSizeBytes;
+    }
+
+    private static JsonObject ProbeLiveHeap()
+    {
+        System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
+        var live = GC.GetTotalMemory(forceFullCollection: true);
+        return new JsonObject
+        {
+            ["liveHeapMb"] = Math.Round(live / 1_048_576.0, 1),
+            ["rssMbAfterGc"] = Math.Round(Environment.WorkingSet / 1_048_576.0, 1),
+        };
+    }
+
+    /// <summary>Stops sampling and summarises: peak RSS and the heap at that moment, average CPU, GC pause share.</summary>
+    public async Task<JsonObject> FinishAsync(bool embeddedSilo)
+    {
+        Sample();
+        await _stop.CancelAsync();
+        await _loop;
+        var elapsed = _clock.Elapsed.TotalSeconds;
+        var cpu = (Process.GetCurrentProcess().TotalProcessorTime - _cpuAtStart).TotalSeconds;
+        var pause = (GC.GetTotalPauseDuration() - _pauseAtStart).TotalSeconds;
+        return new JsonObject
+        {
+            ["embeddedSilo"] = embeddedSilo,
+            ["peakRssMb"] = Math.Round(_peakRss / 1_048_576.0, 1),
+            ["heapMbAtPeak"] = Math.Round(_heapAtPeak / 1_048_576.0, 1),
+            ["cpuPercent"] = Math.Round(elapsed > 0 ? cpu / elapsed * 100 : 0, 1),
+            ["gcPausePercent"] = Math.Round(elapsed > 0 ? pause / elapsed * 100 : 0, 2),
+            ["gcMode"] = System.Runtime.GCSettings.IsServerGC ? "server" : "workstation",
+            ["samples"] = _samples,
+            ["liveHeapProbe"] = _liveProbe,
+        };
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await _loop;
+    }
+}
