@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.WebSockets;
+using Microsoft.AspNetCore.Connections;
 
 namespace SimCluster.Target;
 
@@ -50,6 +51,7 @@ internal sealed class Connection
     private readonly int _maxMessageSize;
     private int _outcomeRecorded;
     private int _closeSent;
+    private int _closing;
     private CancellationTokenSource? _closeDeadline;
 
     public Connection(long id, WebSocket ws, ObservedStream? transport, TargetStats stats, int maxMessageSize, string remoteAddress)
@@ -63,12 +65,18 @@ internal sealed class Connection
     }
 
     public long Id { get; }
+    /// <summary>Client IP as counted in sourceAddresses (for extensions such as auth that log or limit per client).</summary>
     public string RemoteAddress { get; }
-    public WebSocket Socket => _ws;
     public IMessageHandler? Handler { get; set; }
 
-    /// <summary>The server has sent (or is sending) its Close frame; later data messages are drained, not handled.</summary>
+    /// <summary>The server has sent (or is sending) its Close frame.</summary>
     public bool CloseSent => Volatile.Read(ref _closeSent) != 0;
+
+    /// <summary>A server close is sent or queued: later data messages are drained with a small buffer, not handled.</summary>
+    public bool Draining => Volatile.Read(ref _closing) != 0 || CloseSent;
+
+    /// <summary>A handler queued a Close frame behind other output; stop handling input from now on.</summary>
+    public void MarkClosing() => Volatile.Write(ref _closing, 1);
 
     /// <summary>Reads the next complete message. Idle connections hold no pooled buffer: a zero-byte read waits for the next frame first.</summary>
     public async ValueTask<InboundMessage> ReceiveAsync()
@@ -83,10 +91,10 @@ internal sealed class Connection
 
         if (first.EndOfMessage)
         {
-            return new InboundMessage { Kind = CloseSent ? InboundKind.Discarded : InboundKind.Message, Type = first.MessageType };
+            return new InboundMessage { Kind = Draining ? InboundKind.Discarded : InboundKind.Message, Type = first.MessageType };
         }
 
-        if (CloseSent)
+        if (Draining)
         {
             return await DiscardRestAsync(ct).ConfigureAwait(false);
         }
@@ -195,6 +203,12 @@ internal sealed class Connection
             return;
         }
 
+        // Client closed first, or the socket is gone: the receive loop records how it really ended.
+        if (_ws.State != WebSocketState.Open)
+        {
+            return;
+        }
+
         if (TryRecordOutcome())
         {
             _stats.RecordServerClose(code);
@@ -206,10 +220,7 @@ internal sealed class Connection
         Volatile.Write(ref _closeDeadline, deadline);
         try
         {
-            if (_ws.State is WebSocketState.Open or WebSocketState.CloseReceived)
-            {
-                await _ws.CloseOutputAsync((WebSocketCloseStatus)code, reason, deadline.Token).ConfigureAwait(false);
-            }
+            await _ws.CloseOutputAsync((WebSocketCloseStatus)code, reason, deadline.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is WebSocketException or InvalidOperationException or ObjectDisposedException or IOException or OperationCanceledException)
         {
@@ -269,7 +280,8 @@ internal sealed class Connection
             _stats.RecordServerClose(code);
             await _transport.DrainUntilCloseFrameAsync(CloseHandshakeTimeout).ConfigureAwait(false);
         }
-        else if (heartbeatEnabled && (_transport?.AbortedWhileHealthy == true || IsKeepAliveTimeout(error)))
+        else if (heartbeatEnabled && _transport?.PeerFailed != true
+            && (_transport?.AbortedWhileHealthy == true || IsSelfAbort(error)))
         {
             _stats.RecordServerAbort(TargetStats.AbortHeartbeat);
         }
@@ -279,13 +291,34 @@ internal sealed class Connection
         }
     }
 
-    private static bool IsKeepAliveTimeout(Exception error)
+    /// <summary>
+    /// Nobody on our side called Abort (that records an outcome first), so a Kestrel ConnectionAbortedException
+    /// means ASP.NET's AbortStream aborted the request after ManagedWebSocket faulted its keep-alive. When the
+    /// transport was not cancelled, .NET wraps the keep-alive exception instead; its message names the setting.
+    /// </summary>
+    private static bool IsSelfAbort(Exception error)
     {
-        for (var e = error; e is not null; e = e.InnerException)
+        var pending = new Stack<Exception>();
+        pending.Push(error);
+        while (pending.Count > 0)
         {
-            if (e is WebSocketException && e.Message.Contains("KeepAliveTimeout", StringComparison.Ordinal))
+            var e = pending.Pop();
+            if (e is ConnectionAbortedException
+                || (e is WebSocketException && e.Message.Contains("KeepAliveTimeout", StringComparison.Ordinal)))
             {
                 return true;
+            }
+
+            if (e is AggregateException aggregate)
+            {
+                foreach (var inner in aggregate.InnerExceptions)
+                {
+                    pending.Push(inner);
+                }
+            }
+            else if (e.InnerException is { } inner)
+            {
+                pending.Push(inner);
             }
         }
 

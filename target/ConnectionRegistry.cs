@@ -14,8 +14,6 @@ internal sealed class ConnectionRegistry
 
     public void Remove(Connection connection) => _open.TryRemove(connection.Id, out _);
 
-    public int Count => _open.Count;
-
     /// <summary>Asks every open connection to close; returns once all are gone or <paramref name="timeout"/> passes.</summary>
     public async Task CloseAllAsync(int code, string reason, TimeSpan timeout)
     {

@@ -8,8 +8,8 @@ namespace SimCluster.Target;
 /// <summary>
 /// Wraps Kestrel's upgrade feature so the WebSocket runs over an <see cref="ObservedStream"/>. ManagedWebSocket
 /// reports neither the close code it sends on its own (1002 framing error, 1007 bad UTF-8) nor why it aborted
-/// itself (keep-alive timeout); the stream sees both, and keeps the TCP connection usable after such an abort
-/// so the client can still read that Close frame and answer it.
+/// itself (keep-alive timeout); the stream sees both. ASP.NET Core puts its AbortStream on top of this one,
+/// which calls HttpContext.Abort (RST) when an aborted WebSocket is disposed.
 /// </summary>
 internal sealed class ObservedUpgradeFeature(IHttpUpgradeFeature inner) : IHttpUpgradeFeature
 {
@@ -52,6 +52,9 @@ internal sealed class ObservedStream(Stream inner) : Stream
     /// <summary>The WebSocket disposed the stream while the transport was healthy: it gave up on its own (keep-alive timeout).</summary>
     public bool AbortedWhileHealthy => Volatile.Read(ref _abortedWhileHealthy) != 0;
 
+    /// <summary>The peer reset or closed the TCP connection (read error, EOF, or write error).</summary>
+    public bool PeerFailed => Volatile.Read(ref _innerFailed) != 0;
+
     public override bool CanRead => true;
     public override bool CanWrite => true;
     public override bool CanSeek => false;
@@ -83,8 +86,10 @@ internal sealed class ObservedStream(Stream inner) : Stream
 
             return read;
         }
-        catch (Exception e) when (!(e is OperationCanceledException && _abort.IsCancellationRequested))
+        catch (Exception e) when (e is not OperationCanceledException)
         {
+            // Peer reset or I/O error. Cancellation (ours, or Kestrel's ConnectionAbortedException after
+            // HttpContext.Abort) means this side gave up, not the peer.
             Interlocked.Exchange(ref _innerFailed, 1);
             throw;
         }

@@ -92,7 +92,7 @@ public sealed record TargetOptions
         }
 
         CheckDuration(errors, "--echo-delay", EchoDelay);
-        CheckDuration(errors, "--session-resume-window", SessionResumeWindow);
+        CheckDuration(errors, "--resume-window", SessionResumeWindow);
 
         if (SessionBufferLimit is < 0 or > 10_000_000)
         {

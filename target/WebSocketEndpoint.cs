@@ -117,7 +117,7 @@ internal sealed class WebSocketEndpoint
                             continue;
                     }
 
-                    if (connection.CloseSent)
+                    if (connection.Draining)
                     {
                         continue;
                     }
@@ -149,10 +149,13 @@ internal sealed class WebSocketEndpoint
         return _echo;
     }
 
-    private static Task CloseAsync(Connection connection, int code, string reason) =>
-        connection.Handler is { } handler
+    private static Task CloseAsync(Connection connection, int code, string reason)
+    {
+        connection.MarkClosing();
+        return connection.Handler is { } handler
             ? handler.RequestCloseAsync(connection, code, reason).AsTask()
             : connection.CloseAsync(code, reason);
+    }
 
     /// <summary>400 for a non-upgrade request, 426 with the supported version for a version mismatch (RFC 6455 4.4).</summary>
     private static void RejectHandshake(HttpContext context)

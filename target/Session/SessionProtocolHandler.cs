@@ -143,6 +143,7 @@ internal sealed class SessionProtocolHandler : IMessageHandler
     {
         if (Interlocked.Exchange(ref _closing, 1) == 0)
         {
+            _connection.MarkClosing();
             _outbound.Writer.TryWrite(new Outbound(null, code, reason));
         }
 

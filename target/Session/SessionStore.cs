@@ -36,8 +36,6 @@ internal sealed class SessionStore : IAsyncDisposable
     /// <summary>Handlers for frame types beyond the core protocol (e.g. "auth.refresh"), by type.</summary>
     public IReadOnlyDictionary<string, ISessionExtension> Extensions { get; }
 
-    public int Count => _sessions.Count;
-
     /// <summary>
     /// Attaches a connection to session <paramref name="id"/>, resuming it if it is still kept. Queues the welcome
     /// and the replay on <paramref name="handler"/>, and closes a connection it supersedes.

@@ -281,6 +281,27 @@ public sealed class SessionProtocolTests
     }
 
     [Fact]
+    public async Task Oversize_and_binary_frames_are_refused_in_session_mode()
+    {
+        await using var target = await StartAsync(new TargetOptions { MaxMessageSize = 200 });
+        var (big, _) = await HelloAsync(target, "s-big");
+        await SendMsgAsync(big, 1, new string('x', 500));
+        var tooBig = await ReceiveAsync(big);
+        Assert.Equal(WebSocketCloseStatus.MessageTooBig, tooBig.CloseStatus);
+        await CloseQuietlyAsync(big);
+
+        var (binary, _) = await HelloAsync(target, "s-binary");
+        await binary.SendAsync(new byte[] { 1, 2, 3 }, WebSocketMessageType.Binary, true, CancellationToken.None);
+        var refused = await ReceiveAsync(binary);
+        Assert.Equal(WebSocketCloseStatus.InvalidMessageType, refused.CloseStatus);
+        await CloseQuietlyAsync(binary);
+
+        var stats = await WaitForStatsAsync(target, s => s.OpenConnections == 0);
+        Assert.Equal(1, stats.Closes.ServerInitiated.OrZero("1009"));
+        Assert.Equal(1, stats.Closes.ServerInitiated.OrZero("1003"));
+    }
+
+    [Fact]
     public async Task Deeply_nested_body_is_rejected_without_harm()
     {
         await using var target = await StartAsync();

@@ -19,6 +19,15 @@ public sealed partial class StatsEndpointTests
     }
 
     [Fact]
+    public async Task Port_in_use_fails_start_without_hanging()
+    {
+        await using var first = await StartAsync();
+        var taken = first.WebSocketUri.Port;
+        await Assert.ThrowsAnyAsync<IOException>(() => ReferenceTarget.StartAsync(new TargetOptions { Port = taken }));
+        Assert.Equal("ok", await GetStringAsync(first, "/health"));
+    }
+
+    [Fact]
     public async Task Stats_json_is_camel_case_and_round_trips()
     {
         await using var target = await StartAsync(new TargetOptions { EchoDelay = TimeSpan.FromMilliseconds(5), PushRate = 0.5 });

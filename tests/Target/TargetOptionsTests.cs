@@ -53,7 +53,7 @@ public sealed class TargetOptionsTests
         string[] flags =
         [
             "--host:", "--port:", "--path:", "--heartbeat-interval:", "--heartbeat-timeout:", "--max-message-size:",
-            "--echo-delay:", "--session-resume-window:", "--session-buffer-limit:", "--push-rate:",
+            "--echo-delay:", "--resume-window:", "--session-buffer-limit:", "--push-rate:",
         ];
         Assert.Equal(flags.Length, errors.Count);
         foreach (var flag in flags)
