@@ -3,18 +3,19 @@
 # process on this machine. Runs at N/2 and N clients (default N = 10,000) for D seconds (default 60) and
 # appends a table to docs/benchmarks.md: time to connect all, the tool's RSS and managed heap (totals and
 # per-client slope between the two sizes), CPU, GC pauses, echo rate and RTT percentiles.
-#   bench/steady-10k.sh [CLIENTS] [DURATION_SECONDS]
+#   bench/steady-10k.sh [CLIENTS] [DURATION_SECONDS] [DRIVER]   (DRIVER: websocket-client (default) or lean)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 clients="${1:-10000}"
 duration="${2:-60}"
+driver="${3:-websocket-client}"
 work="$(mktemp -d)"
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 cd "$root"
 ./simcluster version >/dev/null   # build once, outside the measurement
 
 ./simcluster target --port 0 > "$work/target.log" 2>&1 &
-for _ in $(seq 100); do grep -q "listening on" "$work/target.log" && break; sleep 0.1; done
+for _ in $(seq 300); do grep -qs "listening on" "$work/target.log" && break; sleep 0.1; done
 url=$(grep -o 'ws://[^ ]*' "$work/target.log" | head -1)
 
 run_size() {
@@ -24,6 +25,7 @@ name: bench-steady-$n
 target: $url
 clients: $n
 duration: ${duration}s
+driver: $driver
 seed: 1
 messages: { interval: 1s, size: 64, lossTimeout: 5s }
 YAML
@@ -61,7 +63,7 @@ print(f"Per client (slope between {n1:,} and {n2:,}): **{rss:.1f} KB peak RSS**,
 PY
 {
   echo ""
-  echo "### $(date -u +%Y-%m-%d) run: $(nproc) cores, steady clients for ${duration} s, target in its own process"
+  echo "### $(date -u +%Y-%m-%d) run: $(nproc) cores, driver \`$driver\`, steady clients for ${duration} s, target in its own process"
   echo ""
   cat "$work/result.md"
 } >> "$root/docs/benchmarks.md"

@@ -31,6 +31,9 @@ internal static partial class ScenarioBinder
         [("in-band", RefreshMode.InBand), ("reconnect", RefreshMode.Reconnect), ("none", RefreshMode.None)];
 
     // Symmetric algorithms only: the secret (from env or file) is shared with the target that checks it.
+    /// <summary>true = the lean driver.</summary>
+    private static readonly (string, bool)[] Drivers = [("websocket-client", false), ("lean", true)];
+
     private static readonly HashSet<string> JwtAlgorithms = new(["HS256", "HS384", "HS512"], StringComparer.Ordinal);
 
     public static Scenario? Bind(YNode root, string sourcePath, ScenarioVocabulary vocab, Diagnostics d)
@@ -48,6 +51,7 @@ internal static partial class ScenarioBinder
             d.Add(m.Get("rampUp")!, m.PathOf("rampUp"), $"rampUp ({Units.FormatDuration(rampUp)}) must not be longer than duration ({Units.FormatDuration(total)})");
         var seed = m.Long("seed", long.MinValue, long.MaxValue);
         var protocol = m.Choice("protocol", Protocols) ?? ProtocolKind.Echo;
+        var driver = m.Choice("driver", Drivers) is { } useLean && useLean ? "lean" : "websocket-client";
         var messages = m.Map("messages") is { } mm ? ReadMessages(mm) : new MessagesSpec();
         var heartbeat = m.Map("heartbeat") is { } hm ? ReadHeartbeat(hm) : new HeartbeatSpec();
         var network = m.Map("network") is { } nm ? ReadNetwork(nm, vocab) : new NetworkSpec();
@@ -57,8 +61,7 @@ internal static partial class ScenarioBinder
         var thresholds = ThresholdBinder.Bind(m, groupNames);
         var allowTargets = ReadAllowTargets(m);
         var embeddedTarget = m.Map("embeddedTarget") is { } em ? ReadEmbeddedTarget(em) : new EmbeddedTargetSpec();
-        if (m.Get("embeddedTarget") is { } emNode && target is { IsEmbedded: false })
-            d.Add(emNode, m.PathOf("embeddedTarget"), "embeddedTarget configures the reference target a run starts itself; it needs 'target: embedded'");
+        // embeddedTarget applies only when the run starts the target itself; a --target URL simply bypasses it.
         m.ReportUnknownKeys();
 
         if (d.Count > 0)
@@ -72,6 +75,7 @@ internal static partial class ScenarioBinder
             RampUp = rampUp,
             Seed = seed,
             Protocol = protocol,
+            Driver = driver,
             Messages = messages,
             Heartbeat = heartbeat,
             Network = network,

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.WebSockets;
+using Microsoft.IO;
 using Websocket.Client;
 
 namespace SimCluster.Transport;
@@ -25,28 +26,146 @@ public interface IConnectionListener
     void OnClosed(ConnectionClosed closed);
 }
 
-/// <summary>
-/// One live WebSocket of a simulated client, driven through Websocket.Client over our own connection
-/// factory (<see cref="WebSocketConnector"/>). Websocket.Client's own reconnection is off: reconnects are
-/// the grain's decision. Deliberate drops (close, reset, blackhole) detach the listener first, so the
-/// owner hears about a connection's end exactly once.
-/// </summary>
-public sealed class SimulatedConnection : IDisposable
+/// <summary>Which code drives a simulated client's WebSocket above our connector and fault stream.</summary>
+public enum ClientDriver
 {
-    private static readonly TimeSpan StopBound = TimeSpan.FromSeconds(2);
+    /// <summary>Websocket.Client over our connection factory (the default).</summary>
+    WebsocketClient,
+    /// <summary>
+    /// A minimal receive loop of our own: the same connector, faults and events, about 20 KB less per client
+    /// (Websocket.Client keeps a 16 KB receive buffer and two send queues per connection).
+    /// </summary>
+    Lean,
+}
+
+/// <summary>
+/// One live WebSocket of a simulated client, over our own connection factory (<see cref="WebSocketConnector"/>).
+/// Reconnects are the grain's decision, never the driver's. Deliberate drops (close, reset, blackhole)
+/// detach the listener first, so the owner hears about a connection's end exactly once.
+/// </summary>
+public abstract class SimulatedConnection : IDisposable
+{
+    protected static readonly TimeSpan StopBound = TimeSpan.FromSeconds(2);
+
+    private IConnectionListener? _listener;
+    private int _ended;
+
+    protected SimulatedConnection(IConnectionListener listener) => _listener = listener;
+
+    /// <summary>Opens a connection or throws <see cref="ConnectFailedException"/> (classified).</summary>
+    public static async Task<SimulatedConnection> OpenAsync(ConnectOptions options, IConnectionListener listener, CancellationToken ct = default) =>
+        options.Driver == ClientDriver.Lean
+            ? await LeanConnection.OpenAsync(options, listener, ct).ConfigureAwait(false)
+            : await WebsocketClientConnection.OpenAsync(options, listener, ct).ConfigureAwait(false);
+
+    protected abstract OpenedSocket? Opened { get; }
+
+    public FaultStream Stream => Opened!.Stream;
+
+    public IPEndPoint? LocalEndPoint => Opened?.LocalEndPoint;
+
+    public abstract bool IsOpen { get; }
+
+    protected bool Ended => Volatile.Read(ref _ended) != 0;
+
+    /// <summary>Queues a text message; false when the connection is no longer running.</summary>
+    public abstract bool Send(string text);
+
+    /// <summary>Graceful close handshake, bounded: a peer that never answers cannot hang the caller.</summary>
+    public abstract Task CloseAsync(int code = 1000, string reason = "bye");
+
+    /// <summary>Abrupt RST with no close frame.</summary>
+    public void Reset()
+    {
+        if (!Detach()) return;
+        Opened?.Stream.Reset();
+        DisposeDriver();
+    }
+
+    /// <summary>
+    /// Goes silent both ways without telling the server. The socket stays open (the server holds a half-open
+    /// connection) until <see cref="Release"/>; <see cref="FaultStream.PeerGone"/> tells when the server gave up.
+    /// </summary>
+    public void Blackhole()
+    {
+        if (!Detach()) return;
+        Opened?.Stream.Blackhole();
+    }
+
+    /// <summary>
+    /// The application hangs: nothing that arrives reaches the WebSocket (no PONGs, no messages), while the
+    /// raw socket is still drained so <see cref="FaultStream.PeerGone"/> can tell when the server gave up.
+    /// </summary>
+    public void FreezeReads()
+    {
+        if (!Detach()) return;
+        Opened?.Stream.FrozenReads.Activate();
+    }
+
+    /// <summary>Ends a blackholed or frozen connection for good (RST, so nothing more reaches the server).</summary>
+    public void Release()
+    {
+        Opened?.Stream.Reset();
+        DisposeDriver();
+    }
+
+    /// <summary>Stops delivering events and returns true the first time the connection is ended by us.</summary>
+    protected bool Detach()
+    {
+        if (Interlocked.Exchange(ref _ended, 1) != 0) return false;
+        _listener = null;
+        return true;
+    }
+
+    protected void DeliverText(string text) => _listener?.OnText(text);
+
+    /// <summary>Reports the end of the connection to the listener, once, unless we ended it ourselves.</summary>
+    protected bool DeliverClosed(ConnectionClosed closed)
+    {
+        var listener = _listener;
+        if (listener is null || Interlocked.Exchange(ref _ended, 1) != 0) return false;
+        _listener = null;
+        listener.OnClosed(closed);
+        return true;
+    }
+
+    /// <summary>Tears the driver and the socket down without waiting on the peer.</summary>
+    protected abstract void DisposeDriver();
+
+    public void Dispose()
+    {
+        Detach();
+        DisposeDriver();
+        GC.SuppressFinalize(this);
+    }
+}
+
+/// <summary>The default driver: Websocket.Client, its own reconnection off.</summary>
+internal sealed class WebsocketClientConnection : SimulatedConnection
+{
+    /// <summary>
+    /// Websocket.Client assembles every received message in a pooled stream, taken before it waits for the
+    /// message. Its default pool hands out 128 KB blocks and keeps every block it ever lent; thousands of
+    /// clients need small blocks and a bounded pool instead.
+    /// </summary>
+    private static readonly RecyclableMemoryStreamManager MessageStreams = new(new RecyclableMemoryStreamManager.Options
+    {
+        BlockSize = 1024,
+        LargeBufferMultiple = 64 * 1024,
+        MaximumBufferSize = 16 * 1024 * 1024,
+        MaximumSmallPoolFreeBytes = 8 * 1024 * 1024,
+        MaximumLargePoolFreeBytes = 32 * 1024 * 1024,
+    });
 
     private readonly WebsocketClient _client;
     private readonly IDisposable _messages;
     private readonly IDisposable _disconnections;
-    private IConnectionListener? _listener;
     private OpenedSocket? _opened;
     private Exception? _connectError;
-    private int _ended;
 
-    private SimulatedConnection(ConnectOptions options, IConnectionListener listener)
+    private WebsocketClientConnection(ConnectOptions options, IConnectionListener listener) : base(listener)
     {
-        _listener = listener;
-        _client = new WebsocketClient(options.Target, logger: null, connectionFactory: async (_, ct) =>
+        _client = new WebsocketClient(options.Target, logger: null, memoryStreamManager: MessageStreams, connectionFactory: async (_, ct) =>
         {
             try
             {
@@ -70,10 +189,9 @@ public sealed class SimulatedConnection : IDisposable
         _disconnections = _client.DisconnectionHappened.Subscribe(OnDisconnected);
     }
 
-    /// <summary>Opens a connection or throws <see cref="ConnectFailedException"/> (classified).</summary>
-    public static async Task<SimulatedConnection> OpenAsync(ConnectOptions options, IConnectionListener listener, CancellationToken ct = default)
+    public static new async Task<SimulatedConnection> OpenAsync(ConnectOptions options, IConnectionListener listener, CancellationToken ct = default)
     {
-        var connection = new SimulatedConnection(options, listener);
+        var connection = new WebsocketClientConnection(options, listener);
         try
         {
             await connection._client.StartOrFail().WaitAsync(options.ConnectTimeout + StopBound, ct).ConfigureAwait(false);
@@ -82,8 +200,8 @@ public sealed class SimulatedConnection : IDisposable
         }
         catch (Exception e)
         {
-            connection._listener = null;
-            connection.DisposeClient();
+            connection.Detach();
+            connection.DisposeDriver();
             throw connection._connectError as ConnectFailedException
                 ?? (e as ConnectFailedException)
                 ?? new ConnectFailedException(e is TimeoutException ? ConnectFailure.Timeout : ConnectFailure.Other,
@@ -91,17 +209,13 @@ public sealed class SimulatedConnection : IDisposable
         }
     }
 
-    public FaultStream Stream => _opened!.Stream;
+    protected override OpenedSocket? Opened => _opened;
 
-    public IPEndPoint? LocalEndPoint => _opened?.LocalEndPoint;
+    public override bool IsOpen => !Ended && _client.IsRunning;
 
-    public bool IsOpen => Volatile.Read(ref _ended) == 0 && _client.IsRunning;
+    public override bool Send(string text) => IsOpen && _client.Send(text);
 
-    /// <summary>Queues a text message; false when the connection is no longer running.</summary>
-    public bool Send(string text) => IsOpen && _client.Send(text);
-
-    /// <summary>Graceful close handshake, bounded: a peer that never answers cannot hang the caller.</summary>
-    public async Task CloseAsync(int code = 1000, string reason = "bye")
+    public override async Task CloseAsync(int code = 1000, string reason = "bye")
     {
         if (!Detach()) return;
         try
@@ -112,75 +226,27 @@ public sealed class SimulatedConnection : IDisposable
         {
             // The peer did not finish the handshake in time; the socket is torn down below regardless.
         }
-        DisposeClient();
-    }
-
-    /// <summary>Abrupt RST with no close frame.</summary>
-    public void Reset()
-    {
-        if (!Detach()) return;
-        _opened?.Stream.Reset();
-        DisposeClient();
-    }
-
-    /// <summary>
-    /// Goes silent both ways without telling the server. The socket stays open (the server holds a half-open
-    /// connection) until <see cref="Release"/>; <see cref="FaultStream.PeerGone"/> tells when the server gave up.
-    /// </summary>
-    public void Blackhole()
-    {
-        if (!Detach()) return;
-        _opened?.Stream.Blackhole();
-    }
-
-    /// <summary>
-    /// The application hangs: nothing that arrives reaches the WebSocket (no PONGs, no messages), while the
-    /// raw socket is still drained so <see cref="FaultStream.PeerGone"/> can tell when the server gave up.
-    /// </summary>
-    public void FreezeReads()
-    {
-        if (!Detach()) return;
-        _opened?.Stream.FrozenReads.Activate();
-    }
-
-    /// <summary>Ends a blackholed or frozen connection for good (RST, so nothing more reaches the server).</summary>
-    public void Release()
-    {
-        _opened?.Stream.Reset();
-        DisposeClient();
-    }
-
-    /// <summary>Stops detaching events and returns true the first time the connection is ended by us.</summary>
-    private bool Detach()
-    {
-        if (Interlocked.Exchange(ref _ended, 1) != 0) return false;
-        _listener = null;
-        return true;
+        DisposeDriver();
     }
 
     private void OnMessage(ResponseMessage message)
     {
-        if (message.MessageType == WebSocketMessageType.Text && message.Text is { } text)
-            _listener?.OnText(text);
+        if (message.MessageType == WebSocketMessageType.Text && message.Text is { } text) DeliverText(text);
     }
 
     private void OnDisconnected(DisconnectionInfo info)
     {
-        var listener = _listener;
-        if (listener is null || Interlocked.Exchange(ref _ended, 1) != 0) return;
-        _listener = null;
         var closed = info.Type switch
         {
             DisconnectionType.ByServer => new ConnectionClosed(CloseInitiator.Server, (int?)info.CloseStatus, info.CloseStatusDescription, null),
             DisconnectionType.ByUser or DisconnectionType.Exit => new ConnectionClosed(CloseInitiator.Client, (int?)info.CloseStatus, info.CloseStatusDescription, null),
             _ => new ConnectionClosed(CloseInitiator.Lost, null, null, info.Exception?.GetBaseException().Message ?? info.Type.ToString()),
         };
-        listener.OnClosed(closed);
         // Websocket.Client may still be inside its receive loop; tear down outside it.
-        _ = Task.Run(DisposeClient);
+        if (DeliverClosed(closed)) _ = Task.Run(DisposeDriver);
     }
 
-    private void DisposeClient()
+    protected override void DisposeDriver()
     {
         _messages.Dispose();
         _disconnections.Dispose();
@@ -191,11 +257,5 @@ public sealed class SimulatedConnection : IDisposable
             _opened?.Stream.Dispose();
         });
         _ = dispose.WaitAsync(StopBound).ContinueWith(t => _opened?.Stream.Reset(), TaskContinuationOptions.OnlyOnFaulted);
-    }
-
-    public void Dispose()
-    {
-        Detach();
-        DisposeClient();
     }
 }

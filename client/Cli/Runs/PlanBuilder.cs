@@ -17,6 +17,7 @@ public static class PlanBuilder
         Duration = scenario.Duration,
         RampUp = scenario.RampUp,
         Protocol = scenario.Protocol.ToString().ToLowerInvariant(),
+        Driver = scenario.Driver,
         Messages = new MessagePlan
         {
             Interval = scenario.Protocol == ProtocolKind.None ? TimeSpan.Zero : scenario.Messages.Interval,

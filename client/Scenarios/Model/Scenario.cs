@@ -14,6 +14,11 @@ public sealed record Scenario
     /// <summary>Null when the file gave none: the runner draws one and writes it to the report.</summary>
     public long? Seed { get; init; }
     public ProtocolKind Protocol { get; init; } = ProtocolKind.Echo;
+    /// <summary>
+    /// The code that drives each client's WebSocket: <c>websocket-client</c> (Websocket.Client, the default)
+    /// or <c>lean</c> (SimCluster's own receive loop: about 20 KB less per client).
+    /// </summary>
+    public string Driver { get; init; } = "websocket-client";
     public MessagesSpec Messages { get; init; } = new();
     public HeartbeatSpec Heartbeat { get; init; } = new();
     public NetworkSpec Network { get; init; } = new();

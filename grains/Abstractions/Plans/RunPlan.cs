@@ -24,6 +24,8 @@ public sealed record RunPlan
     /// <summary>How long clients may take to close cleanly at the end before they are reset.</summary>
     [Id(13)] public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(5);
     [Id(14)] public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary><c>websocket-client</c> or <c>lean</c>.</summary>
+    [Id(15)] public string Driver { get; init; } = "websocket-client";
 
     /// <summary>The group a client index belongs to (groups own consecutive index ranges).</summary>
     public GroupPlan GroupOf(int clientIndex)

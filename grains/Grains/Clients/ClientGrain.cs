@@ -70,6 +70,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
             WatchFrames = plan.HeartbeatInterval > TimeSpan.Zero || _behavior is ZombieBehavior,
             SlowReadBytesPerSecond = _group.Zombie is { Kind: "slow-reader" } z ? z.ReadBytesPerSecond : null,
             Link = LinkFor(plan.Network),
+            Driver = plan.Driver == "lean" ? ClientDriver.Lean : ClientDriver.WebsocketClient,
             Seed = ClientSeed.For(plan.Seed, clientIndex, ClientSeed.Link),
             Time = time,
         };

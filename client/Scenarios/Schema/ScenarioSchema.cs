@@ -1,0 +1,388 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using SimCluster.Abstractions.Metrics;
+
+namespace SimCluster.Scenarios.Schema;
+
+/// <summary>
+/// The JSON Schema (draft 2020-12) of scenario files, for editors (completion, hover help, red squiggles).
+/// Built from what the validator uses: the vocabulary (behaviours, policies, link profiles, zombie kinds,
+/// case ids), the metric names and the aggregations thresholds allow, the name pattern, number limits and
+/// defaults of the model records. Published as <c>schemas/scenario.schema.json</c>; a test compares that
+/// file with <see cref="GenerateText"/> and another walks the binder's keys, so the two cannot drift.
+/// The schema checks each key and value; rules across keys that JSON Schema cannot say (shares summing
+/// to 100%, rampUp within duration, max above base) stay with <c>./simcluster validate</c>.
+/// </summary>
+public static class ScenarioSchema
+{
+    public const string Draft = "https://json-schema.org/draft/2020-12/schema";
+
+    /// <summary>Where the schema is published, relative to the repository root.</summary>
+    public const string PublishedPath = "schemas/scenario.schema.json";
+
+    /// <summary>The command that rewrites <see cref="PublishedPath"/>.</summary>
+    public const string RegenerateCommand = "./simcluster schema > schemas/scenario.schema.json";
+
+    /// <summary>The first line of every shipped scenario (scenarios/ sits beside schemas/).</summary>
+    public const string ModeLine = "# yaml-language-server: $schema=../schemas/scenario.schema.json";
+
+    // Value syntaxes, as Units parses them (whitespace around a value is trimmed there too).
+    private const string DurationPart = @"(?:0|(?:\d+(?:\.\d+)?(?:ms|s|m|h))+)";
+    private const string DurationPattern = @"^\s*" + DurationPart + @"\s*$";
+    private const string NonZero = "(?=[^1-9]*[1-9])";
+    private const string PositiveDurationPattern = @"^\s*" + NonZero + @"(?:\d+(?:\.\d+)?(?:ms|s|m|h))+\s*$";
+    private const string RangeBody = @"\s*" + DurationPart + @"(?:\s*\.\.\s*" + DurationPart + @")?\s*$";
+    private const string RangePattern = "^" + RangeBody;
+    /// <summary>A range whose minimum (the part before "..") is above zero.</summary>
+    private const string PositiveRangePattern = @"^(?=(?:(?!\.\.)[^1-9])*[1-9])" + RangeBody;
+    private const string BandwidthPattern = @"^\s*\d+(?:\.\d+)?\s*(?:bps|kbps|Kbps|Mbps|Gbps)\s*$";
+    private const string PercentUpTo100 = @"(?:100(?:\.0+)?|\d{1,2}(?:\.\d+)?)";
+    private const string NumberPattern = @"-?\d+(?:\.\d+)?";
+    private const string Octet = @"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)";
+
+    /// <summary>The schema for <paramref name="vocabulary"/> (default: what SimCluster ships with).</summary>
+    public static JsonObject Generate(ScenarioVocabulary? vocabulary = null)
+    {
+        var vocab = vocabulary ?? ScenarioVocabulary.Default;
+        var messages = new MessagesSpec();
+        var reconnect = new ReconnectSpec();
+        var flapping = new FlappingSpec();
+        var zombie = new ZombieSpec { Kind = "silent-app" };
+        var switching = new SwitchingSpec();
+        var malformed = new MalformedSpec();
+        var jwt = new JwtSpec();
+        var refresh = new RefreshSpec();
+
+        var root = Object(
+            "A SimCluster scenario: who connects to which WebSocket server, how the clients misbehave, and the thresholds the run is graded on. Check one with ./simcluster validate FILE.",
+            [
+                ("name", Describe(Pattern(ScenarioBinder.NamePattern().ToString()),
+                    $"Required. Names the run and its report folder: {ScenarioBinder.NameForm}.", examples: ["flapping-demo"])),
+                ("target", Describe(AnyOf(
+                        new JsonObject { ["const"] = "embedded", ["description"] = "the reference target, started by the run" },
+                        Ref("wsUrl"),
+                        new JsonObject { ["type"] = "array", ["minItems"] = 1, ["items"] = Ref("wsUrl") }),
+                    "Required. `embedded` (the reference target, started by the run), a ws:// or wss:// URL, or a list of URLs (clients are spread over them).",
+                    examples: ["embedded", "ws://127.0.0.1:5080/ws"])),
+                ("clients", Describe(Integer(1, ScenarioBinder.MaxClients), "Required. Number of simulated clients.", examples: [1000])),
+                ("duration", Describe(Ref("positiveDuration"), "Required. Length of the run, ramp-up included.", examples: ["60s", "1m30s"])),
+                ("rampUp", Describe(Ref("duration"), "Client i starts at rampUp * i / clients; at most the duration.", "0s", examples: ["10s"])),
+                ("seed", Describe(new JsonObject { ["type"] = "integer" },
+                    "Seed for every random choice; the same seed repeats the same schedule. Drawn (and reported) when left out.", examples: [42])),
+                ("protocol", Describe(Enum("echo", "session", "none"),
+                    "echo: any echo server; session: session protocol v1 (sequence numbers, acks, replay); none: connect only.", "echo")),
+                ("messages", Object("Application messages each client sends and expects back.",
+                [
+                    ("interval", Describe(Ref("duration"), "Time between two messages of one client; 0 = no messages.", Format(messages.Interval), examples: ["1s", "250ms"])),
+                    ("size", Describe(Integer(MessagesSpec.MinSize, MessagesSpec.MaxSize), "Payload bytes.", messages.Size, examples: [64])),
+                    ("lossTimeout", Describe(Ref("positiveDuration"), "An echo not back after this long (connection still open) counts as lost.", Format(messages.LossTimeout), examples: ["5s"])),
+                ])),
+                ("heartbeat", Heartbeat()),
+                ("network", Object("Link shaping in each client's own stream: a named profile, inline values (which replace the profile's), and source addresses.",
+                [
+                    ("profile", Describe(Enum(Sorted(vocab.LinkProfiles)), "A named link profile.", examples: ["ethernet", "4g"])),
+                    ("latency", Describe(Ref("duration"), "One-way delay added to each direction.", examples: ["40ms"])),
+                    ("jitter", Describe(Ref("duration"), "Random extra delay, up to this much.", examples: ["10ms"])),
+                    ("bandwidthDown", Describe(Ref("bandwidth"), "Server-to-client bandwidth.", examples: ["30Mbps"])),
+                    ("bandwidthUp", Describe(Ref("bandwidth"), "Client-to-server bandwidth.", examples: ["10Mbps"])),
+                    ("loss", Describe(Ref("lossPercent"), "Packet loss, modelled as TCP shows it: a retransmission delay.", examples: ["0.5%"])),
+                    ("sourceAddresses", Describe(AnyOf(Ref("loopbackRange"), new JsonObject { ["type"] = "array", ["items"] = Ref("loopbackRange") }),
+                        "Ranges inside 127.0.0.0/8 the clients bind their sockets to (one address per client).", examples: ["127.0.1.0/24"])),
+                ])),
+                ("reconnect", Object("When a client reconnects after losing its connection.",
+                [
+                    ("policy", Describe(Enum(Sorted(vocab.ReconnectPolicies)), "immediate; fixed (base); exponential (base * 2^(n-1), capped at max).", reconnect.Policy)),
+                    ("base", Describe(Ref("duration"), "First (or fixed) delay.", Format(reconnect.Base), examples: ["100ms"])),
+                    ("max", Describe(Ref("positiveDuration"), "Longest delay (exponential); not below base.", Format(reconnect.Max), examples: ["30s"])),
+                    ("jitter", Describe(Enum("none", "equal", "full"), "none; equal: half fixed, half random; full: anywhere from 0 to the delay.", reconnect.Jitter.ToString().ToLowerInvariant())),
+                    ("maxAttempts", Describe(Integer(0, int.MaxValue), "Attempts before a client gives up; 0 = until the run ends.", reconnect.MaxAttempts, examples: [5])),
+                ])),
+                ("auth", Auth(jwt, refresh)),
+                ("population", Population(vocab, flapping, zombie, switching, malformed)),
+                ("thresholds", Thresholds()),
+                ("embeddedTarget", EmbeddedTarget()),
+                ("allowTargets", Describe(AnyOf(Ref("hostOrUrl"), new JsonObject { ["type"] = "array", ["items"] = Ref("hostOrUrl") }),
+                    "Non-loopback hosts this scenario may target (hosts, host:port or URLs); loopback is always allowed.", examples: ["ws.example.test"])),
+            ],
+            required: ["name", "target", "clients", "duration"]);
+
+        var schema = new JsonObject
+        {
+            ["$schema"] = Draft,
+            ["$comment"] = $"Generated from the scenario validator's vocabulary; do not edit. Regenerate with: {RegenerateCommand}",
+            ["title"] = "SimCluster scenario",
+        };
+        root.Remove("examples");
+        root["dependentSchemas"] = new JsonObject { ["embeddedTarget"] = KeyIs("target", "embedded") };
+        foreach (var (key, value) in root.ToList())
+        {
+            root.Remove(key);
+            schema[key] = value;
+        }
+        schema["$defs"] = Definitions();
+        return schema;
+    }
+
+    /// <summary>The schema as published: indented, LF line ends, a final newline.</summary>
+    public static string GenerateText(ScenarioVocabulary? vocabulary = null) =>
+        Generate(vocabulary).ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping })
+            .ReplaceLineEndings("\n") + "\n";
+
+    private static JsonObject Definitions()
+    {
+        var durationForm = $"{SimCluster.Scenarios.Units.DurationForm}; 0 alone is zero";
+        return new JsonObject
+        {
+            ["duration"] = Describe(AnyOf(Pattern(DurationPattern), new JsonObject { ["const"] = 0 }), durationForm),
+            ["positiveDuration"] = Describe(Pattern(PositiveDurationPattern), $"{SimCluster.Scenarios.Units.DurationForm}, above 0s"),
+            ["zeroDuration"] = AnyOf(Pattern(@"^\s*(?:0|(?:0+(?:\.0+)?(?:ms|s|m|h))+)\s*$"), new JsonObject { ["const"] = 0 }),
+            ["range"] = Describe(AnyOf(Pattern(RangePattern), new JsonObject { ["const"] = 0 }), $"{SimCluster.Scenarios.Units.RangeForm} (drawn uniformly, seeded)"),
+            ["positiveRange"] = Describe(Pattern(PositiveRangePattern), $"{SimCluster.Scenarios.Units.RangeForm}, with a minimum above 0s"),
+            ["bandwidth"] = Describe(Pattern(BandwidthPattern), SimCluster.Scenarios.Units.BandwidthForm),
+            ["share"] = Describe(Pattern(@"^\s*" + NonZero + PercentUpTo100 + @"\s*%\s*$"), "a percentage above 0% and at most 100%, like 20%"),
+            ["lossPercent"] = Describe(AnyOf(Pattern(@"^\s*(?:0|" + PercentUpTo100 + @"\s*%)\s*$"), new JsonObject { ["const"] = 0 }),
+                "a percentage from 0% to 100%, like 0.5%"),
+            ["wsUrl"] = Describe(Pattern(@"^wss?://[^\s/?#]+\S*$"), "a ws:// or wss:// URL"),
+            ["httpUrl"] = Describe(Pattern(@"^https?://[^\s/?#]+\S*$"), "an http:// or https:// URL"),
+            ["hostOrUrl"] = Describe(Pattern(@"^\S*$"), "a host, host:port or URL"),
+            ["loopbackRange"] = Describe(Pattern($@"^127\.{Octet}\.{Octet}\.{Octet}(?:/(?:[89]|[12]\d|3[0-2]))?$"), "an address or range in 127.0.0.0/8, like 127.0.1.0/24"),
+        };
+    }
+
+    private static JsonObject EmbeddedTarget()
+    {
+        var embedded = Object("Options of the reference target a run starts itself (target: embedded); the same as ./simcluster target's options.",
+        [
+            ("heartbeatInterval", Describe(Ref("duration"), "Server WebSocket PING interval; 0 = off.", examples: ["1s"])),
+            ("heartbeatTimeout", Describe(Ref("duration"), "Close a connection whose PONG is this late; 0 = off. Needs heartbeatInterval.", examples: ["2s"])),
+            ("echoDelay", Describe(Ref("duration"), "Delay before each echo.", examples: ["50ms"])),
+            ("maxMessageSize", Describe(Integer(125, 64 * 1024 * 1024), "Largest message accepted, in bytes (larger: close 1009).", examples: [65536])),
+        ]);
+        embedded["if"] = new JsonObject { ["not"] = new JsonObject { ["required"] = new JsonArray("heartbeatInterval") } };
+        embedded["then"] = new JsonObject { ["properties"] = new JsonObject { ["heartbeatTimeout"] = Ref("zeroDuration") } };
+        return embedded;
+    }
+
+    private static JsonObject Heartbeat()
+    {
+        var heartbeat = Object("Client-sent pings, measured as heartbeat_rtt.",
+        [
+            ("interval", Describe(Ref("duration"), "Time between pings; 0 = off.", "0s", examples: ["5s"])),
+            ("timeout", Describe(Ref("duration"), "Give the connection up when the pong is this late; 0 = never. Needs interval above 0s.", "0s", examples: ["2s"])),
+            ("appLevel", Describe(new JsonObject { ["type"] = "boolean" }, "Send application pings ({\"type\":\"ping\"}) instead of WebSocket PING frames. Needs interval above 0s.", false)),
+        ]);
+        // Without pings, a timeout or application-level pings mean nothing.
+        heartbeat["if"] = new JsonObject
+        {
+            ["anyOf"] = new JsonArray(
+                new JsonObject { ["not"] = new JsonObject { ["required"] = new JsonArray("interval") } },
+                new JsonObject { ["properties"] = new JsonObject { ["interval"] = Ref("zeroDuration") } }),
+        };
+        heartbeat["then"] = new JsonObject
+        {
+            ["properties"] = new JsonObject { ["timeout"] = Ref("zeroDuration"), ["appLevel"] = new JsonObject { ["const"] = false } },
+        };
+        return heartbeat;
+    }
+
+    private static JsonObject Auth(JwtSpec jwt, RefreshSpec refresh)
+    {
+        const string secretHint = "Not allowed: secrets written into a scenario end up in version control and reports. Use secretEnv or secretFile.";
+        var auth = Object("Tokens for the target: minted locally (jwt) or fetched (tokenUrl), exactly one of the two.",
+        [
+            ("secret", Forbidden(secretHint)),
+            ("jwt", OneOfRequired(Object("A locally signed JWT; the secret comes from an environment variable or a file, exactly one of the two.",
+            [
+                ("secret", Forbidden(secretHint)),
+                ("secretEnv", Describe(Pattern("^[A-Za-z_][A-Za-z0-9_]*$"), "Environment variable holding the secret.", examples: ["SIM_JWT_SECRET"])),
+                ("secretFile", Describe(new JsonObject { ["type"] = "string" }, "File holding the secret.", examples: ["secrets/jwt.key"])),
+                ("algorithm", Describe(Enum("HS256", "HS384", "HS512"), "Signing algorithm (symmetric: the target checks with the same secret).", jwt.Algorithm)),
+                ("lifetime", Describe(Ref("positiveDuration"), "Token lifetime.", Format(jwt.Lifetime), examples: ["60s"])),
+            ], example: new JsonObject { ["secretEnv"] = "SIM_JWT_SECRET" }), "secretEnv", "secretFile")),
+            ("tokenUrl", Describe(Ref("httpUrl"), "An http(s) URL answering {access_token, expires_in}.", examples: ["http://127.0.0.1:8081/token"])),
+            ("send", Describe(Enum("query", "header"), "query: ?token=...; header: Authorization: Bearer ...", "query")),
+            ("refresh", Object("When and how a client renews its token.",
+            [
+                ("mode", Describe(Enum("in-band", "reconnect", "none"), "in-band: auth.refresh frame; reconnect: a new connection with a new token; none.", "in-band")),
+                ("before", Describe(Ref("duration"), "How long before expiry the client refreshes; shorter than jwt.lifetime.", Format(refresh.Before), examples: ["10s"])),
+            ])),
+        ], example: new JsonObject { ["jwt"] = new JsonObject { ["secretEnv"] = "SIM_JWT_SECRET" } });
+        return OneOfRequired(auth, "jwt", "tokenUrl");
+    }
+
+    private static JsonObject Population(ScenarioVocabulary vocab, FlappingSpec flapping, ZombieSpec zombie, SwitchingSpec switching, MalformedSpec malformed)
+    {
+        var dropModes = Enum("close", "reset", "blackhole");
+        var behaviors = Sorted(vocab.Behaviors);
+        var group = Object("A group of clients sharing a behaviour.",
+        [
+            ("name", Describe(Pattern(ScenarioBinder.NamePattern().ToString()), $"Group name, unique: {ScenarioBinder.NameForm}. Used in group thresholds like reconnect_time{{group:NAME}}.", examples: ["flappers"])),
+            ("share", Describe(Ref("share"), "Share of all clients; shares sum to 100%. A lone group may leave it out.", examples: ["20%", "100%"])),
+            ("behavior", Describe(Enum(behaviors), "What the group's clients do; every behaviour but steady takes a block of the same name.", "steady")),
+            ("flapping", Object("Connections that go up and down.",
+            [
+                ("up", Describe(Ref("positiveRange"), "Time connected before the drop.", FormatRange(flapping.Up), examples: ["2s..5s"])),
+                ("down", Describe(Ref("range"), "Outage before reconnecting.", FormatRange(flapping.Down), examples: ["100ms..1s"])),
+                ("drop", Describe(AnyOf(dropModes.DeepClone().AsObject(), new JsonObject { ["type"] = "array", ["minItems"] = 1, ["items"] = dropModes.DeepClone() }),
+                    "close: a clean WebSocket close; reset: TCP RST; blackhole: traffic stops silently. A list mixes them, one drawn per cycle.",
+                    flapping.Drop.ToString().ToLowerInvariant(), examples: ["reset", new JsonArray("close", "reset", "blackhole")])),
+                ("cycles", Describe(Integer(0, int.MaxValue), "Up/down cycles per client; 0 = until the run ends.", flapping.Cycles, examples: [20])),
+            ], example: new JsonObject { ["up"] = "1s..3s", ["cycles"] = 5 })),
+            ("zombie", WithRule(Object("Clients that turn into zombies; measures how fast the server evicts them.",
+            [
+                ("kind", Describe(Enum(Sorted(vocab.ZombieKinds)), "How the client plays dead.", examples: ["silent-app"])),
+                ("after", Describe(Ref("duration"), "Healthy time after connecting.", Format(zombie.After), examples: ["5s"])),
+                ("observeFor", Describe(Ref("positiveDuration"), "How long a zombie waits for the server to give up on it.", Format(zombie.ObserveFor), examples: ["30s"])),
+                ("expectDetectWithin", Describe(Ref("positiveDuration"), "The eviction bound the server is configured for; at most observeFor.", examples: ["10s"])),
+                ("readBytesPerSecond", Describe(new JsonObject { ["type"] = "integer", ["minimum"] = 1 }, "slow-reader only: bytes read per second.", examples: [1024])),
+            ], required: ["kind"], example: new JsonObject { ["kind"] = "silent-app" }),
+                "dependentSchemas", new JsonObject { ["readBytesPerSecond"] = KeyIs("kind", "slow-reader") })),
+            ("switching", WithRule(Object("Clients that hop between simulated network interfaces.",
+            [
+                ("interfaces", Describe(new JsonObject { ["type"] = "array", ["items"] = Enum(Sorted(vocab.LinkProfiles)) },
+                    "Link profiles visited in turn; may be empty only with natRebinding.", examples: [new JsonArray("wifi-good", "4g")])),
+                ("every", Describe(Ref("positiveRange"), "Time between switches.", FormatRange(switching.Every), examples: ["5s..15s"])),
+                ("mode", Describe(Enum("break-before-make", "make-before-break"), "Whether the new path opens before or after the old one goes.", "break-before-make")),
+                ("gap", Describe(Ref("duration"), "Dead time between losing the old path and opening the new one.", "0s", examples: ["500ms"])),
+                ("oldPath", Describe(Enum("blackhole", "reset", "fin"), "What the server sees of the abandoned connection.", "blackhole")),
+                ("natRebinding", Describe(new JsonObject { ["type"] = "boolean" }, "Same address, new source port on each switch.", false)),
+            ], example: new JsonObject { ["interfaces"] = new JsonArray("wifi-good", "4g") }),
+                "if", new JsonObject { ["not"] = KeyIs("natRebinding", true) },
+                "then", new JsonObject { ["required"] = new JsonArray("interfaces"), ["properties"] = new JsonObject { ["interfaces"] = new JsonObject { ["minItems"] = 1 } } })),
+            ("malformed", Object("Clients sending malformed input; a share of the group stays healthy as canaries.",
+            [
+                ("cases", Describe(AnyOf(
+                        new JsonObject { ["const"] = "all" },
+                        new JsonObject { ["type"] = "array", ["minItems"] = 1, ["uniqueItems"] = true, ["items"] = Enum(Sorted(vocab.MalformedCases)) }),
+                    "all, or a list of case ids.", examples: ["all", new JsonArray("F01", "F11")])),
+                ("canaryShare", Describe(AnyOf(
+                        Pattern(@"^\s*\d{1,2}(?:\.\d+)?\s*%\s*$"),
+                        new JsonObject { ["type"] = "number", ["minimum"] = 0, ["exclusiveMaximum"] = 1 }),
+                    "Share of the group that behaves well, from 0% up to but not including 100% (or 0.2).", "20%", examples: ["20%", 0.2])),
+            ], required: ["cases"], example: new JsonObject { ["cases"] = "all" })),
+        ], required: ["name"]);
+
+        // Each behaviour block belongs to its behaviour; zombie, switching and malformed need theirs.
+        var rules = new JsonArray();
+        foreach (var block in new[] { "zombie", "switching", "malformed" })
+            rules.Add(new JsonObject { ["if"] = KeyIs("behavior", block), ["then"] = new JsonObject { ["required"] = new JsonArray(block) } });
+        group["allOf"] = rules;
+        group["dependentSchemas"] = new JsonObject(new[] { "flapping", "zombie", "switching", "malformed" }
+            .Select(b => KeyValuePair.Create(b, (JsonNode?)KeyIs("behavior", b))));
+
+        return new JsonObject
+        {
+            ["description"] = "Groups of clients by share; the shares sum to 100%. Left out: one steady group with every client.",
+            ["type"] = "array",
+            ["minItems"] = 1,
+            ["items"] = group,
+            // A lone group may leave out its share; with two or more, every group says its share.
+            ["if"] = new JsonObject { ["minItems"] = 2 },
+            ["then"] = new JsonObject { ["items"] = new JsonObject { ["required"] = new JsonArray("share") } },
+            ["examples"] = new JsonArray(new JsonArray(new JsonObject { ["name"] = "steady", ["share"] = "100%" })),
+        };
+    }
+
+    /// <summary>Metric keys (optionally with a group tag) to expressions, one pattern per metric kind so each kind allows its aggregations.</summary>
+    private static JsonObject Thresholds()
+    {
+        var patterns = new JsonObject();
+        foreach (var kind in System.Enum.GetValues<MetricKind>())
+        {
+            var metrics = MetricNames.All.Where(m => m.Value == kind).Select(m => m.Key).Order(StringComparer.Ordinal).ToList();
+            if (metrics.Count == 0)
+                continue;
+            var aggregations = ThresholdRules.AllowedFor(kind);
+            var aggregationText = string.Join("|", aggregations.Select(a => a == Aggregation.Percentile
+                ? @"p\s*\(\s*(?=[\d.]*[1-9])" + PercentUpTo100 + @"\s*\)"
+                : a.ToString().ToLowerInvariant()));
+            var expression = Describe(Pattern($@"^\s*(?:{aggregationText})\s*(?:<=|>=|==|<|>)\s*{NumberPattern}\s*$"),
+                $"{kind.ToString().ToLowerInvariant()} metric: {string.Join(", ", aggregations.Select(ThresholdRules.Spelling))}, then < <= > >= or ==, then a number");
+            var key = $@"^(?:{string.Join("|", metrics)})(?:\s*\{{\s*group\s*:\s*[a-z0-9][a-z0-9._-]*\s*\}})?$";
+            patterns[key] = AnyOf(expression, new JsonObject { ["type"] = "array", ["items"] = expression.DeepClone() });
+        }
+        return new JsonObject
+        {
+            ["description"] = "Metric (optionally one group's: reconnect_time{group:flappers}) to a list of k6-style expressions like p(95)<500 or count==0.",
+            ["type"] = "object",
+            ["patternProperties"] = patterns,
+            ["additionalProperties"] = false,
+            ["examples"] = new JsonArray(new JsonObject { ["connect_failures"] = new JsonArray("count==0"), ["reconnect_time"] = new JsonArray("p(95)<500") }),
+        };
+    }
+
+    // ---- building blocks ----
+
+    private static JsonObject Object(string description, IEnumerable<(string Key, JsonObject Schema)> properties, string[]? required = null, JsonObject? example = null)
+    {
+        var result = new JsonObject
+        {
+            ["description"] = description,
+            ["type"] = "object",
+            ["properties"] = new JsonObject(properties.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)p.Schema))),
+        };
+        if (required is { Length: > 0 })
+            result["required"] = new JsonArray([.. required.Select(r => (JsonNode?)r)]);
+        result["additionalProperties"] = false; // unknown keys are errors
+        result["examples"] = new JsonArray(example ?? new JsonObject());
+        return result;
+    }
+
+    private static JsonObject WithRule(JsonObject schema, params object[] keyValues)
+    {
+        for (var i = 0; i < keyValues.Length; i += 2)
+            schema[(string)keyValues[i]] = (JsonNode)keyValues[i + 1];
+        return schema;
+    }
+
+    /// <summary>Exactly one of <paramref name="a"/> and <paramref name="b"/> is given.</summary>
+    private static JsonObject OneOfRequired(JsonObject schema, string a, string b)
+    {
+        schema["oneOf"] = new JsonArray(
+            new JsonObject { ["required"] = new JsonArray(a) },
+            new JsonObject { ["required"] = new JsonArray(b) });
+        return schema;
+    }
+
+    private static JsonObject KeyIs(string key, JsonNode value) => new()
+    {
+        ["properties"] = new JsonObject { [key] = new JsonObject { ["const"] = value } },
+        ["required"] = new JsonArray(key),
+    };
+
+    /// <summary>A key the validator knows only to refuse it.</summary>
+    private static JsonObject Forbidden(string why) => new() { ["description"] = why, ["not"] = new JsonObject() };
+
+    private static JsonObject Describe(JsonObject schema, string description, JsonNode? @default = null, JsonNode?[]? examples = null)
+    {
+        var result = new JsonObject { ["description"] = description };
+        foreach (var (key, value) in schema.ToList())
+        {
+            schema.Remove(key);
+            result[key] = value;
+        }
+        if (@default is not null)
+            result["default"] = @default;
+        if (examples is { Length: > 0 })
+            result["examples"] = new JsonArray([.. examples.Select(e => e?.DeepClone())]);
+        return result;
+    }
+
+    private static JsonObject Pattern(string pattern) => new() { ["type"] = "string", ["pattern"] = pattern };
+
+    private static JsonObject Ref(string name) => new() { ["$ref"] = $"#/$defs/{name}" };
+
+    private static JsonObject AnyOf(params JsonObject[] schemas) => new() { ["anyOf"] = new JsonArray([.. schemas]) };
+
+    private static JsonObject Integer(long min, long max) => new() { ["type"] = "integer", ["minimum"] = min, ["maximum"] = max };
+
+    private static JsonObject Enum(params IEnumerable<string> values) => new() { ["enum"] = new JsonArray([.. values.Select(v => (JsonNode?)v)]) };
+
+    private static IEnumerable<string> Sorted(IEnumerable<string> names) => names.Order(StringComparer.Ordinal);
+
+    private static string Format(TimeSpan value) => SimCluster.Scenarios.Units.FormatDuration(value);
+
+    private static string FormatRange(DurationRange range) =>
+        range.IsFixed ? Format(range.Min) : $"{Format(range.Min)}..{Format(range.Max)}";
+}

@@ -1,0 +1,158 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using System.Text;
+
+namespace SimCluster.Transport;
+
+/// <summary>
+/// The lean driver: our own receive loop over the connector's WebSocket. An idle connection holds a
+/// 256-byte buffer; a longer message is assembled in a pooled buffer that goes back to the pool at once.
+/// Sends go one at a time (the WebSocket allows a single outstanding send).
+/// </summary>
+internal sealed class LeanConnection : SimulatedConnection
+{
+    private const int IdleBufferSize = 256;
+    /// <summary>Largest message accepted from a server; a larger one is refused with 1009, never buffered whole.</summary>
+    private const int MaxMessageSize = 16 * 1024 * 1024;
+
+    private readonly OpenedSocket _opened;
+    private readonly SemaphoreSlim _sendGate = new(1, 1);
+    private readonly CancellationTokenSource _stop = new();
+
+    private LeanConnection(OpenedSocket opened, IConnectionListener listener) : base(listener) => _opened = opened;
+
+    public static new async Task<SimulatedConnection> OpenAsync(ConnectOptions options, IConnectionListener listener, CancellationToken ct)
+    {
+        var opened = await WebSocketConnector.ConnectAsync(options, ct).ConfigureAwait(false);
+        var connection = new LeanConnection(opened, listener);
+        _ = Task.Run(connection.ReceiveLoopAsync, CancellationToken.None);
+        return connection;
+    }
+
+    protected override OpenedSocket? Opened => _opened;
+
+    private WebSocket Socket => _opened.WebSocket;
+
+    public override bool IsOpen => !Ended && Socket.State == WebSocketState.Open;
+
+    public override bool Send(string text)
+    {
+        if (!IsOpen) return false;
+        _ = SendAsync(text);
+        return true;
+    }
+
+    private async Task SendAsync(string text)
+    {
+        var bytes = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
+        try
+        {
+            var length = Encoding.UTF8.GetBytes(text, bytes);
+            await _sendGate.WaitAsync(_stop.Token).ConfigureAwait(false);
+            try { await Socket.SendAsync(bytes.AsMemory(0, length), WebSocketMessageType.Text, true, _stop.Token).ConfigureAwait(false); }
+            finally { _sendGate.Release(); }
+        }
+        catch (Exception e) when (e is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+        {
+            // The receive loop reports the connection's end; a failed send changes nothing more.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(bytes);
+        }
+    }
+
+    private async Task ReceiveLoopAsync()
+    {
+        var idle = new byte[IdleBufferSize];
+        byte[]? assembly = null;
+        try
+        {
+            while (true)
+            {
+                var result = await Socket.ReceiveAsync(idle.AsMemory(), _stop.Token).ConfigureAwait(false);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    DeliverClosed(new ConnectionClosed(CloseInitiator.Server, (int?)Socket.CloseStatus, Socket.CloseStatusDescription, null));
+                    await AnswerCloseAsync().ConfigureAwait(false);
+                    return;
+                }
+                var length = result.Count;
+                var message = idle;
+                if (!result.EndOfMessage)
+                {
+                    assembly = ArrayPool<byte>.Shared.Rent(IdleBufferSize * 4);
+                    idle.AsSpan(0, length).CopyTo(assembly);
+                    while (!result.EndOfMessage)
+                    {
+                        if (length == assembly.Length)
+                        {
+                            if (length >= MaxMessageSize)
+                            {
+                                await CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, "message too big").ConfigureAwait(false);
+                                throw new WebSocketException($"the server sent a message over {MaxMessageSize} bytes");
+                            }
+                            var larger = ArrayPool<byte>.Shared.Rent(Math.Min(assembly.Length * 2, MaxMessageSize));
+                            assembly.AsSpan(0, length).CopyTo(larger);
+                            ArrayPool<byte>.Shared.Return(assembly);
+                            assembly = larger;
+                        }
+                        result = await Socket.ReceiveAsync(assembly.AsMemory(length), _stop.Token).ConfigureAwait(false);
+                        length += result.Count;
+                    }
+                    message = assembly;
+                }
+                if (result.MessageType == WebSocketMessageType.Text) DeliverText(Encoding.UTF8.GetString(message, 0, length));
+                if (assembly is not null)
+                {
+                    ArrayPool<byte>.Shared.Return(assembly);
+                    assembly = null;
+                }
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException)
+        {
+            DeliverClosed(new ConnectionClosed(CloseInitiator.Lost, null, null, e.GetBaseException().Message));
+        }
+        finally
+        {
+            if (assembly is not null) ArrayPool<byte>.Shared.Return(assembly);
+        }
+    }
+
+    /// <summary>Completes the close handshake the server started, bounded, then lets the socket go.</summary>
+    private async Task AnswerCloseAsync()
+    {
+        await CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "").ConfigureAwait(false);
+        DisposeDriver();
+    }
+
+    private async Task CloseOutputAsync(WebSocketCloseStatus status, string reason)
+    {
+        using var bound = new CancellationTokenSource(StopBound);
+        try { await Socket.CloseOutputAsync(status, reason, bound.Token).ConfigureAwait(false); }
+        catch (Exception e) when (e is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException) { }
+    }
+
+    public override async Task CloseAsync(int code = 1000, string reason = "bye")
+    {
+        if (!Detach()) return;
+        using var bound = new CancellationTokenSource(StopBound);
+        try { await Socket.CloseAsync((WebSocketCloseStatus)code, reason, bound.Token).ConfigureAwait(false); }
+        catch (Exception e) when (e is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+        {
+            // A peer that never answers the close: the socket is torn down below regardless.
+        }
+        DisposeDriver();
+    }
+
+    protected override void DisposeDriver()
+    {
+        if (!_stop.IsCancellationRequested)
+        {
+            try { _stop.Cancel(); } catch (ObjectDisposedException) { }
+        }
+        Socket.Abort();
+        _opened.Stream.Dispose();
+    }
+}
