@@ -102,6 +102,14 @@ public abstract class SimulatedConnection : IDisposable
         Opened?.Stream.FrozenReads.Activate();
     }
 
+    /// <summary>Closes the TCP connection (FIN) without a WebSocket close handshake.</summary>
+    public void CloseTcp()
+    {
+        if (!Detach()) return;
+        Opened?.Stream.Dispose();
+        DisposeDriver();
+    }
+
     /// <summary>Ends a blackholed or frozen connection for good (RST, so nothing more reaches the server).</summary>
     public void Release()
     {

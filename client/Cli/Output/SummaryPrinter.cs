@@ -13,7 +13,8 @@ public static class SummaryPrinter
         MetricNames.Disconnects, MetricNames.ForcedDrops, MetricNames.Reconnects, MetricNames.ReconnectTime,
         MetricNames.RecoveryTime, MetricNames.FalseDisconnects, MetricNames.MessagesSent, MetricNames.MessagesReceived,
         MetricNames.MessageRtt, MetricNames.MessagesLost, MetricNames.MessagesInterrupted, MetricNames.MessagesDuplicated,
-        MetricNames.MessagesReordered, MetricNames.DeadConnectionHoldTime, MetricNames.SchedulingDelay,
+        MetricNames.MessagesReordered, MetricNames.MessagesReplayed, MetricNames.SessionsForgotten,
+        MetricNames.Switches, MetricNames.SwitchResumeTime, MetricNames.HeartbeatRtt, MetricNames.DeadConnectionHoldTime, MetricNames.SchedulingDelay,
         MetricNames.TargetRssGrowthMb, MetricNames.TargetHeapGrowthMb, MetricNames.TargetOpenAfterRun,
     ];
 

@@ -69,11 +69,22 @@ public static class PlanBuilder
                 Clients = group.Clients,
                 Flapping = group.Behavior == "flapping" ? Flapping(group.Flapping ?? new FlappingSpec()) : null,
                 Zombie = group.Zombie is { } z ? Zombie(z) : null,
+                Switching = group.Switching is { } sw ? Switching(sw) : null,
             });
             first += group.Clients;
         }
         return [.. groups];
     }
+
+    private static SwitchingPlan Switching(SwitchingSpec spec) => new()
+    {
+        Interfaces = [.. spec.Interfaces],
+        Every = new DurationRangePlan(spec.Every.Min, spec.Every.Max),
+        Mode = spec.Mode == SwitchMode.MakeBeforeBreak ? "make-before-break" : "break-before-make",
+        Gap = spec.Gap,
+        OldPath = spec.OldPath.ToString().ToLowerInvariant(),
+        NatRebinding = spec.NatRebinding,
+    };
 
     private static ZombiePlan Zombie(ZombieSpec spec) => new()
     {

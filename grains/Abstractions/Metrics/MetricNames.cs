@@ -62,6 +62,12 @@ public static class MetricNames
     /// <summary>Zombies the server still held when <c>observeFor</c> ran out.</summary>
     public const string ZombiesUndetected = "zombies_undetected";
 
+    // Session protocol.
+    /// <summary>Client messages sent again after a reconnect because the server did not hold them.</summary>
+    public const string MessagesReplayed = "messages_replayed";
+    /// <summary>Reconnects whose welcome said the server no longer knew the session.</summary>
+    public const string SessionsForgotten = "sessions_forgotten";
+
     // Switching (test 9).
     public const string Switches = "switches";
     public const string SwitchResumeTime = "switch_resume_time";
@@ -118,6 +124,8 @@ public static class MetricNames
         [ZombieDetectTime] = MetricKind.Trend,
         [ZombiesWithinBound] = MetricKind.Counter,
         [ZombiesUndetected] = MetricKind.Counter,
+        [MessagesReplayed] = MetricKind.Counter,
+        [SessionsForgotten] = MetricKind.Counter,
         [Switches] = MetricKind.Counter,
         [SwitchResumeTime] = MetricKind.Trend,
         [TokenRefreshes] = MetricKind.Counter,

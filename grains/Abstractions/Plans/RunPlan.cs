@@ -88,6 +88,22 @@ public sealed record GroupPlan
     [Id(3)] public required int Clients { get; init; }
     [Id(4)] public FlappingPlan? Flapping { get; init; }
     [Id(5)] public ZombiePlan? Zombie { get; init; }
+    [Id(6)] public SwitchingPlan? Switching { get; init; }
+}
+
+[GenerateSerializer, Immutable]
+public sealed record SwitchingPlan
+{
+    /// <summary>Link profile names; each is also a simulated interface with its own source-address range.</summary>
+    [Id(0)] public required string[] Interfaces { get; init; }
+    [Id(1)] public required DurationRangePlan Every { get; init; }
+    /// <summary><c>break-before-make</c> or <c>make-before-break</c>.</summary>
+    [Id(2)] public string Mode { get; init; } = "break-before-make";
+    [Id(3)] public TimeSpan Gap { get; init; }
+    /// <summary><c>blackhole</c>, <c>reset</c> or <c>fin</c>.</summary>
+    [Id(4)] public string OldPath { get; init; } = "blackhole";
+    /// <summary>Switches keep the address and change only the source port.</summary>
+    [Id(5)] public bool NatRebinding { get; init; }
 }
 
 [GenerateSerializer, Immutable]

@@ -9,6 +9,7 @@ public static class BehaviorRegistry
     {
         ["steady"] = _ => new SteadyBehavior(),
         ["flapping"] = g => new FlappingBehavior(g.Flapping ?? throw new ArgumentException($"group '{g.Name}' has no flapping block")),
+        ["switching"] = g => new SwitchingBehavior(g.Switching ?? throw new ArgumentException($"group '{g.Name}' has no switching block")),
         ["zombie"] = g => new ZombieBehavior(g.Zombie ?? throw new ArgumentException($"group '{g.Name}' has no zombie block")),
     };
 

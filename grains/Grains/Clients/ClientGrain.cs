@@ -27,7 +27,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
     private IClientBehavior _behavior = null!;
     private IReconnectPolicy _reconnect = null!;
     private GroupRecorder _metrics = null!;
-    private EchoTraffic _echo = null!;
+    private ITraffic _traffic = null!;
     private ConnectOptions _connectOptions = null!;
     private ClientStateMachine _machine = null!;
 
@@ -41,6 +41,10 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
     private IGrainTimer? _timer;
     private bool _stopping;
     private HeartbeatPinger? _pinger;
+
+    // Handovers: how many so far, and when the last old path was lost (for switch_resume_time).
+    private int _switches;
+    private long? _switchLostAt;
 
     // A zombie episode: when it began, and whether it is over (one per client).
     private long? _zombieSince;
@@ -56,7 +60,10 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
         _behavior = BehaviorRegistry.Create(_group);
         _reconnect = ReconnectPolicyRegistry.Create(plan.Reconnect);
         _metrics = siloMetrics.For(plan.RunId, _group.Name);
-        _echo = new EchoTraffic(clientIndex, plan.Messages, _metrics, time, _random);
+        _traffic = plan.Protocol == "session"
+            ? new SessionTraffic($"{plan.RunId}-{clientIndex}", plan.Messages, _metrics, time, _random)
+            : new EchoTraffic(clientIndex, plan.Messages, _metrics, time, _random);
+        if (_traffic is SessionTraffic session) session.Welcomed += _ => OnGrainScheduler(SessionResumed);
         _machine = new ClientStateMachine(time);
         var target = new Uri(plan.TargetUrls[clientIndex % plan.TargetUrls.Length]);
         _connectOptions = new ConnectOptions
@@ -91,7 +98,11 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
         if (_machine is null || _stopping) return;
         _stopping = true;
         CancelTimer();
-        if (!_machine.CanFire(ClientTrigger.Stop)) return;
+        if (!_machine.CanFire(ClientTrigger.Stop))
+        {
+            _traffic.Finish();
+            return;
+        }
         var wasOpen = _machine.State == ClientState.Open;
         _machine.Fire(ClientTrigger.Stop);
         StopPinger();
@@ -100,15 +111,16 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
         _heldDeadPath = null;
         if (wasOpen && _connection is { } connection)
         {
-            // Let echoes in flight come home before closing, so a clean stop loses nothing.
-            _echo.StopSending();
+            // Let answers in flight come home before closing, so a clean stop loses nothing.
+            _traffic.StopSending();
             var deadline = time.GetTimestamp() + (long)(Math.Min(_plan.StopGrace.TotalSeconds, _plan.Messages.LossTimeout.TotalSeconds) * time.TimestampFrequency);
-            while (_echo.Pending > 0 && time.GetTimestamp() < deadline) await Task.Delay(50);
-            _echo.Detach();
+            while (_traffic.Pending > 0 && time.GetTimestamp() < deadline) await Task.Delay(50);
+            _traffic.Detach();
             _connection = null;
             _metrics.Closed();
             await connection.CloseAsync(1000, "run finished");
         }
+        _traffic.Finish();
         if (_machine.CanFire(ClientTrigger.Stopped)) _machine.Fire(ClientTrigger.Stopped);
     }
 
@@ -119,12 +131,13 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
         if (_stopping || !_machine.CanFire(ClientTrigger.Connect)) return;
         _machine.Fire(ClientTrigger.Connect);
         var generation = ++_generation;
+        var options = OptionsNow();
         var started = Stopwatch.GetTimestamp();
         _ = Task.Run(async () =>
         {
             SimulatedConnection? connection = null;
             Exception? error = null;
-            try { connection = await SimulatedConnection.OpenAsync(_connectOptions, this); }
+            try { connection = await SimulatedConnection.OpenAsync(options, this); }
             catch (Exception e) { error = e; }
             var elapsed = Stopwatch.GetElapsedTime(started);
             OnGrainScheduler(() => ConnectCompleted(generation, connection, error, elapsed));
@@ -160,18 +173,132 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
             if (_outageWasForced) _metrics.Record(MetricNames.RecoveryTime, time.GetElapsedTime(_networkBackAt));
         }
         _outageWasForced = false;
-        _echo.Attach(connection);
+        _traffic.Attach(connection);
         if (_plan.HeartbeatInterval > TimeSpan.Zero)
             _pinger = new HeartbeatPinger(connection.Stream, _plan.HeartbeatInterval, _metrics, time);
+
+        if (_traffic is not SessionTraffic) SessionResumed(); // echo: the session is "resumed" once the new path is open
 
         if (_behavior is ZombieBehavior zombie && !_zombieDone)
         {
             After(zombie.Plan.After, () => TurnZombie(generation, zombie));
         }
+        else if (_behavior is SwitchingBehavior switching)
+        {
+            After(switching.Plan.Every.Draw(_random), () => Switch(generation, switching));
+        }
         else if (_behavior.NextDrop(_drops, _random) is { } drop)
         {
             After(drop.After, () => Drop(generation, drop));
         }
+    }
+
+    // ------------------------------------------------------------ switching interfaces
+
+    /// <summary>The connect options for the client's current interface (source range and link profile).</summary>
+    private ConnectOptions OptionsNow()
+    {
+        if (_behavior is not SwitchingBehavior switching) return _connectOptions;
+        var name = switching.InterfaceAfter(switching.Plan.NatRebinding ? 0 : _switches, _index);
+        return _connectOptions with
+        {
+            LocalAddress = new SourceAddressPool([SwitchingBehavior.RangeOf(name)]).AddressFor(_index),
+            Link = SwitchingBehavior.LinkOf(name),
+        };
+    }
+
+    private void Switch(int generation, SwitchingBehavior switching)
+    {
+        if (generation != _generation || _machine.State != ClientState.Open || _connection is not { } old) return;
+        if (switching.Mode == SwitchMode.MakeBeforeBreak && !switching.Plan.NatRebinding)
+        {
+            MakeBeforeBreak(generation, switching, old);
+            return;
+        }
+        // Break before make: the old path dies first, then a gap with no connectivity, then the new interface.
+        _machine.Fire(ClientTrigger.Drop);
+        StopPinger();
+        _traffic.Detach();
+        _connection = null;
+        _metrics.Closed();
+        _metrics.Count(MetricNames.Disconnects);
+        _metrics.Count(MetricNames.Switches);
+        KillOldPath(old, switching.OldPath);
+        _switches++;
+        _switchLostAt = time.GetTimestamp();
+        _outageWasForced = true;
+        _networkBackAt = _switchLostAt.Value + (long)(switching.Plan.Gap.TotalSeconds * time.TimestampFrequency);
+        After(switching.Plan.Gap, ScheduleReconnect);
+    }
+
+    /// <summary>Make before break: the new interface connects while the old path still works; then the old one dies.</summary>
+    private void MakeBeforeBreak(int generation, SwitchingBehavior switching, SimulatedConnection old)
+    {
+        _switches++;
+        var options = OptionsNow();
+        var started = Stopwatch.GetTimestamp();
+        _ = Task.Run(async () =>
+        {
+            SimulatedConnection? fresh = null;
+            try { fresh = await SimulatedConnection.OpenAsync(options, this); }
+            catch (ConnectFailedException e) { OnGrainScheduler(() => SwitchFailed(generation, switching, e)); return; }
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            OnGrainScheduler(() => SwitchCompleted(generation, switching, old, fresh, elapsed));
+        });
+    }
+
+    private void SwitchFailed(int generation, SwitchingBehavior switching, ConnectFailedException error)
+    {
+        _metrics.Count(MetricNames.ConnectFailures);
+        _metrics.CountClose("connect-error:" + error.Label);
+        if (generation == _generation && _machine.State == ClientState.Open) After(switching.Plan.Every.Draw(_random), () => Switch(generation, switching));
+    }
+
+    private void SwitchCompleted(int generation, SwitchingBehavior switching, SimulatedConnection old, SimulatedConnection fresh, TimeSpan elapsed)
+    {
+        if (generation != _generation || _stopping || _machine.State != ClientState.Open || !ReferenceEquals(_connection, old))
+        {
+            fresh.Dispose(); // the old path was lost meanwhile; the ordinary reconnect takes over
+            return;
+        }
+        var newGeneration = ++_generation; // events of the old path are stale from here on
+        StopPinger();
+        _traffic.Detach();
+        KillOldPath(old, switching.OldPath);
+        _switchLostAt = time.GetTimestamp();
+        _connection = fresh;
+        _metrics.Count(MetricNames.Switches);
+        _metrics.Count(MetricNames.Connects);
+        _metrics.Record(MetricNames.ConnectTime, elapsed);
+        _traffic.Attach(fresh);
+        if (_plan.HeartbeatInterval > TimeSpan.Zero) _pinger = new HeartbeatPinger(fresh.Stream, _plan.HeartbeatInterval, _metrics, time);
+        if (_traffic is not SessionTraffic) SessionResumed();
+        After(switching.Plan.Every.Draw(_random), () => Switch(newGeneration, switching));
+    }
+
+    private void KillOldPath(SimulatedConnection old, OldPathFate fate)
+    {
+        switch (fate)
+        {
+            case OldPathFate.Blackhole:
+                old.Blackhole();
+                HoldDeadPath(old);
+                break;
+            case OldPathFate.Reset:
+                old.Reset();
+                break;
+            case OldPathFate.Fin:
+                old.CloseTcp();
+                break;
+        }
+    }
+
+    /// <summary>The session is whole again after a handover: old path lost → resumed on the new one.</summary>
+    private void SessionResumed()
+    {
+        if (_switchLostAt is not { } lost) return;
+        _metrics.Record(MetricNames.SwitchResumeTime, time.GetElapsedTime(lost));
+        _switchLostAt = null;
     }
 
     // ------------------------------------------------------------ zombies
@@ -185,7 +312,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
         if (generation != _generation || _machine.State != ClientState.Open || _connection is not { } connection) return;
         _machine.Fire(ClientTrigger.Drop); // the client is gone, whatever the server believes
         StopPinger();
-        if (!zombie.Kind.KeepsSending) _echo.Abandon();
+        if (!zombie.Kind.KeepsSending) _traffic.Abandon();
         _metrics.Closed();
         _metrics.Count(MetricNames.Zombies);
         zombie.Kind.Apply(connection);
@@ -227,14 +354,14 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
 
     private void EndZombie()
     {
-        _echo.Detach();
+        _traffic.Detach();
         _connection?.Release();
         _connection = null;
     }
 
     // ------------------------------------------------------------ losing the connection
 
-    void IConnectionListener.OnText(string text) => _echo.OnText(text);
+    void IConnectionListener.OnText(string text) => _traffic.OnText(text);
 
     void IConnectionListener.OnClosed(ConnectionClosed closed)
     {
@@ -254,7 +381,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
         StopPinger();
         CancelTimer();
         _machine.Fire(ClientTrigger.Lost);
-        _echo.Detach();
+        _traffic.Detach();
         _connection = null;
         _metrics.Closed();
         _metrics.Count(MetricNames.Disconnects);
@@ -269,7 +396,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
         _machine.Fire(ClientTrigger.Drop);
         StopPinger();
         _drops++;
-        _echo.Detach();
+        _traffic.Detach();
         _connection = null;
         _metrics.Closed();
         _metrics.Count(MetricNames.Disconnects);
@@ -363,7 +490,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
     {
         CancelTimer();
         StopPinger();
-        _echo?.Dispose();
+        _traffic?.Dispose();
         _connection?.Dispose();
         _heldDeadPath?.Release();
         return Task.CompletedTask;

@@ -14,10 +14,8 @@ namespace SimCluster.Grains.Clients;
 /// back within <c>lossTimeout</c> while the connection stayed open is lost; one whose connection closed
 /// first is interrupted. Runs on timer and socket threads, so its state is guarded by one lock.
 /// </summary>
-public sealed class EchoTraffic : IDisposable
+public sealed class EchoTraffic : ITraffic
 {
-    /// <summary>How far back (in sequence numbers) duplicates are recognised: a bitmap, 32 bytes per client.</summary>
-    private const int RecentWindow = 256;
 
     private readonly int _clientIndex;
     private readonly MessagePlan _plan;
@@ -25,7 +23,7 @@ public sealed class EchoTraffic : IDisposable
     private readonly TimeProvider _time;
     private readonly TimeSpan _phase;
     private readonly Dictionary<long, long> _pending = [];
-    private readonly ulong[] _recent = new ulong[RecentWindow / 64];
+    private readonly RecentSequences _answered = new();
     private readonly string _prefix;
     private readonly object _gate = new();
 
@@ -115,7 +113,7 @@ public sealed class EchoTraffic : IDisposable
             if (late > TimeSpan.Zero) _metrics.Record(MetricNames.SchedulingDelay, late);
             ExpireLocked(now);
             var seq = _nextSeq++;
-            Forget(seq);
+            _answered.Issue(seq);
             message = Build(seq, now);
             _pending[seq] = now;
         }
@@ -165,30 +163,9 @@ public sealed class EchoTraffic : IDisposable
         }
     }
 
-    /// <summary>
-    /// Marks a sequence number as answered. The bitmap covers the last
-    /// <see cref="RecentWindow"/> numbers sent; slot <c>seq % RecentWindow</c> is reused as numbers advance,
-    /// and it is cleared when a message is sent, so a stale bit never marks a new message.
-    /// </summary>
-    private void Remember(long seq)
-    {
-        if (_nextSeq - seq > RecentWindow) return;
-        var slot = (int)(seq % RecentWindow);
-        _recent[slot >> 6] |= 1UL << (slot & 63);
-    }
+    private void Remember(long seq) => _answered.Mark(seq, _nextSeq);
 
-    private bool WasSeen(long seq)
-    {
-        if (seq >= _nextSeq || _nextSeq - seq > RecentWindow) return false;
-        var slot = (int)(seq % RecentWindow);
-        return (_recent[slot >> 6] & (1UL << (slot & 63))) != 0;
-    }
-
-    private void Forget(long seq)
-    {
-        var slot = (int)(seq % RecentWindow);
-        _recent[slot >> 6] &= ~(1UL << (slot & 63));
-    }
+    private bool WasSeen(long seq) => _answered.Seen(seq, _nextSeq);
 
     private string Build(long seq, long now)
     {
@@ -216,6 +193,9 @@ public sealed class EchoTraffic : IDisposable
         comma = text.IndexOf(',');
         return comma > 0 && long.TryParse(text[..comma], NumberStyles.None, CultureInfo.InvariantCulture, out seq);
     }
+
+    /// <summary>Echo accounting is settled message by message; nothing is left at the end.</summary>
+    public void Finish() { }
 
     public void Dispose()
     {
