@@ -13,9 +13,12 @@ namespace SimCluster.Tests.Zombies;
 /// </summary>
 [Collection(IntegrationCollection.Name)]
 [Trait("Category", "Integration")]
-public sealed partial class ZombieDetectionTests(NodePeers _) : IClassFixture<NodePeers>, IDisposable
+public sealed partial class ZombieDetectionTests : IClassFixture<NodePeers>, IDisposable
 {
     private readonly string _temp = Simcluster.TempFolder("zombies");
+
+    /// <summary>The fixture installs Node's ws in tests/peers before any test here runs.</summary>
+    public ZombieDetectionTests(NodePeers peers) => GC.KeepAlive(peers);
 
     // A smaller heartbeat.yaml: 100 clients, zombies turn after 3 s and are watched for 8 s.
     private static readonly string[] Small =
