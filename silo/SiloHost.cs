@@ -26,6 +26,7 @@ public static class SiloHost
 
         var builder = WebApplication.CreateSlimBuilder();
         QuietLogging(builder.Logging);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = SiloOptions.ShutdownTimeout);
         builder.WebHost.ConfigureKestrel(k =>
         {
             if (options.HttpPort > 0) k.Listen(IPAddress.Parse(options.HttpHost), options.HttpPort);
@@ -33,6 +34,10 @@ public static class SiloHost
         builder.UseOrleans(silo =>
         {
             ConfigureCluster(silo, options);
+            if (options.SiloName is { } name) silo.Configure<Orleans.Configuration.SiloOptions>(o => o.SiloName = name);
+            // Inside Kubernetes only (KUBERNETES_SERVICE_HOST), when asked for: it needs a Role on pods.
+            // It reads POD_NAME, POD_NAMESPACE and POD_IP itself; POD_NAMESPACE is required.
+            if (options.KubernetesHosting) silo.UseKubernetesHosting();
             silo.AddDashboard();
             silo.Services.AddSimClusterGrains();
         });
@@ -40,6 +45,7 @@ public static class SiloHost
         var app = builder.Build();
         var ready = false;
         app.Lifetime.ApplicationStarted.Register(() => ready = true); // after Orleans' hosted service: the silo is active
+        app.Lifetime.ApplicationStarted.Register(() => WarnAboutOpenFileLimit(app.Logger));
         app.Lifetime.ApplicationStopping.Register(() => ready = false);
         app.MapGet("/health/live", () => Results.Ok("live"));
         app.MapGet("/health/startup", () => ready ? Results.Ok("started") : Results.StatusCode(503));
@@ -76,6 +82,30 @@ public static class SiloHost
             c.ServiceId = options.ServiceId;
         });
         silo.ConfigureEndpoints(IPAddress.Parse(options.AdvertisedAddress), options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: options.AdvertisedAddress != "127.0.0.1");
+    }
+
+    /// <summary>
+    /// Every simulated client holds a socket. .NET raises the soft open-file limit to the hard one at start;
+    /// below ~20,000 a silo cannot hold the ~18,000 clients deploy/k8s sizes it for, so say so at once.
+    /// </summary>
+    private static void WarnAboutOpenFileLimit(ILogger logger)
+    {
+        if (OpenFileLimit() is { } limit && limit < 20_000)
+            logger.LogWarning("open-file limit is {Limit}: this silo can hold about {Clients} clients; raise the container runtime's LimitNOFILE or run more silos",
+                limit, Math.Max(0, limit - 2_000));
+    }
+
+    /// <summary>The soft "Max open files" of this process (Linux), or null when unknown.</summary>
+    internal static long? OpenFileLimit()
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/self/limits").FirstOrDefault(l => l.StartsWith("Max open files", StringComparison.Ordinal));
+            var fields = line?["Max open files".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            return fields is { Length: > 0 } && long.TryParse(fields[0], out var soft) ? soft : null;
+        }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
     }
 
     private static void QuietLogging(ILoggingBuilder logging)

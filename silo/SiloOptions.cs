@@ -9,6 +9,24 @@ public sealed record SiloOptions
     public const int DefaultGatewayPort = 30000;
     public const int DefaultHttpPort = 8080;
 
+    /// <summary>
+    /// How long a stopping silo may take (Orleans' graceful shutdown: deactivations, leaving membership).
+    /// Kubernetes' terminationGracePeriodSeconds must be longer (deploy/k8s checks it).
+    /// </summary>
+    public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(30);
+
+    // Environment variables `simcluster silo` reads. In Kubernetes the manifests set them from the downward
+    // API (deploy/k8s/base/silo-deployment.yaml); the names are the ones Microsoft.Orleans.Hosting.Kubernetes reads.
+    public const string ClusterIdVariable = "ORLEANS_CLUSTER_ID";
+    public const string ServiceIdVariable = "ORLEANS_SERVICE_ID";
+    public const string PodIpVariable = "POD_IP";
+    public const string PodNameVariable = "POD_NAME";
+    public const string PodNamespaceVariable = "POD_NAMESPACE";
+    /// <summary>Set by the kubelet in every pod: the silo is running inside Kubernetes.</summary>
+    public const string KubernetesServiceHostVariable = "KUBERNETES_SERVICE_HOST";
+    /// <summary><c>true</c> turns on Microsoft.Orleans.Hosting.Kubernetes (needs the pods Role of deploy/k8s/components/rbac).</summary>
+    public const string KubernetesHostingVariable = "SIMCLUSTER_KUBERNETES_HOSTING";
+
     /// <summary><c>localhost</c> (development clustering on this machine) or <c>redis://HOST:PORT</c>.</summary>
     public string Cluster { get; init; } = "localhost";
     public int SiloPort { get; init; } = DefaultSiloPort;
@@ -23,6 +41,32 @@ public sealed record SiloOptions
     public string AdvertisedAddress { get; init; } = "127.0.0.1";
     /// <summary>For localhost clustering: the primary silo's port (the first silo started).</summary>
     public int PrimarySiloPort { get; init; } = DefaultSiloPort;
+    /// <summary>The silo's name in membership and on the dashboard (Kubernetes: POD_NAME); null = Orleans' default.</summary>
+    public string? SiloName { get; init; }
+    /// <summary>
+    /// Microsoft.Orleans.Hosting.Kubernetes: labels this pod with orleans/serviceId and orleans/clusterId and
+    /// declares silos dead when their pods are deleted. Only inside Kubernetes, and only when asked for.
+    /// </summary>
+    public bool KubernetesHosting { get; init; }
+
+    /// <summary>
+    /// These options with what the environment says: cluster and service ids, the advertised address
+    /// (POD_IP), the silo name (POD_NAME), and Kubernetes hosting (inside a pod, when
+    /// SIMCLUSTER_KUBERNETES_HOSTING=true). Unset or empty variables leave the options as they are.
+    /// </summary>
+    public SiloOptions WithEnvironment(Func<string, string?> variable)
+    {
+        string? Read(string name) => variable(name) is { Length: > 0 } value ? value.Trim() : null;
+        return this with
+        {
+            ClusterId = Read(ClusterIdVariable) ?? ClusterId,
+            ServiceId = Read(ServiceIdVariable) ?? ServiceId,
+            AdvertisedAddress = Read(PodIpVariable) ?? AdvertisedAddress,
+            SiloName = Read(PodNameVariable) ?? SiloName,
+            KubernetesHosting = Read(KubernetesServiceHostVariable) is not null
+                                && string.Equals(Read(KubernetesHostingVariable), "true", StringComparison.OrdinalIgnoreCase),
+        };
+    }
 
     /// <summary>Every problem at once, each naming the option.</summary>
     public IReadOnlyList<string> Validate()
@@ -39,7 +83,8 @@ public sealed record SiloOptions
         if (HttpPort is < 0 or > 65535) errors.Add($"--http-port: {HttpPort} is not a port (0-65535)");
         if (SiloPort == GatewayPort) errors.Add($"--gateway-port: {GatewayPort} is also the silo port");
         if (HttpPort != 0 && (HttpPort == SiloPort || HttpPort == GatewayPort)) errors.Add($"--http-port: {HttpPort} is already the silo or gateway port");
-        if (!IPAddress.TryParse(AdvertisedAddress, out _)) errors.Add($"advertised address '{AdvertisedAddress}' is not an IP address");
+        if (!IPAddress.TryParse(AdvertisedAddress, out _)) errors.Add($"advertised address '{AdvertisedAddress}' (POD_IP) is not an IP address");
+        if (HttpPort != 0 && !IPAddress.TryParse(HttpHost, out _)) errors.Add($"--http-host: '{HttpHost}' is not an IP address (0.0.0.0 = every interface)");
         return errors;
     }
 

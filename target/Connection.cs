@@ -228,6 +228,40 @@ internal sealed class Connection
         }
     }
 
+    /// <summary>
+    /// A limit was broken (see <see cref="ClientFrameGuard"/>): close with <paramref name="code"/>. Called from the
+    /// read path, so it only starts the close; marking the connection as closing first keeps the offending
+    /// message from being handled.
+    /// </summary>
+    public void CloseForViolation(int code, string reason)
+    {
+        MarkClosing();
+        _ = CloseForViolationAsync(code, reason);
+    }
+
+    private async Task CloseForViolationAsync(int code, string reason)
+    {
+        try
+        {
+            if (Handler is { } handler)
+            {
+                await handler.RequestCloseAsync(this, code, reason).ConfigureAwait(false);
+            }
+            else
+            {
+                await CloseAsync(code, reason).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or InvalidOperationException or ObjectDisposedException or IOException or OperationCanceledException)
+        {
+            // The connection is already going; the receive loop records how it ended.
+        }
+    }
+
+    /// <summary>After a server close: waits (bounded) for the client's Close frame on the raw stream, skipping whatever comes before it.</summary>
+    public Task WaitForClientCloseAsync() =>
+        _transport?.DrainUntilCloseFrameAsync(CloseHandshakeTimeout) ?? Task.CompletedTask;
+
     /// <summary>Drops the connection without a close handshake, recording <paramref name="key"/> as a server abort.</summary>
     public void Abort(string key)
     {

@@ -11,7 +11,7 @@ namespace SimCluster.Target;
 /// itself (keep-alive timeout); the stream sees both. ASP.NET Core puts its AbortStream on top of this one,
 /// which calls HttpContext.Abort (RST) when an aborted WebSocket is disposed.
 /// </summary>
-internal sealed class ObservedUpgradeFeature(IHttpUpgradeFeature inner) : IHttpUpgradeFeature
+internal sealed class ObservedUpgradeFeature(IHttpUpgradeFeature inner, Func<ClientFrameGuard>? guard = null) : IHttpUpgradeFeature
 {
     public bool IsUpgradableRequest => inner.IsUpgradableRequest;
 
@@ -20,13 +20,16 @@ internal sealed class ObservedUpgradeFeature(IHttpUpgradeFeature inner) : IHttpU
     public async Task<Stream> UpgradeAsync()
     {
         var stream = await inner.UpgradeAsync().ConfigureAwait(false);
-        Stream = new ObservedStream(stream);
+        Stream = new ObservedStream(stream, guard?.Invoke());
         return Stream;
     }
 }
 
-/// <summary>Pass-through stream that records the server's Close frame and whether the socket aborted itself.</summary>
-internal sealed class ObservedStream(Stream inner) : Stream
+/// <summary>
+/// Pass-through stream that records the server's Close frame and whether the socket aborted itself, and runs
+/// every byte the client sends through the <see cref="ClientFrameGuard"/> (limits ManagedWebSocket lacks).
+/// </summary>
+internal sealed class ObservedStream(Stream inner, ClientFrameGuard? guard = null) : Stream
 {
     private const byte CloseFrameFirstByte = 0x88; // FIN + opcode 8, as ManagedWebSocket writes it (no extensions)
 
@@ -35,6 +38,9 @@ internal sealed class ObservedStream(Stream inner) : Stream
     private int _innerFailed;
     private int _disposed;
     private int _abortedWhileHealthy;
+
+    /// <summary>Sees every client byte read; null when the stream was built without limits.</summary>
+    public ClientFrameGuard? Guard => guard;
 
     /// <summary>The underlying Kestrel stream; still readable after the WebSocket disposed this wrapper.</summary>
     public Stream Inner => inner;
@@ -79,6 +85,11 @@ internal sealed class ObservedStream(Stream inner) : Stream
         try
         {
             var read = await inner.ReadAsync(buffer, linked?.Token ?? _abort.Token).ConfigureAwait(false);
+            if (read > 0)
+            {
+                guard?.Feed(buffer.Span[..read]);
+            }
+
             if (read == 0 && buffer.Length > 0)
             {
                 Interlocked.Exchange(ref _innerFailed, 1);
@@ -103,6 +114,7 @@ internal sealed class ObservedStream(Stream inner) : Stream
         {
             var code = span.Length >= 4 && (span[1] & 0x7F) >= 2 ? BinaryPrimitives.ReadUInt16BigEndian(span[2..]) : 1005;
             Interlocked.CompareExchange(ref _serverCloseCode, code, 0);
+            guard?.MarkServerClose();
         }
 
         var write = inner.WriteAsync(buffer, cancellationToken);
@@ -162,6 +174,12 @@ internal sealed class ObservedStream(Stream inner) : Stream
     /// </summary>
     public async Task DrainUntilCloseFrameAsync(TimeSpan timeout)
     {
+        if (guard is not null)
+        {
+            await DrainWithGuardAsync(guard, timeout).ConfigureAwait(false);
+            return;
+        }
+
         using var cts = new CancellationTokenSource(timeout);
         var buffer = ArrayPool<byte>.Shared.Rent(4096);
         var have = 0;
@@ -224,6 +242,39 @@ internal sealed class ObservedStream(Stream inner) : Stream
         catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
         {
             // Deadline or peer gone (Kestrel's ConnectionAborted/Reset exceptions derive from these): the connection ends now.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// The same wait, but frame-aligned: the guard has followed every byte read so far (including those the
+    /// WebSocket buffered but never handed out), so it knows where the client's Close frame starts even in the
+    /// middle of a message, and skips payloads without decoding (or inflating) them. A Close the client sent
+    /// before the server's (a broken one, say) is no answer: then it waits for EOF or the deadline.
+    /// </summary>
+    private async Task DrainWithGuardAsync(ClientFrameGuard frames, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        var buffer = ArrayPool<byte>.Shared.Rent(4096);
+        try
+        {
+            while (!frames.ClientAnsweredClose)
+            {
+                var read = await inner.ReadAsync(buffer.AsMemory(), cts.Token).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    return;
+                }
+
+                frames.Feed(buffer.AsSpan(0, read));
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // Deadline or peer gone: the connection ends now.
         }
         finally
         {

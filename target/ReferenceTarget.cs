@@ -120,6 +120,10 @@ public sealed class ReferenceTarget : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+            // A client that sends its upgrade request slowly, or nothing at all, is dropped after this long (Kestrel
+            // answers 408); the 100-header and 32 KB header limits (431) are Kestrel's defaults.
+            kestrel.Limits.RequestHeadersTimeout = _options.HandshakeTimeout;
+            kestrel.Limits.KeepAliveTimeout = _options.HandshakeTimeout;
             kestrel.Listen(_address, _options.Port);
         });
 

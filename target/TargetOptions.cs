@@ -26,6 +26,15 @@ public sealed record TargetOptions
     /// <summary>Largest accepted message in bytes (all frames of a message together); larger ones get close 1009.</summary>
     public int MaxMessageSize { get; init; } = 1 << 20;
 
+    /// <summary>Most fragments one message may have; more close the connection with 1008. 0 = no limit.</summary>
+    public int MaxFragments { get; init; } = 1024;
+
+    /// <summary>Most client PINGs per second on one connection; more close it with 1008 (a PING flood). 0 = no limit.</summary>
+    public int MaxPingsPerSecond { get; init; } = 100;
+
+    /// <summary>How long a connection may take to send its upgrade request (and may stay silent before it); then it is dropped.</summary>
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Delay before each echo (echo protocol and session-protocol echoes).</summary>
     public TimeSpan EchoDelay { get; init; }
 
@@ -89,6 +98,21 @@ public sealed record TargetOptions
         if (MaxMessageSize is < 1 or > MaxMessageSizeLimit)
         {
             errors.Add($"--max-message-size: must be 1..{MaxMessageSizeLimit} bytes");
+        }
+
+        if (MaxFragments < 0)
+        {
+            errors.Add("--max-fragments: must be 0 (no limit) or more");
+        }
+
+        if (MaxPingsPerSecond < 0)
+        {
+            errors.Add("--max-pings-per-second: must be 0 (no limit) or more");
+        }
+
+        if (HandshakeTimeout < TimeSpan.FromMilliseconds(100) || HandshakeTimeout > MaxDuration)
+        {
+            errors.Add("--handshake-timeout: must be 100ms..24h");
         }
 
         CheckDuration(errors, "--echo-delay", EchoDelay);

@@ -33,7 +33,8 @@ internal sealed class WebSocketEndpoint
         if (context.Request.Path.Equals(_options.Path, StringComparison.OrdinalIgnoreCase)
             && context.Features.Get<IHttpUpgradeFeature>() is { } upgrade)
         {
-            context.Features.Set<IHttpUpgradeFeature>(new ObservedUpgradeFeature(upgrade));
+            context.Features.Set<IHttpUpgradeFeature>(new ObservedUpgradeFeature(upgrade,
+                () => new ClientFrameGuard(_options.MaxMessageSize, _options.MaxFragments, _options.MaxPingsPerSecond)));
         }
 
         return next(context);
@@ -65,6 +66,10 @@ internal sealed class WebSocketEndpoint
             {
                 KeepAliveInterval = _options.HeartbeatInterval,
                 KeepAliveTimeout = _options.HeartbeatTimeout,
+                // permessage-deflate when the client offers it (no shared window, so each message costs one
+                // inflater and nothing more); the message limit applies to the inflated size.
+                DangerousEnableCompression = true,
+                DisableServerContextTakeover = true,
             }).ConfigureAwait(false);
         }
         catch (Exception e) when (e is WebSocketException or InvalidOperationException or IOException)
@@ -76,6 +81,8 @@ internal sealed class WebSocketEndpoint
         var remote = NormalizeAddress(context.Connection.RemoteIpAddress);
         var transport = (context.Features.Get<IHttpUpgradeFeature>() as ObservedUpgradeFeature)?.Stream;
         var connection = new Connection(_connections.NextId(), socket, transport, _stats, _options.MaxMessageSize, remote);
+        // Limits ManagedWebSocket lacks (non-minimal lengths, huge frame headers, fragment and PING floods) close here.
+        transport?.Guard?.OnViolation(connection.CloseForViolation);
         Interlocked.Increment(ref _stats.Upgrades);
         Interlocked.Increment(ref _stats.OpenConnections);
         _stats.RecordSourceAddress(remote);
@@ -111,7 +118,9 @@ internal sealed class WebSocketEndpoint
 
                         case InboundKind.TooBig:
                             await CloseAsync(connection, 1009, "message too big").ConfigureAwait(false);
-                            continue;
+                            // Skip the rest of the message on the raw stream (never decoding or inflating it) until the client's Close.
+                            await connection.WaitForClientCloseAsync().ConfigureAwait(false);
+                            return;
 
                         case InboundKind.Discarded:
                             continue;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Reflection;
 using SimCluster.Cli;
 using SimCluster.Cli.Commands;
+using SimCluster.Cli.Reports;
 using SimCluster.Scenarios;
 using SimCluster.Silo;
 using SimCluster.Target;
@@ -24,6 +25,9 @@ namespace SimCluster.Cli
             cli._root.Add(TargetCommandDefinition());
             cli._root.Add(SiloCommandDefinition());
             cli._root.Add(VersionCommandDefinition());
+            cli._root.Add(ScenariosCommandDefinition());
+            cli._root.Add(ReportCommandDefinition());
+            cli._root.Add(SchemaCommandDefinition());
             return cli;
         }
 
@@ -137,21 +141,60 @@ namespace SimCluster.Cli
             var gatewayPort = new Option<int>("--gateway-port") { DefaultValueFactory = _ => defaults.GatewayPort, Description = "Client gateway port" };
             var httpPort = new Option<int>("--http-port") { DefaultValueFactory = _ => defaults.HttpPort, Description = "Dashboard (/dashboard), health (/health/ready) and control API; 0 = none" };
             var primary = new Option<int>("--primary-silo-port") { DefaultValueFactory = _ => defaults.PrimarySiloPort, Description = "localhost clustering: the first silo's port" };
-            var command = new Command("silo", "Run one silo until SIGTERM or Ctrl-C. Example: ./simcluster silo --cluster redis://127.0.0.1:6379")
+            var httpHost = new Option<string>("--http-host") { DefaultValueFactory = _ => defaults.HttpHost, Description = "Address the HTTP port binds (0.0.0.0 = every interface, e.g. in a container)" };
+            var command = new Command("silo", "Run one silo until SIGTERM or Ctrl-C. Example: ./simcluster silo --cluster redis://127.0.0.1:6379. " +
+                                              "Reads ORLEANS_CLUSTER_ID, ORLEANS_SERVICE_ID, POD_IP (advertised address), POD_NAME (silo name), SIMCLUSTER_KUBERNETES_HOSTING.")
             {
-                cluster, siloPort, gatewayPort, httpPort, primary,
+                cluster, siloPort, gatewayPort, httpPort, primary, httpHost,
             };
-            command.SetAction((parse, ct) => SiloCommand.ExecuteAsync(defaults with
+            command.SetAction((parse, ct) => SiloCommand.ExecuteAsync((defaults with
             {
                 Cluster = parse.GetValue(cluster)!,
                 SiloPort = parse.GetValue(siloPort),
                 GatewayPort = parse.GetValue(gatewayPort),
                 HttpPort = parse.GetValue(httpPort),
+                HttpHost = parse.GetValue(httpHost)!,
                 PrimarySiloPort = parse.GetValue(primary),
-                ClusterId = Environment.GetEnvironmentVariable("ORLEANS_CLUSTER_ID") ?? defaults.ClusterId,
-                ServiceId = Environment.GetEnvironmentVariable("ORLEANS_SERVICE_ID") ?? defaults.ServiceId,
-                AdvertisedAddress = Environment.GetEnvironmentVariable("POD_IP") ?? defaults.AdvertisedAddress,
-            }, Console.Out, Console.Error, ct));
+            }).WithEnvironment(Environment.GetEnvironmentVariable), Console.Out, Console.Error, ct));
+            return command;
+        }
+
+        private static Command ScenariosCommandDefinition()
+        {
+            var dir = new Option<string>("--dir") { Description = "Folder of scenario files (default: ./scenarios, or the repository's)" };
+            var command = new Command("scenarios", """
+                List the shipped scenarios: name, file and what each one does (the file's first comment line).
+                Examples:
+                  ./simcluster scenarios
+                  ./simcluster run scenarios/smoke.yaml
+                """) { dir };
+            command.SetAction(parse => ReportCommands.Scenarios(parse.GetValue(dir), Console.Out, Console.Error));
+            return command;
+        }
+
+        private static Command ReportCommandDefinition()
+        {
+            var dir = new Argument<string?>("DIR") { Description = "Report folder (or its report.json); default: the newest folder under simcluster-reports/", Arity = ArgumentArity.ZeroOrOne };
+            var open = new Option<bool>("--open") { Description = "Open report.html in the default browser afterwards" };
+            var command = new Command("report", """
+                Re-render report.html and report.junit.xml from a report folder's report.json (a run writes all three).
+                Examples:
+                  ./simcluster report simcluster-reports/smoke-20260101-120000
+                  ./simcluster report --open          # the newest report, opened in a browser
+                """) { dir, open };
+            command.SetAction(parse => ReportCommands.ReportAsync(parse.GetValue(dir), parse.GetValue(open), Console.Out, Console.Error));
+            return command;
+        }
+
+        private static Command SchemaCommandDefinition()
+        {
+            var command = new Command("schema", """
+                Print the JSON Schema of scenario files (draft 2020-12), for editors and CI.
+                Examples:
+                  ./simcluster schema > schemas/scenario.schema.json
+                  # in a scenario file, first line: # yaml-language-server: $schema=../schemas/scenario.schema.json
+                """);
+            command.SetAction(_ => ReportCommands.Schema(Console.Out));
             return command;
         }
 

@@ -421,11 +421,24 @@ public sealed class FaultStream : Stream
     private Task DelayUntilAsync(long release, CancellationToken cancellationToken = default)
     {
         var wait = _time.GetElapsedTime(_time.GetTimestamp(), release);
-        if (wait <= TimeSpan.Zero) return Task.CompletedTask;
-        var token = cancellationToken.CanBeCanceled
-            ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposed.Token).Token
-            : _disposed.Token;
-        return Task.Delay(wait, _time, token);
+        return wait <= TimeSpan.Zero ? Task.CompletedTask : DelayAsync(release, wait, cancellationToken);
+    }
+
+    /// <summary>
+    /// Timers run on a coarse clock and may fire a few milliseconds early, so the wait is repeated until the
+    /// stream's clock says the release is due: a fault never delivers early. The linked token source is
+    /// disposed, so a long-lived stream does not collect one registration per delayed chunk.
+    /// </summary>
+    private async Task DelayAsync(long release, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        using var linked = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposed.Token) : null;
+        var token = linked?.Token ?? _disposed.Token;
+        do
+        {
+            await Task.Delay(wait, _time, token).ConfigureAwait(false);
+            wait = _time.GetElapsedTime(_time.GetTimestamp(), release);
+        }
+        while (wait > TimeSpan.Zero);
     }
 
     /// <summary>What a frozen application's read looks like: it never returns until the stream is torn down.</summary>

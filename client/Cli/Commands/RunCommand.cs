@@ -107,8 +107,10 @@ public static class RunCommand
             var statsAfter = statsBefore is null ? null : await probe.ReadSettledAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
             var report = Report.Create(scenario, seed, targets, result, statsBefore, statsAfter, partial: interrupted)
                 with { Tool = await sampler.FinishAsync(embeddedSilo: string.IsNullOrEmpty(args.Cluster)) };
+            report = report with { ScenarioSource = ScenarioSource.Read(args.ScenarioPath, Overrides(args)) };
             await report.WriteAsync(outDir);
             SummaryPrinter.Print(console, report, outDir);
+            await ReportFiles.WriteAsync(outDir, report.ToJson(), Console.Out, stderr);
             return report.Partial ? ExitCodes.CouldNotRun : report.Passed ? ExitCodes.Passed : ExitCodes.ThresholdFailed;
         }
         catch (Exception e) when (e is InvalidOperationException or OrleansException or TimeoutException or IOException or ArgumentException)
@@ -137,8 +139,6 @@ public static class RunCommand
     private static List<string> Unsupported(Scenario scenario)
     {
         var errors = new List<string>();
-        if (scenario.Protocol == ProtocolKind.Session)
-            errors.Add("protocol: 'session' is not yet supported by the simulated clients (the reference target speaks it); use 'echo' or 'none'");
         if (scenario.Auth is not null)
             errors.Add("auth: token handling is not yet supported by the simulated clients");
         foreach (var group in scenario.Population.Where(g => !BehaviorRegistry.Names.Contains(g.Behavior)))

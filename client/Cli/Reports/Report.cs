@@ -26,6 +26,9 @@ public sealed record Report
     /// <summary>The tool's own costs during the run (ToolSampler).</summary>
     public JsonObject? Tool { get; init; }
 
+    /// <summary>The scenario file as run (path, text, overrides): report.json's <c>scenarioFile</c>, shown in report.html.</summary>
+    public ScenarioSource? ScenarioSource { get; init; }
+
     public bool Passed => Thresholds.All(t => t.Passed) && !Partial;
 
     public string Verdict => Partial ? "partial" : Passed ? "pass" : "fail";
@@ -118,12 +121,14 @@ public sealed record Report
                 ["messagesReceived"] = p.MessagesReceived,
                 ["messagesLost"] = p.MessagesLost,
                 ["rttP95"] = p.RttP95Ms,
-            })]),
-            ["cases"] = new JsonArray(),
+            }.WithAttacks(Result.Malformed is null ? null : p.Attacks))]),
+            ["cases"] = MalformedSection.Cases(Result.Malformed),
             ["silos"] = new JsonArray([.. Result.Silos.Select(s => (JsonNode)new JsonObject { ["address"] = s.Address, ["clients"] = s.Clients, ["lost"] = s.Lost })]),
             ["notes"] = new JsonArray([.. Result.Notes.Select(n => (JsonNode)n)]),
         };
+        if (Result.Malformed is { } malformed) json["collateral"] = MalformedSection.Collateral(malformed, Result.Groups, TargetStatsBefore, TargetStatsAfter);
         if (Tool is not null) json["tool"] = Tool.DeepClone();
+        if (ScenarioSource is not null) json["scenarioFile"] = ScenarioSource.ToJson();
         if (TargetStatsBefore is not null || TargetStatsAfter is not null)
         {
             json["targetStats"] = new JsonObject

@@ -34,7 +34,7 @@ public static class PlanBuilder
             Jitter = scenario.Reconnect.Jitter.ToString().ToLowerInvariant(),
             MaxAttempts = scenario.Reconnect.MaxAttempts,
         },
-        Groups = Groups(scenario),
+        Groups = Groups(scenario, Network(scenario.Network)),
     };
 
     private static NetworkPlan Network(NetworkSpec spec)
@@ -55,12 +55,44 @@ public static class PlanBuilder
     private static bool IsInline(NetworkSpec spec) =>
         spec.Latency is not null || spec.Jitter is not null || spec.BandwidthDownBps is not null || spec.BandwidthUpBps is not null || spec.Loss is not null;
 
-    private static GroupPlan[] Groups(Scenario scenario)
+    private static GroupPlan[] Groups(Scenario scenario, NetworkPlan network)
     {
         var groups = new List<GroupPlan>();
         var first = 0;
+        // Canaries of malformed groups come first, so they are connected (and measuring) before any attacker starts.
+        var names = new HashSet<string>(scenario.Population.Select(g => g.Name), StringComparer.Ordinal);
+        var canaries = new Dictionary<string, GroupPlan>();
+        foreach (var group in scenario.Population.Where(g => g.Behavior == "malformed" && g.Malformed is not null))
+        {
+            var count = CanaryCount(group.Clients, group.Malformed!.CanaryShare);
+            if (count == 0) continue;
+            var name = UniqueName($"{group.Name}-canary", names);
+            canaries[group.Name] = new GroupPlan { Name = name, Behavior = "steady", FirstClient = first, Clients = count, CanaryOf = group.Name };
+            groups.Add(canaries[group.Name]);
+            first += count;
+        }
         foreach (var group in scenario.Population)
         {
+            if (group.Behavior == "malformed" && group.Malformed is { } malformed)
+            {
+                var canary = canaries.GetValueOrDefault(group.Name);
+                var attackers = group.Clients - (canary?.Clients ?? 0);
+                groups.Add(new GroupPlan
+                {
+                    Name = group.Name,
+                    Behavior = group.Behavior,
+                    FirstClient = first,
+                    Clients = attackers,
+                    Malformed = new MalformedPlan
+                    {
+                        Cases = [.. malformed.Cases],
+                        CanaryGroup = canary?.Name,
+                        DeadlineScale = DeadlineScale(network),
+                    },
+                });
+                first += attackers;
+                continue;
+            }
             groups.Add(new GroupPlan
             {
                 Name = group.Name,
@@ -85,6 +117,28 @@ public static class PlanBuilder
         OldPath = spec.OldPath.ToString().ToLowerInvariant(),
         NatRebinding = spec.NatRebinding,
     };
+
+    /// <summary>
+    /// How many of a malformed group's clients stay healthy: the share of the group, rounded, leaving at least
+    /// one attacker in a group of two or more.
+    /// </summary>
+    public static int CanaryCount(int clients, double share) =>
+        clients <= 1 ? 0 : Math.Clamp((int)Math.Round(clients * share, MidpointRounding.AwayFromZero), 0, clients - 1);
+
+    private static string UniqueName(string wanted, HashSet<string> taken)
+    {
+        var name = wanted;
+        for (var i = 2; !taken.Add(name); i++) name = $"{wanted}-{i}";
+        return name;
+    }
+
+    /// <summary>Malformed-case deadlines stretch on slow links: a case must not time out because its bytes are still on the way.</summary>
+    private static double DeadlineScale(NetworkPlan network)
+    {
+        var scale = 1.0 + 10 * (network.Latency + network.Jitter).TotalSeconds;
+        if (network.BandwidthUpBps > 0) scale += 8_000_000.0 / network.BandwidthUpBps;
+        return Math.Round(Math.Clamp(scale, 1.0, 10.0), 2);
+    }
 
     private static ZombiePlan Zombie(ZombieSpec spec) => new()
     {

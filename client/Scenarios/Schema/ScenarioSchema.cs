@@ -72,6 +72,8 @@ public static class ScenarioSchema
                     "Seed for every random choice; the same seed repeats the same schedule. Drawn (and reported) when left out.", examples: [42])),
                 ("protocol", Describe(Enum("echo", "session", "none"),
                     "echo: any echo server; session: session protocol v1 (sequence numbers, acks, replay); none: connect only.", "echo")),
+                ("driver", Describe(Enum("websocket-client", "lean"),
+                    "The code that drives each client's WebSocket: websocket-client (Websocket.Client) or lean (SimCluster's own receive loop, less memory per client).", "websocket-client")),
                 ("messages", Object("Application messages each client sends and expects back.",
                 [
                     ("interval", Describe(Ref("duration"), "Time between two messages of one client; 0 = no messages.", Format(messages.Interval), examples: ["1s", "250ms"])),
@@ -114,7 +116,6 @@ public static class ScenarioSchema
             ["title"] = "SimCluster scenario",
         };
         root.Remove("examples");
-        root["dependentSchemas"] = new JsonObject { ["embeddedTarget"] = KeyIs("target", "embedded") };
         foreach (var (key, value) in root.ToList())
         {
             root.Remove(key);
@@ -152,7 +153,7 @@ public static class ScenarioSchema
 
     private static JsonObject EmbeddedTarget()
     {
-        var embedded = Object("Options of the reference target a run starts itself (target: embedded); the same as ./simcluster target's options.",
+        var embedded = Object("Options of the reference target a run starts itself (target: embedded; ignored when the target is a URL); the same as ./simcluster target's options.",
         [
             ("heartbeatInterval", Describe(Ref("duration"), "Server WebSocket PING interval; 0 = off.", examples: ["1s"])),
             ("heartbeatTimeout", Describe(Ref("duration"), "Close a connection whose PONG is this late; 0 = off. Needs heartbeatInterval.", examples: ["2s"])),
@@ -257,7 +258,7 @@ public static class ScenarioSchema
                         new JsonObject { ["type"] = "array", ["minItems"] = 1, ["uniqueItems"] = true, ["items"] = Enum(Sorted(vocab.MalformedCases)) }),
                     "all, or a list of case ids.", examples: ["all", new JsonArray("F01", "F11")])),
                 ("canaryShare", Describe(AnyOf(
-                        Pattern(@"^\s*\d{1,2}(?:\.\d+)?\s*%\s*$"),
+                        Pattern(@"^(?:\s*\d{1,2}(?:\.\d+)?\s*%\s*|0+(?:\.\d+)?|0*\.\d+)$"),
                         new JsonObject { ["type"] = "number", ["minimum"] = 0, ["exclusiveMaximum"] = 1 }),
                     "Share of the group that behaves well, from 0% up to but not including 100% (or 0.2).", "20%", examples: ["20%", 0.2])),
             ], required: ["cases"], example: new JsonObject { ["cases"] = "all" })),

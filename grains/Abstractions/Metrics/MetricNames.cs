@@ -79,6 +79,14 @@ public static class MetricNames
     public const string AuthRejections = "auth_rejections";
     public const string ExpiredCloses = "expired_closes";
 
+    // Malformed input (test 8).
+    /// <summary>Malformed cases attackers started (one per case run, each variant on its own connection).</summary>
+    public const string MalformedCases = "malformed_cases";
+    /// <summary>Malformed case runs graded worse than NON-STRICT (WRONG-CODE, UNCLEAN, FAILED, TIMEOUT).</summary>
+    public const string MalformedCasesFailed = "malformed_cases_failed";
+    /// <summary>Times the server stopped accepting new connections right after a malformed case.</summary>
+    public const string MalformedServerDown = "malformed_server_down";
+
     // The tool itself.
     /// <summary>How late a timer-driven send fired compared with its schedule (the tool's own scheduling delay).</summary>
     public const string SchedulingDelay = "scheduling_delay";
@@ -133,6 +141,9 @@ public static class MetricNames
         [TokenRefreshTime] = MetricKind.Trend,
         [AuthRejections] = MetricKind.Counter,
         [ExpiredCloses] = MetricKind.Counter,
+        [MalformedCases] = MetricKind.Counter,
+        [MalformedCasesFailed] = MetricKind.Counter,
+        [MalformedServerDown] = MetricKind.Counter,
         [SchedulingDelay] = MetricKind.Trend,
         [TargetRssGrowthMb] = MetricKind.Gauge,
         [TargetHeapGrowthMb] = MetricKind.Gauge,

@@ -89,6 +89,21 @@ public sealed record GroupPlan
     [Id(4)] public FlappingPlan? Flapping { get; init; }
     [Id(5)] public ZombiePlan? Zombie { get; init; }
     [Id(6)] public SwitchingPlan? Switching { get; init; }
+    [Id(7)] public MalformedPlan? Malformed { get; init; }
+    /// <summary>Set on the healthy canary group split off a malformed group: the name of that attacker group.</summary>
+    [Id(8)] public string? CanaryOf { get; init; }
+}
+
+/// <summary>Attackers sending malformed input (REFERENCE.md section 2); their canaries are a separate steady group.</summary>
+[GenerateSerializer, Immutable]
+public sealed record MalformedPlan
+{
+    /// <summary>Case ids (F01..F25, A01..A08) in the order each attacker cycles through them (offset by its index).</summary>
+    [Id(0)] public required string[] Cases { get; init; }
+    /// <summary>The steady group of this group's canaries, if any.</summary>
+    [Id(1)] public string? CanaryGroup { get; init; }
+    /// <summary>Multiplies every case deadline (slow links).</summary>
+    [Id(2)] public double DeadlineScale { get; init; } = 1.0;
 }
 
 [GenerateSerializer, Immutable]

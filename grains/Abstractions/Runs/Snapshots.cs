@@ -23,6 +23,8 @@ public sealed record SiloSnapshot
     [Id(2)] public int ClientsArmed { get; init; }
     [Id(3)] public int ClientsStarted { get; init; }
     [Id(4)] public int ClientsFinished { get; init; }
+    /// <summary>Malformed-case results of this silo's attackers so far (cumulative).</summary>
+    [Id(5)] public CaseTally[] Cases { get; init; } = [];
 }
 
 public enum RunPhase { Arming, Running, Stopping, Completed, Failed }
@@ -64,6 +66,8 @@ public sealed record TimelinePoint
     [Id(7)] public double RttP95Ms { get; init; }
     [Id(8)] public long ConnectFailures { get; init; }
     [Id(9)] public long ForcedDrops { get; init; }
+    /// <summary>Malformed cases started in this second (attack activity).</summary>
+    [Id(10)] public long Attacks { get; init; }
 }
 
 [GenerateSerializer, Immutable]
@@ -100,4 +104,73 @@ public sealed record RunResult
     [Id(7)] public required SiloResult[] Silos { get; init; }
     [Id(8)] public string[] Notes { get; init; } = [];
     [Id(9)] public bool Aborted { get; init; }
+    /// <summary>Set when the run had malformed attackers: case verdicts and collateral damage.</summary>
+    [Id(10)] public MalformedResult? Malformed { get; init; }
+}
+
+/// <summary>
+/// One malformed case across every attacker that ran it: how often each verdict came out, the worst verdict
+/// and what was observed in a run that got it. Cumulative, so the latest tally per silo wins and silos add up.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record CaseTally
+{
+    [Id(0)] public required string Id { get; init; }
+    [Id(1)] public required string Title { get; init; }
+    [Id(2)] public required string Expected { get; init; }
+    [Id(3)] public string RfcSection { get; init; } = "";
+    /// <summary>Graded runs per verdict name (OK, NON-STRICT, WRONG-CODE, UNCLEAN, FAILED, TIMEOUT).</summary>
+    [Id(4)] public Dictionary<string, long> Verdicts { get; init; } = [];
+    /// <summary>The worst verdict seen; null while no run was graded.</summary>
+    [Id(5)] public string? Worst { get; init; }
+    /// <summary>What a run with the worst verdict observed.</summary>
+    [Id(6)] public string Observed { get; init; } = "";
+    /// <summary>Distinct attacker clients that graded this case.</summary>
+    [Id(7)] public int Clients { get; init; }
+    /// <summary>Runs that could not even connect (the server refused the normal upgrade or the TCP connect).</summary>
+    [Id(8)] public long Unreachable { get; init; }
+    /// <summary>Times the server stopped accepting connections right after this case (a crash or hang suspect).</summary>
+    [Id(9)] public long ServerDownAfter { get; init; }
+    /// <summary>Runs the tool itself could not complete (never a verdict on the server).</summary>
+    [Id(10)] public long ToolErrors { get; init; }
+    [Id(11)] public string? LastError { get; init; }
+    /// <summary>False when every graded run found the case not applicable (F23 without permessage-deflate).</summary>
+    [Id(12)] public bool Applicable { get; init; } = true;
+}
+
+/// <summary>A group's health before and during the attack: the collateral damage of malformed input.</summary>
+[GenerateSerializer, Immutable]
+public sealed record AttackPhaseStats
+{
+    /// <summary>message_rtt samples before the first attack second (HistogramCodec encoding).</summary>
+    [Id(0)] public byte[] RttBefore { get; init; } = [];
+    /// <summary>message_rtt samples from the first attack second on.</summary>
+    [Id(1)] public byte[] RttDuring { get; init; } = [];
+    [Id(2)] public long DisconnectsBefore { get; init; }
+    [Id(3)] public long DisconnectsDuring { get; init; }
+    [Id(4)] public long FalseDisconnectsDuring { get; init; }
+    [Id(5)] public long MessagesLostDuring { get; init; }
+}
+
+/// <summary>Did the server still accept a new connection (and answer a PING) after the attack.</summary>
+[GenerateSerializer, Immutable]
+public sealed record ServerProbeResult
+{
+    [Id(0)] public required bool Accepted { get; init; }
+    [Id(1)] public required string Detail { get; init; }
+    [Id(2)] public double Milliseconds { get; init; }
+}
+
+[GenerateSerializer, Immutable]
+public sealed record MalformedResult
+{
+    [Id(0)] public CaseTally[] Cases { get; init; } = [];
+    /// <summary>The first second of the run in which an attacker started a case; null when none did.</summary>
+    [Id(1)] public int? FirstAttackSecond { get; init; }
+    /// <summary>Per group (every group of the run): health before vs during the attack.</summary>
+    [Id(2)] public Dictionary<string, AttackPhaseStats> Groups { get; init; } = [];
+    /// <summary>A fresh connection after every client stopped; null when it was not attempted.</summary>
+    [Id(3)] public ServerProbeResult? AfterRun { get; init; }
+    /// <summary>The healthy canary groups split off the malformed groups.</summary>
+    [Id(4)] public string[] CanaryGroups { get; init; } = [];
 }

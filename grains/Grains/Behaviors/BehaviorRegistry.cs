@@ -11,6 +11,7 @@ public static class BehaviorRegistry
         ["flapping"] = g => new FlappingBehavior(g.Flapping ?? throw new ArgumentException($"group '{g.Name}' has no flapping block")),
         ["switching"] = g => new SwitchingBehavior(g.Switching ?? throw new ArgumentException($"group '{g.Name}' has no switching block")),
         ["zombie"] = g => new ZombieBehavior(g.Zombie ?? throw new ArgumentException($"group '{g.Name}' has no zombie block")),
+        ["malformed"] = g => new MalformedBehavior(g.Malformed ?? throw new ArgumentException($"group '{g.Name}' has no malformed block")),
     };
 
     public static IReadOnlyCollection<string> Names => Factories.Keys;

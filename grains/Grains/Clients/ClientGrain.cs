@@ -1,7 +1,9 @@
 using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
 using SimCluster.Abstractions.Metrics;
 using SimCluster.Abstractions.Plans;
 using SimCluster.Abstractions.Runs;
+using SimCluster.Grains.Attacks;
 using SimCluster.Grains.Behaviors;
 using SimCluster.Grains.Behaviors.Zombies;
 using SimCluster.Grains.Metrics;
@@ -41,6 +43,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
     private IGrainTimer? _timer;
     private bool _stopping;
     private HeartbeatPinger? _pinger;
+    private AttackerRunner? _attacker;
 
     // Handovers: how many so far, and when the last old path was lost (for switch_resume_time).
     private int _switches;
@@ -89,6 +92,14 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
     {
         // Ramp-up spreads starts evenly by index: deterministic, independent of which silo runs the client.
         var offset = _plan.Clients <= 1 ? TimeSpan.Zero : _plan.RampUp * ((double)_index / _plan.Clients);
+        if (_behavior is MalformedBehavior malformed)
+        {
+            // An attacker skips the echo/drop cycle: its runner cycles through malformed cases until Stop.
+            _attacker = new AttackerRunner(_plan.RunId, malformed.Plan, _index - _group.FirstClient, _index, _connectOptions, _metrics,
+                ServiceProvider.GetRequiredService<SiloCaseResults>(), time);
+            _attacker.Start(startAtUtc + offset - time.GetUtcNow().UtcDateTime);
+            return Task.CompletedTask;
+        }
         After(startAtUtc + offset - time.GetUtcNow().UtcDateTime, Connect);
         return Task.CompletedTask;
     }
@@ -97,6 +108,11 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
     {
         if (_machine is null || _stopping) return;
         _stopping = true;
+        if (_attacker is not null)
+        {
+            await _attacker.StopAsync();
+            return;
+        }
         CancelTimer();
         if (!_machine.CanFire(ClientTrigger.Stop))
         {
@@ -493,6 +509,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
         _traffic?.Dispose();
         _connection?.Dispose();
         _heldDeadPath?.Release();
+        _ = _attacker?.StopAsync();
         return Task.CompletedTask;
     }
 }

@@ -18,11 +18,25 @@ public sealed class RunAccumulator
     private readonly List<TimelinePoint> _timeline = [];
     private Totals _previous;
 
+    // Malformed attacks (test 8): case tallies per silo, and every group's health before vs during the attack.
+    private readonly bool _attacked;
+    private readonly Dictionary<string, CaseTally[]> _cases = [];
+    private readonly Dictionary<string, HistogramBase> _rttBefore = [];
+    private readonly Dictionary<string, HistogramBase> _rttDuring = [];
+    private Dictionary<string, (long Disconnects, long FalseDisconnects, long Lost)>? _atAttack;
+    private int? _firstAttackSecond;
+
     public RunAccumulator(RunPlan plan)
     {
         _plan = plan;
+        _attacked = plan.Groups.Any(g => g.Malformed is not null);
         foreach (var group in plan.Groups)
         {
+            if (_attacked)
+            {
+                _rttBefore[group.Name] = HistogramCodec.Create();
+                _rttDuring[group.Name] = HistogramCodec.Create();
+            }
             _trends[group.Name] = MetricNames.All.Where(m => m.Value == MetricKind.Trend)
                 .ToDictionary(m => m.Key, HistogramBase (_) => HistogramCodec.Create());
         }
@@ -38,8 +52,11 @@ public sealed class RunAccumulator
     public Totals Add(IEnumerable<SiloSnapshot> snapshots, int secondOfRun)
     {
         var intervalRtt = HistogramCodec.Create();
+        var groupRtt = new List<(string Group, HistogramBase Interval)>();
+        var beforeThisRound = _attacked && _firstAttackSecond is null ? GroupCounters() : null;
         foreach (var silo in snapshots)
         {
+            if (silo.Cases.Length > 0) _cases[silo.Silo] = silo.Cases;
             foreach (var group in silo.Groups)
             {
                 _latest[(silo.Silo, group.Group)] = group;
@@ -49,11 +66,26 @@ public sealed class RunAccumulator
                     if (!trends.TryGetValue(name, out var histogram) || encoded.Length == 0) continue;
                     var interval = HistogramCodec.Decode(encoded);
                     histogram.Add(interval);
-                    if (name == MetricNames.MessageRtt) intervalRtt.Add(interval);
+                    if (name == MetricNames.MessageRtt)
+                    {
+                        intervalRtt.Add(interval);
+                        if (_attacked) groupRtt.Add((group.Group, interval));
+                    }
                 }
             }
         }
         Current = SumLatest();
+        if (beforeThisRound is not null && Current.Attacks > 0)
+        {
+            // The attack began during this collection interval: what came before it is the baseline.
+            _firstAttackSecond = secondOfRun > 0 ? secondOfRun : _timeline.Count + 1;
+            _atAttack = beforeThisRound;
+        }
+        foreach (var (group, interval) in groupRtt)
+        {
+            var phase = _firstAttackSecond is null ? _rttBefore : _rttDuring;
+            if (phase.TryGetValue(group, out var histogram)) histogram.Add(interval);
+        }
         LastRttP95Ms = intervalRtt.TotalCount > 0 ? intervalRtt.GetValueAtPercentile(95) / 1000.0 : 0;
         if (secondOfRun > 0)
         {
@@ -69,6 +101,7 @@ public sealed class RunAccumulator
                 MessagesReceived = Current.MessagesReceived - _previous.MessagesReceived,
                 MessagesLost = Current.MessagesLost - _previous.MessagesLost,
                 RttP95Ms = Math.Round(LastRttP95Ms, 3),
+                Attacks = Current.Attacks - _previous.Attacks,
             });
             _previous = Current;
         }
@@ -102,10 +135,46 @@ public sealed class RunAccumulator
             ForcedDrops: Sum(MetricNames.ForcedDrops),
             MessagesSent: Sum(MetricNames.MessagesSent),
             MessagesReceived: Sum(MetricNames.MessagesReceived),
-            MessagesLost: Sum(MetricNames.MessagesLost));
+            MessagesLost: Sum(MetricNames.MessagesLost),
+            Attacks: Sum(MetricNames.MalformedCases));
     }
 
     public readonly record struct Totals(
         int Open, long Connects, long ConnectFailures, long Disconnects, long Reconnects, long ForcedDrops,
-        long MessagesSent, long MessagesReceived, long MessagesLost);
+        long MessagesSent, long MessagesReceived, long MessagesLost, long Attacks = 0);
+
+    /// <summary>Case verdicts and collateral damage; null for a run without malformed attackers.</summary>
+    public MalformedResult? Malformed(ServerProbeResult? afterRun)
+    {
+        if (!_attacked) return null;
+        var now = GroupCounters();
+        return new MalformedResult
+        {
+            Cases = Attacks.SiloCaseResults.Merge(_cases.Values.SelectMany(c => c)),
+            FirstAttackSecond = _firstAttackSecond,
+            AfterRun = afterRun,
+            CanaryGroups = [.. _plan.Groups.Where(g => g.CanaryOf is not null).Select(g => g.Name)],
+            Groups = _plan.Groups.ToDictionary(g => g.Name, g =>
+            {
+                var end = now.GetValueOrDefault(g.Name);
+                var start = _atAttack?.GetValueOrDefault(g.Name) ?? end;
+                return new AttackPhaseStats
+                {
+                    RttBefore = HistogramCodec.Encode(_rttBefore[g.Name]),
+                    RttDuring = HistogramCodec.Encode(_rttDuring[g.Name]),
+                    DisconnectsBefore = start.Disconnects,
+                    DisconnectsDuring = end.Disconnects - start.Disconnects,
+                    FalseDisconnectsDuring = end.FalseDisconnects - start.FalseDisconnects,
+                    MessagesLostDuring = end.Lost - start.Lost,
+                };
+            }),
+        };
+    }
+
+    /// <summary>Cumulative disconnect and loss counters per group, over every silo's latest snapshot.</summary>
+    private Dictionary<string, (long Disconnects, long FalseDisconnects, long Lost)> GroupCounters() =>
+        _latest.GroupBy(l => l.Key.Group).ToDictionary(g => g.Key, g => (
+            g.Sum(l => l.Value.Counters.GetValueOrDefault(MetricNames.Disconnects)),
+            g.Sum(l => l.Value.Counters.GetValueOrDefault(MetricNames.FalseDisconnects)),
+            g.Sum(l => l.Value.Counters.GetValueOrDefault(MetricNames.MessagesLost))));
 }

@@ -2,6 +2,8 @@ using Microsoft.Extensions.Logging;
 using SimCluster.Abstractions.Plans;
 using SimCluster.Abstractions.Runs;
 using SimCluster.Grains.Placement;
+using SimCluster.Transport;
+using SimCluster.Transport.Malformed;
 
 namespace SimCluster.Grains.Runs;
 
@@ -30,6 +32,7 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILogger<RunCoordinato
     private int _started;
     private string? _abortReason;
     private RunResult? _result;
+    private ServerProbeResult? _afterAttackProbe;
     private string? _message;
     private readonly TaskCompletionSource _abort = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -94,6 +97,7 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILogger<RunCoordinato
             _message = "stopping clients";
             await StopAllAsync();
             await CollectAsync((int)Math.Ceiling((time.GetUtcNow().UtcDateTime - _runStartsAtUtc).TotalSeconds), final: true);
+            if (plan.Groups.Any(g => g.Malformed is not null)) await ProbeAfterAttackAsync(plan);
             _result = BuildResult(plan);
             _phase = RunPhase.Completed;
         }
@@ -177,6 +181,16 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILogger<RunCoordinato
         catch (Exception e) { _notes.Add($"not every client stopped cleanly: {e.GetBaseException().Message}"); }
     }
 
+    /// <summary>After a malformed attack: does the server still accept a new connection (and answer a PING)?</summary>
+    private async Task ProbeAfterAttackAsync(RunPlan plan)
+    {
+        _message = "probing the target after the attack";
+        var options = new ConnectOptions { Target = new Uri(plan.TargetUrls[0]), ConnectTimeout = TimeSpan.FromSeconds(5), Time = time };
+        var probe = await Task.Run(() => ServerProbe.CheckAsync(options, TimeSpan.FromSeconds(5), CancellationToken.None));
+        _afterAttackProbe = new ServerProbeResult { Accepted = probe.Accepted, Detail = probe.Detail, Milliseconds = Math.Round(probe.Elapsed.TotalMilliseconds, 1) };
+        if (!probe.Accepted) _notes.Add($"after the malformed attack the target no longer accepts connections: {probe.Detail}");
+    }
+
     private RunResult BuildResult(RunPlan plan) => new()
     {
         RunId = plan.RunId,
@@ -189,5 +203,6 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILogger<RunCoordinato
         Silos = [.. _agents.Select(a => new SiloResult { Address = a.Key, Clients = a.Value.Clients, Lost = _lostSilos.Contains(a.Key) })],
         Notes = [.. _notes],
         Aborted = _abortReason is not null,
+        Malformed = _accumulator?.Malformed(_afterAttackProbe),
     };
 }

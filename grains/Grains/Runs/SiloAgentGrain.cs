@@ -1,5 +1,6 @@
 using SimCluster.Abstractions.Plans;
 using SimCluster.Abstractions.Runs;
+using SimCluster.Grains.Attacks;
 using SimCluster.Grains.Metrics;
 using SimCluster.Grains.Placement;
 
@@ -12,7 +13,7 @@ namespace SimCluster.Grains.Runs;
 /// </summary>
 [SiloPinnedPlacement]
 [Reentrant]
-public sealed class SiloAgentGrain(SiloMetrics metrics, ILocalSiloDetails silo) : Grain, ISiloAgentGrain
+public sealed class SiloAgentGrain(SiloMetrics metrics, SiloCaseResults cases, ILocalSiloDetails silo) : Grain, ISiloAgentGrain
 {
     /// <summary>Calls in flight at once when fanning out to clients: enough to be fast, few enough not to flood the silo.</summary>
     private const int Batch = 512;
@@ -45,6 +46,7 @@ public sealed class SiloAgentGrain(SiloMetrics metrics, ILocalSiloDetails silo) 
         ClientsArmed = _clients.Length,
         ClientsStarted = _started,
         ClientsFinished = _finished,
+        Cases = cases.Snapshot(_plan?.RunId ?? ""),
     });
 
     public async Task Stop()

@@ -1,0 +1,443 @@
+using System.Globalization;
+using System.Reflection;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace SimCluster.Cli.Reports;
+
+/// <summary>
+/// report.html: one self-contained page rendered from report.json alone (so <c>./simcluster report DIR</c>
+/// can re-render it). Tables and text are written here, HTML-encoded; the charts are drawn in the browser
+/// by the bundled Chart.js from the same report.json, embedded as a JSON data block. Nothing is fetched:
+/// the page's Content-Security-Policy allows no network and only its own two scripts (by hash).
+/// </summary>
+public static class HtmlReport
+{
+    private const string AssetPrefix = "SimCluster.Cli.Reports.assets.";
+
+    /// <summary>The per-group columns: the headline metric of each concern.</summary>
+    private static readonly (string Header, string Metric, string Field)[] GroupColumns =
+    [
+        ("connects", "connects", "value"),
+        ("connect failures", "connect_failures", "value"),
+        ("disconnects", "disconnects", "value"),
+        ("forced drops", "forced_drops", "value"),
+        ("reconnect p95 ms", "reconnect_time", "p95"),
+        ("RTT p95 ms", "message_rtt", "p95"),
+        ("sent", "messages_sent", "value"),
+        ("received", "messages_received", "value"),
+        ("lost", "messages_lost", "value"),
+        ("false disconnects", "false_disconnects", "value"),
+    ];
+
+    private static readonly Dictionary<string, string> CloseCodeNames = new()
+    {
+        ["1000"] = "normal closure",
+        ["1001"] = "going away",
+        ["1002"] = "protocol error",
+        ["1003"] = "unsupported data",
+        ["1005"] = "no status code",
+        ["1006"] = "abnormal closure (no close frame)",
+        ["1007"] = "invalid payload data",
+        ["1008"] = "policy violation",
+        ["1009"] = "message too big",
+        ["1010"] = "mandatory extension",
+        ["1011"] = "internal server error",
+        ["1012"] = "service restart",
+        ["1013"] = "try again later",
+        ["1014"] = "bad gateway",
+        ["1015"] = "TLS handshake failure",
+        ["4001"] = "token expired (session protocol)",
+    };
+
+    public static string Render(JsonObject report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var chartLibrary = ScriptText(Asset("chart.umd.min.js"));
+        var pageScript = ScriptText(Asset("report.js"));
+        var style = Asset("report.css");
+        var name = Str(report["scenario"]) ?? "scenario";
+        var verdict = (Str(report["verdict"]) ?? "unknown").ToLowerInvariant();
+
+        var h = new StringBuilder(capacity: 300_000);
+        h.Append("<!DOCTYPE html>\n<html lang=\"en\" data-ready=\"false\">\n<head>\n<meta charset=\"utf-8\">\n");
+        h.Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+        h.Append("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src ")
+            .Append(Hash(chartLibrary)).Append(' ').Append(Hash(pageScript)).Append("\">\n");
+        h.Append("<meta name=\"generator\" content=\"simcluster ").Append(E(Version())).Append("\">\n");
+        h.Append("<title>").Append(E($"{name}: {verdict.ToUpperInvariant()} - SimCluster report")).Append("</title>\n");
+        h.Append("<style>\n").Append(style).Append("\n</style>\n</head>\n<body>\n");
+
+        Header(h, report, name, verdict);
+        h.Append("<nav><a href=\"#thresholds\">Thresholds</a><a href=\"#timeline\">Over time</a><a href=\"#breakdowns\">Closes and errors</a>")
+            .Append("<a href=\"#groups\">Groups</a><a href=\"#metrics\">All metrics</a><a href=\"#cases\">Malformed cases</a>")
+            .Append("<a href=\"#run\">Run</a><a href=\"#scenario\">Scenario</a></nav>\n<main>\n");
+        Thresholds(h, report);
+        Timeline(h, report);
+        Breakdowns(h, report);
+        Groups(h, report);
+        Metrics(h, report);
+        Cases(h, report);
+        RunDetails(h, report);
+        Scenario(h, report);
+        h.Append("</main>\n<footer>SimCluster ").Append(E(Version())).Append(" · ").Append(E(Str(report["schema"]) ?? "")).Append(" · charts by Chart.js (MIT)</footer>\n");
+
+        h.Append("<script id=\"report-data\" type=\"application/json\">").Append(DataBlock(report)).Append("</script>\n");
+        h.Append("<script>").Append(chartLibrary).Append("</script>\n");
+        h.Append("<script>").Append(pageScript).Append("</script>\n");
+        h.Append("</body>\n</html>\n");
+        return h.ToString();
+    }
+
+    private static void Header(StringBuilder h, JsonObject r, string name, string verdict)
+    {
+        h.Append("<header class=\"verdict-").Append(E(verdict)).Append("\">\n<h1><span class=\"badge\">").Append(E(verdict.ToUpperInvariant()))
+            .Append("</span> ").Append(E(name)).Append("</h1>\n<dl class=\"facts\">");
+        var clients = r["clients"] as JsonObject;
+        Fact(h, "started", DateTimeOffset.TryParse(Str(r["startedAt"]), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var started)
+            ? started.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture)
+            : Str(r["startedAt"]));
+        Fact(h, "duration", r["durationSeconds"] is { } d ? $"{Num(d)} s" : null);
+        Fact(h, "clients", clients is null ? null : $"{Num(clients["started"])} of {Num(clients["planned"])} started");
+        Fact(h, "target", r["target"] is JsonArray targets ? string.Join(", ", targets.Select(Str)) : Str(r["target"]));
+        Fact(h, "seed", r["seed"]?.ToString());
+        Fact(h, "run", Str(r["runId"]));
+        h.Append("</dl>\n");
+        if (r["partial"]?.GetValueKind() == JsonValueKind.True || verdict == "partial")
+            h.Append("<p class=\"warning\">The run did not complete (interrupted or aborted): the numbers cover only what happened before it stopped.</p>\n");
+        h.Append("</header>\n");
+    }
+
+    private static void Fact(StringBuilder h, string label, string? value)
+    {
+        if (string.IsNullOrEmpty(value)) return;
+        h.Append("<div><dt>").Append(E(label)).Append("</dt><dd>").Append(E(value)).Append("</dd></div>");
+    }
+
+    private static void Thresholds(StringBuilder h, JsonObject r)
+    {
+        var thresholds = (r["thresholds"] as JsonArray ?? []).OfType<JsonObject>().ToList();
+        var passed = thresholds.Count(t => t["passed"]?.GetValueKind() == JsonValueKind.True);
+        h.Append("<section id=\"thresholds\">\n<h2>Thresholds</h2>\n");
+        if (thresholds.Count == 0)
+        {
+            h.Append("<p class=\"empty\">No thresholds in this scenario: the verdict only says whether the run completed.</p>\n</section>\n");
+            return;
+        }
+        h.Append("<p class=\"summary\">").Append(passed).Append(" of ").Append(thresholds.Count).Append(" passed").Append("</p>\n");
+        h.Append("<table class=\"thresholds\"><thead><tr><th></th><th>metric</th><th>expression</th><th class=\"num\">actual</th><th>note</th></tr></thead><tbody>\n");
+        foreach (var t in thresholds)
+        {
+            var ok = t["passed"]?.GetValueKind() == JsonValueKind.True;
+            h.Append("<tr class=\"").Append(ok ? "pass" : "fail").Append("\"><td class=\"mark\">").Append(ok ? "✓" : "✗").Append("</td><td><code>")
+                .Append(E(Str(t["metric"]))).Append("</code></td><td><code>").Append(E(Str(t["expression"]))).Append("</code></td><td class=\"num\">")
+                .Append(E(t["actual"] is { } a ? Num(a) : "no value")).Append("</td><td>").Append(E(Str(t["note"]))).Append("</td></tr>\n");
+        }
+        h.Append("</tbody></table>\n</section>\n");
+    }
+
+    private static void Timeline(StringBuilder h, JsonObject r)
+    {
+        h.Append("<section id=\"timeline\">\n<h2>Over time</h2>\n");
+        if (r["timeline"] is not JsonArray { Count: > 0 })
+        {
+            h.Append("<p class=\"empty\">No per-second samples in this report.</p>\n</section>\n");
+            return;
+        }
+        h.Append("<div class=\"charts\">\n");
+        Chart(h, "open", "Open connections", "connections open at the end of each second");
+        Chart(h, "churn", "Connects, drops and connect failures per second", "disconnects include forced drops");
+        Chart(h, "rtt", "Message RTT p95 (ms)", "per second; dashed: the whole run's median and p99");
+        Chart(h, "messages", "Messages per second", "lost: echo not back within lossTimeout although the connection stayed open");
+        h.Append("</div>\n<div class=\"charts\" id=\"extra-charts\"></div>\n</section>\n");
+    }
+
+    private static void Chart(StringBuilder h, string id, string title, string caption) =>
+        h.Append("<figure class=\"chart\"><figcaption>").Append(E(title)).Append(" <small>").Append(E(caption)).Append("</small></figcaption>")
+            .Append("<div class=\"chart-box\"><canvas id=\"chart-").Append(id).Append("\" data-chart=\"").Append(id).Append("\" role=\"img\" aria-label=\"")
+            .Append(E(title)).Append("\"></canvas></div></figure>\n");
+
+    private static void Breakdowns(StringBuilder h, JsonObject r)
+    {
+        h.Append("<section id=\"breakdowns\">\n<h2>Closes and connect errors</h2>\n<div class=\"charts\">\n");
+        CountTable(h, "close-codes", "Close codes", "how connections ended, by WebSocket close code (1006: no close frame)",
+            r["closeCodes"] as JsonObject, code => CloseCodeNames.GetValueOrDefault(code, int.TryParse(code, out var c) && c >= 4000 ? "application-defined" : ""),
+            "No connection was closed by the server.");
+        CountTable(h, "connect-errors", "Connect errors", "why connection attempts failed",
+            r["connectErrors"] as JsonObject, _ => "", "No connection attempt failed.");
+        h.Append("</div>\n</section>\n");
+    }
+
+    private static void CountTable(StringBuilder h, string id, string title, string caption, JsonObject? counts, Func<string, string> meaning, string empty)
+    {
+        h.Append("<figure class=\"chart\"><figcaption>").Append(E(title)).Append(" <small>").Append(E(caption)).Append("</small></figcaption>\n");
+        var rows = (counts ?? []).Select(c => (Key: c.Key, Count: ReportJson.Number(c.Value) ?? 0)).OrderByDescending(c => c.Count).ThenBy(c => c.Key, StringComparer.Ordinal).ToList();
+        if (rows.Count == 0)
+        {
+            h.Append("<p class=\"empty\">").Append(E(empty)).Append("</p></figure>\n");
+            return;
+        }
+        h.Append("<div class=\"chart-box short\"><canvas id=\"chart-").Append(id).Append("\" data-chart=\"").Append(id).Append("\" role=\"img\" aria-label=\"")
+            .Append(E(title)).Append("\"></canvas></div>\n<table><thead><tr><th>").Append(id == "close-codes" ? "code" : "error").Append("</th><th>meaning</th><th class=\"num\">count</th></tr></thead><tbody>\n");
+        var total = rows.Sum(x => x.Count);
+        foreach (var (key, count) in rows)
+        {
+            h.Append("<tr><td><code>").Append(E(key)).Append("</code></td><td>").Append(E(meaning(key))).Append("</td><td class=\"num\">").Append(E(Num(count)))
+                .Append(" <small>(").Append(E(Num(total == 0 ? 0 : Math.Round(100 * count / total, 1)))).Append("%)</small></td></tr>\n");
+        }
+        h.Append("</tbody></table></figure>\n");
+    }
+
+    private static void Groups(StringBuilder h, JsonObject r)
+    {
+        h.Append("<section id=\"groups\">\n<h2>Groups</h2>\n");
+        var groups = (r["groups"] as JsonObject ?? []).ToList();
+        if (groups.Count == 0)
+        {
+            h.Append("<p class=\"empty\">No groups in this report.</p>\n</section>\n");
+            return;
+        }
+        h.Append("<div class=\"scroll\"><table class=\"groups\"><thead><tr><th>group</th><th>behavior</th><th class=\"num\">clients</th>");
+        foreach (var c in GroupColumns) h.Append("<th class=\"num\">").Append(E(c.Header)).Append("</th>");
+        h.Append("<th>close codes</th></tr></thead><tbody>\n");
+        foreach (var (groupName, node) in groups)
+        {
+            var g = node as JsonObject ?? [];
+            var metrics = g["metrics"] as JsonObject ?? [];
+            h.Append("<tr><td><code>").Append(E(groupName)).Append("</code></td><td>").Append(E(Str(g["behavior"]))).Append("</td><td class=\"num\">").Append(E(Num(g["clients"]))).Append("</td>");
+            foreach (var c in GroupColumns)
+            {
+                var value = metrics[c.Metric] is JsonObject m ? TrendOrValue(m, c.Field) : null;
+                var bad = value is > 0 && c.Metric is "connect_failures" or "messages_lost" or "false_disconnects";
+                h.Append("<td class=\"num").Append(bad ? " bad" : "").Append("\">").Append(E(value is null ? "–" : Num(value.Value))).Append("</td>");
+            }
+            var codes = (g["closeCodes"] as JsonObject ?? []).OrderByDescending(c => ReportJson.Number(c.Value) ?? 0).Select(c => $"{c.Key}×{Num(c.Value)}");
+            h.Append("<td>").Append(E(string.Join(" ", codes))).Append("</td></tr>\n");
+        }
+        h.Append("</tbody></table></div>\n</section>\n");
+    }
+
+    private static double? TrendOrValue(JsonObject metric, string field)
+    {
+        if (Str(metric["type"]) == "trend" && ReportJson.Number(metric["count"]) == 0)
+            return null; // no samples: a 0 would read as "0 ms"
+        return ReportJson.Number(metric[field]);
+    }
+
+    private static void Metrics(StringBuilder h, JsonObject r)
+    {
+        h.Append("<section id=\"metrics\">\n<h2>All metrics</h2>\n");
+        var metrics = (r["metrics"] as JsonObject ?? []).ToList();
+        h.Append("<div class=\"scroll\"><table class=\"metrics\"><thead><tr><th>metric</th><th>type</th><th class=\"num\">value / count</th><th class=\"num\">rate /s</th>")
+            .Append("<th class=\"num\">min</th><th class=\"num\">avg</th><th class=\"num\">med</th><th class=\"num\">p90</th><th class=\"num\">p95</th><th class=\"num\">p99</th><th class=\"num\">max</th></tr></thead><tbody>\n");
+        foreach (var (metricName, node) in metrics)
+        {
+            if (node is not JsonObject m) continue;
+            var type = Str(m["type"]) ?? "";
+            h.Append("<tr><td><code>").Append(E(metricName)).Append("</code></td><td>").Append(E(type)).Append(m["unit"] is { } u ? $" ({E(Str(u))})" : "").Append("</td>");
+            if (type == "trend")
+            {
+                var empty = ReportJson.Number(m["count"]) == 0;
+                h.Append("<td class=\"num\">").Append(E(Num(m["count"]))).Append("</td><td></td>");
+                foreach (var f in new[] { "min", "avg", "med", "p90", "p95", "p99", "max" })
+                    h.Append("<td class=\"num\">").Append(empty ? "" : E(Num(m[f]))).Append("</td>");
+            }
+            else
+            {
+                h.Append("<td class=\"num\">").Append(E(Num(m["value"]))).Append("</td><td class=\"num\">").Append(E(Num(m["rate"]))).Append("</td>")
+                    .Append("<td></td><td></td><td></td><td></td><td></td><td></td><td></td>");
+            }
+            h.Append("</tr>\n");
+        }
+        h.Append("</tbody></table></div>\n</section>\n");
+    }
+
+    private static void Cases(StringBuilder h, JsonObject r)
+    {
+        h.Append("<section id=\"cases\">\n<h2>Malformed cases</h2>\n");
+        var cases = (r["cases"] as JsonArray ?? []).OfType<JsonObject>().ToList();
+        if (cases.Count == 0)
+        {
+            h.Append("<p class=\"empty\">No malformed cases in this run.</p>\n</section>\n");
+            return;
+        }
+        h.Append("<p class=\"summary\">");
+        foreach (var v in cases.GroupBy(c => Str(c["verdict"]) ?? "?").OrderBy(v => v.Key == "OK" ? 0 : 1).ThenBy(v => v.Key, StringComparer.Ordinal))
+            h.Append("<span class=\"chip ").Append(VerdictClass(v.Key)).Append("\">").Append(E(v.Key)).Append(": ").Append(v.Count()).Append("</span> ");
+        h.Append("</p>\n<div class=\"scroll\"><table class=\"cases\"><thead><tr><th>case</th><th>title</th><th>expected</th><th>observed</th><th>verdict</th><th class=\"num\">clients</th></tr></thead><tbody>\n");
+        foreach (var c in cases.OrderBy(c => Str(c["id"]), StringComparer.Ordinal))
+        {
+            var verdict = Str(c["verdict"]) ?? "?";
+            h.Append("<tr><td><code>").Append(E(Str(c["id"]))).Append("</code></td><td>").Append(E(Str(c["title"]))).Append("</td><td>").Append(E(Str(c["expected"])))
+                .Append("</td><td>").Append(E(Str(c["observed"]))).Append("</td><td class=\"verdict ").Append(VerdictClass(verdict)).Append("\">").Append(E(verdict))
+                .Append("</td><td class=\"num\">").Append(E(Num(c["clients"]))).Append("</td></tr>\n");
+        }
+        h.Append("</tbody></table></div>\n</section>\n");
+    }
+
+    private static string VerdictClass(string verdict) => verdict switch
+    {
+        "OK" => "ok",
+        "NON-STRICT" => "soft",
+        _ => "bad",
+    };
+
+    private static void RunDetails(StringBuilder h, JsonObject r)
+    {
+        h.Append("<section id=\"run\">\n<h2>Run</h2>\n");
+        if (r["notes"] is JsonArray { Count: > 0 } notes)
+        {
+            h.Append("<h3>Notes</h3>\n<ul class=\"notes\">");
+            foreach (var n in notes) h.Append("<li>").Append(E(Str(n))).Append("</li>");
+            h.Append("</ul>\n");
+        }
+        if (r["silos"] is JsonArray { Count: > 0 } silos)
+        {
+            h.Append("<h3>Silos</h3>\n<table><thead><tr><th>silo</th><th class=\"num\">clients</th><th>lost during the run</th></tr></thead><tbody>\n");
+            foreach (var s in silos.OfType<JsonObject>())
+            {
+                h.Append("<tr><td><code>").Append(E(Str(s["address"]))).Append("</code></td><td class=\"num\">").Append(E(Num(s["clients"]))).Append("</td><td>")
+                    .Append(s["lost"]?.GetValueKind() == JsonValueKind.True ? "yes" : "no").Append("</td></tr>\n");
+            }
+            h.Append("</tbody></table>\n");
+        }
+        if (r["targetStats"] is JsonObject stats)
+        {
+            h.Append("<details><summary><h3>Target's own /stats</h3></summary>\n<table><thead><tr><th>field</th><th class=\"num\">before</th><th class=\"num\">after</th></tr></thead><tbody>\n");
+            var before = Flatten(stats["before"] as JsonObject);
+            var after = Flatten(stats["after"] as JsonObject);
+            foreach (var key in before.Keys.Union(after.Keys).Distinct())
+            {
+                h.Append("<tr><td><code>").Append(E(key)).Append("</code></td><td class=\"num\">").Append(E(before.GetValueOrDefault(key))).Append("</td><td class=\"num\">")
+                    .Append(E(after.GetValueOrDefault(key))).Append("</td></tr>\n");
+            }
+            h.Append("</tbody></table></details>\n");
+        }
+        if (r["tool"] is JsonObject tool)
+        {
+            h.Append("<h3>The tool's own costs</h3>\n<table><tbody>\n");
+            foreach (var (key, value) in Flatten(tool))
+                h.Append("<tr><td><code>").Append(E(key)).Append("</code></td><td class=\"num\">").Append(E(value)).Append("</td></tr>\n");
+            h.Append("</tbody></table>\n");
+        }
+        h.Append("</section>\n");
+    }
+
+    /// <summary>Scalars of a nested object as "a.b.c" → text, in document order.</summary>
+    private static Dictionary<string, string> Flatten(JsonObject? node)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        void Walk(JsonNode? n, string prefix)
+        {
+            switch (n)
+            {
+                case JsonObject o when prefix.Length > 0 && o.Count > 12:
+                    // A map such as sourceAddresses has one entry per client: show its size, not a thousand rows.
+                    var numbers = o.Select(x => ReportJson.Number(x.Value)).ToList();
+                    result[prefix] = numbers.All(x => x is not null)
+                        ? $"{o.Count} entries, total {Num(numbers.Sum(x => x!.Value))}"
+                        : $"{o.Count} entries";
+                    break;
+                case JsonObject o:
+                    foreach (var (k, v) in o) Walk(v, prefix.Length == 0 ? k : $"{prefix}.{k}");
+                    break;
+                case JsonArray a:
+                    result[prefix] = string.Join(", ", a.Select(x => x is JsonValue ? Str(x) : x?.ToJsonString()));
+                    break;
+                case JsonValue v:
+                    result[prefix] = v.GetValueKind() == JsonValueKind.Number ? Num(v) : Str(v) ?? "";
+                    break;
+            }
+        }
+        Walk(node, "");
+        return result;
+    }
+
+    private static void Scenario(StringBuilder h, JsonObject r)
+    {
+        h.Append("<section id=\"scenario\">\n<h2>Scenario as run</h2>\n");
+        if (r["scenarioFile"] is not JsonObject file)
+        {
+            h.Append("<p class=\"empty\">This report.json does not carry the scenario file's text (it was written by an older SimCluster).</p>\n</section>\n");
+            return;
+        }
+        h.Append("<p><code>").Append(E(Str(file["path"]))).Append("</code>");
+        if (file["overrides"] is JsonArray { Count: > 0 } overrides)
+        {
+            h.Append(" with overrides ");
+            h.Append(string.Join(" ", overrides.Select(o => $"<code>--set {E(Str(o))}</code>")));
+        }
+        h.Append("</p>\n<pre class=\"yaml\"><code>").Append(E(Str(file["text"]))).Append("</code></pre>\n</section>\n");
+    }
+
+    // ---- helpers ----
+
+    /// <summary>
+    /// report.json for the page's script. The default encoder writes &lt;, &gt;, &amp; and quotes as \u escapes,
+    /// so no text in the report (notes, scenario file) can end the script element early.
+    /// </summary>
+    internal static string DataBlock(JsonObject report)
+    {
+        var json = report.ToJsonString(new JsonSerializerOptions { Encoder = JavaScriptEncoder.Default });
+        if (json.Contains('<'))
+            throw new InvalidOperationException("the embedded report data must not contain '<'");
+        return json;
+    }
+
+    /// <summary>A script's text made safe inside &lt;script&gt;: no source-map request (there is no network), no early end tag.</summary>
+    private static string ScriptText(string source)
+    {
+        var lines = source.ReplaceLineEndings("\n").Split('\n').Where(l => !l.StartsWith("//# sourceMappingURL=", StringComparison.Ordinal));
+        return string.Join("\n", lines).Replace("</script", "<\\/script", StringComparison.OrdinalIgnoreCase).Replace("<!--", "<\\!--", StringComparison.Ordinal);
+    }
+
+    private static string Hash(string script) => $"'sha256-{Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(script)))}'";
+
+    internal static string Asset(string name)
+    {
+        using var stream = typeof(HtmlReport).Assembly.GetManifestResourceStream(AssetPrefix + name)
+            ?? throw new InvalidOperationException($"the report asset {name} is missing from the build");
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        return reader.ReadToEnd();
+    }
+
+    private static string Version() =>
+        (typeof(HtmlReport).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "").Split('+')[0];
+
+    /// <summary>HTML-encodes text for element content and quoted attribute values.</summary>
+    internal static string E(string? text)
+    {
+        if (string.IsNullOrEmpty(text)) return "";
+        var sb = new StringBuilder(text.Length + 16);
+        foreach (var ch in text)
+        {
+            sb.Append(ch switch
+            {
+                '&' => "&amp;",
+                '<' => "&lt;",
+                '>' => "&gt;",
+                '"' => "&quot;",
+                '\'' => "&#39;",
+                _ => ch.ToString(),
+            });
+        }
+        return sb.ToString();
+    }
+
+    private static string? Str(JsonNode? node) => node switch
+    {
+        null => null,
+        JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
+        JsonValue v when v.GetValueKind() == JsonValueKind.Number => Num(v),
+        _ => node.ToJsonString(),
+    };
+
+    private static string Num(JsonNode? node) =>
+        ReportJson.Number(node) is { } d ? Num(d) : Str(node) ?? "";
+
+    internal static string Num(double value) =>
+        double.IsFinite(value) ? value.ToString(Math.Abs(value) >= 10_000 ? "#,0.###" : "0.###", CultureInfo.InvariantCulture) : value.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,137 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Time.Testing;
+using SimCluster.Abstractions.Metrics;
+using SimCluster.Abstractions.Plans;
+using SimCluster.Grains.Clients;
+using SimCluster.Grains.Metrics;
+using SimCluster.Target;
+using SimCluster.Tests.Support;
+using SimCluster.Transport;
+
+namespace SimCluster.Tests.Grains;
+
+public sealed class EchoTrafficTests
+{
+    [Theory]
+    [InlineData("""{"c":17,"s":42,"t":1712345678901,"p":"xxxx"}""", 17, 42L)]
+    [InlineData("""{"c":0,"s":1,"t":0}""", 0, 1L)]
+    [InlineData("""{"c":2147483647,"s":9223372036854775807,"t":1}""", int.MaxValue, long.MaxValue)]
+    public void Parses_the_client_and_sequence_of_an_echo(string text, int client, long seq)
+    {
+        Assert.True(EchoTraffic.TryParse(text, out var c, out var s));
+        Assert.Equal(client, c);
+        Assert.Equal(seq, s);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("hello")]
+    [InlineData("""{"s":42,"c":17,"t":1}""")]       // other key order: not one of ours
+    [InlineData("""{ "c":17,"s":42,"t":1}""")]
+    [InlineData("""{"c":-1,"s":42,"t":1}""")]
+    [InlineData("""{"c":17}""")]
+    [InlineData("""{"c":17,"s":42}""")]             // nothing after the sequence number
+    [InlineData("""{"c":17,"x":42,"t":1}""")]
+    [InlineData("""{"c":x,"s":42,"t":1}""")]
+    [InlineData("""{"c":17,"s":4x2,"t":1}""")]
+    [InlineData("""{"c":17,"s":,"t":1}""")]
+    [InlineData("""{"c":99999999999,"s":1,"t":1}""")] // client id beyond int
+    public void Refuses_anything_else(string text) => Assert.False(EchoTraffic.TryParse(text, out _, out _));
+
+    /// <summary>Hands a connection's text to the traffic under test and keeps a copy.</summary>
+    private sealed class Forwarder : IConnectionListener
+    {
+        public EchoTraffic? Echo;
+        public ConcurrentQueue<string> Seen { get; } = new();
+
+        public void OnText(string text)
+        {
+            Seen.Enqueue(text);
+            Echo?.OnText(text);
+        }
+
+        public void OnClosed(ConnectionClosed closed) { }
+    }
+
+    private static readonly MessagePlan Plan = new() { Interval = TimeSpan.FromSeconds(1), Size = 64, LossTimeout = TimeSpan.FromSeconds(2) };
+
+    [Fact]
+    public async Task Every_message_is_echoed_and_counted_once_on_fake_time()
+    {
+        await using var target = await ReferenceTarget.StartAsync(new TargetOptions { Port = 0 });
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var metrics = new GroupRecorder("g");
+        var forwarder = new Forwarder();
+        using var echo = new EchoTraffic(17, Plan, metrics, time, new Random(1));
+        forwarder.Echo = echo;
+        var connection = await SimulatedConnection.OpenAsync(new ConnectOptions { Target = target.WebSocketUri }, forwarder);
+        echo.Attach(connection);
+
+        for (var i = 1; i <= 3; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1)); // one tick per interval
+            Assert.Equal(i, metrics.Read(MetricNames.MessagesSent));
+            await Eventually.TrueAsync(() => metrics.Read(MetricNames.MessagesReceived) == i, $"echo {i}");
+        }
+
+        Assert.Equal(0, echo.Pending);
+        var texts = forwarder.Seen.ToArray();
+        Assert.All(texts, t => Assert.Equal(64, t.Length)); // padded to the configured size
+        Assert.Equal([1L, 2L, 3L], texts.Select(t => { Assert.True(EchoTraffic.TryParse(t, out var c, out var s)); Assert.Equal(17, c); return s; }));
+
+        // An echo seen twice is a duplicate; messages of other clients and noise are ignored.
+        echo.OnText(texts[0]);
+        echo.OnText("""{"c":18,"s":1,"t":0,"p":""}""");
+        echo.OnText("not json at all");
+        Assert.Equal(1, metrics.Read(MetricNames.MessagesDuplicated));
+        Assert.Equal(3, metrics.Read(MetricNames.MessagesReceived));
+
+        var snapshot = metrics.TakeSnapshot();
+        Assert.Equal(3, HistogramCodec.Decode(snapshot.TrendIntervals[MetricNames.MessageRtt]).TotalCount);
+
+        echo.Detach();
+        Assert.Equal(0, metrics.Read(MetricNames.MessagesInterrupted));
+        Assert.Equal(0, metrics.Read(MetricNames.MessagesLost));
+        await connection.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Overdue_echoes_are_lost_and_pending_ones_interrupted_and_every_message_is_accounted_for()
+    {
+        // The target holds every echo for a minute: nothing comes back during the test.
+        await using var target = await ReferenceTarget.StartAsync(new TargetOptions { Port = 0, EchoDelay = TimeSpan.FromMinutes(1) });
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var metrics = new GroupRecorder("g");
+        var forwarder = new Forwarder();
+        using var echo = new EchoTraffic(3, Plan, metrics, time, new Random(2));
+        forwarder.Echo = echo;
+        var connection = await SimulatedConnection.OpenAsync(new ConnectOptions { Target = target.WebSocketUri }, forwarder);
+        echo.Attach(connection);
+
+        // Ticks at phase, +1 s, +2 s, +3 s. At the fourth, message 1 is 3 s old (> lossTimeout 2 s), message 2 exactly 2 s.
+        for (var i = 0; i < 4; i++) time.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(4, metrics.Read(MetricNames.MessagesSent));
+        Assert.Equal(1, metrics.Read(MetricNames.MessagesLost));
+        Assert.Equal(3, echo.Pending);
+
+        echo.Detach(); // the connection ends with three echoes outstanding
+        Assert.Equal(3, metrics.Read(MetricNames.MessagesInterrupted));
+        Assert.Equal(0, echo.Pending);
+        Assert.Equal(
+            metrics.Read(MetricNames.MessagesSent),
+            metrics.Read(MetricNames.MessagesReceived) + metrics.Read(MetricNames.MessagesLost) + metrics.Read(MetricNames.MessagesInterrupted));
+
+        // Detached: time passing sends nothing more.
+        time.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(4, metrics.Read(MetricNames.MessagesSent));
+        connection.Reset();
+    }
+
+    [Fact]
+    public void Without_an_interval_there_is_no_traffic()
+    {
+        using var echo = new EchoTraffic(1, new MessagePlan { Interval = TimeSpan.Zero }, new GroupRecorder("g"), new FakeTimeProvider(), new Random(1));
+        Assert.False(echo.Enabled);
+    }
+}

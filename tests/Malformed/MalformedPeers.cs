@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using SimCluster.Grains.Attacks;
+using SimCluster.Target;
+using SimCluster.Tests.Support;
+using SimCluster.Transport;
+using SimCluster.Transport.Malformed;
+
+namespace SimCluster.Tests.Malformed;
+
+/// <summary>Runs one case against a server and grades it, as an attacker would (bounded: a hung case fails the test).</summary>
+internal static class CaseHarness
+{
+    public static CaseContext Context(Uri target) => new()
+    {
+        Connect = new ConnectOptions { Target = target, ConnectTimeout = TimeSpan.FromSeconds(5) },
+    };
+
+    public static async Task<(CaseRun Run, CaseGrade Grade)> RunAsync(Uri target, string id)
+    {
+        var @case = CaseCatalogue.Get(id);
+        var bound = @case.Deadline * @case.Variants.Count + TimeSpan.FromSeconds(30);
+        var run = await Eventually.Within(CaseRunner.RunAsync(@case, Context(target), CancellationToken.None), $"case {id} against {target}", bound);
+        Assert.True(run.ConnectError is null, $"{id}: could not connect: {run.ConnectError?.Message}");
+        Assert.True(run.ToolError is null, $"{id}: tool error: {run.ToolError}");
+        Assert.Equal(@case.Variants.Count, run.Observations.Count);
+        return (run, CaseGrader.Grade(@case, run.Observations));
+    }
+
+    public static string Describe(string id, CaseGrade grade) => $"{id}: {grade.Verdict.Name()} ({grade.Observed})";
+}
+
+/// <summary>The reference target in this process on a free port, as tests start it.</summary>
+public sealed class ReferenceTargetPeer : IAsyncLifetime
+{
+    public ReferenceTarget Target { get; private set; } = null!;
+
+    public Uri Uri => Target.WebSocketUri;
+
+    public async Task InitializeAsync() => Target = await ReferenceTarget.StartAsync(new TargetOptions { Port = 0 });
+
+    public async Task DisposeAsync() => await Target.DisposeAsync();
+}
+
+/// <summary>A Node script from tests/peers, started on a free port; <c>npm install</c> runs first if node_modules is missing.</summary>
+public abstract partial class NodePeer : IAsyncLifetime
+{
+    private static readonly SemaphoreSlim InstallGate = new(1, 1);
+    private Process? _process;
+    private readonly List<string> _lines = [];
+
+    public static string Folder { get; } = Path.Combine(Simcluster.RepoRoot, "tests", "peers");
+
+    protected abstract string Script { get; }
+
+    protected virtual IEnumerable<string> Arguments => [];
+
+    public Uri Uri { get; private set; } = null!;
+
+    public string Output { get { lock (_lines) return string.Join('\n', _lines); } }
+
+    public bool HasExited => _process?.HasExited ?? true;
+
+    public async Task InitializeAsync()
+    {
+        await InstallAsync();
+        var port = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var info = ChildProcess.StartInfo("node", [Script, "0", .. Arguments], Folder);
+        _process = Process.Start(info) ?? throw new InvalidOperationException("could not start node");
+        _process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            lock (_lines) _lines.Add(e.Data);
+            if (Listening().Match(e.Data) is { Success: true } m) port.TrySetResult(int.Parse(m.Groups[1].Value));
+        };
+        _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_lines) _lines.Add("stderr: " + e.Data); };
+        _process.EnableRaisingEvents = true;
+        _process.Exited += (_, _) => port.TrySetException(new InvalidOperationException($"{Script} exited before listening: {Output}"));
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        Uri = new Uri($"ws://127.0.0.1:{await port.Task.WaitAsync(TimeSpan.FromSeconds(30))}/");
+    }
+
+    public static async Task InstallAsync()
+    {
+        await InstallGate.WaitAsync();
+        try
+        {
+            if (Directory.Exists(Path.Combine(Folder, "node_modules", "ws"))) return;
+            var install = await ChildProcess.RunAsync(ChildProcess.StartInfo("npm", ["install", "--no-audit", "--no-fund"], Folder), TimeSpan.FromMinutes(3));
+            Assert.True(install.ExitCode == 0, $"npm install in tests/peers failed:\n{install}");
+        }
+        finally
+        {
+            InstallGate.Release();
+        }
+    }
+
+    public Task DisposeAsync()
+    {
+        if (_process is null) return Task.CompletedTask;
+        if (!_process.HasExited)
+        {
+            try { _process.StandardInput.Close(); } catch (IOException) { }
+            if (!_process.WaitForExit(5000)) _process.Kill(entireProcessTree: true);
+        }
+        _process.Dispose();
+        return Task.CompletedTask;
+    }
+
+    [GeneratedRegex(@"^listening (\d+)$")]
+    private static partial Regex Listening();
+}
+
+/// <summary>Node's <c>ws</c>: an independent, strict implementation (tests/peers/ws-strict-server.js).</summary>
+public sealed class NodeWsPeer : NodePeer
+{
+    protected override string Script => "ws-strict-server.js";
+}
+
+/// <summary>A deliberately lax server that validates nothing (tests/peers/lax-server.js).</summary>
+public sealed class LaxPeer : NodePeer
+{
+    protected override string Script => "lax-server.js";
+}

@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace SimCluster.Tests.Support;
+
+/// <summary>The outcome of a child process that ran to its end.</summary>
+internal sealed record ProcessResult(int ExitCode, string Stdout, string Stderr, TimeSpan Elapsed)
+{
+    public override string ToString() => $"exit {ExitCode} after {Elapsed.TotalSeconds:F1} s\n--- stdout\n{Stdout}\n--- stderr\n{Stderr}";
+}
+
+/// <summary>Runs programs the way a user would, with a hard bound: a hung child is killed and the test fails.</summary>
+internal static class ChildProcess
+{
+    public static ProcessStartInfo StartInfo(string fileName, IEnumerable<string> arguments, string workingDirectory)
+    {
+        var info = new ProcessStartInfo(fileName)
+        {
+            WorkingDirectory = workingDirectory,
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+        };
+        foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        // The test host runs under `dotnet test`; a build started from here must not inherit its MSBuild settings.
+        foreach (var name in info.Environment.Keys.Where(k => k.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase) || k.StartsWith("VSTEST", StringComparison.OrdinalIgnoreCase)).ToList())
+        {
+            info.Environment.Remove(name);
+        }
+        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        info.Environment["DOTNET_NOLOGO"] = "1";
+        return info;
+    }
+
+    public static async Task<ProcessResult> RunAsync(ProcessStartInfo info, TimeSpan bound)
+    {
+        var clock = Stopwatch.StartNew();
+        using var process = new Process { StartInfo = info };
+        var stdout = new StringBuilder();
+        var stderr = new StringBuilder();
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (stdout) stdout.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.AppendLine(e.Data); };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        process.StandardInput.Close(); // no input: as in CI
+
+        using var timeout = new CancellationTokenSource(bound);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            await process.WaitForExitAsync();
+            string output;
+            lock (stdout) lock (stderr) output = $"--- stdout\n{stdout}\n--- stderr\n{stderr}";
+            Assert.Fail($"'{info.FileName} {string.Join(' ', info.ArgumentList)}' did not finish within {bound} and was killed\n{output}");
+        }
+        process.WaitForExit(); // flushes the redirected streams
+        lock (stdout) lock (stderr) return new ProcessResult(process.ExitCode, stdout.ToString(), stderr.ToString(), clock.Elapsed);
+    }
+}
+
+/// <summary>The repository's own <c>./simcluster</c> script, run from the repository root as a user would.</summary>
+internal static class Simcluster
+{
+    private static readonly SemaphoreSlim BuildGate = new(1, 1);
+    private static bool _built;
+
+    public static string RepoRoot { get; } = FindRepoRoot();
+
+    private static string FindRepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "SimCluster.sln"))) return dir.FullName;
+        }
+        throw new InvalidOperationException($"no SimCluster.sln above {AppContext.BaseDirectory}");
+    }
+
+    /// <summary>Runs <c>./simcluster ARGS</c>. The first call may build the CLI (a minute or so), so it gets five minutes; later ones two.</summary>
+    public static async Task<ProcessResult> RunAsync(params string[] args)
+    {
+        await BuildGate.WaitAsync();
+        try
+        {
+            if (!_built)
+            {
+                var warmUp = await ChildProcess.RunAsync(ChildProcess.StartInfo(Path.Combine(RepoRoot, "simcluster"), ["version"], RepoRoot), TimeSpan.FromMinutes(5));
+                Assert.True(warmUp.ExitCode == 0, $"building the CLI through ./simcluster failed:\n{warmUp}");
+                _built = true;
+            }
+        }
+        finally
+        {
+            BuildGate.Release();
+        }
+        return await ChildProcess.RunAsync(ChildProcess.StartInfo(Path.Combine(RepoRoot, "simcluster"), args, RepoRoot), TimeSpan.FromMinutes(2));
+    }
+
+    /// <summary>A fresh folder under the system temp folder, deleted by the caller.</summary>
+    public static string TempFolder(string prefix)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"simcluster-{prefix}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(path);
+        return path;
+    }
+}
