@@ -36,6 +36,8 @@ public sealed class SessionTraffic : ITraffic
     private readonly SortedSet<long> _ahead = []; // arrived beyond a gap
     private long _highestServerSeq;
     private long _lastAckSent;
+    private long _helloLastSeq;                      // what we told the server we hold, on this connection
+    private RecentSequences _seenOnConnection = new(); // server seqs received on this connection
 
     private SimulatedConnection? _connection;
     private ITimer? _timer;
@@ -64,6 +66,8 @@ public sealed class SessionTraffic : ITraffic
             _connection = connection;
             _welcomed = false;
             _sending = true;
+            _helloLastSeq = _contiguous;
+            _seenOnConnection = new RecentSequences();
             connection.Send($"{{\"type\":\"hello\",\"session\":\"{_sessionId}\",\"lastSeq\":{_contiguous}}}");
             _timer?.Dispose();
             // Ticks send messages (after the welcome) and acks; at least once a second for acks.
@@ -209,11 +213,17 @@ public sealed class SessionTraffic : ITraffic
     {
         lock (_gate)
         {
+            var limit = Math.Max(_highestServerSeq, seq) + 1;
             if (seq <= _contiguous || _ahead.Contains(seq))
             {
-                _metrics.Count(MetricNames.MessagesDuplicated);
+                // Dropped either way (the application never sees a message twice). It is the server's duplicate
+                // when we had told it we hold this one, or it came twice on this connection; a replay of what
+                // sat beyond a gap we could not acknowledge is the protocol working as designed.
+                if (seq <= _helloLastSeq || _seenOnConnection.Seen(seq, limit)) _metrics.Count(MetricNames.MessagesDuplicated);
+                _seenOnConnection.Mark(seq, limit);
                 return;
             }
+            _seenOnConnection.Mark(seq, limit);
             if (seq < _highestServerSeq) _metrics.Count(MetricNames.MessagesReordered);
             _highestServerSeq = Math.Max(_highestServerSeq, seq);
             if (seq == _contiguous + 1)
@@ -244,13 +254,19 @@ public sealed class SessionTraffic : ITraffic
         }
     }
 
-    /// <summary>Whatever never arrived, after every replay, is lost: our unechoed messages and the gaps in the server's.</summary>
+    /// <summary>
+    /// Whatever never arrived, after every replay, is lost. Down: each gap in the server's sequence. Up: our
+    /// messages after the last one the server echoed. An unechoed message below that one reached the server
+    /// (it echoes in order), so only its echo went missing, and that echo is already one of the gaps:
+    /// counting it again would report one loss twice.
+    /// </summary>
     public void Finish()
     {
         lock (_gate)
         {
             var gaps = _highestServerSeq - _contiguous - _ahead.Count;
-            _metrics.Count(MetricNames.MessagesLost, _unechoed.Count + gaps);
+            var neverAnswered = _unechoed.Keys.Count(k => k > _highestEcho);
+            _metrics.Count(MetricNames.MessagesLost, neverAnswered + gaps);
             _unechoed.Clear();
             StopLocked();
         }

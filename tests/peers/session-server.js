@@ -1,0 +1,87 @@
+'use strict';
+// A session-protocol server (CONTRACT.md section 4) on Node's `ws`, with deliberate faults, to check that
+// SimCluster reports exactly the damage a server does. Modes (argv[3]):
+//   correct        buffers, replays on resume, echoes each client message once
+//   forget         forgets every session when its connection ends (resumed:false on the next hello)
+//   drop-every:N   numbers every server message but never sends every Nth one (a gap the client must see)
+//   replay-twice   sends every replayed message twice on resume
+// Usage: node session-server.js PORT MODE   (PORT 0: any free port). Prints `listening PORT`; on stdin close or
+// SIGTERM prints `stats sessions=S forgotten=F dropped=D duplicated=U echoed=E` and exits.
+const { WebSocketServer } = require('ws');
+
+const port = Number.parseInt(process.argv[2] || '0', 10);
+const mode = process.argv[3] || 'correct';
+const dropEvery = mode.startsWith('drop-every:') ? Number.parseInt(mode.split(':')[1], 10) : 0;
+const wss = new WebSocketServer({ host: '127.0.0.1', port });
+const sessions = new Map();
+const counts = { sessions: 0, forgotten: 0, dropped: 0, duplicated: 0, echoed: 0 };
+
+wss.on('listening', () => process.stdout.write(`listening ${wss.address().port}\n`));
+
+wss.on('connection', (ws) => {
+  let session = null;
+  const send = (frame) => { if (ws.readyState === ws.OPEN) ws.send(frame); };
+
+  ws.on('message', (data) => {
+    let m;
+    try { m = JSON.parse(data.toString()); } catch { ws.close(1008, 'invalid message'); return; }
+    if (m.type === 'hello') {
+      let s = sessions.get(m.session);
+      const resumed = !!s;
+      if (!s) {
+        s = { id: m.session, serverSeq: 0, clientHeld: 0, buffer: [] };
+        sessions.set(m.session, s);
+        counts.sessions++;
+      }
+      if (s.socket && s.socket !== ws) s.socket.terminate();
+      s.socket = ws;
+      session = s;
+      send(JSON.stringify({ type: 'welcome', session: s.id, resumed, lastSeq: s.clientHeld }));
+      for (const item of s.buffer) {
+        if (item.seq <= (m.lastSeq || 0)) continue;
+        send(item.frame);
+        if (mode === 'replay-twice') { send(item.frame); counts.duplicated++; }
+      }
+      return;
+    }
+    if (!session) { ws.close(1008, 'hello first'); return; }
+    if (m.type === 'msg') {
+      if (m.seq !== session.clientHeld + 1) return; // a repeat or a gap: not echoed again
+      session.clientHeld = m.seq;
+      const seq = ++session.serverSeq;
+      const frame = JSON.stringify({ type: 'msg', seq, echo: m.seq, ts: Date.now(), body: m.body });
+      if (dropEvery > 0 && seq % dropEvery === 0) { counts.dropped++; return; } // numbered, never sent, never buffered
+      session.buffer.push({ seq, frame });
+      counts.echoed++;
+      send(frame);
+    } else if (m.type === 'ack') {
+      session.buffer = session.buffer.filter((item) => item.seq > m.seq);
+    } else if (m.type === 'ping') {
+      send(JSON.stringify({ type: 'pong', ts: m.ts }));
+    }
+  });
+
+  ws.on('close', () => {
+    if (mode === 'forget' && session && session.socket === ws) {
+      sessions.delete(session.id);
+      counts.forgotten++;
+    }
+  });
+  ws.on('error', () => {});
+});
+
+let stopping = false;
+function stop() {
+  if (stopping) return;
+  stopping = true;
+  const c = counts;
+  process.stdout.write(`stats sessions=${c.sessions} forgotten=${c.forgotten} dropped=${c.dropped} duplicated=${c.duplicated} echoed=${c.echoed}\n`);
+  for (const client of wss.clients) client.terminate();
+  wss.close(() => process.exit(0));
+  setTimeout(() => process.exit(0), 2000).unref();
+}
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
+process.stdin.on('end', stop);
+process.stdin.on('close', stop);
+process.stdin.resume();
