@@ -95,7 +95,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
         if (_behavior is MalformedBehavior malformed)
         {
             // An attacker skips the echo/drop cycle: its runner cycles through malformed cases until Stop.
-            _attacker = new AttackerRunner(_plan.RunId, malformed.Plan, _index - _group.FirstClient, _index, _connectOptions, _metrics,
+            _attacker = new AttackerRunner(_plan.RunId, malformed.Plan, _index - _group.FirstClient, _group.Clients, _index, _connectOptions, _metrics,
                 ServiceProvider.GetRequiredService<SiloCaseResults>(), time);
             _attacker.Start(startAtUtc + offset - time.GetUtcNow().UtcDateTime);
             return Task.CompletedTask;
@@ -114,6 +114,11 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
             return;
         }
         CancelTimer();
+        if (_traffic is SessionTraffic && _traffic.Pending > 0 && _machine.State is ClientState.Dropped or ClientState.WaitingToReconnect
+            && _behavior is not ZombieBehavior)
+        {
+            await FinishHandoverAsync();
+        }
         if (!_machine.CanFire(ClientTrigger.Stop))
         {
             _traffic.Finish();
@@ -206,6 +211,32 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
         else if (_behavior.NextDrop(_drops, _random) is { } drop)
         {
             After(drop.After, () => Drop(generation, drop));
+        }
+    }
+
+    /// <summary>
+    /// The run ended in the middle of a handover (old path gone, new one not yet up) with session messages
+    /// still buffered. A real client would finish the handover and replay them, so this one does too,
+    /// within the stop grace, instead of reporting as lost what only the end of the run cut off.
+    /// </summary>
+    private async Task FinishHandoverAsync()
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            using var fresh = await SimulatedConnection.OpenAsync(OptionsNow(), this).WaitAsync(_plan.StopGrace);
+            _metrics.Count(MetricNames.Connects);
+            _metrics.Record(MetricNames.ConnectTime, Stopwatch.GetElapsedTime(started));
+            _traffic.Attach(fresh);
+            _traffic.StopSending();
+            var deadline = time.GetTimestamp() + (long)(_plan.StopGrace.TotalSeconds * time.TimestampFrequency);
+            while (_traffic.Pending > 0 && time.GetTimestamp() < deadline) await Task.Delay(50);
+            _traffic.Detach();
+            await fresh.CloseAsync(1000, "run finished");
+        }
+        catch (Exception e) when (e is ConnectFailedException or TimeoutException)
+        {
+            _metrics.Count(MetricNames.ConnectFailures); // what stays buffered is counted lost by Finish
         }
     }
 
