@@ -38,6 +38,9 @@ internal sealed class ClientFrameGuard(long maxFrameBytes, int maxFragments, int
     /// <summary>The server wrote its Close frame: from now on, a client Close that starts is the answer to it.</summary>
     public void MarkServerClose() => Interlocked.CompareExchange(ref _closesAtServerClose, Volatile.Read(ref _clientClosesStarted), -1);
 
+    /// <summary>The client sent a Close before the server's: the close handshake is complete once the server's Close is out.</summary>
+    public bool ClientClosedFirst => Volatile.Read(ref _closesAtServerClose) > 0;
+
     /// <summary>The client has answered the server's Close (or sent its own after it).</summary>
     public bool ClientAnsweredClose => Volatile.Read(ref _closesAtServerClose) is var at and >= 0 && ClientCloses > at;
 

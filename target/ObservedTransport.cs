@@ -39,6 +39,8 @@ internal sealed class ObservedStream(Stream inner, ClientFrameGuard? guard = nul
     private int _disposed;
     private int _abortedWhileHealthy;
 
+    private static readonly TimeSpan ClosedFirstGrace = TimeSpan.FromMilliseconds(250);
+
     /// <summary>Sees every client byte read; null when the stream was built without limits.</summary>
     public ClientFrameGuard? Guard => guard;
 
@@ -253,11 +255,13 @@ internal sealed class ObservedStream(Stream inner, ClientFrameGuard? guard = nul
     /// The same wait, but frame-aligned: the guard has followed every byte read so far (including those the
     /// WebSocket buffered but never handed out), so it knows where the client's Close frame starts even in the
     /// middle of a message, and skips payloads without decoding (or inflating) them. A Close the client sent
-    /// before the server's (a broken one, say) is no answer: then it waits for EOF or the deadline.
+    /// before the server's (a broken one, say) is no answer: then it waits a short grace for EOF.
     /// </summary>
     private async Task DrainWithGuardAsync(ClientFrameGuard frames, TimeSpan timeout)
     {
-        using var cts = new CancellationTokenSource(timeout);
+        // The client closed first (a broken Close, answered with 1002): the handshake is complete, so only give
+        // our Close frame a moment on the wire before the connection ends.
+        using var cts = new CancellationTokenSource(frames.ClientClosedFirst ? ClosedFirstGrace : timeout);
         var buffer = ArrayPool<byte>.Shared.Rent(4096);
         try
         {

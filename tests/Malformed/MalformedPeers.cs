@@ -16,15 +16,40 @@ internal static class CaseHarness
         Connect = new ConnectOptions { Target = target, ConnectTimeout = TimeSpan.FromSeconds(5) },
     };
 
+    /// <summary>Runs case <paramref name="id"/> (or only some of its variants, "F25:PING flood") and grades it.</summary>
     public static async Task<(CaseRun Run, CaseGrade Grade)> RunAsync(Uri target, string id)
     {
-        var @case = CaseCatalogue.Get(id);
+        var (caseId, variants) = id.Split(':', 2) is [var c, var v] ? (c, v.Split('|')) : (id, null);
+        var @case = CaseCatalogue.Get(caseId);
+        if (variants is not null) @case = new OnlyVariants(@case, variants);
         var bound = @case.Deadline * @case.Variants.Count + TimeSpan.FromSeconds(30);
         var run = await Eventually.Within(CaseRunner.RunAsync(@case, Context(target), CancellationToken.None), $"case {id} against {target}", bound);
         Assert.True(run.ConnectError is null, $"{id}: could not connect: {run.ConnectError?.Message}");
         Assert.True(run.ToolError is null, $"{id}: tool error: {run.ToolError}");
         Assert.Equal(@case.Variants.Count, run.Observations.Count);
         return (run, CaseGrader.Grade(@case, run.Observations));
+    }
+
+    /// <summary>Runs every case (or case:variants) of a family against a server and checks the whole verdict table at once.</summary>
+    public static async Task<IReadOnlyDictionary<string, (CaseRun Run, CaseGrade Grade)>> ExpectAsync(Uri target, IReadOnlyDictionary<string, Verdict> expected)
+    {
+        var results = await Task.WhenAll(expected.Keys.Select(async id => (Id: id, Result: await RunAsync(target, id))));
+        var table = string.Join("\n", results.Select(r => $"{(r.Result.Grade.Verdict == expected[r.Id] ? "  " : "X ")}{r.Id}: expected {expected[r.Id].Name()}, got {Describe(r.Id, r.Result.Grade)}"));
+        Assert.True(results.All(r => r.Result.Grade.Verdict == expected[r.Id]), $"verdicts against {target}:\n{table}");
+        return results.ToDictionary(r => r.Id, r => r.Result);
+    }
+
+    /// <summary>A case restricted to some of its variants.</summary>
+    private sealed class OnlyVariants(MalformedCase inner, IReadOnlyList<string> variants) : MalformedCase
+    {
+        public override string Id => inner.Id;
+        public override string Title => inner.Title;
+        public override string RfcSection => inner.RfcSection;
+        public override Expectation Expected => inner.Expected;
+        public override Expectation ExpectedFor(string variant) => inner.ExpectedFor(variant);
+        public override TimeSpan Deadline => inner.Deadline;
+        public override IReadOnlyList<string> Variants => variants;
+        public override Task<Observation> RunAsync(CaseContext context, string variant, CancellationToken ct) => inner.RunAsync(context, variant, ct);
     }
 
     public static string Describe(string id, CaseGrade grade) => $"{id}: {grade.Verdict.Name()} ({grade.Observed})";

@@ -84,7 +84,7 @@ public static class RunCommand
 
             var view = args.NoLive || Console.IsOutputRedirected || !console.Profile.Capabilities.Interactive
                 ? (IProgressView)new PlainProgressView(Console.Out, scenario.Duration.TotalSeconds)
-                : new LiveProgressView(console, scenario.Name, scenario.Duration.TotalSeconds);
+                : new LiveProgressView(console, scenario.Name, scenario.Duration.TotalSeconds, scenario.RampUp.TotalSeconds);
             var interrupted = false;
             await view.RunAsync(async show =>
             {

@@ -4,7 +4,7 @@ using Spectre.Console;
 namespace SimCluster.Cli.Output;
 
 /// <summary>A live-updating table with a progress bar, redrawn in place on a terminal.</summary>
-public sealed class LiveProgressView(IAnsiConsole console, string scenario, double durationSeconds) : IProgressView
+public sealed class LiveProgressView(IAnsiConsole console, string scenario, double durationSeconds, double rampUpSeconds = 0) : IProgressView
 {
     public async Task RunAsync(Func<Action<RunProgress>, Task> body)
     {
@@ -29,11 +29,16 @@ public sealed class LiveProgressView(IAnsiConsole console, string scenario, doub
             table.AddRow("starting", "", "", "", "", "", "", "", "");
             return table;
         }
-        var fraction = durationSeconds <= 0 ? 1 : Math.Clamp(p.ElapsedSeconds / durationSeconds, 0, 1);
-        var bar = new string('█', (int)(fraction * 20)) + new string('░', 20 - (int)(fraction * 20));
+        var time = $"{Bar(p.ElapsedSeconds, durationSeconds)} {p.ElapsedSeconds:F0}/{durationSeconds:F0}s";
+        if (rampUpSeconds > 0 && p.ElapsedSeconds < rampUpSeconds)
+        {
+            // Clients start at rampUp * i / n: how many are due so far.
+            var due = (int)Math.Min(p.Planned, Math.Ceiling(p.Planned * p.ElapsedSeconds / rampUpSeconds));
+            time += $"\nramp-up {Bar(p.ElapsedSeconds, rampUpSeconds)} {due}/{p.Planned} started";
+        }
         table.AddRow(
             p.Phase.ToString().ToLowerInvariant(),
-            $"{bar} {p.ElapsedSeconds:F0}/{durationSeconds:F0}s",
+            time,
             $"{p.Open}/{p.Planned}",
             p.Connects.ToString(),
             $"{p.ForcedDrops} / {p.Reconnects}",
@@ -43,5 +48,11 @@ public sealed class LiveProgressView(IAnsiConsole console, string scenario, doub
             p.ConnectFailures == 0 ? "0" : $"[red]{p.ConnectFailures}[/]");
         if (p.Message is not null) table.Caption(Markup.Escape(p.Message));
         return table;
+    }
+
+    private static string Bar(double done, double total)
+    {
+        var filled = total <= 0 ? 20 : (int)(Math.Clamp(done / total, 0, 1) * 20);
+        return new string('█', filled) + new string('░', 20 - filled);
     }
 }

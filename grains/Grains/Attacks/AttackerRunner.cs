@@ -7,8 +7,8 @@ using SimCluster.Transport.Malformed;
 namespace SimCluster.Grains.Attacks;
 
 /// <summary>
-/// One attacker client: runs its group's malformed cases round-robin (starting at its own index, so attackers
-/// spread over the catalogue), one connection per case variant, each bounded by the case's deadline, until the
+/// One attacker client: runs its group's malformed cases round-robin (each attacker starting at its own offset,
+/// spread evenly over the catalogue, so every case runs early even with few attackers), one connection per case variant, each bounded by the case's deadline, until the
 /// run stops it. After a case that ended in a drop or silence it checks that the server still accepts a new
 /// connection; when it does not, the case is named as the suspect. Runs on the thread pool, never in a grain
 /// turn; it records into thread-safe silo singletons only.
@@ -22,7 +22,7 @@ public sealed class AttackerRunner
 
     private readonly string _runId;
     private readonly MalformedCase[] _cases;
-    private readonly int _attacker;
+    private readonly int _first;
     private readonly int _client;
     private readonly CaseContext _context;
     private readonly GroupRecorder _metrics;
@@ -32,23 +32,21 @@ public sealed class AttackerRunner
     private Task? _loop;
 
     /// <param name="attacker">Index of this attacker within its group (decides the first case).</param>
+    /// <param name="attackers">Attackers in the group: their first cases are spread evenly over the catalogue.</param>
     /// <param name="client">The client's index in the run (counted once per case in the report's <c>clients</c>).</param>
-    public AttackerRunner(string runId, MalformedPlan plan, int attacker, int client, ConnectOptions options,
+    public AttackerRunner(string runId, MalformedPlan plan, int attacker, int attackers, int client, ConnectOptions options,
         GroupRecorder metrics, SiloCaseResults results, TimeProvider time)
     {
         _runId = runId;
         _cases = [.. plan.Cases.Select(CaseCatalogue.Get)];
         if (_cases.Length == 0) throw new ArgumentException("a malformed group needs at least one case", nameof(plan));
-        _attacker = attacker;
+        _first = attackers <= 0 ? attacker : (int)((long)attacker * _cases.Length / attackers);
         _client = client;
         _context = new CaseContext { Connect = options, DeadlineScale = plan.DeadlineScale };
         _metrics = metrics;
         _results = results;
         _time = time;
     }
-
-    /// <summary>Case runs completed (graded or not).</summary>
-    public int Completed { get; private set; }
 
     public void Start(TimeSpan delay) => _loop ??= Task.Run(() => LoopAsync(delay < TimeSpan.Zero ? TimeSpan.Zero : delay, _stop.Token));
 
@@ -67,11 +65,10 @@ public sealed class AttackerRunner
         {
             await Task.Delay(delay, _time, ct).ConfigureAwait(false);
             var backoff = TimeSpan.FromSeconds(1);
-            for (var i = _attacker; !ct.IsCancellationRequested; i++)
+            for (var i = _first; !ct.IsCancellationRequested; i++)
             {
                 var @case = _cases[i % _cases.Length];
                 var unreachable = await RunOneAsync(@case, ct).ConfigureAwait(false);
-                Completed++;
                 // A server that refuses connections is not hammered: back off while it stays down.
                 await Task.Delay(unreachable ? backoff : Gap, _time, ct).ConfigureAwait(false);
                 backoff = unreachable ? TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(5).Ticks)) : TimeSpan.FromSeconds(1);

@@ -122,7 +122,7 @@ public static class CaseGrader
         {
             var worstOnes = graded.Where(g => g.Verdict == worst).Select(g => g.Observation.Describe()).ToList();
             var others = graded.Where(g => g.Verdict != worst).Select(g => $"{g.Observation.Describe()}").ToList();
-            observed = string.Join("; ", worstOnes.Take(3)) + (worstOnes.Count > 3 ? $"; +{worstOnes.Count - 3} more" : "")
+            observed = string.Join("; ", worstOnes.Take(4)) + (worstOnes.Count > 4 ? $"; +{worstOnes.Count - 4} more" : "")
                 + (others.Count > 0 ? $"; {others.Count} other variant(s): {string.Join("; ", others.Take(2))}" + (others.Count > 2 ? "; …" : "") : "");
         }
         return new CaseGrade(worst, observed, applicable);
