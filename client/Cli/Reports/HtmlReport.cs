@@ -81,6 +81,7 @@ public static class HtmlReport
         Groups(h, report);
         Metrics(h, report);
         Cases(h, report);
+        Collateral(h, report);
         RunDetails(h, report);
         Scenario(h, report);
         h.Append("</main>\n<footer>SimCluster ").Append(E(Version())).Append(" · ").Append(E(Str(report["schema"]) ?? "")).Append(" · charts by Chart.js (MIT)</footer>\n");
@@ -276,6 +277,30 @@ public static class HtmlReport
                 .Append("</td><td class=\"num\">").Append(E(Num(c["clients"]))).Append("</td></tr>\n");
         }
         h.Append("</tbody></table></div>\n</section>\n");
+    }
+
+    /// <summary>What a malformed attack did to the healthy clients and the server (present only for such runs).</summary>
+    private static void Collateral(StringBuilder h, JsonObject r)
+    {
+        if (r["collateral"] is not JsonObject collateral) return;
+        h.Append("<section id=\"collateral\">\n<h2>Collateral damage</h2>\n<div class=\"scroll\"><table><tbody>\n");
+        Rows(h, "", collateral);
+        h.Append("</tbody></table></div>\n</section>\n");
+    }
+
+    /// <summary>Nested JSON as flat rows: <c>canaries.rttP99BeforeMs</c> → value.</summary>
+    private static void Rows(StringBuilder h, string prefix, JsonObject node)
+    {
+        foreach (var (key, value) in node)
+        {
+            var name = prefix.Length == 0 ? key : $"{prefix}.{key}";
+            if (value is JsonObject child)
+            {
+                Rows(h, name, child);
+                continue;
+            }
+            h.Append("<tr><th>").Append(E(name)).Append("</th><td>").Append(E(value?.ToJsonString() ?? "n/a")).Append("</td></tr>\n");
+        }
     }
 
     private static string VerdictClass(string verdict) => verdict switch
