@@ -40,10 +40,12 @@ public sealed partial class BrokenSessionServerTests : IClassFixture<NodePeers>,
         try
         {
             var outDir = Path.Combine(_temp, mode.Replace(':', '-'));
+            // A 4g link (165 ms round trip) keeps echoes in flight when the old path is reset, so every mode has
+            // something to replay; 200 ms between messages, a handover every 1-2 s.
             var run = await Simcluster.RunAsync("run", "scenarios/switching.yaml", "--target", $"ws://127.0.0.1:{await port.Task.WaitAsync(TimeSpan.FromSeconds(30))}/",
                 "--clients", "30", "--duration", "15s", "--set", "rampUp=1s", "--set", "messages.interval=200ms",
                 "--set", "population[0].switching.every=1s..2s", "--set", "population[0].switching.oldPath=reset",
-                "--set", "population[0].switching.interfaces=[ethernet]", "--no-live", "--out", outDir);
+                "--set", "population[0].switching.interfaces=[4g]", "--no-live", "--out", outDir);
             server.StandardInput.Close();
             Assert.True(server.WaitForExit(10_000), "session-server.js did not stop");
             server.WaitForExit();

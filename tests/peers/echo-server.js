@@ -29,18 +29,8 @@ wss.on('error', (err) => {
   process.exit(1);
 });
 
-let stopping = false;
-function stop() {
-  if (stopping) return;
-  stopping = true;
-  process.stdout.write(`stats connections=${connections} messages=${messages}\n`);
-  for (const client of wss.clients) client.terminate();
-  wss.close(() => process.exit(0));
-  setTimeout(() => process.exit(0), 2000).unref();
-}
-
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
-process.stdin.on('end', stop);
-process.stdin.on('close', stop);
-process.stdin.resume();
+require('./lifecycle').stopOnSignalOrStdinClose({
+  clients: () => wss.clients,
+  close: (done) => wss.close(done),
+  finalLine: () => `stats connections=${connections} messages=${messages}`,
+});

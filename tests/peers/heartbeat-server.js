@@ -33,18 +33,8 @@ const sweep = setInterval(() => {
   }
 }, sweepMs);
 
-let stopping = false;
-function stop() {
-  if (stopping) return;
-  stopping = true;
-  clearInterval(sweep);
-  process.stdout.write(`stats connections=${connections} terminated=${terminated}\n`);
-  for (const client of wss.clients) client.terminate();
-  wss.close(() => process.exit(0));
-  setTimeout(() => process.exit(0), 2000).unref();
-}
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
-process.stdin.on('end', stop);
-process.stdin.on('close', stop);
-process.stdin.resume();
+require('./lifecycle').stopOnSignalOrStdinClose({
+  clients: () => wss.clients,
+  close: (done) => { clearInterval(sweep); wss.close(done); },
+  finalLine: () => `stats connections=${connections} terminated=${terminated}`,
+});

@@ -70,18 +70,8 @@ wss.on('connection', (ws) => {
   ws.on('error', () => {});
 });
 
-let stopping = false;
-function stop() {
-  if (stopping) return;
-  stopping = true;
-  const c = counts;
-  process.stdout.write(`stats sessions=${c.sessions} forgotten=${c.forgotten} dropped=${c.dropped} duplicated=${c.duplicated} echoed=${c.echoed}\n`);
-  for (const client of wss.clients) client.terminate();
-  wss.close(() => process.exit(0));
-  setTimeout(() => process.exit(0), 2000).unref();
-}
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
-process.stdin.on('end', stop);
-process.stdin.on('close', stop);
-process.stdin.resume();
+require('./lifecycle').stopOnSignalOrStdinClose({
+  clients: () => wss.clients,
+  close: (done) => wss.close(done),
+  finalLine: () => `stats sessions=${counts.sessions} forgotten=${counts.forgotten} dropped=${counts.dropped} duplicated=${counts.duplicated} echoed=${counts.echoed}`,
+});

@@ -26,16 +26,7 @@ wss.on('error', (err) => { process.stderr.write(`ws-strict-server: ${err.message
 
 server.listen(port, '127.0.0.1', () => process.stdout.write(`listening ${server.address().port}\n`));
 
-let stopping = false;
-function stop() {
-  if (stopping) return;
-  stopping = true;
-  for (const client of wss.clients) client.terminate();
-  server.close(() => process.exit(0));
-  setTimeout(() => process.exit(0), 2000).unref();
-}
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
-process.stdin.on('end', stop);
-process.stdin.on('close', stop);
-process.stdin.resume();
+require('./lifecycle').stopOnSignalOrStdinClose({
+  clients: () => wss.clients,
+  close: (done) => server.close(done),
+});

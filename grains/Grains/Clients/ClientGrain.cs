@@ -114,7 +114,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
             return;
         }
         CancelTimer();
-        if (_traffic is SessionTraffic && _traffic.Pending > 0 && _machine.State is ClientState.Dropped or ClientState.WaitingToReconnect
+        if (_traffic is SessionTraffic && _traffic.Pending > 0 && _machine.State is ClientState.Dropped or ClientState.WaitingToReconnect or ClientState.Connecting
             && _behavior is not ZombieBehavior)
         {
             await FinishHandoverAsync();
