@@ -46,20 +46,7 @@ internal static class Processes
     /// <summary>Runs a program to its end (killed, and the test failed, after <paramref name="bound"/>).</summary>
     public static async Task<ProcessOutcome> RunAsync(string fileName, IEnumerable<string> arguments, string workingDirectory, TimeSpan bound)
     {
-        var info = new ProcessStartInfo(fileName)
-        {
-            WorkingDirectory = workingDirectory,
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-        };
-        foreach (var a in arguments) info.ArgumentList.Add(a);
-        // A build started from here must not inherit the test host's MSBuild settings.
-        foreach (var name in info.Environment.Keys.Where(k => k.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase) || k.StartsWith("VSTEST", StringComparison.OrdinalIgnoreCase)).ToList())
-            info.Environment.Remove(name);
-        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        info.Environment["DOTNET_NOLOGO"] = "1";
+        var info = SimCluster.Tests.Support.ChildProcess.StartInfo(fileName, arguments, workingDirectory);
 
         using var process = new Process { StartInfo = info };
         var stdout = new StringBuilder();
