@@ -61,6 +61,7 @@ internal static partial class ScenarioBinder
         var thresholds = ThresholdBinder.Bind(m, groupNames);
         var allowTargets = ReadAllowTargets(m);
         var embeddedTarget = m.Map("embeddedTarget") is { } em ? ReadEmbeddedTarget(em) : new EmbeddedTargetSpec();
+        var cluster = m.Map("cluster") is { } cm ? ReadCluster(cm) : new ClusterSpec();
         // embeddedTarget applies only when the run starts the target itself; a --target URL simply bypasses it.
         m.ReportUnknownKeys();
 
@@ -86,6 +87,7 @@ internal static partial class ScenarioBinder
             Thresholds = thresholds.AsReadOnly(),
             AllowTargets = allowTargets.AsReadOnly(),
             EmbeddedTarget = embeddedTarget,
+            Cluster = cluster,
             SourcePath = sourcePath,
         };
     }
@@ -130,6 +132,15 @@ internal static partial class ScenarioBinder
                 urls.Add(uri);
         }
         return urls.Count == items.Count ? new TargetSpec { Urls = urls.AsReadOnly() } : null;
+    }
+
+    private static readonly (string, bool)[] SiloLossPolicies = [("reactivate", true), ("count", false)];
+
+    private static ClusterSpec ReadCluster(MapReader m)
+    {
+        var spec = new ClusterSpec { ReactivateLostClients = m.Choice("onSiloLoss", SiloLossPolicies) ?? true };
+        m.ReportUnknownKeys();
+        return spec;
     }
 
     private static EmbeddedTargetSpec ReadEmbeddedTarget(MapReader m)

@@ -79,34 +79,27 @@ public static class RunCommand
             await using var sampler = new ToolSampler(Environment.GetEnvironmentVariable("SIMCLUSTER_LIVE_HEAP_PROBE") == "1"
                 ? scenario.Duration * 0.7 : null);
             var plan = PlanBuilder.Build(scenario, runId, seed, targets);
-            var coordinator = cluster.Client.GetGrain<IRunCoordinatorGrain>(runId);
-            await coordinator.Start(plan);
-
             var view = args.NoLive || Console.IsOutputRedirected || !console.Profile.Capabilities.Interactive
                 ? (IProgressView)new PlainProgressView(Console.Out, scenario.Duration.TotalSeconds)
                 : new LiveProgressView(console, scenario.Name, scenario.Duration.TotalSeconds, scenario.RampUp.TotalSeconds);
-            var interrupted = false;
-            await view.RunAsync(async show =>
+            var driver = new RunDriver(cluster.Client, scenario, plan, TimeProvider.System);
+            RunOutcome outcome = null!;
+            await view.RunAsync(async show => outcome = await driver.RunAsync(p => { show(p); return Task.CompletedTask; }, ct));
+            if (outcome.Failure is not null || outcome.Result is null)
             {
-                while (true)
-                {
-                    var progress = await coordinator.GetProgress();
-                    show(progress);
-                    if (progress.Phase is RunPhase.Completed or RunPhase.Failed) return;
-                    try { await Task.Delay(1000, ct); }
-                    catch (OperationCanceledException) when (!interrupted)
-                    {
-                        interrupted = true;
-                        await coordinator.Abort("interrupted (Ctrl-C or SIGTERM)");
-                    }
-                    if (interrupted) await Task.Delay(500, CancellationToken.None);
-                }
-            });
-
-            var result = await coordinator.GetResult() ?? throw new InvalidOperationException("the run ended without a result");
+                stderr.WriteLine($"error: the run could not be finished: {outcome.Failure}");
+                return ExitCodes.CouldNotRun;
+            }
+            var result = outcome.Result;
             var statsAfter = statsBefore is null ? null : await probe.ReadSettledAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
-            var report = Report.Create(scenario, seed, targets, result, statsBefore, statsAfter, partial: interrupted)
-                with { Tool = await sampler.FinishAsync(embeddedSilo: string.IsNullOrEmpty(args.Cluster)) };
+            var report = Report.Create(scenario, seed, targets, result, statsBefore, statsAfter, partial: outcome.Interrupted)
+                with
+                {
+                    Tool = await sampler.FinishAsync(embeddedSilo: string.IsNullOrEmpty(args.Cluster)),
+                    // A threshold abort ends the run early on purpose: a failed run, not a partial one.
+                    Partial = outcome.Interrupted || (result.Aborted && outcome.AbortedByThreshold is null),
+                    AbortedByThreshold = outcome.AbortedByThreshold,
+                };
             report = report with { ScenarioSource = ScenarioSource.Read(args.ScenarioPath, Overrides(args)) };
             await report.WriteAsync(outDir);
             SummaryPrinter.Print(console, report, outDir);

@@ -13,13 +13,23 @@ public static class ProgressFormat
     public static string Line(RunProgress p, double durationSeconds) =>
         $"[{p.Phase.ToString().ToLowerInvariant(),-9}] t={p.ElapsedSeconds,5:F0}/{durationSeconds:F0}s open={p.Open} connects={p.Connects} " +
         $"drops={p.ForcedDrops} disconnects={p.Disconnects} reconnects={p.Reconnects} msg/s={p.MessagesPerSecond:F0} " +
-        $"rtt_p95={p.RttP95Ms:F2}ms lost={p.MessagesLost} connect_errors={p.ConnectFailures}" +
+        $"rtt_p95={p.RttP95Ms:F2}ms lost={p.MessagesLost} connect_errors={p.ConnectFailures} silos={p.Silos}" +
+        (p.LostClients > 0 ? $" lost_clients={p.LostClients} reactivated={p.ReactivatedClients}" : "") +
         (p.Message is null ? "" : $" ({p.Message})");
 }
 
 /// <summary>One line per second; what CI logs and pipes get.</summary>
 public sealed class PlainProgressView(TextWriter output, double durationSeconds) : IProgressView
 {
-    public Task RunAsync(Func<Action<RunProgress>, Task> body) =>
-        body(p => output.WriteLine(ProgressFormat.Line(p, durationSeconds)));
+    public Task RunAsync(Func<Action<RunProgress>, Task> body)
+    {
+        string? coordinator = null;
+        return body(p =>
+        {
+            // Once: where the run's coordinator lives (losing that silo ends the run).
+            if (coordinator is null && p.CoordinatorSilo is { } c && p.Phase != RunPhase.Arming)
+                output.WriteLine($"coordinator on silo {coordinator = c}");
+            output.WriteLine(ProgressFormat.Line(p, durationSeconds));
+        });
+    }
 }

@@ -23,13 +23,16 @@ public sealed record Report
     public JsonObject? TargetStatsAfter { get; init; }
     public bool Partial { get; init; }
 
+    /// <summary>The abortOnFail threshold that stopped the run early, if one did: the run failed.</summary>
+    public string? AbortedByThreshold { get; init; }
+
     /// <summary>The tool's own costs during the run (ToolSampler).</summary>
     public JsonObject? Tool { get; init; }
 
     /// <summary>The scenario file as run (path, text, overrides): report.json's <c>scenarioFile</c>, shown in report.html.</summary>
     public ScenarioSource? ScenarioSource { get; init; }
 
-    public bool Passed => Thresholds.All(t => t.Passed) && !Partial;
+    public bool Passed => Thresholds.All(t => t.Passed) && !Partial && AbortedByThreshold is null;
 
     public string Verdict => Partial ? "partial" : Passed ? "pass" : "fail";
 
@@ -88,9 +91,17 @@ public sealed record Report
             ["startedAt"] = Result.StartedAtUtc.ToString("O"),
             ["endedAt"] = Result.EndedAtUtc.ToString("O"),
             ["durationSeconds"] = Math.Round(DurationSeconds, 3),
-            ["clients"] = new JsonObject { ["planned"] = Result.Planned, ["started"] = Result.Started },
+            ["clients"] = new JsonObject
+            {
+                ["planned"] = Result.Planned,
+                ["started"] = Result.Started,
+                // Clients whose silo was lost mid-run, and how many of those were re-activated on survivors.
+                ["lost"] = Result.Silos.Where(s => s.Lost).Sum(s => s.Clients),
+                ["reactivated"] = Result.Silos.Sum(s => s.Adopted),
+            },
             ["verdict"] = Verdict,
             ["partial"] = Partial,
+            ["abortedByThreshold"] = AbortedByThreshold,
             ["metrics"] = Overall.ToJson(),
             ["closeCodes"] = Codes(Overall.CloseCodes, connectErrors: false),
             ["connectErrors"] = Codes(Overall.CloseCodes, connectErrors: true),
@@ -123,7 +134,15 @@ public sealed record Report
                 ["rttP95"] = p.RttP95Ms,
             }.WithAttacks(Result.Malformed is null ? null : p.Attacks))]),
             ["cases"] = MalformedSection.Cases(Result.Malformed),
-            ["silos"] = new JsonArray([.. Result.Silos.Select(s => (JsonNode)new JsonObject { ["address"] = s.Address, ["clients"] = s.Clients, ["lost"] = s.Lost })]),
+            ["silos"] = new JsonArray([.. Result.Silos.Select(s => (JsonNode)new JsonObject
+            {
+                ["address"] = s.Address,
+                ["clients"] = s.Clients,
+                ["lost"] = s.Lost,
+                ["lostAtSecond"] = s.LostAtSeconds,
+                ["adopted"] = s.Adopted,
+                ["coordinator"] = s.Coordinator,
+            })]),
             ["notes"] = new JsonArray([.. Result.Notes.Select(n => (JsonNode)n)]),
         };
         if (Result.Malformed is { } malformed) json["collateral"] = MalformedSection.Collateral(malformed, Result.Groups, TargetStatsBefore, TargetStatsAfter);

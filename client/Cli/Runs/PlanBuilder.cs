@@ -35,6 +35,7 @@ public static class PlanBuilder
             MaxAttempts = scenario.Reconnect.MaxAttempts,
         },
         Groups = Groups(scenario, Network(scenario.Network)),
+        ReactivateLostClients = scenario.Cluster.ReactivateLostClients,
     };
 
     private static NetworkPlan Network(NetworkSpec spec)

@@ -31,6 +31,8 @@ public sealed record Scenario
     public IReadOnlyList<string> AllowTargets { get; init; } = [];
     /// <summary>Options of the reference target when <c>target: embedded</c>.</summary>
     public EmbeddedTargetSpec EmbeddedTarget { get; init; } = new();
+    /// <summary>How the run uses a silo cluster.</summary>
+    public ClusterSpec Cluster { get; init; } = new();
     /// <summary>The file the scenario came from (or the source name given to <see cref="ScenarioLoader.Parse"/>).</summary>
     public string SourcePath { get; init; } = "";
 }
@@ -54,4 +56,11 @@ public enum ProtocolKind
     Session,
     /// <summary>Connect only; no application messages.</summary>
     None,
+}
+
+/// <summary><c>cluster:</c> what a multi-silo run does when a silo is lost mid-run.</summary>
+public sealed record ClusterSpec
+{
+    /// <summary><c>onSiloLoss: reactivate</c> (default): the lost silo's clients are re-activated on the survivors; <c>count</c>: only counted as lost.</summary>
+    public bool ReactivateLostClients { get; init; } = true;
 }

@@ -13,6 +13,10 @@ public sealed record ThresholdSpec
     /// <summary>As written in the file.</summary>
     public required string Expression { get; init; }
     public required ThresholdExpression Parsed { get; init; }
+    /// <summary>k6's abortOnFail: checked cluster-wide while the run goes; a failure stops the run (exit 99).</summary>
+    public bool AbortOnFail { get; init; }
+    /// <summary>k6's delayAbortEval: no abort before this much of the run has passed (let metrics settle).</summary>
+    public TimeSpan DelayAbortEval { get; init; }
     public int Line { get; init; }
     public int Column { get; init; }
 }

@@ -104,6 +104,11 @@ public static class ScenarioSchema
                 ("population", Population(vocab, flapping, zombie, switching, malformed)),
                 ("thresholds", Thresholds()),
                 ("embeddedTarget", EmbeddedTarget()),
+                ("cluster", Object("How the run uses a silo cluster.",
+                [
+                    ("onSiloLoss", Describe(Enum("reactivate", "count"),
+                        "When a silo is lost mid-run: reactivate its clients on the surviving silos, or only count them as lost.", "reactivate")),
+                ])),
                 ("allowTargets", Describe(AnyOf(Ref("hostOrUrl"), new JsonObject { ["type"] = "array", ["items"] = Ref("hostOrUrl") }),
                     "Non-loopback hosts this scenario may target (hosts, host:port or URLs); loopback is always allowed.", examples: ["ws.example.test"])),
             ],
@@ -301,7 +306,13 @@ public static class ScenarioSchema
             var expression = Describe(Pattern($@"^\s*(?:{aggregationText})\s*(?:<=|>=|==|<|>)\s*{NumberPattern}\s*$"),
                 $"{kind.ToString().ToLowerInvariant()} metric: {string.Join(", ", aggregations.Select(ThresholdRules.Spelling))}, then < <= > >= or ==, then a number");
             var key = $@"^(?:{string.Join("|", metrics)})(?:\s*\{{\s*group\s*:\s*[a-z0-9][a-z0-9._-]*\s*\}})?$";
-            patterns[key] = AnyOf(expression, new JsonObject { ["type"] = "array", ["items"] = expression.DeepClone() });
+            var longForm = Object("k6's long form: the expression, and whether a failure stops the run while it goes.",
+            [
+                ("threshold", expression.DeepClone().AsObject()),
+                ("abortOnFail", Describe(new JsonObject { ["type"] = "boolean" }, "Check this threshold cluster-wide every second during the run; stop the run when it fails (exit 99).", false)),
+                ("delayAbortEval", Describe(Ref("duration"), "Do not abort before this much of the run has passed.", "0s", examples: ["10s"])),
+            ], required: ["threshold"]);
+            patterns[key] = AnyOf(expression, new JsonObject { ["type"] = "array", ["items"] = AnyOf(expression.DeepClone().AsObject(), longForm) });
         }
         return new JsonObject
         {

@@ -9,7 +9,7 @@ namespace SimCluster.Scenarios;
 /// </summary>
 internal static class ThresholdBinder
 {
-    private const string ListForm = "a list of expressions like [\"p(95)<500\"]";
+    private const string ListForm = "a list of expressions like [\"p(95)<500\"] or of { threshold: \"p(95)<500\", abortOnFail: true }";
 
     /// <param name="groups">Population group names; null when the population itself had errors (group tags are then not checked).</param>
     public static List<ThresholdSpec> Bind(MapReader root, IReadOnlySet<string>? groups)
@@ -34,12 +34,30 @@ internal static class ThresholdBinder
             var items = NodeReader.Items(entry.Value, keyPath, d, ListForm, scalarIsOneItem: true);
             foreach (var (itemNode, itemPath) in items ?? [])
             {
-                if (NodeReader.Scalar(itemNode, itemPath, d, "an expression like p(95)<500") is not { } s)
+                // k6's long form: { threshold: "p(95)<500", abortOnFail: true, delayAbortEval: 10s }.
+                var abortOnFail = false;
+                var delayAbortEval = TimeSpan.Zero;
+                var expressionNode = itemNode;
+                var expressionPath = itemPath;
+                if (itemNode is YMapping)
+                {
+                    if (MapReader.Open(itemNode, itemPath, d) is not { } longForm)
+                        continue;
+                    abortOnFail = longForm.Bool("abortOnFail") ?? false;
+                    delayAbortEval = longForm.Duration("delayAbortEval") ?? TimeSpan.Zero;
+                    var thresholdNode = longForm.Require("threshold", "an expression like p(95)<500");
+                    longForm.ReportUnknownKeys();
+                    if (thresholdNode is null)
+                        continue;
+                    expressionNode = thresholdNode;
+                    expressionPath = longForm.PathOf("threshold");
+                }
+                if (NodeReader.Scalar(expressionNode, expressionPath, d, "an expression like p(95)<500") is not { } s)
                     continue;
                 if (!ThresholdExpression.TryParse(s.Value, out var expr, out var error, out var column))
                 {
                     // Point at the offending character inside the expression, not just at its start.
-                    d.Add(s.Source, s.Line, s.TextColumn + column - 1, itemPath, error!);
+                    d.Add(s.Source, s.Line, s.TextColumn + column - 1, expressionPath, error!);
                     continue;
                 }
                 if (metricKey is not { } mk)
@@ -48,7 +66,7 @@ internal static class ThresholdBinder
                 if (!ThresholdRules.Fits(kind, expr!.Aggregation))
                 {
                     var allowed = string.Join(", ", ThresholdRules.AllowedFor(kind).Select(ThresholdRules.Spelling));
-                    d.Add(s.Source, s.Line, s.TextColumn, itemPath,
+                    d.Add(s.Source, s.Line, s.TextColumn, expressionPath,
                         $"{ThresholdRules.Spelling(expr.Aggregation)} does not apply to {kind.ToString().ToLowerInvariant()} metric '{mk.Metric}'; use {allowed}");
                     continue;
                 }
@@ -60,6 +78,8 @@ internal static class ThresholdBinder
                     Parsed = expr,
                     Line = s.Line,
                     Column = s.TextColumn,
+                    AbortOnFail = abortOnFail,
+                    DelayAbortEval = delayAbortEval,
                 });
             }
         }

@@ -26,6 +26,8 @@ public sealed record RunPlan
     [Id(14)] public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary><c>websocket-client</c> or <c>lean</c>.</summary>
     [Id(15)] public string Driver { get; init; } = "websocket-client";
+    /// <summary>When a silo is lost mid-run: re-activate its clients on the surviving silos (true) or only count them as lost.</summary>
+    [Id(40)] public bool ReactivateLostClients { get; init; } = true;
 
     /// <summary>The group a client index belongs to (groups own consecutive index ranges).</summary>
     public GroupPlan GroupOf(int clientIndex)

@@ -14,6 +14,9 @@ public interface IRunCoordinatorGrain : IGrainWithStringKey
 
     /// <summary>Null until the run has completed.</summary>
     Task<RunResult?> GetResult();
+
+    /// <summary>The merged metrics so far (cluster-wide), for thresholds checked while the run goes; null before it starts.</summary>
+    Task<RunResult?> GetInterimResult();
 }
 
 /// <summary>
@@ -29,6 +32,12 @@ public interface ISiloAgentGrain : IGrainWithStringKey
     Task Start(DateTime startAtUtc);
 
     Task<SiloSnapshot> Collect();
+
+    /// <summary>
+    /// Takes over clients of a lost silo: activates them here (retrying while membership still routes their
+    /// grains to the dead silo) and starts them at once. Returns how many were started.
+    /// </summary>
+    Task<int> Adopt(int[] clientIndices, DateTime runStartedAtUtc);
 
     /// <summary>Closes every client (gracefully, then by force after the plan's grace).</summary>
     Task Stop();

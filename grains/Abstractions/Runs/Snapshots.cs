@@ -50,6 +50,11 @@ public sealed record RunProgress
     [Id(14)] public string? Message { get; init; }
     [Id(15)] public int Silos { get; init; }
     [Id(16)] public long ForcedDrops { get; init; }
+    /// <summary>The silo holding the run's coordinator: losing it ends the run (the CLI reports that).</summary>
+    [Id(40)] public string? CoordinatorSilo { get; init; }
+    /// <summary>Clients whose silo was lost, and how many of them were re-activated on surviving silos.</summary>
+    [Id(41)] public int LostClients { get; init; }
+    [Id(42)] public int ReactivatedClients { get; init; }
 }
 
 /// <summary>One second of the run, for the report's timeline.</summary>
@@ -88,6 +93,11 @@ public sealed record SiloResult
     [Id(0)] public required string Address { get; init; }
     [Id(1)] public int Clients { get; init; }
     [Id(2)] public bool Lost { get; init; }
+    /// <summary>Second of the run at which membership declared this silo dead.</summary>
+    [Id(3)] public double? LostAtSeconds { get; init; }
+    /// <summary>Clients of lost silos this silo took over (re-activated here).</summary>
+    [Id(4)] public int Adopted { get; init; }
+    [Id(5)] public bool Coordinator { get; init; }
 }
 
 /// <summary>Everything the cluster measured; the CLI turns it into the report and grades thresholds.</summary>

@@ -41,6 +41,8 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
     private bool _outageWasForced;
     private long _networkBackAt;
     private IGrainTimer? _timer;
+    private IGrainTimer? _selfStop;
+    private static readonly TimeSpan SelfStopMargin = TimeSpan.FromMinutes(1);
     private bool _stopping;
     private HeartbeatPinger? _pinger;
     private AttackerRunner? _attacker;
@@ -90,6 +92,13 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
 
     public Task Start(DateTime startAtUtc)
     {
+        // A client must never outlive its run: if the coordinator (or its silo) is gone and no Stop comes,
+        // the client stops itself a minute after the run's planned end.
+        _selfStop = this.RegisterGrainTimer(_ => Stop(), new GrainTimerCreationOptions
+        {
+            DueTime = TimeSpan.FromTicks(Math.Max(0, (startAtUtc + _plan.Duration + _plan.StopGrace + SelfStopMargin - time.GetUtcNow().UtcDateTime).Ticks)),
+            Period = Timeout.InfiniteTimeSpan,
+        });
         // Ramp-up spreads starts evenly by index: deterministic, independent of which silo runs the client.
         var offset = _plan.Clients <= 1 ? TimeSpan.Zero : _plan.RampUp * ((double)_index / _plan.Clients);
         if (_behavior is MalformedBehavior malformed)
@@ -108,6 +117,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
     {
         if (_machine is null || _stopping) return;
         _stopping = true;
+        _selfStop?.Dispose();
         if (_attacker is not null)
         {
             await _attacker.StopAsync();

@@ -14,7 +14,7 @@ namespace SimCluster.Grains.Runs;
 /// answered while a phase is under way.
 /// </summary>
 [Reentrant]
-public sealed class RunCoordinatorGrain(TimeProvider time, ILogger<RunCoordinatorGrain> logger) : Grain, IRunCoordinatorGrain
+public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails localSilo, ILogger<RunCoordinatorGrain> logger) : Grain, IRunCoordinatorGrain
 {
     /// <summary>Lead time so every silo has the start instant before it arrives.</summary>
     private static readonly TimeSpan StartLead = TimeSpan.FromMilliseconds(500);
@@ -25,7 +25,16 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILogger<RunCoordinato
     private RunPhase _phase = RunPhase.Arming;
     private RunAccumulator? _accumulator;
     private readonly Dictionary<string, (ISiloAgentGrain Agent, int Clients)> _agents = [];
-    private readonly HashSet<string> _lostSilos = [];
+    private readonly Dictionary<string, SiloAddress> _siloAddresses = [];
+    private readonly Dictionary<string, int[]> _shares = [];
+    /// <summary>Silos membership declared dead, with the second of the run it happened.</summary>
+    private readonly Dictionary<string, double> _lostSilos = [];
+    /// <summary>Silos that missed a collection but are not (yet) declared dead: their last snapshot stands.</summary>
+    private readonly HashSet<string> _unanswering = [];
+    private readonly Dictionary<string, int> _adopted = [];
+    private int _lostClients;
+    private int _reactivatedClients;
+    private Task _reactivations = Task.CompletedTask;
     private readonly List<string> _notes = [];
     private DateTime _startedAtUtc;
     private DateTime _runStartsAtUtc;
@@ -71,6 +80,9 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILogger<RunCoordinato
             RttP95Ms = _accumulator?.LastRttP95Ms ?? 0,
             Silos = _agents.Count - _lostSilos.Count,
             Message = _message,
+            CoordinatorSilo = localSilo.SiloAddress.ToParsableString(),
+            LostClients = _lostClients,
+            ReactivatedClients = _reactivatedClients,
         });
     }
 
@@ -82,6 +94,8 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILogger<RunCoordinato
     }
 
     public Task<RunResult?> GetResult() => Task.FromResult(_result);
+
+    public Task<RunResult?> GetInterimResult() => Task.FromResult(_result ?? (_plan is null || _phase == RunPhase.Arming ? null : BuildResult(_plan)));
 
     private async Task RunAsync(RunPlan plan)
     {
@@ -125,7 +139,10 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILogger<RunCoordinato
         for (var s = 0; s < silos.Length; s++)
         {
             var key = SiloPinnedPlacement.KeyFor(plan.RunId, silos[s]);
-            _agents[silos[s].ToParsableString()] = (GrainFactory.GetGrain<ISiloAgentGrain>(key), shares[s].Count);
+            var name = silos[s].ToParsableString();
+            _agents[name] = (GrainFactory.GetGrain<ISiloAgentGrain>(key), shares[s].Count);
+            _siloAddresses[name] = silos[s];
+            _shares[name] = [.. shares[s]];
         }
         await Task.WhenAll(_agents.Values.Zip(shares).Select(x => x.First.Agent.Arm(plan, [.. x.Second])));
         _message = null;
@@ -156,27 +173,89 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILogger<RunCoordinato
 
     private async Task CollectAsync(int second, bool final)
     {
-        var live = _agents.Where(a => !_lostSilos.Contains(a.Key)).ToList();
+        var live = _agents.Where(a => !_lostSilos.ContainsKey(a.Key)).ToList();
         var calls = live.Select(async a =>
         {
-            try { return await a.Value.Agent.Collect().WaitAsync(CollectTimeout); }
+            try
+            {
+                var snapshot = await a.Value.Agent.Collect().WaitAsync(CollectTimeout);
+                _unanswering.Remove(a.Key);
+                return snapshot;
+            }
             catch (Exception e)
             {
-                if (_lostSilos.Add(a.Key))
-                {
-                    _notes.Add($"silo {a.Key} stopped answering at {second} s ({e.GetBaseException().Message}); its {a.Value.Clients} clients are counted as lost");
-                    logger.LogWarning("silo {Silo} lost: {Error}", a.Key, e.Message);
-                }
+                if (_unanswering.Add(a.Key))
+                    logger.LogWarning("silo {Silo} did not answer at {Second} s: {Error}", a.Key, second, e.GetBaseException().Message);
                 return null;
             }
         });
         var snapshots = (await Task.WhenAll(calls)).OfType<SiloSnapshot>().ToList();
         _accumulator!.Add(snapshots, final ? 0 : second);
+        if (_unanswering.Count > 0) await HandleDeadSilosAsync(second);
+    }
+
+    /// <summary>
+    /// A silo that stops answering is only lost once membership declares it dead (a slow silo must not have
+    /// its clients run twice). Its metrics up to its last answer stay in the run; its clients are counted as
+    /// lost and, unless the scenario says otherwise, re-activated on the survivors while the run goes on.
+    /// </summary>
+    private async Task HandleDeadSilosAsync(int second)
+    {
+        Dictionary<SiloAddress, SiloStatus> hosts;
+        try { hosts = await GrainFactory.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: false); }
+        catch (Exception e)
+        {
+            logger.LogWarning("membership could not be read: {Error}", e.GetBaseException().Message);
+            return;
+        }
+        foreach (var name in _unanswering.ToList())
+        {
+            var status = hosts.TryGetValue(_siloAddresses[name], out var s) ? s : SiloStatus.Dead;
+            if (status != SiloStatus.Dead) continue;
+            _unanswering.Remove(name);
+            _lostSilos[name] = second;
+            var lost = _shares[name];
+            _lostClients += lost.Length;
+            _notes.Add($"silo {name} was declared dead by membership at {second} s; its {lost.Length} clients were lost (their metrics up to its last answer are kept)");
+            logger.LogWarning("silo {Silo} lost at {Second} s with {Clients} clients", name, second, lost.Length);
+            // Not awaited: adopting may take a while and the per-second collection must go on meanwhile.
+            if (_phase == RunPhase.Running && _plan!.ReactivateLostClients)
+                _reactivations = Task.WhenAll(_reactivations, ReactivateAsync(name, lost));
+        }
+    }
+
+    private async Task ReactivateAsync(string lostSilo, int[] clients)
+    {
+        var survivors = _agents.Where(a => !_lostSilos.ContainsKey(a.Key) && !_unanswering.Contains(a.Key)).Select(a => a.Key).ToArray();
+        if (survivors.Length == 0)
+        {
+            _notes.Add($"no surviving silo could take over the {clients.Length} clients of {lostSilo}");
+            return;
+        }
+        var moves = survivors.Select((name, s) => (Name: name, Clients: clients.Where((_, i) => i % survivors.Length == s).ToArray())).ToArray();
+        var started = await Task.WhenAll(moves.Select(async m =>
+        {
+            try { return await _agents[m.Name].Agent.Adopt(m.Clients, _runStartsAtUtc); }
+            catch (Exception e)
+            {
+                logger.LogWarning("silo {Silo} could not adopt clients: {Error}", m.Name, e.GetBaseException().Message);
+                return 0;
+            }
+        }));
+        for (var s = 0; s < moves.Length; s++)
+        {
+            _adopted[moves[s].Name] = _adopted.GetValueOrDefault(moves[s].Name) + started[s];
+            _shares[moves[s].Name] = [.. _shares[moves[s].Name], .. moves[s].Clients];
+        }
+        _reactivatedClients += started.Sum();
+        var at = (time.GetUtcNow().UtcDateTime - _runStartsAtUtc).TotalSeconds;
+        _notes.Add($"{started.Sum()} of the {clients.Length} clients of {lostSilo} were re-activated on {survivors.Length} surviving silo(s) by {at:F0} s");
     }
 
     private async Task StopAllAsync()
     {
-        var stops = _agents.Where(a => !_lostSilos.Contains(a.Key)).Select(a => a.Value.Agent.Stop());
+        await _reactivations; // an adoption still under way would otherwise start clients after the stop
+        var stops = _agents.Where(a => !_lostSilos.ContainsKey(a.Key)).Select(a => a.Value.Agent.Stop());
         try { await Task.WhenAll(stops).WaitAsync(StopTimeout); }
         catch (Exception e) { _notes.Add($"not every client stopped cleanly: {e.GetBaseException().Message}"); }
     }
@@ -200,7 +279,15 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILogger<RunCoordinato
         Started = _started,
         Groups = _accumulator?.Results() ?? [],
         Timeline = [.. _accumulator?.Timeline ?? []],
-        Silos = [.. _agents.Select(a => new SiloResult { Address = a.Key, Clients = a.Value.Clients, Lost = _lostSilos.Contains(a.Key) })],
+        Silos = [.. _agents.Select(a => new SiloResult
+        {
+            Address = a.Key,
+            Clients = a.Value.Clients,
+            Lost = _lostSilos.ContainsKey(a.Key),
+            LostAtSeconds = _lostSilos.TryGetValue(a.Key, out var at) ? at : null,
+            Adopted = _adopted.GetValueOrDefault(a.Key),
+            Coordinator = a.Key == localSilo.SiloAddress.ToParsableString(),
+        })],
         Notes = [.. _notes],
         Aborted = _abortReason is not null,
         Malformed = _accumulator?.Malformed(_afterAttackProbe),

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using SimCluster.Abstractions.Plans;
 using SimCluster.Abstractions.Runs;
 using SimCluster.Grains.Attacks;
@@ -13,10 +14,14 @@ namespace SimCluster.Grains.Runs;
 /// </summary>
 [SiloPinnedPlacement]
 [Reentrant]
-public sealed class SiloAgentGrain(SiloMetrics metrics, SiloCaseResults cases, ILocalSiloDetails silo) : Grain, ISiloAgentGrain
+public sealed class SiloAgentGrain(SiloMetrics metrics, SiloCaseResults cases, ILocalSiloDetails silo, ILogger<SiloAgentGrain> logger) : Grain, ISiloAgentGrain
 {
     /// <summary>Calls in flight at once when fanning out to clients: enough to be fast, few enough not to flood the silo.</summary>
     private const int Batch = 512;
+
+    private static readonly TimeSpan AdoptPatience = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan AdoptCallTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan AdoptRetryDelay = TimeSpan.FromSeconds(1);
 
     private RunPlan? _plan;
     private int[] _clients = [];
@@ -48,6 +53,50 @@ public sealed class SiloAgentGrain(SiloMetrics metrics, SiloCaseResults cases, I
         ClientsFinished = _finished,
         Cases = cases.Snapshot(_plan?.RunId ?? ""),
     });
+
+    public async Task<int> Adopt(int[] clientIndices, DateTime runStartedAtUtc)
+    {
+        if (_plan is null)
+        {
+            logger.LogWarning("asked to adopt {Clients} clients before this silo's agent was armed", clientIndices.Length);
+            return 0;
+        }
+        var plan = _plan;
+        string? lastError = null;
+        var adopted = 0;
+        // Until membership has removed the dead silo everywhere, a call may still be routed to it and fail:
+        // retry each client for a bounded time rather than give up on it at the first error.
+        var giveUpAt = DateTime.UtcNow + AdoptPatience;
+        await Task.WhenAll(clientIndices.Select(async index =>
+        {
+            var client = GrainFactory.GetGrain<IClientGrain>(ClientKey(plan.RunId, index));
+            while (true)
+            {
+                try
+                {
+                    await client.Arm(plan, index).WaitAsync(AdoptCallTimeout);
+                    // Its ramp-up slot is in the past, so it starts at once.
+                    await client.Start(runStartedAtUtc).WaitAsync(AdoptCallTimeout);
+                    Interlocked.Increment(ref adopted);
+                    return;
+                }
+                catch (Exception e) when (DateTime.UtcNow < giveUpAt)
+                {
+                    lastError = e.GetBaseException().Message;
+                    await Task.Delay(AdoptRetryDelay);
+                }
+                catch (Exception)
+                {
+                    return; // counted as lost, not re-activated
+                }
+            }
+        }));
+        _clients = [.. _clients, .. clientIndices];
+        _started = _clients.Length;
+        if (adopted < clientIndices.Length)
+            logger.LogWarning("adopted {Adopted} of {Clients} clients of a lost silo; last error: {Error}", adopted, clientIndices.Length, lastError);
+        return adopted;
+    }
 
     public async Task Stop()
     {

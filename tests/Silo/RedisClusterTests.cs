@@ -1,0 +1,131 @@
+using System.Text.Json.Nodes;
+using SimCluster.Tests.Support;
+
+namespace SimCluster.Tests.Silo;
+
+/// <summary>
+/// A real cluster on this machine: redis-server for membership, three `simcluster silo` processes and a
+/// `simcluster run --cluster redis://...` CLI, with one silo killed (SIGKILL) in the middle of the run.
+/// </summary>
+[Collection(IntegrationCollection.Name)]
+public sealed class RedisClusterTests
+{
+    private const int Clients = 150;
+
+    [Fact]
+    public async Task A_silo_killed_mid_run_is_reported_and_its_clients_carry_on_on_the_survivors()
+    {
+        await Simcluster.RunAsync("version"); // builds the CLI once, before any clock starts
+        await using var cluster = await RedisCluster.StartAsync(silos: 3);
+        var folder = Simcluster.TempFolder("redis-cluster");
+        try
+        {
+            var scenario = Path.Combine(folder, "cluster.yaml");
+            await File.WriteAllTextAsync(scenario, $$"""
+                name: cluster-loss
+                target: embedded
+                clients: {{Clients}}
+                duration: 40s
+                rampUp: 2s
+                seed: 7
+                messages: { interval: 1s, size: 64, lossTimeout: 5s }
+                population:
+                  - { name: steady, share: 50% }
+                  - name: flappers
+                    share: 50%
+                    behavior: flapping
+                    flapping: { up: 2s..4s, down: 100ms..500ms, drop: close, cycles: 0 }
+                """);
+            var outDir = Path.Combine(folder, "report");
+            await using var run = BackgroundProcess.Start("simcluster run", ChildProcess.StartInfo(Path.Combine(Simcluster.RepoRoot, "simcluster"),
+                ["run", scenario, "--cluster", cluster.Spec, "--no-live", "--out", outDir], Simcluster.RepoRoot));
+            var coordinatorLine = await run.WaitForLineAsync(l => l.StartsWith("coordinator on silo ", StringComparison.Ordinal), "the run starting", TimeSpan.FromSeconds(90));
+            await run.WaitForLineAsync(l => l.Contains("t=   10/", StringComparison.Ordinal), "10 s of running", TimeSpan.FromSeconds(60));
+
+            // Kill a silo that does not hold the coordinator (losing that one ends the run: tested apart).
+            var victim = cluster.Silos.First(s => !coordinatorLine.Contains($":{s.SiloPort}@", StringComparison.Ordinal));
+            victim.Process.KillHard();
+
+            var exit = await run.WaitForExitAsync(TimeSpan.FromMinutes(3));
+            Assert.True(exit is 0, $"exit {exit}\n{run.Output}");
+            var report = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(outDir, "report.json")))!.AsObject();
+            Contract.AssertReportShape(report);
+
+            var silos = report["silos"]!.AsArray().Select(s => s!.AsObject()).ToList();
+            Assert.Equal(3, silos.Count);
+            Assert.Equal(Clients, silos.Sum(s => s["clients"]!.GetValue<int>()));
+            Assert.All(silos, s => Assert.Equal(Clients / 3, s["clients"]!.GetValue<int>())); // spread evenly: checked, not assumed
+            var lost = Assert.Single(silos, s => s["lost"]!.GetValue<bool>());
+            Assert.Contains($":{victim.SiloPort}@", lost["address"]!.GetValue<string>());
+            Assert.InRange(lost["lostAtSecond"]!.GetValue<double>(), 10, 40);
+            var survivors = silos.Where(s => !s["lost"]!.GetValue<bool>()).ToList();
+            Assert.Equal(Clients / 3, survivors.Sum(s => s["adopted"]!.GetValue<int>()));
+
+            // Every client accounted for: the lost ones counted, then re-activated on the survivors.
+            Assert.Equal(Clients / 3, report["clients"]!["lost"]!.GetValue<int>());
+            Assert.Equal(Clients / 3, report["clients"]!["reactivated"]!.GetValue<int>());
+            Assert.Contains(report["notes"]!.AsArray(), n => n!.GetValue<string>().Contains("declared dead", StringComparison.Ordinal));
+
+            // The survivors carried on: connections and echoes kept flowing after the loss, and every client,
+            // the re-activated ones included, was stopped at the end (nothing left open at the target).
+            var lostAt = (int)lost["lostAtSecond"]!.GetValue<double>();
+            var after = report["timeline"]!.AsArray().Select(p => p!.AsObject()).Where(p => p["t"]!.GetValue<int>() > lostAt + 5).ToList();
+            Assert.NotEmpty(after);
+            Assert.All(after, p => Assert.True(p["messagesReceived"]!.GetValue<long>() > 0, $"no echoes at {p["t"]} s"));
+            Assert.True(after.Max(p => p["open"]!.GetValue<int>()) > Clients * 0.8, "the re-activated clients did not reconnect");
+            Assert.Equal(0, Contract.Value(report, "target_open_after_run"));
+
+            // The survivors never left the cluster.
+            foreach (var survivor in cluster.Silos.Where(s => s != victim)) Assert.False(survivor.Process.HasExited, $"{survivor.Process.Name} exited\n{survivor.Process.Output}");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}
+
+/// <summary>redis-server on a free loopback port plus N `simcluster silo` processes joined through it.</summary>
+internal sealed class RedisCluster : IAsyncDisposable
+{
+    public sealed record Silo(BackgroundProcess Process, int SiloPort, int GatewayPort, int HttpPort);
+
+    private readonly BackgroundProcess _redis;
+
+    private RedisCluster(BackgroundProcess redis, int redisPort, List<Silo> silos)
+    {
+        _redis = redis;
+        Spec = $"redis://127.0.0.1:{redisPort}";
+        Silos = silos;
+    }
+
+    public string Spec { get; }
+
+    public IReadOnlyList<Silo> Silos { get; }
+
+    public static async Task<RedisCluster> StartAsync(int silos)
+    {
+        var redisPort = BackgroundProcess.FreeLoopbackPort();
+        var redis = BackgroundProcess.Start("redis-server", ChildProcess.StartInfo("redis-server",
+            ["--port", redisPort.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], Path.GetTempPath()));
+        await redis.WaitForLineAsync(l => l.Contains("Ready to accept connections", StringComparison.Ordinal), "redis-server starting", TimeSpan.FromSeconds(20));
+        var started = new List<Silo>();
+        for (var i = 0; i < silos; i++)
+        {
+            var (siloPort, gatewayPort, httpPort) = (BackgroundProcess.FreeLoopbackPort(), BackgroundProcess.FreeLoopbackPort(), BackgroundProcess.FreeLoopbackPort());
+            var process = BackgroundProcess.Start($"silo {i + 1}", ChildProcess.StartInfo(Path.Combine(Simcluster.RepoRoot, "simcluster"),
+                ["silo", "--cluster", $"redis://127.0.0.1:{redisPort}", "--silo-port", $"{siloPort}", "--gateway-port", $"{gatewayPort}", "--http-port", $"{httpPort}"],
+                Simcluster.RepoRoot));
+            started.Add(new Silo(process, siloPort, gatewayPort, httpPort));
+        }
+        var cluster = new RedisCluster(redis, redisPort, started);
+        foreach (var silo in started) await silo.Process.WaitForLineAsync(l => l.StartsWith("silo ready", StringComparison.Ordinal), "the silo starting", TimeSpan.FromSeconds(90));
+        return cluster;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var silo in Silos) await silo.Process.DisposeAsync();
+        await _redis.DisposeAsync();
+    }
+}
