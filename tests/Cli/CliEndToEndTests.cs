@@ -90,6 +90,22 @@ public sealed class CliEndToEndTests : IDisposable
         Assert.Contains("verdict: FAIL", result.Stdout);
     }
 
+    [Fact]
+    public async Task An_abort_on_fail_threshold_stops_the_run_early_with_99()
+    {
+        var outDir = Path.Combine(_temp, "abort");
+        var result = await Simcluster.RunAsync("run", "scenarios/smoke.yaml", "--no-live", "--duration", "60s", "--out", outDir,
+            "--set", """thresholds.messages_sent=[{ threshold: "count<40", abortOnFail: true, delayAbortEval: 2s }]""");
+
+        Assert.True(result.ExitCode == 99, result.ToString());
+        var report = ReadReport(outDir);
+        Assert.Equal("fail", (string?)report["verdict"]);
+        Assert.False((bool)report["partial"]!);
+        Assert.StartsWith("messages_sent count<40 (actual ", (string?)report["abortedByThreshold"]);
+        Assert.True((double)report["durationSeconds"]! < 30, $"the run went on for {report["durationSeconds"]} s");
+        Assert.Contains("stopped early by threshold messages_sent count<40", result.Stdout);
+    }
+
     public static TheoryData<string, string, int, int, string, string> BadScenarios() => new()
     {
         {

@@ -65,6 +65,8 @@ public static class SummaryPrinter
             var actual = t.Actual is { } a ? a.ToString("0.###") : t.Note ?? "n/a";
             console.MarkupLine($"{(t.Passed ? "[green]✓[/]" : "[red]✗[/]")} {Markup.Escape(name)} {Markup.Escape(t.Expression)} (actual {Markup.Escape(actual)})");
         }
+        if (report.AbortedByThreshold is { } abortedBy)
+            console.MarkupLine($"[red]stopped early by threshold {Markup.Escape(abortedBy)}[/] (abortOnFail)");
         var verdict = report.Verdict switch { "pass" => "[green]PASS[/]", "partial" => "[yellow]PARTIAL[/]", _ => "[red]FAIL[/]" };
         console.MarkupLine($"verdict: {verdict}   report: {Markup.Escape(Path.Combine(reportDirectory, "report.json"))}");
     }
