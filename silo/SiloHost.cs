@@ -47,12 +47,46 @@ public static class SiloHost
         app.Lifetime.ApplicationStarted.Register(() => ready = true); // after Orleans' hosted service: the silo is active
         app.Lifetime.ApplicationStarted.Register(() => WarnAboutOpenFileLimit(app.Logger));
         app.Lifetime.ApplicationStopping.Register(() => ready = false);
+        if (options.Token is { } token) app.Use(RequireToken(token));
         app.MapGet("/health/live", () => Results.Ok("live"));
         app.MapGet("/health/startup", () => ready ? Results.Ok("started") : Results.StatusCode(503));
         app.MapGet("/health/ready", () => ready ? Results.Ok("ready") : Results.StatusCode(503));
         app.MapOrleansDashboard("/dashboard");
         return app;
     }
+
+    /// <summary>Name of the cookie a browser gets after opening the dashboard once with ?access_token=TOKEN.</summary>
+    public const string TokenCookie = "simcluster_token";
+
+    /// <summary>
+    /// Everything but /health/* (probes carry no credentials) needs the token: an Authorization: Bearer
+    /// header, or for a browser ?access_token= once, which sets an HttpOnly cookie for the dashboard's own calls.
+    /// </summary>
+    private static Func<HttpContext, RequestDelegate, Task> RequireToken(ApiToken token) => async (context, next) =>
+    {
+        if (context.Request.Path.StartsWithSegments("/health"))
+        {
+            await next(context);
+            return;
+        }
+        var header = context.Request.Headers.Authorization.ToString();
+        var bearer = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
+        var query = context.Request.Query["access_token"].ToString();
+        if (token.Matches(bearer) || token.Matches(context.Request.Cookies[TokenCookie]))
+        {
+            await next(context);
+            return;
+        }
+        if (token.Matches(query))
+        {
+            context.Response.Cookies.Append(TokenCookie, query, new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Strict, Path = "/" });
+            await next(context);
+            return;
+        }
+        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+        context.Response.Headers.WWWAuthenticate = "Bearer";
+        await context.Response.WriteAsJsonAsync(new { error = "this silo requires its API token: send Authorization: Bearer TOKEN (simcluster run --api reads SIMCLUSTER_API_TOKEN or --api-token-file)" });
+    };
 
     public static IHost BuildEmbedded(int siloPort, int gatewayPort)
     {

@@ -48,6 +48,13 @@ public sealed record SiloOptions
     /// declares silos dead when their pods are deleted. Only inside Kubernetes, and only when asked for.
     /// </summary>
     public bool KubernetesHosting { get; init; }
+    /// <summary>
+    /// Bearer token for everything on the HTTP port but /health/* (control API, dashboard, metrics); from
+    /// SIMCLUSTER_API_TOKEN or --api-token-file. Required when the HTTP port binds to a non-loopback address.
+    /// </summary>
+    public ApiToken? Token { get; init; }
+    /// <summary>Where runs started through the control API keep their scenario and report.</summary>
+    public string DataDirectory { get; init; } = Path.Combine("simcluster-reports", "api");
 
     /// <summary>
     /// These options with what the environment says: cluster and service ids, the advertised address
@@ -63,6 +70,7 @@ public sealed record SiloOptions
             ServiceId = Read(ServiceIdVariable) ?? ServiceId,
             AdvertisedAddress = Read(PodIpVariable) ?? AdvertisedAddress,
             SiloName = Read(PodNameVariable) ?? SiloName,
+            Token = Token ?? (Read(ApiToken.Variable) is { } token ? new ApiToken(token) : null),
             KubernetesHosting = Read(KubernetesServiceHostVariable) is not null
                                 && string.Equals(Read(KubernetesHostingVariable), "true", StringComparison.OrdinalIgnoreCase),
         };
@@ -85,9 +93,49 @@ public sealed record SiloOptions
         if (HttpPort != 0 && (HttpPort == SiloPort || HttpPort == GatewayPort)) errors.Add($"--http-port: {HttpPort} is already the silo or gateway port");
         if (!IPAddress.TryParse(AdvertisedAddress, out _)) errors.Add($"advertised address '{AdvertisedAddress}' (POD_IP) is not an IP address");
         if (HttpPort != 0 && !IPAddress.TryParse(HttpHost, out _)) errors.Add($"--http-host: '{HttpHost}' is not an IP address (0.0.0.0 = every interface)");
+        else if (HttpPort != 0 && Token is null && !IPAddress.IsLoopback(IPAddress.Parse(HttpHost)))
+            errors.Add($"--http-host: {HttpHost} is not loopback, so the control API and dashboard would be open to the network: " +
+                       $"set a token in {ApiToken.Variable} or --api-token-file (at least {ApiToken.MinLength} characters), or bind to 127.0.0.1");
+        if (Token is { Length: < ApiToken.MinLength })
+            errors.Add($"the API token ({ApiToken.Variable} or --api-token-file) is shorter than {ApiToken.MinLength} characters; use e.g. `openssl rand -hex 24`");
         return errors;
     }
 
     /// <summary>The Redis configuration string for StackExchange.Redis (<c>host:port</c>).</summary>
     public string RedisConfiguration => new Uri(Cluster).Authority;
+}
+
+/// <summary>
+/// The bearer token the silo's HTTP port (control API, dashboard, metrics) requires. Kept out of
+/// ToString and logs; compared in constant time.
+/// </summary>
+public sealed class ApiToken
+{
+    /// <summary>Where `simcluster silo` and `simcluster run --api` read the token when no file is named.</summary>
+    public const string Variable = "SIMCLUSTER_API_TOKEN";
+    public const int MinLength = 16;
+
+    private readonly byte[] _value;
+
+    public ApiToken(string value) => _value = System.Text.Encoding.UTF8.GetBytes(value.Trim());
+
+    public int Length => _value.Length;
+
+    /// <summary>The token in a file (first line); a clear error when the file cannot be read.</summary>
+    public static ApiToken FromFile(string path)
+    {
+        try { return new ApiToken(File.ReadLines(path).FirstOrDefault() ?? ""); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ArgumentException($"--api-token-file: cannot read '{path}': {e.Message}", e);
+        }
+    }
+
+    public bool Matches(string? candidate) =>
+        candidate is not null && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(_value, System.Text.Encoding.UTF8.GetBytes(candidate));
+
+    /// <summary>The token itself, for the one place that must send it (an HTTP Authorization header).</summary>
+    public string Reveal() => System.Text.Encoding.UTF8.GetString(_value);
+
+    public override string ToString() => "***";
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Reflection;
 using SimCluster.Cli;
+using SimCluster.Cli.Api;
 using SimCluster.Cli.Commands;
 using SimCluster.Cli.Reports;
 using SimCluster.Scenarios;
@@ -55,11 +56,39 @@ namespace SimCluster.Cli
             var set = new Option<string[]>("--set") { Description = "Override a scenario key by path, e.g. --set population[1].flapping.cycles=3 (repeatable)", AllowMultipleArgumentsPerToken = false };
             var allow = new Option<string[]>("--allow-target") { Description = "Allow a non-loopback target host (repeatable)" };
             var noLive = new Option<bool>("--no-live") { Description = "Plain line-by-line progress (default when output is not a terminal)" };
-            var command = new Command("run", "Run a scenario: live progress, a summary, report.json. Example: ./simcluster run scenarios/smoke.yaml --clients 20")
+            var api = new Option<string>("--api") { Description = "Run on a silo cluster through its HTTP control API, e.g. --api http://silo-host:8080 (instead of --cluster)" };
+            var apiTokenFile = new Option<string>("--api-token-file") { Description = "With --api: file whose first line is the silo's token (default: $SIMCLUSTER_API_TOKEN)" };
+            var command = new Command("run", "Run a scenario: live progress, a summary, report.json. Examples: ./simcluster run scenarios/smoke.yaml --clients 20; " +
+                                             "./simcluster run scenarios/flapping.yaml --cluster redis://127.0.0.1:6379; ./simcluster run scenarios/smoke.yaml --api http://127.0.0.1:8080")
             {
-                scenario, target, clients, duration, seed, outDir, cluster, set, allow, noLive,
+                scenario, target, clients, duration, seed, outDir, cluster, set, allow, noLive, api, apiTokenFile,
             };
-            command.SetAction((parse, ct) => RunCommand.ExecuteAsync(new RunArguments
+            command.SetAction((parse, ct) =>
+            {
+                var arguments = ReadRunArguments(parse);
+                if (parse.GetValue(api) is not { } apiText) return RunCommand.ExecuteAsync(arguments, AnsiConsole.Console, Console.Error, ct);
+                if (parse.GetValue(cluster) is not null)
+                    return Fail("--api and --cluster exclude each other: --api reaches a cluster over HTTP, --cluster through its Orleans gateway");
+                if (!Uri.TryCreate(apiText, UriKind.Absolute, out var apiUri) || apiUri.Scheme is not ("http" or "https"))
+                    return Fail($"--api: '{apiText}' is not an http:// or https:// URL");
+                ApiToken? token;
+                try
+                {
+                    token = parse.GetValue(apiTokenFile) is { } file ? ApiToken.FromFile(file)
+                        : Environment.GetEnvironmentVariable(ApiToken.Variable) is { Length: > 0 } value ? new ApiToken(value) : null;
+                }
+                catch (ArgumentException e) { return Fail(e.Message); }
+                return ApiRunCommand.ExecuteAsync(arguments, apiUri, token, AnsiConsole.Console, Console.Error, ct);
+            });
+            return command;
+
+            static Task<int> Fail(string message)
+            {
+                Console.Error.WriteLine($"error: {message}");
+                return Task.FromResult(ExitCodes.InvalidInput);
+            }
+
+            RunArguments ReadRunArguments(ParseResult parse) => new()
             {
                 ScenarioPath = parse.GetValue(scenario)!,
                 Target = parse.GetValue(target),
@@ -71,8 +100,7 @@ namespace SimCluster.Cli
                 Sets = parse.GetValue(set) ?? [],
                 AllowTargets = parse.GetValue(allow) ?? [],
                 NoLive = parse.GetValue(noLive),
-            }, AnsiConsole.Console, Console.Error, ct));
-            return command;
+            };
         }
 
         private static Command ValidateCommandDefinition()
@@ -142,20 +170,34 @@ namespace SimCluster.Cli
             var httpPort = new Option<int>("--http-port") { DefaultValueFactory = _ => defaults.HttpPort, Description = "Dashboard (/dashboard), health (/health/ready) and control API; 0 = none" };
             var primary = new Option<int>("--primary-silo-port") { DefaultValueFactory = _ => defaults.PrimarySiloPort, Description = "localhost clustering: the first silo's port" };
             var httpHost = new Option<string>("--http-host") { DefaultValueFactory = _ => defaults.HttpHost, Description = "Address the HTTP port binds (0.0.0.0 = every interface, e.g. in a container)" };
+            var tokenFile = new Option<string>("--api-token-file") { Description = "File whose first line is the token the HTTP port requires (default: $SIMCLUSTER_API_TOKEN); required with a non-loopback --http-host" };
+            var dataDir = new Option<string>("--data-dir") { DefaultValueFactory = _ => defaults.DataDirectory, Description = "Where runs started through the control API keep their scenario and report" };
             var command = new Command("silo", "Run one silo until SIGTERM or Ctrl-C. Example: ./simcluster silo --cluster redis://127.0.0.1:6379. " +
-                                              "Reads ORLEANS_CLUSTER_ID, ORLEANS_SERVICE_ID, POD_IP (advertised address), POD_NAME (silo name), SIMCLUSTER_KUBERNETES_HOSTING.")
+                                              "Reads ORLEANS_CLUSTER_ID, ORLEANS_SERVICE_ID, POD_IP (advertised address), POD_NAME (silo name), SIMCLUSTER_KUBERNETES_HOSTING, SIMCLUSTER_API_TOKEN.")
             {
-                cluster, siloPort, gatewayPort, httpPort, primary, httpHost,
+                cluster, siloPort, gatewayPort, httpPort, primary, httpHost, tokenFile, dataDir,
             };
-            command.SetAction((parse, ct) => SiloCommand.ExecuteAsync((defaults with
+            command.SetAction((parse, ct) =>
             {
+                ApiToken? token;
+                try { token = parse.GetValue(tokenFile) is { } file ? ApiToken.FromFile(file) : null; }
+                catch (ArgumentException e)
+                {
+                    Console.Error.WriteLine($"error: {e.Message}");
+                    return Task.FromResult(ExitCodes.InvalidInput);
+                }
+                return SiloCommand.ExecuteAsync((defaults with
+            {
+                Token = token,
+                DataDirectory = parse.GetValue(dataDir)!,
                 Cluster = parse.GetValue(cluster)!,
                 SiloPort = parse.GetValue(siloPort),
                 GatewayPort = parse.GetValue(gatewayPort),
                 HttpPort = parse.GetValue(httpPort),
                 HttpHost = parse.GetValue(httpHost)!,
                 PrimarySiloPort = parse.GetValue(primary),
-            }).WithEnvironment(Environment.GetEnvironmentVariable), Console.Out, Console.Error, ct));
+            }).WithEnvironment(Environment.GetEnvironmentVariable), Console.Out, Console.Error, ct);
+            });
             return command;
         }
 

@@ -21,6 +21,13 @@ public sealed record RunArguments
     public IReadOnlyList<string> Sets { get; init; } = [];
     public IReadOnlyList<string> AllowTargets { get; init; } = [];
     public bool NoLive { get; init; }
+
+    // Set by the control API, which runs scenarios inside a silo: its own grain factory instead of a
+    // cluster connection, a run id it handed out already, and a progress view that feeds its event stream.
+    public string? RunId { get; init; }
+    public IGrainFactory? Grains { get; init; }
+    public IProgressView? View { get; init; }
+    public TextWriter? Output { get; init; }
 }
 
 /// <summary>
@@ -53,7 +60,7 @@ public static class RunCommand
             return ExitCodes.CouldNotRun;
         }
 
-        var runId = $"{scenario.Name}-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}";
+        var runId = args.RunId ?? NewRunId(scenario.Name);
         var outDir = args.Out ?? Path.Combine("simcluster-reports", $"{scenario.Name}-{DateTime.Now:yyyyMMdd-HHmmss}");
 
         EmbeddedTarget? embedded = null;
@@ -72,17 +79,19 @@ public static class RunCommand
             }
             console.MarkupLine($"[bold]{Markup.Escape(scenario.Name)}[/]: {scenario.Clients} clients for {scenario.Duration.TotalSeconds:0.#} s against {Markup.Escape(string.Join(", ", targets))} (seed {seed})");
 
-            cluster = await ClusterConnection.ConnectAsync(args.Cluster, ct);
+            IGrainFactory grains;
+            if (args.Grains is not null) grains = args.Grains;
+            else grains = (cluster = await ClusterConnection.ConnectAsync(args.Cluster, ct)).Client;
             using var probe = new TargetProbe(targets[0]);
             var statsBefore = await probe.ReadAsync(collectGarbage: true, ct);
 
             await using var sampler = new ToolSampler(Environment.GetEnvironmentVariable("SIMCLUSTER_LIVE_HEAP_PROBE") == "1"
                 ? scenario.Duration * 0.7 : null);
             var plan = PlanBuilder.Build(scenario, runId, seed, targets);
-            var view = args.NoLive || Console.IsOutputRedirected || !console.Profile.Capabilities.Interactive
+            var view = args.View ?? (args.NoLive || Console.IsOutputRedirected || !console.Profile.Capabilities.Interactive
                 ? (IProgressView)new PlainProgressView(Console.Out, scenario.Duration.TotalSeconds)
-                : new LiveProgressView(console, scenario.Name, scenario.Duration.TotalSeconds, scenario.RampUp.TotalSeconds);
-            var driver = new RunDriver(cluster.Client, scenario, plan, TimeProvider.System);
+                : new LiveProgressView(console, scenario.Name, scenario.Duration.TotalSeconds, scenario.RampUp.TotalSeconds));
+            var driver = new RunDriver(grains, scenario, plan, TimeProvider.System);
             RunOutcome outcome = null!;
             await view.RunAsync(async show => outcome = await driver.RunAsync(p => { show(p); return Task.CompletedTask; }, ct));
             if (outcome.Failure is not null || outcome.Result is null)
@@ -95,7 +104,7 @@ public static class RunCommand
             var report = Report.Create(scenario, seed, targets, result, statsBefore, statsAfter, partial: outcome.Interrupted)
                 with
                 {
-                    Tool = await sampler.FinishAsync(embeddedSilo: string.IsNullOrEmpty(args.Cluster)),
+                    Tool = await sampler.FinishAsync(embeddedSilo: string.IsNullOrEmpty(args.Cluster) && args.Grains is null),
                     // A threshold abort ends the run early on purpose: a failed run, not a partial one.
                     Partial = outcome.Interrupted || (result.Aborted && outcome.AbortedByThreshold is null),
                     AbortedByThreshold = outcome.AbortedByThreshold,
@@ -103,7 +112,7 @@ public static class RunCommand
             report = report with { ScenarioSource = ScenarioSource.Read(args.ScenarioPath, Overrides(args)) };
             await report.WriteAsync(outDir);
             SummaryPrinter.Print(console, report, outDir);
-            await ReportFiles.WriteAsync(outDir, report.ToJson(), Console.Out, stderr);
+            await ReportFiles.WriteAsync(outDir, report.ToJson(), args.Output ?? Console.Out, stderr);
             return report.Partial ? ExitCodes.CouldNotRun : report.Passed ? ExitCodes.Passed : ExitCodes.ThresholdFailed;
         }
         catch (Exception e) when (e is InvalidOperationException or OrleansException or TimeoutException or IOException or ArgumentException)
@@ -118,8 +127,10 @@ public static class RunCommand
         }
     }
 
+    public static string NewRunId(string scenarioName) => $"{scenarioName}-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}";
+
     /// <summary>Command-line shortcuts are applied as <c>--set</c> overrides, so their errors point at the option too.</summary>
-    private static List<string> Overrides(RunArguments args)
+    internal static List<string> Overrides(RunArguments args)
     {
         var sets = new List<string>(args.Sets);
         if (args.Target is not null) sets.Add($"target={args.Target}");

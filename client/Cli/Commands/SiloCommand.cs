@@ -16,9 +16,11 @@ public static class SiloCommand
         try
         {
             await using var app = SiloHost.BuildServer(options);
+            if (options.HttpPort > 0) Api.ControlApi.Map(app, Path.GetFullPath(options.DataDirectory));
             await app.StartAsync(ct);
             stdout.WriteLine($"silo ready: cluster {options.Cluster}, silo port {options.SiloPort}, gateway port {options.GatewayPort}" +
-                             (options.HttpPort > 0 ? $", dashboard http://{options.HttpHost}:{options.HttpPort}/dashboard" : ""));
+                             (options.HttpPort > 0 ? $", dashboard http://{options.HttpHost}:{options.HttpPort}/dashboard, control API http://{options.HttpHost}:{options.HttpPort}{Api.ControlApi.Prefix}/runs" +
+                              (options.Token is null ? "" : " (token required)") : ""));
             try { await Task.Delay(Timeout.Infinite, ct); }
             catch (OperationCanceledException) { }
             await app.StopAsync(CancellationToken.None);

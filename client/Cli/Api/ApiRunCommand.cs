@@ -1,0 +1,136 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using SimCluster.Abstractions.Runs;
+using SimCluster.Cli.Commands;
+using SimCluster.Cli.Output;
+using SimCluster.Cli.Reports;
+using SimCluster.Scenarios;
+using SimCluster.Silo;
+using Spectre.Console;
+
+namespace SimCluster.Cli.Api;
+
+/// <summary>
+/// `simcluster run SCENARIO --api URL`: the run executes on a silo cluster reached over its HTTP control
+/// API (from outside the cluster, where the Orleans gateway is not reachable). The scenario is checked
+/// here first, then posted; progress comes back as server-sent events; the report is fetched and written
+/// locally exactly as `simcluster run` writes it, and the exit code is the run's.
+/// </summary>
+public static class ApiRunCommand
+{
+    public static async Task<int> ExecuteAsync(RunArguments args, Uri api, ApiToken? token, IAnsiConsole console, TextWriter stderr, CancellationToken ct)
+    {
+        var overrides = RunCommand.Overrides(args);
+        var loaded = ScenarioLoader.LoadFile(args.ScenarioPath, overrides, ScenarioVocabulary.Default);
+        if (!loaded.Ok)
+        {
+            ValidateCommand.PrintErrors(loaded.Errors, stderr);
+            return ExitCodes.InvalidInput;
+        }
+        var scenario = loaded.Scenario!;
+        using var http = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10) }) { BaseAddress = api, Timeout = Timeout.InfiniteTimeSpan };
+        if (token is not null) http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token.Reveal());
+
+        JsonObject started;
+        try
+        {
+            using var post = await http.PostAsJsonAsync($"{ControlApi.Prefix}/runs", new JsonObject
+            {
+                ["scenario"] = await File.ReadAllTextAsync(args.ScenarioPath, ct),
+                ["set"] = new JsonArray([.. overrides.Select(o => (JsonNode)o)]),
+                ["allowTargets"] = new JsonArray([.. args.AllowTargets.Select(a => (JsonNode)a)]),
+            }, ct).WaitAsync(TimeSpan.FromSeconds(30), ct);
+            var body = await ReadJsonAsync(post, ct);
+            if (post.StatusCode != HttpStatusCode.Accepted)
+                return Refused(post.StatusCode, body, args.ScenarioPath, api, stderr);
+            started = body!;
+        }
+        catch (Exception e) when (e is HttpRequestException or TimeoutException or TaskCanceledException)
+        {
+            stderr.WriteLine($"error: cannot reach the control API at {api}: {e.GetBaseException().Message}; is `simcluster silo` running with --http-port there?");
+            return ExitCodes.CouldNotRun;
+        }
+
+        var runId = started["runId"]!.GetValue<string>();
+        console.MarkupLine($"[bold]{Markup.Escape(scenario.Name)}[/]: run {Markup.Escape(runId)} started on {Markup.Escape(api.ToString())}");
+        var view = args.NoLive || Console.IsOutputRedirected || !console.Profile.Capabilities.Interactive
+            ? (IProgressView)new PlainProgressView(Console.Out, scenario.Duration.TotalSeconds)
+            : new LiveProgressView(console, scenario.Name, scenario.Duration.TotalSeconds, scenario.RampUp.TotalSeconds);
+        JsonObject? completed = null;
+        await view.RunAsync(async show => completed = await FollowAsync(http, runId, show, stderr, ct));
+        if (completed is null)
+        {
+            stderr.WriteLine($"error: lost the event stream of run {runId}; GET {api}{ControlApi.Prefix.TrimStart('/')}/runs/{runId} tells how it ended");
+            return ExitCodes.CouldNotRun;
+        }
+
+        var exitCode = completed["exitCode"]?.GetValue<int>() ?? ExitCodes.CouldNotRun;
+        if (completed["errors"]?.GetValue<string>() is { } errors) stderr.WriteLine(errors);
+        using var reportResponse = await http.GetAsync($"{ControlApi.Prefix}/runs/{runId}/report", CancellationToken.None);
+        if (reportResponse.StatusCode != HttpStatusCode.OK) return exitCode;
+        var report = (await ReadJsonAsync(reportResponse, CancellationToken.None))!;
+        var outDir = args.Out ?? Path.Combine("simcluster-reports", $"{scenario.Name}-{DateTime.Now:yyyyMMdd-HHmmss}");
+        await ReportFiles.WriteAsync(outDir, report, Console.Out, stderr);
+        PrintVerdict(console, report, outDir);
+        return exitCode;
+    }
+
+    /// <summary>Reads the run's event stream until "completed"; Ctrl-C asks the silo to stop the run and keeps reading.</summary>
+    private static async Task<JsonObject?> FollowAsync(HttpClient http, string runId, Action<RunProgress> show, TextWriter stderr, CancellationToken ct)
+    {
+        using var stopOnCancel = ct.Register(() => _ = http.PostAsync($"{ControlApi.Prefix}/runs/{runId}/stop", null));
+        using var response = await http.GetAsync($"{ControlApi.Prefix}/runs/{runId}/events", HttpCompletionOption.ResponseHeadersRead, CancellationToken.None);
+        if (!response.IsSuccessStatusCode) return null;
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(CancellationToken.None));
+        string? eventName = null;
+        while (await reader.ReadLineAsync(CancellationToken.None) is { } line)
+        {
+            if (line.StartsWith("event: ", StringComparison.Ordinal)) eventName = line["event: ".Length..];
+            else if (line.StartsWith("data: ", StringComparison.Ordinal))
+            {
+                var data = line["data: ".Length..];
+                if (eventName == "progress" && JsonSerializer.Deserialize<RunProgress>(data, ControlApi.ProgressJsonOptions) is { } progress) show(progress);
+                else if (eventName == "completed") return JsonNode.Parse(data)?.AsObject();
+            }
+        }
+        return null;
+    }
+
+    private static int Refused(HttpStatusCode status, JsonObject? body, string scenarioPath, Uri api, TextWriter stderr)
+    {
+        var errors = body?["errors"] as JsonArray ?? [];
+        switch (status)
+        {
+            case HttpStatusCode.Unauthorized:
+                stderr.WriteLine($"error: {api} refused the token (401): set {ApiToken.Variable} or --api-token-file to the silo's token");
+                return ExitCodes.CouldNotRun;
+            case HttpStatusCode.BadRequest:
+                // The silo validated the same file: point its errors at the local path.
+                foreach (var e in errors)
+                    stderr.WriteLine(e?["line"] is null ? $"{scenarioPath}: {e?["message"]}" : $"{scenarioPath}:{e["line"]}:{e["column"]}: {e["key"]}: {e["message"]}");
+                return ExitCodes.InvalidInput;
+            default:
+                stderr.WriteLine($"error: {api} refused the run ({(int)status}): {string.Join("; ", errors.Select(e => e?["message"]?.ToString()))}");
+                return ExitCodes.CouldNotRun;
+        }
+    }
+
+    private static async Task<JsonObject?> ReadJsonAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        try { return JsonNode.Parse(await response.Content.ReadAsStringAsync(ct)) as JsonObject; }
+        catch (JsonException) { return null; }
+    }
+
+    private static void PrintVerdict(IAnsiConsole console, JsonObject report, string outDir)
+    {
+        foreach (var t in report["thresholds"]?.AsArray() ?? [])
+        {
+            var passed = t?["passed"]?.GetValue<bool>() == true;
+            console.MarkupLine($"{(passed ? "[green]✓[/]" : "[red]✗[/]")} {Markup.Escape($"{t?["metric"]} {t?["expression"]} (actual {t?["actual"]})")}");
+        }
+        console.MarkupLine($"verdict: {Markup.Escape(report["verdict"]?.ToString() ?? "?")}   report: {Markup.Escape(Path.Combine(outDir, "report.json"))}");
+    }
+}
