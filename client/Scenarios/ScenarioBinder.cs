@@ -61,6 +61,7 @@ internal static partial class ScenarioBinder
         var thresholds = ThresholdBinder.Bind(m, groupNames);
         var allowTargets = ReadAllowTargets(m);
         var embeddedTarget = m.Map("embeddedTarget") is { } em ? ReadEmbeddedTarget(em) : new EmbeddedTargetSpec();
+        var report = m.Map("report") is { } rpm ? ReadReport(rpm) : new ReportSpec();
         // embeddedTarget applies only when the run starts the target itself; a --target URL simply bypasses it.
         m.ReportUnknownKeys();
 
@@ -86,6 +87,7 @@ internal static partial class ScenarioBinder
             Thresholds = thresholds.AsReadOnly(),
             AllowTargets = allowTargets.AsReadOnly(),
             EmbeddedTarget = embeddedTarget,
+            Report = report,
             SourcePath = sourcePath,
         };
     }
@@ -144,6 +146,18 @@ internal static partial class ScenarioBinder
         m.ReportUnknownKeys();
         if (spec.HeartbeatTimeout is { } t && t > TimeSpan.Zero && spec.HeartbeatInterval is not { } i)
             m.Diag.Add(m.Get("heartbeatTimeout")!, m.PathOf("heartbeatTimeout"), "a heartbeat timeout needs heartbeatInterval above 0s");
+        return spec;
+    }
+
+    private static ReportSpec ReadReport(MapReader m)
+    {
+        var defaults = new ReportSpec();
+        var spec = new ReportSpec
+        {
+            Timelines = m.Int("timelines", 0, SimCluster.Abstractions.Plans.TimelineSample.MaxCount) ?? defaults.Timelines,
+            TimelineEvents = m.Int("timelineEvents", ReportSpec.MinTimelineEvents, ReportSpec.MaxTimelineEvents) ?? defaults.TimelineEvents,
+        };
+        m.ReportUnknownKeys();
         return spec;
     }
 

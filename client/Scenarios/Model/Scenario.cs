@@ -31,6 +31,8 @@ public sealed record Scenario
     public IReadOnlyList<string> AllowTargets { get; init; } = [];
     /// <summary>Options of the reference target when <c>target: embedded</c>.</summary>
     public EmbeddedTargetSpec EmbeddedTarget { get; init; } = new();
+    /// <summary>What report.json keeps beyond the metrics (client timelines).</summary>
+    public ReportSpec Report { get; init; } = new();
     /// <summary>The file the scenario came from (or the source name given to <see cref="ScenarioLoader.Parse"/>).</summary>
     public string SourcePath { get; init; } = "";
 }

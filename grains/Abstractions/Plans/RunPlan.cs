@@ -26,6 +26,10 @@ public sealed record RunPlan
     [Id(14)] public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary><c>websocket-client</c> or <c>lean</c>.</summary>
     [Id(15)] public string Driver { get; init; } = "websocket-client";
+    /// <summary>Indices of the clients that keep an event timeline for the report (sorted; empty = none).</summary>
+    [Id(16)] public int[] TimelineClients { get; init; } = [];
+    /// <summary>Most events one sampled client keeps; later ones are only counted.</summary>
+    [Id(17)] public int TimelineEventCap { get; init; } = 500;
 
     /// <summary>The group a client index belongs to (groups own consecutive index ranges).</summary>
     public GroupPlan GroupOf(int clientIndex)
