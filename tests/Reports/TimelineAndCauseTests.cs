@@ -143,7 +143,7 @@ public sealed class TimelineAndCauseTests
         Assert.Contains("id=\"chart-causes\"", html);
         Assert.Contains("<td><code>server:close-1001</code></td><td>the server closed with 1001 (going away)</td>", html);
         Assert.Contains("id=\"chart-client-timelines\"", html);
-        Assert.Contains("client <code>4</code> · <code>flappers</code> (flapping) · 8 events, 1 drops", html);
+        Assert.Contains("client <code>4</code> · <code>flappers</code> (flapping) · 8 events, 1 drop", html);
         Assert.Contains("<td class=\"num\">1.500</td><td>dropped</td><td>dropped</td><td>forced:reset, outage 300 ms</td>", html);
         Assert.DoesNotContain("id=\"chart-zombies\"", html); // no zombie was evicted in the sample
         Assert.DoesNotContain("id=\"chart-tokens\"", html);

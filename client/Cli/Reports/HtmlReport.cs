@@ -278,7 +278,7 @@ public static class HtmlReport
             var events = (t["events"] as JsonArray ?? []).OfType<JsonObject>().ToList();
             var drops = events.Count(e => Str(e["event"]) == "dropped");
             h.Append("<details class=\"client-events\"><summary>client <code>").Append(E(Num(t["client"]))).Append("</code> · <code>").Append(E(Str(t["group"])))
-                .Append("</code> (").Append(E(Str(t["behavior"]))).Append(") · ").Append(events.Count).Append(" events, ").Append(drops).Append(" drops");
+                .Append("</code> (").Append(E(Str(t["behavior"]))).Append(") · ").Append(events.Count).Append(events.Count == 1 ? " event, " : " events, ").Append(drops).Append(drops == 1 ? " drop" : " drops");
             if (ReportJson.Number(t["eventsDropped"]) is > 0 and var lost)
                 h.Append(" · ").Append(E(Num(lost))).Append(" later events not kept");
             h.Append("</summary>\n<table><thead><tr><th class=\"num\">t (s)</th><th>event</th><th>state after</th><th>detail</th></tr></thead><tbody>\n");
