@@ -62,6 +62,7 @@ internal static partial class ScenarioBinder
         var allowTargets = ReadAllowTargets(m);
         var embeddedTarget = m.Map("embeddedTarget") is { } em ? ReadEmbeddedTarget(em) : new EmbeddedTargetSpec();
         var cluster = m.Map("cluster") is { } cm ? ReadCluster(cm) : new ClusterSpec();
+        var report = m.Map("report") is { } rpm ? ReadReport(rpm) : new ReportSpec();
         // embeddedTarget applies only when the run starts the target itself; a --target URL simply bypasses it.
         m.ReportUnknownKeys();
 
@@ -88,6 +89,7 @@ internal static partial class ScenarioBinder
             AllowTargets = allowTargets.AsReadOnly(),
             EmbeddedTarget = embeddedTarget,
             Cluster = cluster,
+            Report = report,
             SourcePath = sourcePath,
         };
     }
@@ -155,6 +157,18 @@ internal static partial class ScenarioBinder
         m.ReportUnknownKeys();
         if (spec.HeartbeatTimeout is { } t && t > TimeSpan.Zero && spec.HeartbeatInterval is not { } i)
             m.Diag.Add(m.Get("heartbeatTimeout")!, m.PathOf("heartbeatTimeout"), "a heartbeat timeout needs heartbeatInterval above 0s");
+        return spec;
+    }
+
+    private static ReportSpec ReadReport(MapReader m)
+    {
+        var defaults = new ReportSpec();
+        var spec = new ReportSpec
+        {
+            Timelines = m.Int("timelines", 0, SimCluster.Abstractions.Plans.TimelineSample.MaxCount) ?? defaults.Timelines,
+            TimelineEvents = m.Int("timelineEvents", ReportSpec.MinTimelineEvents, ReportSpec.MaxTimelineEvents) ?? defaults.TimelineEvents,
+        };
+        m.ReportUnknownKeys();
         return spec;
     }
 

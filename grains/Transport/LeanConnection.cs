@@ -112,7 +112,7 @@ internal sealed class LeanConnection : SimulatedConnection
         }
         catch (Exception e) when (e is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException)
         {
-            DeliverClosed(new ConnectionClosed(CloseInitiator.Lost, null, null, e.GetBaseException().Message));
+            DeliverClosed(new ConnectionClosed(CloseInitiator.Lost, null, null, e.GetBaseException().Message, LossKind.Of(e)));
         }
         finally
         {

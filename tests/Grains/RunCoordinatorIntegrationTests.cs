@@ -91,6 +91,7 @@ public sealed class RunCoordinatorIntegrationTests(TwoSiloCluster fixture) : ICl
         await using var target = await ReferenceTarget.StartAsync(new TargetOptions { Port = 0 });
         const int steady = 20, flappers = 20;
         var plan = Plan(target.WebSocketUri.ToString(), steady, flappers, TimeSpan.FromSeconds(6));
+        plan = plan with { TimelineClients = TimelineSample.Pick(plan.Groups, 4) }; // 0, 10 (steady), 20, 30 (flappers): both silos
         var coordinator = fixture.Client.GetGrain<IRunCoordinatorGrain>(plan.RunId);
 
         await coordinator.Start(plan);
@@ -121,6 +122,25 @@ public sealed class RunCoordinatorIntegrationTests(TwoSiloCluster fixture) : ICl
         Assert.Equal(steady, Counter(result, "steady", MetricNames.Connects));
         Assert.Equal(0, Counter(result, "steady", MetricNames.ForcedDrops));
         Assert.Equal(flappers * 3, Counter(result, "flappers", MetricNames.Connects));
+
+        // Every disconnect has its cause: the three forced modes, nothing from the server.
+        var causes = result.Groups.SelectMany(g => g.Causes).GroupBy(c => c.Key).ToDictionary(c => c.Key, c => c.Sum(x => x.Value));
+        Assert.All(causes.Keys, k => Assert.StartsWith("forced:", k, StringComparison.Ordinal));
+        Assert.Equal(forcedDrops, causes.Values.Sum());
+        Assert.Empty(result.Groups.Single(g => g.Name == "steady").Causes);
+
+        // The sampled clients' timelines came back from both silos, each telling its own story.
+        Assert.Equal([0, 10, 20, 30], result.Timelines.Select(t => t.Client));
+        foreach (var timeline in result.Timelines)
+        {
+            var kinds = timeline.Events.Select(e => e.Kind).ToList();
+            Assert.Equal("connecting", kinds[0]);
+            Assert.Equal("closed", kinds[^1]);
+            Assert.Equal(timeline.Group == "flappers" ? 2 : 0, kinds.Count(k => k == "dropped"));
+            Assert.Equal(timeline.Group == "flappers" ? 3 : 1, kinds.Count(k => k == "open"));
+            Assert.True(timeline.Events.Select(e => e.AtMs).SequenceEqual(timeline.Events.Select(e => e.AtMs).Order()), "events out of order");
+            Assert.InRange(timeline.Events[0].AtMs, 0, 2_000); // ramp-up offset, relative to the run start
+        }
 
         // Each message was echoed, or was in flight when its connection dropped; none was lost.
         var sent = Sum(result, MetricNames.MessagesSent);

@@ -24,6 +24,9 @@ public sealed partial class HtmlReportTests
         report["cases"]![0]!["title"] = Hostile;
         report["thresholds"]![0]!["note"] = Hostile;
         report["connectErrors"] = new JsonObject { [Hostile] = 1 };
+        report["timelines"]![0]!["group"] = Hostile;
+        report["timelines"]![0]!["events"]![2]!["detail"] = Hostile;
+        report["disconnectCauses"]![Hostile] = 1;
         return report;
     }
 

@@ -130,6 +130,7 @@ public sealed class JunitReportTests
           },
           "closeCodes": { "1000": 12, "1006": 3 },
           "connectErrors": { "refused": 3 },
+          "disconnectCauses": { "forced:reset": 7, "server:close-1001": 2, "connect:refused": 3 },
           "thresholds": [
             { "metric": "connect_failures", "expression": "count==0", "actual": 3, "passed": false, "note": null },
             { "metric": "reconnect_time", "expression": "p(95)<1500", "actual": 1734.2, "passed": false, "note": null },
@@ -139,7 +140,8 @@ public sealed class JunitReportTests
           "groups": { "flappers": { "behavior": "flapping", "clients": 100, "metrics": {
             "connects": { "type": "counter", "value": 150, "rate": 2.5 },
             "reconnect_time": { "type": "trend", "unit": "ms", "count": 50, "min": 100, "avg": 900, "med": 800, "p90": 1500, "p95": 1734.2, "p99": 2000, "max": 2100 } },
-            "closeCodes": { "1000": 12 } } },
+            "closeCodes": { "1000": 12 },
+            "disconnectCauses": { "forced:reset": 7, "server:close-1001": 2, "connect:refused": 3 } } },
           "timeline": [
             { "t": 1, "open": 90, "connects": 100, "connectFailures": 1, "disconnects": 10, "forcedDrops": 10, "messagesSent": 90, "messagesReceived": 88, "messagesLost": 2, "rttP95": 3.5 },
             { "t": 2, "open": 95, "connects": 20, "connectFailures": 2, "disconnects": 15, "forcedDrops": 15, "messagesSent": 95, "messagesReceived": 95, "messagesLost": 0, "rttP95": 4.5 }
@@ -150,7 +152,18 @@ public sealed class JunitReportTests
             { "id": "A01", "title": "invalid JSON", "expected": "close 1007", "observed": "close 1003", "verdict": "WRONG-CODE", "clients": 10 }
           ],
           "silos": [ { "address": "127.0.0.1:11111@1", "clients": 100, "lost": false } ],
-          "notes": [ "a note" ]
+          "notes": [ "a note" ],
+          "timelines": [
+            { "client": 4, "group": "flappers", "behavior": "flapping", "eventsDropped": 0, "events": [
+              { "atMs": 100.5, "event": "connecting", "state": "connecting", "detail": "attempt 1 from 127.1.0.5" },
+              { "atMs": 102.0, "event": "open", "state": "open", "detail": "connect 1.5 ms" },
+              { "atMs": 1500, "event": "dropped", "state": "dropped", "detail": "forced:reset, outage 300 ms" },
+              { "atMs": 1800, "event": "waiting", "state": "waiting-to-reconnect", "detail": "next attempt in 40 ms" },
+              { "atMs": 1840, "event": "connecting", "state": "connecting", "detail": "attempt 1 from 127.1.0.5" },
+              { "atMs": 1842, "event": "open", "state": "open", "detail": "connect 2 ms, back 342 ms after the loss" },
+              { "atMs": 2000, "event": "stopping", "state": "closing", "detail": "run finished" },
+              { "atMs": 2005, "event": "closed", "state": "closed", "detail": null } ] }
+          ]
         }
         """.Replace("VERDICT", verdict))!.AsObject();
 

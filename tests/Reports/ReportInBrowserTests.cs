@@ -39,8 +39,22 @@ public sealed partial class ReportInBrowserTests
             var junit = JunitReportTests.AssertValidJunit(await File.ReadAllTextAsync(Path.Combine(outDir, ReportFiles.JunitName)));
             Assert.Equal(json["thresholds"]!.AsArray().Count, junit.Descendants("testcase").Count());
 
+            // Client timelines and disconnect causes, measured: the smoke run's flappers drop on schedule.
+            var timelines = json["timelines"]!.AsArray().Select(t => t!.AsObject()).ToList();
+            Assert.Equal(10, timelines.Count); // the default sample
+            Assert.Equal(["flappers", "steady"], timelines.Select(t => (string)t["group"]!).Distinct().Order(StringComparer.Ordinal));
+            var flapper = timelines.First(t => (string)t["group"]! == "flappers")["events"]!.AsArray().Select(e => e!.AsObject()).ToList();
+            Assert.Contains(flapper, e => (string)e["event"]! == "dropped" && ((string?)e["detail"] ?? "").StartsWith("forced:", StringComparison.Ordinal));
+            Assert.Equal("closed", (string)flapper[^1]["state"]!);
+            Assert.True(flapper.Select(e => (double)e["atMs"]!).SequenceEqual(flapper.Select(e => (double)e["atMs"]!).Order()), "events out of order");
+            var causes = json["disconnectCauses"]!.AsObject();
+            var lost = causes.Where(c => !c.Key.StartsWith("connect:", StringComparison.Ordinal) && !c.Key.StartsWith("zombie:", StringComparison.Ordinal)).Sum(c => (long)c.Value!);
+            Assert.Equal((long)json["metrics"]!["disconnects"]!["value"]!, lost); // every disconnect has exactly one cause
+            Assert.True(causes.Where(c => c.Key.StartsWith("forced:", StringComparison.Ordinal)).Sum(c => (long)c.Value!) == (long)json["metrics"]!["forced_drops"]!["value"]!,
+                $"forced causes do not add up to forced_drops: {causes.ToJsonString()}");
+
             var dom = await chromium.DumpDomAsync(html);
-            AssertChartsDrew(dom, TimelineCharts);
+            AssertChartsDrew(dom, [.. TimelineCharts, "chart-causes", "chart-client-timelines"]);
 
             var screenshot = Path.Combine(outDir, "screenshot.png");
             await chromium.ScreenshotAsync(html, screenshot);
@@ -74,7 +88,7 @@ public sealed partial class ReportInBrowserTests
             var html = Path.Combine(dir, ReportFiles.HtmlName);
             await File.WriteAllTextAsync(html, HtmlReport.Render(HtmlReportTests.HostileReport()));
             var dom = await chromium.DumpDomAsync(html);
-            AssertChartsDrew(dom, [.. TimelineCharts, "chart-close-codes", "chart-connect-errors"]);
+            AssertChartsDrew(dom, [.. TimelineCharts, "chart-close-codes", "chart-connect-errors", "chart-causes", "chart-client-timelines"]);
             Assert.DoesNotContain("<img id=\"pwned\"", dom);
             Assert.DoesNotContain("<title>pwned", dom);
             Assert.Contains("&lt;/script&gt;&lt;img id=\"pwned\"", dom); // the note, shown as text
@@ -127,7 +141,7 @@ internal sealed class Chromium(string executable)
 
     public async Task ScreenshotAsync(string htmlFile, string png)
     {
-        await RunAsync([$"--screenshot={png}", "--window-size=1280,2000", "--hide-scrollbars", new Uri(htmlFile).AbsoluteUri]);
+        await RunAsync([$"--screenshot={png}", "--window-size=1280,2400", "--hide-scrollbars", new Uri(htmlFile).AbsoluteUri]);
         Assert.True(File.Exists(png), "Chromium wrote no screenshot");
     }
 

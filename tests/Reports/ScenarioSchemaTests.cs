@@ -118,6 +118,7 @@ public sealed class ScenarioSchemaTests
         ["reconnect"] = () => Minimal(d => d["reconnect"] = new JsonObject()),
         ["embeddedTarget"] = () => Minimal(d => d["embeddedTarget"] = new JsonObject()),
         ["cluster"] = () => Minimal(d => d["cluster"] = new JsonObject()),
+        ["report"] = () => Minimal(d => d["report"] = new JsonObject()),
         ["auth"] = () => Minimal(d => d["auth"] = Auth()),
         ["auth.jwt"] = () => Minimal(d => d["auth"] = Auth()),
         ["auth.refresh"] = () => Minimal(d => d["auth"] = Auth(refresh: true)),

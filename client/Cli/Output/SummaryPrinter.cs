@@ -56,6 +56,8 @@ public static class SummaryPrinter
 
         if (report.Overall.CloseCodes.Count > 0)
             console.MarkupLine("close codes: " + Markup.Escape(string.Join(", ", report.Overall.CloseCodes.OrderBy(c => c.Key).Select(c => $"{c.Key}={c.Value}"))));
+        if (report.Overall.Causes.Count > 0)
+            console.MarkupLine("disconnect causes: " + Markup.Escape(string.Join(", ", report.Overall.Causes.OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Key}={c.Value}"))));
         foreach (var line in ZombieLines(report)) console.MarkupLine(Markup.Escape(line));
         foreach (var note in report.Result.Notes) console.MarkupLine($"[yellow]note:[/] {Markup.Escape(note)}");
 

@@ -72,12 +72,14 @@ public static class HtmlReport
         h.Append("<style>\n").Append(style).Append("\n</style>\n</head>\n<body>\n");
 
         Header(h, report, name, verdict);
-        h.Append("<nav><a href=\"#thresholds\">Thresholds</a><a href=\"#timeline\">Over time</a><a href=\"#breakdowns\">Closes and errors</a>")
-            .Append("<a href=\"#groups\">Groups</a><a href=\"#metrics\">All metrics</a><a href=\"#cases\">Malformed cases</a>")
+        h.Append("<nav><a href=\"#thresholds\">Thresholds</a><a href=\"#timeline\">Over time</a><a href=\"#breakdowns\">Closes and errors</a><a href=\"#causes\">Disconnect causes</a>")
+            .Append("<a href=\"#client-timelines\">Client timelines</a><a href=\"#groups\">Groups</a><a href=\"#metrics\">All metrics</a><a href=\"#cases\">Malformed cases</a>")
             .Append("<a href=\"#run\">Run</a><a href=\"#scenario\">Scenario</a></nav>\n<main>\n");
         Thresholds(h, report);
         Timeline(h, report);
         Breakdowns(h, report);
+        DisconnectCauses(h, report);
+        ClientTimelines(h, report);
         Groups(h, report);
         Metrics(h, report);
         Cases(h, report);
@@ -153,8 +155,16 @@ public static class HtmlReport
         Chart(h, "churn", "Connects, drops and connect failures per second", "disconnects include forced drops");
         Chart(h, "rtt", "Message RTT p95 (ms)", "per second; dashed: the whole run's median and p99");
         Chart(h, "messages", "Messages per second", "lost: echo not back within lossTimeout although the connection stayed open");
+        // Series that only some runs have: drawn when the run had any.
+        if (AnyNonZero(r, "zombiesEvicted"))
+            Chart(h, "zombies", "Zombies evicted per second", "the server gave up on a zombie (Close, FIN or RST); undetected ones are in zombies_undetected");
+        if (AnyNonZero(r, "tokenRefreshes") || AnyNonZero(r, "tokenRefreshFailures"))
+            Chart(h, "tokens", "Token refreshes per second", "refreshed and failed refreshes");
         h.Append("</div>\n<div class=\"charts\" id=\"extra-charts\"></div>\n</section>\n");
     }
+
+    private static bool AnyNonZero(JsonObject r, string field) =>
+        (r["timeline"] as JsonArray ?? []).OfType<JsonObject>().Any(p => ReportJson.Number(p[field]) is > 0);
 
     private static void Chart(StringBuilder h, string id, string title, string caption) =>
         h.Append("<figure class=\"chart\"><figcaption>").Append(E(title)).Append(" <small>").Append(E(caption)).Append("</small></figcaption>")
@@ -190,6 +200,98 @@ public static class HtmlReport
                 .Append(" <small>(").Append(E(Num(total == 0 ? 0 : Math.Round(100 * count / total, 1)))).Append("%)</small></td></tr>\n");
         }
         h.Append("</tbody></table></figure>\n");
+    }
+
+    /// <summary>What a cause label means, by its category and detail (see DisconnectCauses).</summary>
+    internal static string CauseMeaning(string label)
+    {
+        var colon = label.IndexOf(':');
+        var (category, detail) = colon < 0 ? (label, "") : (label[..colon], label[(colon + 1)..]);
+        return category switch
+        {
+            "forced" => $"dropped by the scenario ({detail})",
+            "switch" => $"network switch: the old path ended by {detail}",
+            "server" when detail.StartsWith("close-", StringComparison.Ordinal) =>
+                $"the server closed with {detail[6..]}" + (CloseCodeNames.TryGetValue(detail[6..], out var name) ? $" ({name})" : ""),
+            "server" when detail == "reset" => "the connection was reset (RST) without a close frame",
+            "server" when detail == "eof" => "the connection ended (FIN) without a close frame",
+            "server" => "the connection failed without a close frame",
+            "zombie" when detail == "evicted" => "a zombie the server gave up on",
+            "zombie" => "a zombie the server still held when observation ended",
+            "connect" => $"a connection attempt failed: {detail}",
+            "tool" => "ended by the tool itself",
+            _ => "",
+        };
+    }
+
+    /// <summary>Every disconnect by cause and group: a stacked bar chart and the table behind it.</summary>
+    private static void DisconnectCauses(StringBuilder h, JsonObject r)
+    {
+        h.Append("<section id=\"causes\">\n<h2>Disconnect causes</h2>\n");
+        var groups = (r["groups"] as JsonObject ?? []).Select(g => (Name: g.Key, Causes: (g.Value as JsonObject)?["disconnectCauses"] as JsonObject ?? [])).ToList();
+        var overall = r["disconnectCauses"] as JsonObject ?? [];
+        var labels = overall.Select(c => c.Key).ToList();
+        if (labels.Count == 0)
+        {
+            h.Append("<p class=\"empty\">").Append(r["disconnectCauses"] is null
+                ? "This report.json has no disconnect causes (it was written by an older SimCluster)."
+                : "No connection was lost and no attempt failed.").Append("</p>\n</section>\n");
+            return;
+        }
+        h.Append("<p class=\"summary\">Why each connection ended (or never opened), per group: dropped by the scenario (<code>forced</code>), a network switch, ")
+            .Append("the server (close code, reset, EOF), a zombie episode's end, a failed connect, or the tool itself. Connections closed because the run ended are not counted.</p>\n");
+        h.Append("<figure class=\"chart\"><div class=\"chart-box\" style=\"height:").Append(Math.Max(160, 60 + 26 * labels.Count))
+            .Append("px\"><canvas id=\"chart-causes\" data-chart=\"causes\" role=\"img\" aria-label=\"Disconnect causes by group\"></canvas></div>\n");
+        h.Append("<div class=\"scroll\"><table class=\"causes\"><thead><tr><th>cause</th><th>meaning</th>");
+        foreach (var g in groups) h.Append("<th class=\"num\"><code>").Append(E(g.Name)).Append("</code></th>");
+        h.Append("<th class=\"num\">total</th></tr></thead><tbody>\n");
+        foreach (var label in labels)
+        {
+            h.Append("<tr><td><code>").Append(E(label)).Append("</code></td><td>").Append(E(CauseMeaning(label))).Append("</td>");
+            foreach (var g in groups) h.Append("<td class=\"num\">").Append(E(Num(ReportJson.Number(g.Causes[label]) ?? 0))).Append("</td>");
+            h.Append("<td class=\"num\">").Append(E(Num(overall[label]))).Append("</td></tr>\n");
+        }
+        h.Append("</tbody></table></div></figure>\n</section>\n");
+    }
+
+    /// <summary>
+    /// The sampled clients' stories: one swimlane per client (state over time, drawn by the page script) and,
+    /// folded under it, each client's events with their times and details.
+    /// </summary>
+    private static void ClientTimelines(StringBuilder h, JsonObject r)
+    {
+        h.Append("<section id=\"client-timelines\">\n<h2>Client timelines</h2>\n");
+        var timelines = (r["timelines"] as JsonArray ?? []).OfType<JsonObject>().ToList();
+        if (timelines.Count == 0)
+        {
+            h.Append("<p class=\"empty\">").Append(r["timelines"] is null
+                ? "This report.json has no client timelines (it was written by an older SimCluster)."
+                : "No client was sampled (report.timelines: 0).").Append("</p>\n</section>\n");
+            return;
+        }
+        h.Append("<p class=\"summary\">What ").Append(timelines.Count).Append(" sampled clients went through, state by state (spread over the groups; ")
+            .Append("set the number with <code>report: { timelines: N }</code>). Times are seconds from the run's start.</p>\n");
+        h.Append("<figure class=\"chart\"><div class=\"chart-box\" style=\"height:").Append(80 + 30 * timelines.Count)
+            .Append("px\"><canvas id=\"chart-client-timelines\" data-chart=\"client-timelines\" role=\"img\" aria-label=\"Client states over time\"></canvas></div></figure>\n");
+        foreach (var t in timelines)
+        {
+            var events = (t["events"] as JsonArray ?? []).OfType<JsonObject>().ToList();
+            var drops = events.Count(e => Str(e["event"]) == "dropped");
+            h.Append("<details class=\"client-events\"><summary>client <code>").Append(E(Num(t["client"]))).Append("</code> · <code>").Append(E(Str(t["group"])))
+                .Append("</code> (").Append(E(Str(t["behavior"]))).Append(") · ").Append(events.Count).Append(events.Count == 1 ? " event, " : " events, ").Append(drops).Append(drops == 1 ? " drop" : " drops");
+            if (ReportJson.Number(t["eventsDropped"]) is > 0 and var lost)
+                h.Append(" · ").Append(E(Num(lost))).Append(" later events not kept");
+            h.Append("</summary>\n<table><thead><tr><th class=\"num\">t (s)</th><th>event</th><th>state after</th><th>detail</th></tr></thead><tbody>\n");
+            foreach (var e in events)
+            {
+                var ms = ReportJson.Number(e["atMs"]) ?? 0;
+                h.Append("<tr class=\"ev-").Append(E(Str(e["event"]))).Append("\"><td class=\"num\">").Append(E((ms / 1000).ToString("0.000", CultureInfo.InvariantCulture)))
+                    .Append("</td><td>").Append(E(Str(e["event"]))).Append("</td><td>").Append(E(Str(e["state"]))).Append("</td><td>")
+                    .Append(E(Str(e["detail"]))).Append("</td></tr>\n");
+            }
+            h.Append("</tbody></table></details>\n");
+        }
+        h.Append("</section>\n");
     }
 
     private static void Groups(StringBuilder h, JsonObject r)

@@ -35,9 +35,13 @@ public sealed class MetricSet
         });
         _gauges = gauges?.ToDictionary() ?? [];
         CloseCodes = list.SelectMany(g => g.CloseCodes).GroupBy(c => c.Key).ToDictionary(c => c.Key, c => c.Sum(x => x.Value));
+        Causes = list.SelectMany(g => g.Causes).GroupBy(c => c.Key).ToDictionary(c => c.Key, c => c.Sum(x => x.Value));
     }
 
     public IReadOnlyDictionary<string, long> CloseCodes { get; }
+
+    /// <summary>Counts per disconnect cause (<c>DisconnectCauses</c> labels such as <c>forced:reset</c>).</summary>
+    public IReadOnlyDictionary<string, long> Causes { get; }
 
     public long Counter(string name) => _counters.GetValueOrDefault(name);
 

@@ -105,6 +105,7 @@ public sealed record Report
             ["metrics"] = Overall.ToJson(),
             ["closeCodes"] = Codes(Overall.CloseCodes, connectErrors: false),
             ["connectErrors"] = Codes(Overall.CloseCodes, connectErrors: true),
+            ["disconnectCauses"] = Causes(Overall.Causes),
             ["thresholds"] = new JsonArray([.. Thresholds.Select(t => (JsonNode)new JsonObject
             {
                 ["metric"] = t.Group is null ? t.Metric : $"{t.Metric}{{group:{t.Group}}}",
@@ -119,6 +120,7 @@ public sealed record Report
                 ["clients"] = g.Clients,
                 ["metrics"] = Groups[g.Name].ToJson(),
                 ["closeCodes"] = Codes(Groups[g.Name].CloseCodes, connectErrors: false),
+                ["disconnectCauses"] = Causes(Groups[g.Name].Causes),
             }))),
             ["timeline"] = new JsonArray([.. Result.Timeline.Select(p => (JsonNode)new JsonObject
             {
@@ -132,6 +134,9 @@ public sealed record Report
                 ["messagesReceived"] = p.MessagesReceived,
                 ["messagesLost"] = p.MessagesLost,
                 ["rttP95"] = p.RttP95Ms,
+                ["zombiesEvicted"] = p.ZombiesEvicted,
+                ["tokenRefreshes"] = p.TokenRefreshes,
+                ["tokenRefreshFailures"] = p.TokenRefreshFailures,
             }.WithAttacks(Result.Malformed is null ? null : p.Attacks))]),
             ["cases"] = MalformedSection.Cases(Result.Malformed),
             ["silos"] = new JsonArray([.. Result.Silos.Select(s => (JsonNode)new JsonObject
@@ -144,6 +149,7 @@ public sealed record Report
                 ["coordinator"] = s.Coordinator,
             })]),
             ["notes"] = new JsonArray([.. Result.Notes.Select(n => (JsonNode)n)]),
+            ["timelines"] = Timelines(Result.Timelines),
         };
         if (Result.Malformed is { } malformed) json["collateral"] = MalformedSection.Collateral(malformed, Result.Groups, TargetStatsBefore, TargetStatsAfter);
         if (Tool is not null) json["tool"] = Tool.DeepClone();
@@ -166,6 +172,42 @@ public sealed record Report
             .OrderBy(c => c.Key, StringComparer.Ordinal)
             .Select(c => KeyValuePair.Create(connectErrors ? c.Key[prefix.Length..] : c.Key, (JsonNode?)c.Value));
         return new JsonObject(selected);
+    }
+
+    /// <summary>Cause label → count, ordered by category (as DisconnectCauses lists them), then by label.</summary>
+    private static JsonObject Causes(IReadOnlyDictionary<string, long> causes)
+    {
+        static int Rank(string label) => DisconnectCauses.Categories.ToList().IndexOf(DisconnectCauses.CategoryOf(label)) is var i and >= 0 ? i : int.MaxValue;
+        return new JsonObject(causes.OrderBy(c => Rank(c.Key)).ThenBy(c => c.Key, StringComparer.Ordinal)
+            .Select(c => KeyValuePair.Create(c.Key, (JsonNode?)c.Value)));
+    }
+
+    /// <summary>The sampled clients' event lists: <c>atMs</c> from the run's start, event, state after it, detail.</summary>
+    internal static JsonArray Timelines(IEnumerable<ClientTimeline> timelines) => new([.. timelines.OrderBy(t => t.Client).Select(t => (JsonNode)new JsonObject
+    {
+        ["client"] = t.Client,
+        ["group"] = t.Group,
+        ["behavior"] = t.Behavior,
+        ["eventsDropped"] = t.Dropped,
+        ["events"] = new JsonArray([.. t.Events.Select(e => (JsonNode)new JsonObject
+        {
+            ["atMs"] = e.AtMs,
+            ["event"] = e.Kind,
+            ["state"] = Kebab(e.State),
+            ["detail"] = e.Detail,
+        })]),
+    })]);
+
+    /// <summary><c>WaitingToReconnect</c> → <c>waiting-to-reconnect</c>.</summary>
+    internal static string Kebab(string name)
+    {
+        var sb = new System.Text.StringBuilder(name.Length + 4);
+        for (var i = 0; i < name.Length; i++)
+        {
+            if (char.IsUpper(name[i]) && i > 0) sb.Append('-');
+            sb.Append(char.ToLowerInvariant(name[i]));
+        }
+        return sb.ToString();
     }
 
     public async Task WriteAsync(string directory)

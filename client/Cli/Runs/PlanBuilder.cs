@@ -7,7 +7,17 @@ namespace SimCluster.Cli.Runs;
 /// <summary>Turns a validated scenario into the plan the cluster runs: the seed fixed, the profile resolved, URLs decided.</summary>
 public static class PlanBuilder
 {
-    public static RunPlan Build(Scenario scenario, string runId, long seed, IReadOnlyList<Uri> targetUrls) => new()
+    public static RunPlan Build(Scenario scenario, string runId, long seed, IReadOnlyList<Uri> targetUrls)
+    {
+        var plan = BuildWithoutSample(scenario, runId, seed, targetUrls);
+        return plan with
+        {
+            TimelineClients = TimelineSample.Pick(plan.Groups, scenario.Report.Timelines),
+            TimelineEventCap = scenario.Report.TimelineEvents,
+        };
+    }
+
+    private static RunPlan BuildWithoutSample(Scenario scenario, string runId, long seed, IReadOnlyList<Uri> targetUrls) => new()
     {
         RunId = runId,
         ScenarioName = scenario.Name,

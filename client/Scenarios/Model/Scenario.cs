@@ -33,6 +33,8 @@ public sealed record Scenario
     public EmbeddedTargetSpec EmbeddedTarget { get; init; } = new();
     /// <summary>How the run uses a silo cluster.</summary>
     public ClusterSpec Cluster { get; init; } = new();
+    /// <summary>What report.json keeps beyond the metrics (client timelines).</summary>
+    public ReportSpec Report { get; init; } = new();
     /// <summary>The file the scenario came from (or the source name given to <see cref="ScenarioLoader.Parse"/>).</summary>
     public string SourcePath { get; init; } = "";
 }

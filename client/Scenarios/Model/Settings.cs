@@ -79,3 +79,15 @@ public sealed record EmbeddedTargetSpec
         return args;
     }
 }
+
+/// <summary>What the report keeps beyond the metrics.</summary>
+public sealed record ReportSpec
+{
+    /// <summary>Clients (sampled deterministically, spread over the groups) whose every state change the report lists; 0 = none.</summary>
+    public int Timelines { get; init; } = SimCluster.Abstractions.Plans.TimelineSample.DefaultCount;
+    /// <summary>Most events one sampled client keeps; later ones are only counted.</summary>
+    public int TimelineEvents { get; init; } = 500;
+
+    public const int MinTimelineEvents = 10;
+    public const int MaxTimelineEvents = 100_000;
+}

@@ -53,6 +53,7 @@ public static class ScenarioSchema
         var malformed = new MalformedSpec();
         var jwt = new JwtSpec();
         var refresh = new RefreshSpec();
+        var report = new ReportSpec();
 
         var root = Object(
             "A SimCluster scenario: who connects to which WebSocket server, how the clients misbehave, and the thresholds the run is graded on. Check one with ./simcluster validate FILE.",
@@ -108,6 +109,14 @@ public static class ScenarioSchema
                 [
                     ("onSiloLoss", Describe(Enum("reactivate", "count"),
                         "When a silo is lost mid-run: reactivate its clients on the surviving silos, or only count them as lost.", "reactivate")),
+                ])),
+                ("report", Object("What report.json keeps beyond the metrics.",
+                [
+                    ("timelines", Describe(Integer(0, SimCluster.Abstractions.Plans.TimelineSample.MaxCount),
+                        "Clients whose every state change (connecting, open, dropped with its cause, waiting, switches, zombie episodes) the report lists; sampled deterministically, spread over the groups. 0 = none.",
+                        report.Timelines, examples: [10])),
+                    ("timelineEvents", Describe(Integer(ReportSpec.MinTimelineEvents, ReportSpec.MaxTimelineEvents),
+                        "Most events one sampled client keeps; later ones are only counted.", report.TimelineEvents, examples: [500])),
                 ])),
                 ("allowTargets", Describe(AnyOf(Ref("hostOrUrl"), new JsonObject { ["type"] = "array", ["items"] = Ref("hostOrUrl") }),
                     "Non-loopback hosts this scenario may target (hosts, host:port or URLs); loopback is always allowed.", examples: ["ws.example.test"])),

@@ -150,3 +150,36 @@ public static class MetricNames
         [TargetOpenAfterRun] = MetricKind.Gauge,
     };
 }
+
+/// <summary>
+/// Why a connection ended (or never opened), counted per group into report.json's <c>disconnectCauses</c>.
+/// Labels are <c>category:detail</c>; the categories are fixed, details name the mode, code or error.
+/// Every counted <see cref="MetricNames.Disconnects"/> has exactly one cause in the forced, switch, server
+/// or tool category; zombie episodes and failed connection attempts are counted beside them. Part of the
+/// external contract like the metric names: add, never rename.
+/// </summary>
+public static class DisconnectCauses
+{
+    /// <summary>The scenario dropped the connection: <c>forced:close</c>, <c>forced:reset</c>, <c>forced:blackhole</c>.</summary>
+    public const string Forced = "forced";
+    /// <summary>A network switch killed the old path: <c>switch:blackhole</c>, <c>switch:reset</c>, <c>switch:fin</c>.</summary>
+    public const string Switch = "switch";
+    /// <summary>
+    /// The server ended it: <c>server:close-CODE</c> (a Close frame with that code, <c>close-1005</c> without one),
+    /// <c>server:reset</c> (RST), <c>server:eof</c> (FIN without a close handshake), <c>server:error</c> (any other socket error).
+    /// </summary>
+    public const string Server = "server";
+    /// <summary>A zombie episode ended: <c>zombie:evicted</c> (the server gave up on it) or <c>zombie:undetected</c>.</summary>
+    public const string Zombie = "zombie";
+    /// <summary>A connection attempt failed: <c>connect:refused</c>, <c>connect:timeout</c>, <c>connect:http-403</c>, ...</summary>
+    public const string Connect = "connect";
+    /// <summary>The tool itself ended it (its own close, an error on its side): <c>tool:close</c>.</summary>
+    public const string Tool = "tool";
+
+    public static readonly IReadOnlyList<string> Categories = [Forced, Switch, Server, Zombie, Connect, Tool];
+
+    public static string Of(string category, string detail) => $"{category}:{detail}";
+
+    /// <summary>The category of a label (the part before the colon).</summary>
+    public static string CategoryOf(string label) => label.IndexOf(':') is var i and >= 0 ? label[..i] : label;
+}

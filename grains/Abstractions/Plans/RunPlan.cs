@@ -28,6 +28,10 @@ public sealed record RunPlan
     [Id(15)] public string Driver { get; init; } = "websocket-client";
     /// <summary>When a silo is lost mid-run: re-activate its clients on the surviving silos (true) or only count them as lost.</summary>
     [Id(40)] public bool ReactivateLostClients { get; init; } = true;
+    /// <summary>Indices of the clients that keep an event timeline for the report (sorted; empty = none).</summary>
+    [Id(16)] public int[] TimelineClients { get; init; } = [];
+    /// <summary>Most events one sampled client keeps; later ones are only counted.</summary>
+    [Id(17)] public int TimelineEventCap { get; init; } = 500;
 
     /// <summary>The group a client index belongs to (groups own consecutive index ranges).</summary>
     public GroupPlan GroupOf(int clientIndex)

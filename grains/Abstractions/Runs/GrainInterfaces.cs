@@ -51,4 +51,7 @@ public interface IClientGrain : IGrainWithStringKey
     Task Start(DateTime startAtUtc);
 
     Task Stop();
+
+    /// <summary>The client's event timeline; null unless the plan sampled it (<c>RunPlan.TimelineClients</c>).</summary>
+    Task<ClientTimeline?> GetTimeline();
 }

@@ -13,6 +13,8 @@ public sealed record GroupSnapshot
     [Id(2)] public required Dictionary<string, byte[]> TrendIntervals { get; init; }
     [Id(3)] public required Dictionary<string, long> CloseCodes { get; init; }
     [Id(4)] public int Open { get; init; }
+    /// <summary>Cumulative counts per disconnect cause (<c>DisconnectCauses</c> labels).</summary>
+    [Id(5)] public Dictionary<string, long> Causes { get; init; } = [];
 }
 
 [GenerateSerializer, Immutable]
@@ -73,6 +75,10 @@ public sealed record TimelinePoint
     [Id(9)] public long ForcedDrops { get; init; }
     /// <summary>Malformed cases started in this second (attack activity).</summary>
     [Id(10)] public long Attacks { get; init; }
+    /// <summary>Zombies the server gave up on (evicted) in this second.</summary>
+    [Id(11)] public long ZombiesEvicted { get; init; }
+    [Id(12)] public long TokenRefreshes { get; init; }
+    [Id(13)] public long TokenRefreshFailures { get; init; }
 }
 
 [GenerateSerializer, Immutable]
@@ -85,6 +91,8 @@ public sealed record GroupResult
     /// <summary>Cumulative histograms (microseconds), in HistogramCodec encoding.</summary>
     [Id(4)] public required Dictionary<string, byte[]> Trends { get; init; }
     [Id(5)] public required Dictionary<string, long> CloseCodes { get; init; }
+    /// <summary>Counts per disconnect cause (<c>DisconnectCauses</c> labels).</summary>
+    [Id(6)] public Dictionary<string, long> Causes { get; init; } = [];
 }
 
 [GenerateSerializer, Immutable]
@@ -116,6 +124,37 @@ public sealed record RunResult
     [Id(9)] public bool Aborted { get; init; }
     /// <summary>Set when the run had malformed attackers: case verdicts and collateral damage.</summary>
     [Id(10)] public MalformedResult? Malformed { get; init; }
+    /// <summary>Event timelines of the sampled clients (<c>RunPlan.TimelineClients</c>), in client order.</summary>
+    [Id(11)] public ClientTimeline[] Timelines { get; init; } = [];
+}
+
+/// <summary>One thing that happened to a sampled client: a state transition or a notable event.</summary>
+[GenerateSerializer, Immutable]
+public sealed record ClientEvent
+{
+    /// <summary>Milliseconds since the run's start instant (negative before the client's own start).</summary>
+    [Id(0)] public required double AtMs { get; init; }
+    /// <summary>
+    /// connecting, open, connect-failed, dropped, waiting, gave-up, stopping, closed, zombie-start,
+    /// zombie-evicted, zombie-undetected, switch, switch-failed, resumed.
+    /// </summary>
+    [Id(1)] public required string Kind { get; init; }
+    /// <summary>The client's network state after the event (ClientState name).</summary>
+    [Id(2)] public required string State { get; init; }
+    /// <summary>What else is known: the disconnect cause, the attempt number, the backoff delay, the interfaces.</summary>
+    [Id(3)] public string? Detail { get; init; }
+}
+
+/// <summary>The bounded event list of one sampled client.</summary>
+[GenerateSerializer, Immutable]
+public sealed record ClientTimeline
+{
+    [Id(0)] public required int Client { get; init; }
+    [Id(1)] public required string Group { get; init; }
+    [Id(2)] public required string Behavior { get; init; }
+    [Id(3)] public required ClientEvent[] Events { get; init; }
+    /// <summary>Events not kept because the list reached its cap.</summary>
+    [Id(4)] public int Dropped { get; init; }
 }
 
 /// <summary>

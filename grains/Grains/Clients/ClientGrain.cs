@@ -46,6 +46,8 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
     private bool _stopping;
     private HeartbeatPinger? _pinger;
     private AttackerRunner? _attacker;
+    /// <summary>Only for clients the plan sampled for the report's timelines; null (nothing allocated) otherwise.</summary>
+    private ClientTimelineRecorder? _timeline;
 
     // Handovers: how many so far, and when the last old path was lost (for switch_resume_time).
     private int _switches;
@@ -70,6 +72,8 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
             : new EchoTraffic(clientIndex, plan.Messages, _metrics, time, _random);
         if (_traffic is SessionTraffic session) session.Welcomed += _ => OnGrainScheduler(SessionResumed);
         _machine = new ClientStateMachine(time);
+        if (Array.BinarySearch(plan.TimelineClients, clientIndex) >= 0)
+            _timeline = new ClientTimelineRecorder(clientIndex, _group.Name, _group.Behavior, plan.TimelineEventCap, time);
         var target = new Uri(plan.TargetUrls[clientIndex % plan.TargetUrls.Length]);
         _connectOptions = new ConnectOptions
         {
@@ -101,6 +105,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
         });
         // Ramp-up spreads starts evenly by index: deterministic, independent of which silo runs the client.
         var offset = _plan.Clients <= 1 ? TimeSpan.Zero : _plan.RampUp * ((double)_index / _plan.Clients);
+        _timeline?.StartsAt(startAtUtc);
         if (_behavior is MalformedBehavior malformed)
         {
             // An attacker skips the echo/drop cycle: its runner cycles through malformed cases until Stop.
@@ -112,6 +117,8 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
         After(startAtUtc + offset - time.GetUtcNow().UtcDateTime, Connect);
         return Task.CompletedTask;
     }
+
+    public Task<ClientTimeline?> GetTimeline() => Task.FromResult(_timeline?.Snapshot());
 
     public async Task Stop()
     {
@@ -135,7 +142,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
             return;
         }
         var wasOpen = _machine.State == ClientState.Open;
-        _machine.Fire(ClientTrigger.Stop);
+        Fire(ClientTrigger.Stop, "run finished");
         StopPinger();
         if (_zombieSince is not null && !_zombieDone) ZombieUndetected(_generation); // the run ended first
         _heldDeadPath?.Release();
@@ -152,7 +159,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
             await connection.CloseAsync(1000, "run finished");
         }
         _traffic.Finish();
-        if (_machine.CanFire(ClientTrigger.Stopped)) _machine.Fire(ClientTrigger.Stopped);
+        if (_machine.CanFire(ClientTrigger.Stopped)) Fire(ClientTrigger.Stopped);
     }
 
     // ------------------------------------------------------------ connecting
@@ -160,9 +167,10 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
     private void Connect()
     {
         if (_stopping || !_machine.CanFire(ClientTrigger.Connect)) return;
-        _machine.Fire(ClientTrigger.Connect);
+        var transition = _machine.Fire(ClientTrigger.Connect);
         var generation = ++_generation;
         var options = OptionsNow();
+        _timeline?.Add(transition, $"attempt {_machine.Attempt} from {options.LocalAddress}{(options.Link.Name is { } link && link != "loopback" ? $" over {link}" : "")}");
         var started = Stopwatch.GetTimestamp();
         _ = Task.Run(async () =>
         {
@@ -180,19 +188,23 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
         if (generation != _generation || _stopping)
         {
             connection?.Dispose();
-            if (_machine.State == ClientState.Closing && _machine.CanFire(ClientTrigger.Stopped)) _machine.Fire(ClientTrigger.Stopped);
+            if (_machine.State == ClientState.Closing && _machine.CanFire(ClientTrigger.Stopped)) Fire(ClientTrigger.Stopped);
             return;
         }
         if (connection is null)
         {
             _metrics.Count(MetricNames.ConnectFailures);
-            _metrics.CountClose("connect-error:" + ((error as ConnectFailedException)?.Label ?? "other"));
-            _machine.Fire(ClientTrigger.ConnectFailed);
+            var label = (error as ConnectFailedException)?.Label ?? "other";
+            _metrics.CountClose("connect-error:" + label);
+            _metrics.CountCause(DisconnectCauses.Connect, label);
+            var fired = _machine.Fire(ClientTrigger.ConnectFailed);
+            _timeline?.Add(fired, DisconnectCauses.Of(DisconnectCauses.Connect, label));
             ScheduleReconnect();
             return;
         }
 
         var opened = _machine.Fire(ClientTrigger.Opened);
+        _timeline?.Add(opened, $"connect {elapsed.TotalMilliseconds:0.#} ms" + (opened.ReconnectTime is { } back ? $", back {back.TotalMilliseconds:0} ms after the loss" : ""));
         _connection = connection;
         _metrics.Opened();
         _metrics.Count(MetricNames.Connects);
@@ -273,7 +285,11 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
             return;
         }
         // Break before make: the old path dies first, then a gap with no connectivity, then the new interface.
-        _machine.Fire(ClientTrigger.Drop);
+        var fate = switching.OldPath.ToString().ToLowerInvariant();
+        _timeline?.Add("switch", _machine.State, $"{InterfaceName(switching, _switches)} -> {InterfaceName(switching, _switches + 1)}, break-before-make, gap {switching.Plan.Gap.TotalMilliseconds:0} ms");
+        var fired = _machine.Fire(ClientTrigger.Drop);
+        _timeline?.Add(fired, DisconnectCauses.Of(DisconnectCauses.Switch, fate));
+        _metrics.CountCause(DisconnectCauses.Switch, fate);
         StopPinger();
         _traffic.Detach();
         _connection = null;
@@ -308,6 +324,8 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
     {
         _metrics.Count(MetricNames.ConnectFailures);
         _metrics.CountClose("connect-error:" + error.Label);
+        _metrics.CountCause(DisconnectCauses.Connect, error.Label);
+        _timeline?.Add("switch-failed", _machine.State, $"new path: {DisconnectCauses.Of(DisconnectCauses.Connect, error.Label)}; the old one stays");
         if (generation == _generation && _machine.State == ClientState.Open) After(switching.Plan.Every.Draw(_random), () => Switch(generation, switching));
     }
 
@@ -319,6 +337,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
             return;
         }
         var newGeneration = ++_generation; // events of the old path are stale from here on
+        _timeline?.Add("switch", _machine.State, $"{InterfaceName(switching, _switches - 1)} -> {InterfaceName(switching, _switches)}, make-before-break, new path open in {elapsed.TotalMilliseconds:0.#} ms, old path: {switching.OldPath.ToString().ToLowerInvariant()}");
         StopPinger();
         _traffic.Detach();
         KillOldPath(old, switching.OldPath);
@@ -332,6 +351,9 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
         if (_traffic is not SessionTraffic) SessionResumed();
         After(switching.Plan.Every.Draw(_random), () => Switch(newGeneration, switching));
     }
+
+    private string InterfaceName(SwitchingBehavior switching, int switches) =>
+        switching.Plan.NatRebinding ? $"{switching.InterfaceAfter(0, _index)} (new port)" : switching.InterfaceAfter(switches, _index);
 
     private void KillOldPath(SimulatedConnection old, OldPathFate fate)
     {
@@ -355,6 +377,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
     {
         if (_switchLostAt is not { } lost) return;
         _metrics.Record(MetricNames.SwitchResumeTime, time.GetElapsedTime(lost));
+        _timeline?.Add("resumed", _machine.State, $"session whole {time.GetElapsedTime(lost).TotalMilliseconds:0} ms after the old path was lost");
         _switchLostAt = null;
     }
 
@@ -367,7 +390,9 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
     private void TurnZombie(int generation, ZombieBehavior zombie)
     {
         if (generation != _generation || _machine.State != ClientState.Open || _connection is not { } connection) return;
-        _machine.Fire(ClientTrigger.Drop); // the client is gone, whatever the server believes
+        var fired = _machine.Fire(ClientTrigger.Drop); // the client is gone, whatever the server believes
+        _timeline?.Add(fired, $"zombie {zombie.Plan.Kind}");
+        _timeline?.Add("zombie-start", _machine.State, $"{zombie.Plan.Kind}: the server still holds the connection");
         StopPinger();
         if (!zombie.Kind.KeepsSending) _traffic.Abandon();
         _metrics.Closed();
@@ -398,6 +423,8 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
         _metrics.Record(MetricNames.ZombieDetectTime, elapsed);
         if (bound is { } b && elapsed <= b) _metrics.Count(MetricNames.ZombiesWithinBound);
         _metrics.CountClose(how);
+        _metrics.CountCause(DisconnectCauses.Zombie, "evicted");
+        _timeline?.Add("zombie-evicted", _machine.State, $"the server gave up after {elapsed.TotalMilliseconds:0} ms ({(how == "rst" ? "RST" : how == "1006" ? "no close frame" : "close " + how)})");
         EndZombie();
     }
 
@@ -406,6 +433,8 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
         if (generation != _generation || _zombieDone) return;
         _zombieDone = true;
         _metrics.Count(MetricNames.ZombiesUndetected);
+        _metrics.CountCause(DisconnectCauses.Zombie, "undetected");
+        _timeline?.Add("zombie-undetected", _machine.State, "the server still held the connection when observation ended");
         EndZombie();
     }
 
@@ -437,7 +466,9 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
         if (generation != _generation || _machine.State != ClientState.Open) return;
         StopPinger();
         CancelTimer();
-        _machine.Fire(ClientTrigger.Lost);
+        var cause = CauseOf(closed);
+        _metrics.CountCause(DisconnectCauses.CategoryOf(cause), cause[(cause.IndexOf(':') + 1)..]);
+        Fire(ClientTrigger.Lost, cause);
         _traffic.Detach();
         _connection = null;
         _metrics.Closed();
@@ -447,10 +478,21 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
         ScheduleReconnect();
     }
 
+    /// <summary>The <see cref="DisconnectCauses"/> label of a connection the client did not end on purpose.</summary>
+    internal static string CauseOf(ConnectionClosed closed) => closed.Initiator switch
+    {
+        CloseInitiator.Server => DisconnectCauses.Of(DisconnectCauses.Server, $"close-{closed.Code ?? 1005}"),
+        CloseInitiator.Lost => DisconnectCauses.Of(DisconnectCauses.Server, closed.Loss ?? LossKind.Error),
+        _ => DisconnectCauses.Of(DisconnectCauses.Tool, "close"),
+    };
+
     private void Drop(int generation, PlannedDrop drop)
     {
         if (generation != _generation || _machine.State != ClientState.Open || _connection is not { } connection) return;
-        _machine.Fire(ClientTrigger.Drop);
+        var mode = drop.Mode.ToString().ToLowerInvariant();
+        var fired = _machine.Fire(ClientTrigger.Drop);
+        _timeline?.Add(fired, $"{DisconnectCauses.Of(DisconnectCauses.Forced, mode)}, outage {drop.Outage.TotalMilliseconds:0} ms");
+        _metrics.CountCause(DisconnectCauses.Forced, mode);
         StopPinger();
         _drops++;
         _traffic.Detach();
@@ -504,15 +546,25 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
         var delay = _reconnect.DelayBefore(_machine.Attempt + 1, _random);
         if (delay is null)
         {
-            _machine.Fire(ClientTrigger.GiveUp);
+            var fired = _machine.Fire(ClientTrigger.GiveUp);
+            _timeline?.Add(fired, $"after {_machine.Attempt} attempts");
             _metrics.Count(MetricNames.ReconnectGiveUps);
             return;
         }
-        _machine.Fire(ClientTrigger.Wait);
+        var waiting = _machine.Fire(ClientTrigger.Wait);
+        _timeline?.Add(waiting, $"next attempt in {delay.Value.TotalMilliseconds:0} ms");
         After(delay.Value, Connect);
     }
 
     // ------------------------------------------------------------ plumbing
+
+    /// <summary>Fires a transition of the state machine and, for a sampled client, notes it on the timeline.</summary>
+    private Transition Fire(ClientTrigger trigger, string? detail = null)
+    {
+        var transition = _machine.Fire(trigger);
+        _timeline?.Add(transition, detail);
+        return transition;
+    }
 
     private void StopPinger()
     {

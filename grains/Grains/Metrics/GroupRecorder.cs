@@ -21,6 +21,7 @@ public sealed class GroupRecorder(string group)
     private readonly long[] _counters = new long[CounterSlots.Count];
     private readonly FrozenDictionary<string, Recorder> _trends = TrendNames.ToFrozenDictionary(n => n, _ => HistogramCodec.CreateRecorder());
     private readonly ConcurrentDictionary<string, long> _closeCodes = new();
+    private readonly ConcurrentDictionary<string, long> _causes = new();
     private int _open;
 
     public string Group { get; } = group;
@@ -33,6 +34,9 @@ public sealed class GroupRecorder(string group)
 
     /// <summary>How a connection ended: a close code (<c>1000</c>) or a label (<c>1006</c> for no close frame).</summary>
     public void CountClose(string code) => _closeCodes.AddOrUpdate(code, 1, (_, n) => n + 1);
+
+    /// <summary>Why a connection ended or never opened: a <c>DisconnectCauses</c> label such as <c>server:close-1001</c>.</summary>
+    public void CountCause(string category, string detail) => _causes.AddOrUpdate(DisconnectCauses.Of(category, detail), 1, (_, n) => n + 1);
 
     public void Opened() => Interlocked.Increment(ref _open);
 
@@ -47,6 +51,7 @@ public sealed class GroupRecorder(string group)
         Counters = CounterSlots.ToDictionary(s => s.Key, s => Volatile.Read(ref _counters[s.Value])),
         TrendIntervals = _trends.ToDictionary(t => t.Key, t => HistogramCodec.Encode(t.Value.GetIntervalHistogram())),
         CloseCodes = new Dictionary<string, long>(_closeCodes),
+        Causes = new Dictionary<string, long>(_causes),
         Open = Open,
     };
 }

@@ -102,6 +102,9 @@ public sealed class RunAccumulator
                 MessagesLost = Current.MessagesLost - _previous.MessagesLost,
                 RttP95Ms = Math.Round(LastRttP95Ms, 3),
                 Attacks = Current.Attacks - _previous.Attacks,
+                ZombiesEvicted = Current.ZombiesEvicted - _previous.ZombiesEvicted,
+                TokenRefreshes = Current.TokenRefreshes - _previous.TokenRefreshes,
+                TokenRefreshFailures = Current.TokenRefreshFailures - _previous.TokenRefreshFailures,
             });
             _previous = Current;
         }
@@ -120,6 +123,7 @@ public sealed class RunAccumulator
                 .ToDictionary(m => m.Key, m => snapshots.Sum(s => s.Counters.GetValueOrDefault(m.Key))),
             Trends = _trends[group.Name].ToDictionary(t => t.Key, t => HistogramCodec.Encode(t.Value)),
             CloseCodes = snapshots.SelectMany(s => s.CloseCodes).GroupBy(c => c.Key).ToDictionary(g => g.Key, g => g.Sum(c => c.Value)),
+            Causes = snapshots.SelectMany(s => s.Causes).GroupBy(c => c.Key).ToDictionary(g => g.Key, g => g.Sum(c => c.Value)),
         };
     })];
 
@@ -136,12 +140,16 @@ public sealed class RunAccumulator
             MessagesSent: Sum(MetricNames.MessagesSent),
             MessagesReceived: Sum(MetricNames.MessagesReceived),
             MessagesLost: Sum(MetricNames.MessagesLost),
-            Attacks: Sum(MetricNames.MalformedCases));
+            Attacks: Sum(MetricNames.MalformedCases),
+            ZombiesEvicted: Sum(MetricNames.ZombiesDetected),
+            TokenRefreshes: Sum(MetricNames.TokenRefreshes),
+            TokenRefreshFailures: Sum(MetricNames.TokenRefreshFailures));
     }
 
     public readonly record struct Totals(
         int Open, long Connects, long ConnectFailures, long Disconnects, long Reconnects, long ForcedDrops,
-        long MessagesSent, long MessagesReceived, long MessagesLost, long Attacks = 0);
+        long MessagesSent, long MessagesReceived, long MessagesLost, long Attacks = 0,
+        long ZombiesEvicted = 0, long TokenRefreshes = 0, long TokenRefreshFailures = 0);
 
     /// <summary>Case verdicts and collateral damage; null for a run without malformed attackers.</summary>
     public MalformedResult? Malformed(ServerProbeResult? afterRun)

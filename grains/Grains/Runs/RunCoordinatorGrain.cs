@@ -43,6 +43,7 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
     private RunResult? _result;
     private ServerProbeResult? _afterAttackProbe;
     private string? _message;
+    private ClientTimeline[] _timelines = [];
     private readonly TaskCompletionSource _abort = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public Task Start(RunPlan plan)
@@ -111,6 +112,7 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
             _message = "stopping clients";
             await StopAllAsync();
             await CollectAsync((int)Math.Ceiling((time.GetUtcNow().UtcDateTime - _runStartsAtUtc).TotalSeconds), final: true);
+            _timelines = await CollectTimelinesAsync(plan);
             if (plan.Groups.Any(g => g.Malformed is not null)) await ProbeAfterAttackAsync(plan);
             _result = BuildResult(plan);
             _phase = RunPhase.Completed;
@@ -260,6 +262,29 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
         catch (Exception e) { _notes.Add($"not every client stopped cleanly: {e.GetBaseException().Message}"); }
     }
 
+    /// <summary>
+    /// The event timelines of the sampled clients, asked of those clients directly once they have stopped (a
+    /// few dozen calls at most; the silo agents stay out of it). A client that does not answer is left out.
+    /// </summary>
+    private async Task<ClientTimeline[]> CollectTimelinesAsync(RunPlan plan)
+    {
+        if (plan.TimelineClients.Length == 0) return [];
+        _message = "collecting client timelines";
+        var calls = plan.TimelineClients.Select(async index =>
+        {
+            try { return await GrainFactory.GetGrain<IClientGrain>(SiloAgentGrain.ClientKey(plan.RunId, index)).GetTimeline().WaitAsync(CollectTimeout); }
+            catch (Exception e)
+            {
+                logger.LogWarning("no timeline from client {Client}: {Error}", index, e.GetBaseException().Message);
+                return null;
+            }
+        });
+        var timelines = (await Task.WhenAll(calls)).OfType<ClientTimeline>().ToArray();
+        if (timelines.Length < plan.TimelineClients.Length)
+            _notes.Add($"{plan.TimelineClients.Length - timelines.Length} of {plan.TimelineClients.Length} sampled clients returned no timeline");
+        return timelines;
+    }
+
     /// <summary>After a malformed attack: does the server still accept a new connection (and answer a PING)?</summary>
     private async Task ProbeAfterAttackAsync(RunPlan plan)
     {
@@ -291,5 +316,6 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
         Notes = [.. _notes],
         Aborted = _abortReason is not null,
         Malformed = _accumulator?.Malformed(_afterAttackProbe),
+        Timelines = _timelines,
     };
 }

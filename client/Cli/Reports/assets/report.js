@@ -129,8 +129,26 @@
         }
       });
 
+      // Present only when the run had any (the page leaves the canvas out otherwise).
+      draw('chart-zombies', {
+        type: 'bar',
+        data: { datasets: [bar('zombies evicted', series(timeline, 'zombiesEvicted'), palette.purple)] },
+        options: { scales: { x: timeScale(maxT), y: valueScale('per second') }, plugins: { legend: { display: false } } }
+      });
+      draw('chart-tokens', {
+        type: 'bar',
+        data: {
+          datasets: [
+            bar('refreshed', series(timeline, 'tokenRefreshes'), palette.teal),
+            bar('refresh failed', series(timeline, 'tokenRefreshFailures'), palette.red)
+          ]
+        },
+        options: { scales: { x: timeScale(maxT), y: valueScale('per second') } }
+      });
+
       // Per-second series this page does not know yet (newer report fields) get a chart of their own.
-      var known = ['t', 'open', 'connects', 'connectFailures', 'disconnects', 'forcedDrops', 'messagesSent', 'messagesReceived', 'messagesLost', 'messagesDuplicated', 'rttP95'];
+      var known = ['t', 'open', 'connects', 'connectFailures', 'disconnects', 'forcedDrops', 'messagesSent', 'messagesReceived', 'messagesLost', 'messagesDuplicated', 'rttP95',
+        'zombiesEvicted', 'tokenRefreshes', 'tokenRefreshFailures'];
       var extra = [];
       timeline.forEach(function (p) {
         Object.keys(p).forEach(function (k) { if (known.indexOf(k) < 0 && extra.indexOf(k) < 0 && typeof p[k] === 'number') extra.push(k); });
@@ -171,13 +189,96 @@
     counts('chart-close-codes', report.closeCodes, palette.orange, 'closes');
     counts('chart-connect-errors', report.connectErrors, palette.red, 'failed attempts');
 
+    // Disconnect causes: one bar per cause, stacked by group.
+    var causes = Object.keys(report.disconnectCauses || {});
+    if (causes.length > 0) {
+      var groupNames = Object.keys(report.groups || {});
+      draw('chart-causes', {
+        type: 'bar',
+        data: {
+          labels: causes,
+          datasets: groupNames.map(function (g, i) {
+            var gc = (report.groups[g] || {}).disconnectCauses || {};
+            return bar(g, causes.map(function (c) { return num(gc[c]) || 0; }), [palette.blue, palette.orange, palette.green, palette.purple, palette.red].concat(extraColors)[i % 11]);
+          })
+        },
+        options: {
+          indexAxis: 'y',
+          interaction: { mode: 'nearest', intersect: true },
+          scales: { x: valueScale('count', { stacked: true }), y: { type: 'category', stacked: true } }
+        }
+      });
+    }
+
+    // Client timelines: one swimlane per sampled client, a floating bar per stretch of time in one state.
+    var timelines = Array.isArray(report.timelines) ? report.timelines : [];
+    if (timelines.length > 0) {
+      var stateColors = {
+        connecting: palette.yellow, open: palette.green, dropped: palette.red, 'waiting-to-reconnect': palette.orange,
+        zombie: palette.purple, closing: palette.grey, failed: '#7f1d1d'
+      };
+      var endMs = Math.max(1, maxT) * 1000;
+      var lanes = [];
+      var bySegment = {};
+      timelines.forEach(function (tl) {
+        var lane = 'client ' + tl.client + ' · ' + tl.group;
+        lanes.push(lane);
+        var events = Array.isArray(tl.events) ? tl.events : [];
+        events.forEach(function (e) { endMs = Math.max(endMs, num(e.atMs) || 0); });
+        var current = null;
+        var since = 0;
+        var zombie = false;
+        function close(until) {
+          if (current === null || current === 'idle' || current === 'closed') return;
+          var label = zombie && current === 'dropped' ? 'zombie' : current;
+          (bySegment[label] = bySegment[label] || []).push({ x: [since / 1000, Math.max(until, since) / 1000], y: lane });
+        }
+        events.forEach(function (e) {
+          var at = num(e.atMs) || 0;
+          if (e.event === 'zombie-start') { close(at); zombie = true; since = at; return; }
+          if (e.event === 'zombie-evicted' || e.event === 'zombie-undetected') { close(at); zombie = false; since = at; return; }
+          if (e.state !== current) { close(at); current = e.state; since = at; }
+        });
+        close(endMs);
+      });
+      var order = ['connecting', 'open', 'dropped', 'zombie', 'waiting-to-reconnect', 'closing', 'failed'];
+      Object.keys(bySegment).forEach(function (k) { if (order.indexOf(k) < 0) order.push(k); });
+      draw('chart-client-timelines', {
+        type: 'bar',
+        data: {
+          labels: lanes,
+          datasets: order.filter(function (k) { return bySegment[k]; }).map(function (k) {
+            return bar(k, bySegment[k], stateColors[k] || palette.grey, { grouped: false, barPercentage: 0.8, categoryPercentage: 1.0, borderWidth: 0 });
+          })
+        },
+        options: {
+          indexAxis: 'y',
+          interaction: { mode: 'nearest', intersect: true },
+          scales: {
+            x: { type: 'linear', min: 0, max: Math.ceil(endMs / 1000), title: { display: true, text: 'seconds into the run' } },
+            y: { type: 'category' }
+          },
+          plugins: {
+            tooltip: {
+              callbacks: {
+                label: function (ctx) {
+                  var r = ctx.raw.x;
+                  return ctx.dataset.label + ': ' + r[0].toFixed(2) + ' s to ' + r[1].toFixed(2) + ' s';
+                }
+              }
+            }
+          }
+        }
+      });
+    }
+
     charts.forEach(function (chart) {
       var points = 0;
       chart.data.datasets.forEach(function (ds, i) {
         var meta = chart.getDatasetMeta(i);
         (meta.data || []).forEach(function (el, j) {
           var raw = ds.data[j];
-          var v = raw && typeof raw === 'object' ? raw.y : raw;
+          var v = raw && typeof raw === 'object' ? (Array.isArray(raw.x) ? raw.x[1] : raw.y) : raw;
           if (num(v) !== null && isFinite(el.x) && isFinite(el.y)) points++;
         });
       });
