@@ -73,6 +73,7 @@ public static class ApiRunCommand
         if (reportResponse.StatusCode != HttpStatusCode.OK) return exitCode;
         var report = (await ReadJsonAsync(reportResponse, CancellationToken.None))!;
         var outDir = args.Out ?? Path.Combine("simcluster-reports", $"{scenario.Name}-{DateTime.Now:yyyyMMdd-HHmmss}");
+        await Report.WriteJsonAsync(outDir, report);
         await ReportFiles.WriteAsync(outDir, report, Console.Out, stderr);
         PrintVerdict(console, report, outDir);
         return exitCode;

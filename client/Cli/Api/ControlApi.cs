@@ -170,9 +170,10 @@ public static class ControlApi
             {
                 try
                 {
-                    _exitCode = await RunCommand.ExecuteAsync(args with { View = view, Output = TextWriter.Null }, console, _errors, _stop.Token);
+                    var exitCode = await RunCommand.ExecuteAsync(args with { View = view, Output = TextWriter.Null }, console, _errors, _stop.Token);
                     var reportPath = Path.Combine(args.Out!, "report.json");
                     if (File.Exists(reportPath)) ReportJson = await File.ReadAllTextAsync(reportPath);
+                    _exitCode = exitCode; // last: a reader that sees the exit code also sees the report
                 }
                 catch (Exception e)
                 {

@@ -210,12 +210,15 @@ public sealed record Report
         return sb.ToString();
     }
 
-    public async Task WriteAsync(string directory)
+    public Task WriteAsync(string directory) => WriteJsonAsync(directory, ToJson());
+
+    /// <summary>Writes report.json into <paramref name="directory"/> (also a report fetched from a silo's control API).</summary>
+    public static async Task WriteJsonAsync(string directory, JsonObject report)
     {
         Directory.CreateDirectory(directory);
         var path = Path.Combine(directory, "report.json");
         var temp = path + ".tmp";
-        await File.WriteAllTextAsync(temp, ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        await File.WriteAllTextAsync(temp, report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         File.Move(temp, path, overwrite: true); // a reader never sees half a report
     }
 }
