@@ -40,7 +40,7 @@ internal sealed partial class Manifest(IList<object> objects)
 
     public V1ConfigMap ConfigMap(string name) => Single(All<V1ConfigMap>().Where(c => c.Metadata.Name == name), $"ConfigMap {name}");
 
-    /// <summary>The container's environment as Kubernetes builds it: envFrom ConfigMaps first, then env (fieldRefs as "fieldRef:PATH").</summary>
+    /// <summary>The container's environment as Kubernetes builds it: envFrom ConfigMaps first, then env (fieldRefs as "fieldRef:PATH", Secrets as "secretKeyRef:NAME/KEY").</summary>
     public Dictionary<string, string> Environment(V1Container container)
     {
         var env = new Dictionary<string, string>();
@@ -53,6 +53,8 @@ internal sealed partial class Manifest(IList<object> objects)
         {
             env[e.Name] = e.Value ?? (e.ValueFrom?.FieldRef is { } f ? "fieldRef:" + f.FieldPath
                 : e.ValueFrom?.ConfigMapKeyRef is { } k ? ConfigMap(k.Name).Data[k.Key]
+                // Secrets are created by the operator, never kept in the manifests: only their reference is known.
+                : e.ValueFrom?.SecretKeyRef is { } s ? $"secretKeyRef:{s.Name}/{s.Key}"
                 : throw new Xunit.Sdk.XunitException($"{container.Name}: env {e.Name} has an unexpected source"));
         }
         return env;

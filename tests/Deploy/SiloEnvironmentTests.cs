@@ -56,7 +56,11 @@ public sealed class SiloEnvironmentTests
     public void The_http_host_must_be_an_address()
     {
         Assert.Contains(new SiloOptions { HttpHost = "everywhere" }.Validate(), e => e.StartsWith("--http-host", StringComparison.Ordinal));
-        Assert.Empty(new SiloOptions { HttpHost = "0.0.0.0" }.Validate());
+        Assert.Empty(new SiloOptions { HttpHost = "0.0.0.0", Token = new ApiToken("0123456789abcdef") }.Validate());
+        // Off loopback, the control API and dashboard need a token (long enough to resist guessing).
+        Assert.Contains(new SiloOptions { HttpHost = "0.0.0.0" }.Validate(), e => e.StartsWith("--http-host: 0.0.0.0 is not loopback", StringComparison.Ordinal));
+        Assert.Contains(new SiloOptions { HttpHost = "0.0.0.0", Token = new ApiToken("short") }.Validate(), e => e.Contains("shorter than 16", StringComparison.Ordinal));
+        Assert.Empty(new SiloOptions { HttpHost = "127.0.0.1" }.Validate());
         Assert.Contains(new SiloOptions { AdvertisedAddress = "pod" }.Validate(), e => e.Contains("POD_IP", StringComparison.Ordinal));
     }
 

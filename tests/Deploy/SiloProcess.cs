@@ -11,7 +11,10 @@ internal sealed class SiloProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
-    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
+    /// <summary>Stands in for the simcluster-api-token Secret the manifests read SIMCLUSTER_API_TOKEN from.</summary>
+    public const string TestApiToken = "deploy-test-token-0123456789";
+
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5), DefaultRequestHeaders = { Authorization = new("Bearer", TestApiToken) } };
 
     public int SiloPort { get; }
     public int GatewayPort { get; }
