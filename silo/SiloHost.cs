@@ -55,6 +55,43 @@ public static class SiloHost
         return app;
     }
 
+    /// <summary>How long `simcluster silo` waits to become an active member before it gives up with an error.</summary>
+    public static readonly TimeSpan JoinTimeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>The silo, gateway and HTTP ports that another process already holds, each named.</summary>
+    public static IReadOnlyList<string> PortsInUse(SiloOptions options)
+    {
+        var errors = new List<string>();
+        var ports = new List<(string Option, IPAddress Address, int Port)>
+        {
+            ("--silo-port", IPAddress.Any, options.SiloPort),
+            ("--gateway-port", IPAddress.Any, options.GatewayPort),
+        };
+        if (options.HttpPort > 0 && IPAddress.TryParse(options.HttpHost, out var http)) ports.Add(("--http-port", http, options.HttpPort));
+        foreach (var (option, address, port) in ports)
+        {
+            try
+            {
+                using var probe = new System.Net.Sockets.Socket(address.AddressFamily, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                probe.Bind(new IPEndPoint(address, port));
+            }
+            catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse)
+            {
+                errors.Add($"{option} {port} is already in use on this machine (another silo with the same ports?); pick a free port");
+            }
+        }
+        return errors;
+    }
+
+    /// <summary>A start failure in words a user can act on (the exception's own text for anything unknown).</summary>
+    public static string Explain(Exception e, string cluster)
+    {
+        var message = e.GetBaseException().Message;
+        if (cluster.StartsWith("redis://", StringComparison.Ordinal) && message.Contains("connect to the redis server", StringComparison.OrdinalIgnoreCase))
+            return $"cannot reach Redis at {new Uri(cluster).Authority} (--cluster {cluster}): is redis-server running there and reachable from this machine?";
+        return message;
+    }
+
     /// <summary>Name of the cookie a browser gets after opening the dashboard once with ?access_token=TOKEN.</summary>
     public const string TokenCookie = "simcluster_token";
 

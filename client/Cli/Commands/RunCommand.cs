@@ -117,7 +117,7 @@ public static class RunCommand
         }
         catch (Exception e) when (e is InvalidOperationException or OrleansException or TimeoutException or IOException or ArgumentException)
         {
-            stderr.WriteLine($"error: the run could not be carried out: {e.GetBaseException().Message}");
+            stderr.WriteLine($"error: the run could not be carried out: {(e is ClusterUnreachableException ? e.Message : e.GetBaseException().Message)}");
             return ExitCodes.CouldNotRun;
         }
         finally

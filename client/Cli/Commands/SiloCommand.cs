@@ -13,11 +13,29 @@ public static class SiloCommand
             foreach (var e in errors) stderr.WriteLine($"error: {e}");
             return ExitCodes.InvalidInput;
         }
+        // A port taken by another process (often a second silo with the same ports) is found at once,
+        // rather than as a bind failure deep in Orleans' start.
+        var taken = SiloHost.PortsInUse(options);
+        if (taken.Count > 0)
+        {
+            foreach (var e in taken) stderr.WriteLine($"error: {e}");
+            return ExitCodes.CouldNotRun;
+        }
         try
         {
             await using var app = SiloHost.BuildServer(options);
             if (options.HttpPort > 0) Api.ControlApi.Map(app, Path.GetFullPath(options.DataDirectory));
-            await app.StartAsync(ct);
+            using (var joining = CancellationTokenSource.CreateLinkedTokenSource(ct))
+            {
+                joining.CancelAfter(SiloHost.JoinTimeout);
+                try { await app.StartAsync(joining.Token); }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    stderr.WriteLine($"error: the silo could not join cluster {options.Cluster} within {SiloHost.JoinTimeout.TotalSeconds:0} s: " +
+                                     (options.Cluster == "localhost" ? $"is the primary silo (--primary-silo-port {options.PrimarySiloPort}) running?" : "are the other silos and the membership store reachable?"));
+                    return ExitCodes.CouldNotRun;
+                }
+            }
             stdout.WriteLine($"silo ready: cluster {options.Cluster}, silo port {options.SiloPort}, gateway port {options.GatewayPort}" +
                              (options.HttpPort > 0 ? $", dashboard http://{options.HttpHost}:{options.HttpPort}/dashboard, control API http://{options.HttpHost}:{options.HttpPort}{Api.ControlApi.Prefix}/runs" +
                               (options.Token is null ? "" : " (token required)") : ""));
@@ -28,7 +46,7 @@ public static class SiloCommand
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            stderr.WriteLine($"error: the silo could not run: {e.GetBaseException().Message}");
+            stderr.WriteLine($"error: the silo could not run: {SiloHost.Explain(e, options.Cluster)}");
             return ExitCodes.CouldNotRun;
         }
     }

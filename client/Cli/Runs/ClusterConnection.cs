@@ -70,7 +70,7 @@ public sealed class ClusterConnection : IAsyncDisposable
         catch (Exception e) when (e is not ArgumentException)
         {
             host.Dispose();
-            throw new InvalidOperationException($"could not reach {description}: {e.GetBaseException().Message}", e);
+            throw new ClusterUnreachableException($"could not reach {description}: {SiloHost.Explain(e, cluster ?? "")}", e);
         }
         return new ClusterConnection(host, description);
     }
@@ -90,3 +90,6 @@ public sealed class ClusterConnection : IAsyncDisposable
         _host.Dispose();
     }
 }
+
+/// <summary>The cluster named by --cluster could not be reached; the message says what to check.</summary>
+public sealed class ClusterUnreachableException(string message, Exception inner) : InvalidOperationException(message, inner);

@@ -1,0 +1,40 @@
+using SimCluster.Tests.Support;
+
+namespace SimCluster.Tests.Silo;
+
+/// <summary>Cluster misconfigurations end with a clear error and exit 105, never a hang.</summary>
+[Collection(IntegrationCollection.Name)]
+public sealed class MisconfigurationTests
+{
+    [Fact]
+    public async Task Redis_that_nobody_serves_is_named_by_the_silo_and_by_the_run()
+    {
+        var port = BackgroundProcess.FreeLoopbackPort(); // free: nothing listens there
+        var silo = await Simcluster.RunAsync("silo", "--cluster", $"redis://127.0.0.1:{port}", "--http-port", "0",
+            "--silo-port", $"{BackgroundProcess.FreeLoopbackPort()}", "--gateway-port", $"{BackgroundProcess.FreeLoopbackPort()}");
+        Assert.True(silo.ExitCode == 105, silo.ToString());
+        Assert.Contains($"cannot reach Redis at 127.0.0.1:{port}", silo.Stderr);
+        Assert.True(silo.Elapsed < TimeSpan.FromSeconds(60), $"took {silo.Elapsed}");
+
+        var run = await Simcluster.RunAsync("run", "scenarios/smoke.yaml", "--cluster", $"redis://127.0.0.1:{port}", "--no-live");
+        Assert.True(run.ExitCode == 105, run.ToString());
+        Assert.Contains($"cannot reach Redis at 127.0.0.1:{port}", run.Stderr);
+    }
+
+    [Fact]
+    public async Task A_second_silo_on_the_same_port_is_refused_at_once()
+    {
+        var (siloPort, gatewayPort) = (BackgroundProcess.FreeLoopbackPort(), BackgroundProcess.FreeLoopbackPort());
+        await Simcluster.RunAsync("version");
+        await using var first = BackgroundProcess.Start("first silo", ChildProcess.StartInfo(Path.Combine(Simcluster.RepoRoot, "simcluster"),
+            ["silo", "--cluster", "localhost", "--silo-port", $"{siloPort}", "--primary-silo-port", $"{siloPort}", "--gateway-port", $"{gatewayPort}", "--http-port", "0"],
+            Simcluster.RepoRoot));
+        await first.WaitForLineAsync(l => l.StartsWith("silo ready", StringComparison.Ordinal), "the first silo starting", TimeSpan.FromSeconds(90));
+
+        var second = await Simcluster.RunAsync("silo", "--cluster", "localhost", "--silo-port", $"{siloPort}", "--primary-silo-port", $"{siloPort}",
+            "--gateway-port", $"{BackgroundProcess.FreeLoopbackPort()}", "--http-port", "0");
+        Assert.True(second.ExitCode == 105, second.ToString());
+        Assert.Contains($"--silo-port {siloPort} is already in use", second.Stderr);
+        Assert.False(first.HasExited, "the first silo went down");
+    }
+}
