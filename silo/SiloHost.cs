@@ -8,7 +8,9 @@ using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 using Orleans.Dashboard;
 using Orleans.Hosting;
+using OpenTelemetry.Metrics;
 using SimCluster.Grains;
+using SimCluster.Grains.Metrics;
 
 namespace SimCluster.Silo;
 
@@ -42,7 +44,12 @@ public static class SiloHost
             silo.Services.AddSimClusterGrains();
         });
 
+        // The run's metrics for Prometheus (GET /metrics, behind the token like the rest): OpenTelemetry
+        // reads the silo's recorders through SiloMeter's observable instruments at scrape time.
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(SiloMeter.Name).AddPrometheusExporter());
+
         var app = builder.Build();
+        app.Services.GetRequiredService<SiloMeter>(); // creates the instruments before the first scrape
         var ready = false;
         app.Lifetime.ApplicationStarted.Register(() => ready = true); // after Orleans' hosted service: the silo is active
         app.Lifetime.ApplicationStarted.Register(() => WarnAboutOpenFileLimit(app.Logger));
@@ -52,6 +59,7 @@ public static class SiloHost
         app.MapGet("/health/startup", () => ready ? Results.Ok("started") : Results.StatusCode(503));
         app.MapGet("/health/ready", () => ready ? Results.Ok("ready") : Results.StatusCode(503));
         app.MapOrleansDashboard("/dashboard");
+        app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
     }
 

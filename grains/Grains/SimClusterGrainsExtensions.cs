@@ -12,6 +12,7 @@ public static class SimClusterGrainsExtensions
     {
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<SiloMetrics>();
+        services.AddSingleton<SiloMeter>();
         services.AddSingleton<Attacks.SiloCaseResults>();
         services.AddPlacementDirector<SiloPinnedPlacement, SiloPinnedPlacementDirector>();
         return services;

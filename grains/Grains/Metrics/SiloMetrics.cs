@@ -16,6 +16,9 @@ public sealed class SiloMetrics
     public IReadOnlyList<GroupRecorder> ForRun(string runId) =>
         [.. _groups.Where(g => g.Key.Run == runId).Select(g => g.Value)];
 
+    /// <summary>Every recorder on this silo with its run (exporters read them all).</summary>
+    public IEnumerable<(string Run, GroupRecorder Recorder)> All => _groups.Select(g => (g.Key.Run, g.Value));
+
     public void Forget(string runId)
     {
         foreach (var key in _groups.Keys.Where(k => k.Run == runId).ToList()) _groups.TryRemove(key, out _);
