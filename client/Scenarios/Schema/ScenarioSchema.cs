@@ -203,7 +203,9 @@ public static class ScenarioSchema
                 ("generateKey", Describe(new JsonObject { ["type"] = "boolean" }, "A random key made for this run only and handed to the embedded target (needs the in-process silo).", false)),
                 ("algorithm", Describe(Enum("HS256", "HS384", "HS512", "RS256", "RS384", "RS512"), "Signing algorithm; HS*: the target checks with the same secret, RS*: with the public key.", jwt.Algorithm)),
                 ("lifetime", Describe(Ref("positiveDuration"), "Token lifetime.", Format(jwt.Lifetime), examples: ["60s"])),
-                ("badSignature", Describe(Pattern(@"^\s*(?:100(?:\.0+)?|\d{1,2}(?:\.\d+)?)\s*%\s*$"), "Failure injection: share of tokens signed with a key the target does not know.", "0%", examples: ["100%"])),
+                ("badSignature", Describe(AnyOf(
+                        Pattern(@"^(?:\s*(?:100(?:\.0+)?|\d{1,2}(?:\.\d+)?)\s*%\s*|0+)$"),
+                        new JsonObject { ["const"] = 0 }), "Failure injection: share of tokens signed with a key the target does not know.", "0%", examples: ["100%"])),
                 ("clockAhead", Describe(Ref("duration"), "Failure injection: the client's clock runs this far ahead (iat/nbf/exp and its refresh timing).", examples: ["20s"])),
                 ("clockBehind", Describe(Ref("duration"), "Failure injection: the client's clock runs this far behind.", examples: ["20s"])),
                 ("alignExpiry", Describe(new JsonObject { ["type"] = "boolean" }, "Failure injection: every token expires on the same instants (multiples of lifetime): a refresh storm.", false)),
@@ -349,12 +351,13 @@ public static class ScenarioSchema
     }
 
     /// <summary>Exactly one of <paramref name="a"/> and <paramref name="b"/> is given.</summary>
+    /// <summary>Exactly one of a, b, or c: true (a flag).</summary>
     private static JsonObject OneOfRequired3(JsonObject schema, string a, string b, string c)
     {
         schema["oneOf"] = new JsonArray(
             new JsonObject { ["required"] = new JsonArray(a) },
             new JsonObject { ["required"] = new JsonArray(b) },
-            new JsonObject { ["required"] = new JsonArray(c) });
+            new JsonObject { ["required"] = new JsonArray(c), ["properties"] = new JsonObject { [c] = new JsonObject { ["const"] = true } } });
         return schema;
     }
 

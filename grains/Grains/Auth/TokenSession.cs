@@ -184,7 +184,18 @@ public sealed class TokenSession : IDisposable
     /// <summary>The server took <paramref name="token"/>: it is the connection's token from now on.</summary>
     public void Adopt(IssuedToken token)
     {
-        lock (_gate) _token = token;
+        IssuedToken? previous;
+        lock (_gate)
+        {
+            previous = _token;
+            _token = token;
+        }
+        // A refresh after exp that the server still took: the connection outlived its token until now.
+        if (previous is not null && ClientClock.Now(Time, Plan) - previous.ExpiresAt is var overstay && overstay > TimeSpan.Zero)
+        {
+            Metrics.Count(MetricNames.TokensOutlived);
+            Metrics.Record(MetricNames.TokenOverstay, overstay);
+        }
     }
 
     /// <summary>Reconnect refresh: the next connect uses <paramref name="token"/>; the grain closes and reopens.</summary>
