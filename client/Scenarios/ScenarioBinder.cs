@@ -289,13 +289,11 @@ internal static partial class ScenarioBinder
                 Timeout = rm.Duration("timeout", mustBePositive: true) ?? refresh.Timeout,
                 ReplayOld = rm.Bool("replayOld") ?? false,
             };
-            if (refresh.Late is not null && rm.Get("before") is { } both)
-                d.Add(both, rm.PathOf("before"), "give either before or late (a refresh after expiry), not both");
             beforeNode = rm.Get("before");
             rm.ReportUnknownKeys();
         }
         // Refreshing at or before the moment a token is minted would refresh in a loop.
-        if (jwt is not null && refresh.Mode != RefreshMode.None && refresh.Before >= jwt.Lifetime)
+        if (jwt is not null && refresh.Mode != RefreshMode.None && refresh.Late is null && refresh.Before >= jwt.Lifetime)
             d.Add(beforeNode ?? m.Get("jwt") ?? m.Node, KeyPath.Child(m.PathOf("refresh"), "before"),
                 $"refresh.before ({Units.FormatDuration(refresh.Before)}) must be shorter than jwt.lifetime ({Units.FormatDuration(jwt.Lifetime)})");
 

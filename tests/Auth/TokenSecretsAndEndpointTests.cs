@@ -60,7 +60,7 @@ public sealed class TokenSecretsAndEndpointTests : IDisposable
         Assert.Equal(99, run.ExitCode);
         Assert.Equal(0, Count(report, "connects"));
         Assert.True(Count(report, "token_fetch_failures") >= 10, run.ToString());
-        Assert.Equal(Count(report, "token_fetch_failures"), (long)report["closeCodes"]!["connect-error:token-endpoint"]!);
+        Assert.Equal(Count(report, "token_fetch_failures"), (long)report["connectErrors"]!["token-endpoint"]!);
         Assert.Equal(Count(report, "connect_failures"), Count(report, "token_fetch_failures"));
     }
 

@@ -217,7 +217,7 @@ public static class ScenarioSchema
             [
                 ("mode", Describe(Enum("in-band", "reconnect", "none"), "in-band: auth.refresh frame (protocol: session); reconnect: a new connection with a new token; none: let it expire.", "in-band")),
                 ("before", Describe(Ref("duration"), "How long before expiry the client refreshes; shorter than jwt.lifetime.", Format(refresh.Before), examples: ["10s"])),
-                ("late", Describe(Ref("duration"), "Failure injection: refresh this long after expiry instead (not with before).", examples: ["2s"])),
+                ("late", Describe(Ref("duration"), "Failure injection: refresh this long after expiry instead (before is then ignored).", examples: ["2s"])),
                 ("timeout", Describe(Ref("positiveDuration"), "How long to wait for auth.refreshed / auth.rejected.", Format(refresh.Timeout))),
                 ("replayOld", Describe(new JsonObject { ["type"] = "boolean" }, "Failure injection: after each in-band refresh, offer the previous token again (token_replays_accepted).", false)),
             ])),
