@@ -69,6 +69,9 @@ internal sealed class Connection
     public string RemoteAddress { get; }
     public IMessageHandler? Handler { get; set; }
 
+    /// <summary>Token state when the target checks tokens; null otherwise.</summary>
+    public ConnectionAuth? Auth { get; set; }
+
     /// <summary>The server has sent (or is sending) its Close frame.</summary>
     public bool CloseSent => Volatile.Read(ref _closeSent) != 0;
 

@@ -35,8 +35,11 @@ public sealed class ReferenceTarget : IAsyncDisposable
     {
         _options = options;
         _address = address;
-        _sessions = new SessionStore(options, _stats, []);
-        _endpoint = new WebSocketEndpoint(options, _stats, _sessions, _connections);
+        var verifier = options.AuthAlgorithm is { } algorithm && options.AuthKey is { } key
+            ? new JwtVerifier(algorithm, key, options.AuthClockSkew)
+            : null;
+        _sessions = new SessionStore(options, _stats, [new AuthRefreshExtension(verifier, _stats)]);
+        _endpoint = new WebSocketEndpoint(options, _stats, _sessions, _connections, verifier);
         _app = BuildApp();
         WebSocketUri = BaseUri = new Uri("http://127.0.0.1/");
     }
@@ -229,6 +232,13 @@ public sealed class ReferenceTarget : IAsyncDisposable
                 UnknownTypes = Interlocked.Read(ref s.UnknownTypes),
                 PushedMessages = Interlocked.Read(ref s.PushedMessages),
             },
+            Auth = new TargetAuthStats
+            {
+                RejectedHandshakes = Interlocked.Read(ref s.AuthRejectedHandshakes),
+                Refreshes = Interlocked.Read(ref s.TokenRefreshes),
+                RefreshesRejected = Interlocked.Read(ref s.TokenRefreshesRejected),
+                ExpiredCloses = Interlocked.Read(ref s.ExpiredCloses),
+            },
             SourceAddresses = s.SourceAddresses,
             Process = ProcessMetrics.Read(forceGc),
             UptimeSeconds = Math.Round((DateTimeOffset.UtcNow - s.StartedAt).TotalSeconds, 3),
@@ -241,6 +251,9 @@ public sealed class ReferenceTarget : IAsyncDisposable
                 PushRate = _options.PushRate,
                 SessionResumeWindowMs = _options.SessionResumeWindow.TotalMilliseconds,
                 SessionBufferLimit = _options.SessionBufferLimit,
+                AuthAlgorithm = _options.AuthKey is null ? null : _options.AuthAlgorithm,
+                AuthClockSkewMs = _options.AuthClockSkew.TotalMilliseconds,
+                AuthEnforceExpiry = _options.AuthEnforceExpiry,
             },
         };
     }

@@ -47,6 +47,22 @@ public sealed record TargetOptions
     /// <summary>Session protocol: server-originated messages per second per session; 0 = none.</summary>
     public double PushRate { get; init; }
 
+    /// <summary>JWT algorithm the target checks tokens with (HS256/384/512, RS256/384/512); null = no token check.</summary>
+    public string? AuthAlgorithm { get; init; }
+
+    /// <summary>The verification key: the shared secret (HS*) or a PEM public key (RS*). Never printed.</summary>
+    public string? AuthKey { get; init; }
+
+    /// <summary>How far past exp (and before nbf) a token is still accepted; also the grace before the 4001 close.</summary>
+    public TimeSpan AuthClockSkew { get; init; }
+
+    /// <summary>Close a connection with 4001 when its token expires (plus skew); false = check tokens only on upgrade and refresh.</summary>
+    public bool AuthEnforceExpiry { get; init; } = true;
+
+    public override string ToString() => $"TargetOptions {{ Host = {Host}, Port = {Port}, Path = {Path}, AuthAlgorithm = {AuthAlgorithm}, AuthKey = {(AuthKey is null ? "none" : "(hidden)")} }}";
+
+    internal static readonly string[] AuthAlgorithms = ["HS256", "HS384", "HS512", "RS256", "RS384", "RS512"];
+
     internal const int MaxMessageSizeLimit = 1 << 30;
     internal const double MaxPushRate = 10_000;
     private static readonly TimeSpan MaxDuration = TimeSpan.FromDays(1);
@@ -128,7 +144,41 @@ public sealed record TargetOptions
             errors.Add($"--push-rate: must be 0..{MaxPushRate} messages per second");
         }
 
+        CheckDuration(errors, "--auth-clock-skew", AuthClockSkew);
+        if (AuthAlgorithm is not null && !AuthAlgorithms.Contains(AuthAlgorithm))
+        {
+            errors.Add($"--auth-algorithm: '{AuthAlgorithm}' is not one of {string.Join(", ", AuthAlgorithms)}");
+        }
+        else if (AuthAlgorithm is not null && string.IsNullOrEmpty(AuthKey))
+        {
+            errors.Add("--auth-key-env/--auth-key-file: --auth-algorithm needs a verification key");
+        }
+        else if (AuthAlgorithm is not null && AuthKeyProblem(AuthAlgorithm, AuthKey!) is { } problem)
+        {
+            errors.Add($"--auth-key-env/--auth-key-file: {problem}");
+        }
+
         return errors;
+    }
+
+    /// <summary>Why the key cannot verify <paramref name="algorithm"/> tokens (without showing the key), or null.</summary>
+    private static string? AuthKeyProblem(string algorithm, string key)
+    {
+        if (algorithm.StartsWith("RS", StringComparison.Ordinal))
+        {
+            try
+            {
+                using var rsa = System.Security.Cryptography.RSA.Create();
+                rsa.ImportFromPem(key);
+                return null;
+            }
+            catch (Exception e) when (e is ArgumentException or System.Security.Cryptography.CryptographicException)
+            {
+                return $"{algorithm} needs a PEM RSA public (or private) key";
+            }
+        }
+
+        return System.Text.Encoding.UTF8.GetByteCount(key.TrimEnd('\r', '\n')) < 32 ? $"{algorithm} needs a secret of at least 32 bytes" : null;
     }
 
     private static void CheckDuration(List<string> errors, string flag, TimeSpan value)

@@ -16,10 +16,12 @@ internal sealed class WebSocketEndpoint
     private readonly SessionStore _sessions;
     private readonly ConnectionRegistry _connections;
     private readonly EchoHandler _echo;
+    private readonly JwtVerifier? _verifier;
     private volatile bool _stopping;
 
-    public WebSocketEndpoint(TargetOptions options, TargetStats stats, SessionStore sessions, ConnectionRegistry connections)
+    public WebSocketEndpoint(TargetOptions options, TargetStats stats, SessionStore sessions, ConnectionRegistry connections, JwtVerifier? verifier = null)
     {
+        _verifier = verifier;
         _options = options;
         _stats = stats;
         _sessions = sessions;
@@ -59,6 +61,20 @@ internal sealed class WebSocketEndpoint
             return;
         }
 
+        // Tokens (when configured): checked before the upgrade; a missing, expired or badly signed one gets 401.
+        VerifiedToken? verified = null;
+        if (_verifier is not null)
+        {
+            (verified, _) = await _verifier.VerifyAsync(TokenOf(context.Request)).ConfigureAwait(false);
+            if (verified is null)
+            {
+                Interlocked.Increment(ref _stats.RejectedHandshakes);
+                Interlocked.Increment(ref _stats.AuthRejectedHandshakes);
+                context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                return;
+            }
+        }
+
         WebSocket socket;
         try
         {
@@ -87,12 +103,22 @@ internal sealed class WebSocketEndpoint
         Interlocked.Increment(ref _stats.OpenConnections);
         _stats.RecordSourceAddress(remote);
         _connections.Add(connection);
+        if (verified is { } token)
+        {
+            connection.Auth = new ConnectionAuth(token, _verifier!.ClockSkew, _options.AuthEnforceExpiry, () =>
+            {
+                Interlocked.Increment(ref _stats.ExpiredCloses);
+                _ = CloseAsync(connection, 4001, "token expired");
+            });
+        }
+
         try
         {
             await RunAsync(connection).ConfigureAwait(false);
         }
         finally
         {
+            connection.Auth?.Dispose();
             connection.Handler?.OnConnectionEnded(connection);
             connection.OnEnded();
             _connections.Remove(connection);
@@ -164,6 +190,19 @@ internal sealed class WebSocketEndpoint
         return connection.Handler is { } handler
             ? handler.RequestCloseAsync(connection, code, reason).AsTask()
             : connection.CloseAsync(code, reason);
+    }
+
+    /// <summary>The token of an upgrade request: <c>?token=</c>, else <c>Authorization: Bearer</c>.</summary>
+    private static string? TokenOf(HttpRequest request)
+    {
+        var query = request.Query["token"].ToString();
+        if (query.Length > 0)
+        {
+            return query;
+        }
+
+        var header = request.Headers.Authorization.ToString();
+        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
     }
 
     /// <summary>400 for a non-upgrade request, 426 with the supported version for a version mismatch (RFC 6455 4.4).</summary>

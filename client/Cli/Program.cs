@@ -4,6 +4,7 @@ using SimCluster.Cli;
 using SimCluster.Cli.Api;
 using SimCluster.Cli.Commands;
 using SimCluster.Cli.Reports;
+using SimCluster.Grains.Auth;
 using SimCluster.Scenarios;
 using SimCluster.Silo;
 using SimCluster.Target;
@@ -125,9 +126,15 @@ namespace SimCluster.Cli
             var pushRate = new Option<double>("--push-rate") { Description = "Session protocol: server messages per second per session" };
             var resumeWindow = new Option<string>("--resume-window") { Description = "Session protocol: how long a disconnected session is kept, e.g. 2m" };
             var parentPid = new Option<int?>("--parent-pid") { Description = "Exit when this process exits (used by embedded runs)" };
+            var authAlgorithm = new Option<string>("--auth-algorithm") { Description = "Check JWTs on upgrade (?token= or Authorization: Bearer) and in auth.refresh: HS256|HS384|HS512|RS256|RS384|RS512" };
+            var authKeyEnv = new Option<string>("--auth-key-env") { Description = "Environment variable holding the verification key (HS*: the secret; RS*: a PEM public key)" };
+            var authKeyFile = new Option<string>("--auth-key-file") { Description = "File holding the verification key" };
+            var authSkew = new Option<string>("--auth-clock-skew") { Description = "Accept tokens this long past exp; the 4001 close comes at exp plus this, e.g. 2s (default 0s)" };
+            var authNoExpiry = new Option<bool>("--auth-no-expiry") { Description = "Do not close connections whose token expired (a server that does not enforce expiry)" };
             var command = new Command("target", "Run the reference target server in the foreground. Example: ./simcluster target --port 5080 --heartbeat-interval 1s --heartbeat-timeout 2s")
             {
                 port, host, allowPublic, heartbeatInterval, heartbeatTimeout, maxMessage, echoDelay, pushRate, resumeWindow, parentPid,
+                authAlgorithm, authKeyEnv, authKeyFile, authSkew, authNoExpiry,
             };
             command.SetAction(async (parse, ct) =>
             {
@@ -150,7 +157,18 @@ namespace SimCluster.Cli
                     EchoDelay = Duration(echoDelay, defaults.EchoDelay),
                     PushRate = parse.GetValue(pushRate),
                     SessionResumeWindow = Duration(resumeWindow, defaults.SessionResumeWindow),
+                    AuthAlgorithm = parse.GetValue(authAlgorithm),
+                    AuthClockSkew = Duration(authSkew, defaults.AuthClockSkew),
+                    AuthEnforceExpiry = !parse.GetValue(authNoExpiry),
                 };
+                if (parse.GetValue(authKeyEnv) is { } keyEnv && parse.GetValue(authKeyFile) is not null)
+                    errors.Add("--auth-key-env: give either --auth-key-env or --auth-key-file, not both");
+                else if (parse.GetValue(authKeyEnv) is not null || parse.GetValue(authKeyFile) is not null)
+                {
+                    var material = SigningKeys.TryReadMaterial(parse.GetValue(authKeyEnv), parse.GetValue(authKeyFile), out var keyError);
+                    if (material is null) errors.Add($"{(parse.GetValue(authKeyEnv) is null ? "--auth-key-file" : "--auth-key-env")}: {keyError}");
+                    options = options with { AuthKey = material };
+                }
                 if (errors.Count > 0)
                 {
                     foreach (var e in errors) Console.Error.WriteLine($"error: {e}");

@@ -34,7 +34,7 @@ internal static partial class ScenarioBinder
     /// <summary>true = the lean driver.</summary>
     private static readonly (string, bool)[] Drivers = [("websocket-client", false), ("lean", true)];
 
-    private static readonly HashSet<string> JwtAlgorithms = new(["HS256", "HS384", "HS512"], StringComparer.Ordinal);
+    private static readonly HashSet<string> JwtAlgorithms = new(["HS256", "HS384", "HS512", "RS256", "RS384", "RS512"], StringComparer.Ordinal);
 
     public static Scenario? Bind(YNode root, string sourcePath, ScenarioVocabulary vocab, Diagnostics d)
     {
@@ -153,6 +153,8 @@ internal static partial class ScenarioBinder
             HeartbeatTimeout = m.Duration("heartbeatTimeout"),
             EchoDelay = m.Duration("echoDelay"),
             MaxMessageSize = m.Int("maxMessageSize", 125, 64 * 1024 * 1024),
+            AuthClockSkew = m.Duration("authClockSkew"),
+            AuthEnforceExpiry = m.Bool("authEnforceExpiry"),
         };
         m.ReportUnknownKeys();
         if (spec.HeartbeatTimeout is { } t && t > TimeSpan.Zero && spec.HeartbeatInterval is not { } i)
@@ -308,12 +310,15 @@ internal static partial class ScenarioBinder
             {
                 Mode = rm.Choice("mode", RefreshModes) ?? refresh.Mode,
                 Before = rm.Duration("before") ?? refresh.Before,
+                Late = rm.Duration("late"),
+                Timeout = rm.Duration("timeout", mustBePositive: true) ?? refresh.Timeout,
+                ReplayOld = rm.Bool("replayOld") ?? false,
             };
             beforeNode = rm.Get("before");
             rm.ReportUnknownKeys();
         }
         // Refreshing at or before the moment a token is minted would refresh in a loop.
-        if (jwt is not null && refresh.Mode != RefreshMode.None && refresh.Before >= jwt.Lifetime)
+        if (jwt is not null && refresh.Mode != RefreshMode.None && refresh.Late is null && refresh.Before >= jwt.Lifetime)
             d.Add(beforeNode ?? m.Get("jwt") ?? m.Node, KeyPath.Child(m.PathOf("refresh"), "before"),
                 $"refresh.before ({Units.FormatDuration(refresh.Before)}) must be shorter than jwt.lifetime ({Units.FormatDuration(jwt.Lifetime)})");
 
@@ -323,6 +328,7 @@ internal static partial class ScenarioBinder
             TokenUrl = tokenUrl,
             Send = m.Choice("send", Sends) ?? TokenSend.Query,
             Refresh = refresh,
+            FetchTimeout = m.Duration("fetchTimeout", mustBePositive: true) ?? TimeSpan.FromSeconds(5),
         };
         m.ReportUnknownKeys();
         return spec;
@@ -336,16 +342,31 @@ internal static partial class ScenarioBinder
         if (secretEnv is not null && !Regex.IsMatch(secretEnv, "^[A-Za-z_][A-Za-z0-9_]*$"))
             d.Add(m.Get("secretEnv")!, m.PathOf("secretEnv"), $"expected an environment variable name like SIM_JWT_SECRET, got '{secretEnv}'");
         var secretFile = m.String("secretFile", "a file path");
-        if ((m.Get("secretEnv") is null) == (m.Get("secretFile") is null))
-            d.Add(m.KeyNode("secretFile") ?? (YNode)m.Node, m.Path, "jwt needs exactly one of secretEnv or secretFile");
+        var generateKey = m.Bool("generateKey") ?? false;
+        var sources = (m.Get("secretEnv") is null ? 0 : 1) + (m.Get("secretFile") is null ? 0 : 1) + (generateKey ? 1 : 0);
+        if (sources != 1)
+            d.Add(m.KeyNode("secretFile") ?? m.KeyNode("generateKey") ?? (YNode)m.Node, m.Path, "jwt needs exactly one of secretEnv, secretFile or generateKey: true");
+        var clockAhead = m.Duration("clockAhead");
+        var clockBehind = m.Duration("clockBehind");
+        if (clockAhead is not null && clockBehind is not null)
+            d.Add(m.Get("clockBehind")!, m.PathOf("clockBehind"), "give either clockAhead or clockBehind, not both");
+        var badSignature = m.Get("badSignature") is { } bs ? NodeReader.Percent(bs, m.PathOf("badSignature"), d, zeroAllowed: true) : null;
 
         var algorithm = m.Get("algorithm") is { } an ? NodeReader.Name(an, m.PathOf("algorithm"), d, JwtAlgorithms, "algorithm") : null;
         var spec = new JwtSpec
         {
             SecretEnv = secretEnv,
             SecretFile = secretFile,
+            GenerateKey = generateKey,
             Algorithm = algorithm ?? "HS256",
             Lifetime = m.Duration("lifetime", mustBePositive: true) ?? TimeSpan.FromSeconds(60),
+            BadSignature = badSignature ?? 0m,
+            ClockAhead = clockAhead ?? TimeSpan.Zero,
+            ClockBehind = clockBehind ?? TimeSpan.Zero,
+            AlignExpiry = m.Bool("alignExpiry") ?? false,
+            KeyPosition = (m.Get("secretEnv") ?? m.Get("secretFile") ?? m.Get("generateKey")) is { } keyNode
+                ? (m.Get("secretEnv") is not null ? m.PathOf("secretEnv") : m.Get("secretFile") is not null ? m.PathOf("secretFile") : m.PathOf("generateKey"), keyNode.Line, keyNode.Column)
+                : (m.Path, m.Node.Line, m.Node.Column),
         };
         m.ReportUnknownKeys();
         return spec;

@@ -39,6 +39,11 @@ internal sealed class TargetStats
     public long UnknownTypes;
     public long PushedMessages;
 
+    public long AuthRejectedHandshakes;
+    public long TokenRefreshes;
+    public long TokenRefreshesRejected;
+    public long ExpiredCloses;
+
     public readonly DateTimeOffset StartedAt = DateTimeOffset.UtcNow;
 
     private readonly ConcurrentDictionary<string, long> _byCode = new(StringComparer.Ordinal);

@@ -25,6 +25,7 @@ public sealed record TargetStatsSnapshot
     public long BytesOut { get; init; }
     public TargetCloseStats Closes { get; init; } = new();
     public TargetSessionStats Sessions { get; init; } = new();
+    public TargetAuthStats Auth { get; init; } = new();
 
     /// <summary>Accepted connections per remote IP; at most 1,000 addresses plus "other".</summary>
     public Dictionary<string, long> SourceAddresses { get; init; } = new();
@@ -88,6 +89,15 @@ public sealed record TargetSessionStats
     public long PushedMessages { get; init; }
 }
 
+/// <summary>Tokens (when the target checks them): upgrades refused with 401, in-band refreshes, closes for expiry (4001).</summary>
+public sealed record TargetAuthStats
+{
+    public long RejectedHandshakes { get; init; }
+    public long Refreshes { get; init; }
+    public long RefreshesRejected { get; init; }
+    public long ExpiredCloses { get; init; }
+}
+
 public sealed record TargetProcessStats
 {
     public long RssBytes { get; init; }
@@ -108,6 +118,10 @@ public sealed record TargetOptionsSummary
     public double PushRate { get; init; }
     public double SessionResumeWindowMs { get; init; }
     public int SessionBufferLimit { get; init; }
+    /// <summary>Null when the target does not check tokens.</summary>
+    public string? AuthAlgorithm { get; init; }
+    public double AuthClockSkewMs { get; init; }
+    public bool AuthEnforceExpiry { get; init; }
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = false)]

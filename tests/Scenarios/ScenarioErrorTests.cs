@@ -232,9 +232,9 @@ public class ScenarioErrorTests
     [InlineData("seed: 1.5", 5, 7, "seed", "expected a whole number -9223372036854775808 or more, got '1.5'")]
     [InlineData("auth: { send: query }", 5, 7, "auth", "auth needs either jwt or tokenUrl")]
     [InlineData("auth: { tokenUrl: ftp://x/t }", 5, 19, "auth.tokenUrl", "expected an http:// or https:// URL, got 'ftp://x/t'")]
-    [InlineData("auth: { jwt: { lifetime: 60s } }", 5, 14, "auth.jwt", "jwt needs exactly one of secretEnv or secretFile")]
+    [InlineData("auth: { jwt: { lifetime: 60s } }", 5, 14, "auth.jwt", "jwt needs exactly one of secretEnv, secretFile or generateKey: true")]
     [InlineData("auth: { jwt: { secretEnv: S, lifetime: 10s }, refresh: { before: 10s } }", 5, 66, "auth.refresh.before", "refresh.before (10s) must be shorter than jwt.lifetime (10s)")]
-    [InlineData("auth: { jwt: { secretEnv: S, algorithm: RS256 } }", 5, 41, "auth.jwt.algorithm", "unknown algorithm 'RS256' - did you mean 'HS256'?; valid: HS256, HS384, HS512")]
+    [InlineData("auth: { jwt: { secretEnv: S, algorithm: ES256 } }", 5, 41, "auth.jwt.algorithm", "unknown algorithm 'ES256' - did you mean 'HS256'?; valid: HS256, HS384, HS512, RS256, RS384, RS512")]
     [InlineData("auth: { secret: x, tokenUrl: http://a/t }", 5, 9, "auth.secret", "secrets must come from secretEnv or secretFile")]
     public void Single_problem_reported_where_it_is(string extraLine, int line, int column, string key, string message)
     {

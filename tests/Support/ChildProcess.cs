@@ -98,7 +98,16 @@ internal static class Simcluster
         {
             BuildGate.Release();
         }
-        return await ChildProcess.RunAsync(ChildProcess.StartInfo(Path.Combine(RepoRoot, "simcluster"), args, RepoRoot), TimeSpan.FromMinutes(2));
+        return await RunWithEnvironmentAsync(new Dictionary<string, string>(), args);
+    }
+
+    /// <summary>Like <see cref="RunAsync"/>, with extra environment variables for the child (e.g. a signing key).</summary>
+    public static async Task<ProcessResult> RunWithEnvironmentAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
+        if (!_built) await RunAsync("version");
+        var info = ChildProcess.StartInfo(Path.Combine(RepoRoot, "simcluster"), args, RepoRoot);
+        foreach (var (name, value) in environment) info.Environment[name] = value;
+        return await ChildProcess.RunAsync(info, TimeSpan.FromMinutes(2));
     }
 
     /// <summary>A fresh folder under the system temp folder, deleted by the caller.</summary>

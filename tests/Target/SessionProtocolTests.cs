@@ -248,7 +248,13 @@ public sealed class SessionProtocolTests
         await using var target = await StartAsync();
         var (ws, _) = await HelloAsync(target, "s-bad");
 
+        // auth.refresh is known (an extension), but a target without token checks rejects it.
         await SendJsonAsync(ws, new { type = "auth.refresh", token = "t" });
+        var rejected = await ReceiveJsonAsync(ws);
+        Assert.Equal("auth.rejected", rejected.GetProperty("type").GetString());
+        Assert.Equal("authentication is off", rejected.GetProperty("reason").GetString());
+
+        await SendJsonAsync(ws, new { type = "no.such.type", token = "t" });
         var error = await ReceiveJsonAsync(ws);
         Assert.Equal("error", error.GetProperty("type").GetString());
         Assert.Equal("unknown type", error.GetProperty("reason").GetString());

@@ -46,9 +46,10 @@ public static class RunCommand
         }
         var scenario = loaded.Scenario!;
         var unsupported = Unsupported(scenario);
+        var auth = AuthSetup.Prepare(scenario, inProcessSilo: string.IsNullOrEmpty(args.Cluster), unsupported);
         if (unsupported.Count > 0)
         {
-            foreach (var e in unsupported) stderr.WriteLine($"{scenario.SourcePath}: {e}");
+            foreach (var e in unsupported) stderr.WriteLine(e.StartsWith(scenario.SourcePath, StringComparison.Ordinal) ? e : $"{scenario.SourcePath}: {e}");
             return ExitCodes.InvalidInput;
         }
 
@@ -70,7 +71,7 @@ public static class RunCommand
             IReadOnlyList<Uri> targets;
             if (scenario.Target.IsEmbedded)
             {
-                embedded = await EmbeddedTarget.StartAsync(scenario.EmbeddedTarget.ToArguments(), ct);
+                embedded = await EmbeddedTarget.StartAsync([.. scenario.EmbeddedTarget.ToArguments(), .. auth.TargetArguments], ct, auth.TargetEnvironment);
                 targets = [embedded.WebSocketUri];
             }
             else
@@ -87,7 +88,7 @@ public static class RunCommand
 
             await using var sampler = new ToolSampler(Environment.GetEnvironmentVariable("SIMCLUSTER_LIVE_HEAP_PROBE") == "1"
                 ? scenario.Duration * 0.7 : null);
-            var plan = PlanBuilder.Build(scenario, runId, seed, targets);
+            var plan = PlanBuilder.Build(scenario, runId, seed, targets) with { Auth = auth.Plan };
             var view = args.View ?? (args.NoLive || Console.IsOutputRedirected || !console.Profile.Capabilities.Interactive
                 ? (IProgressView)new PlainProgressView(Console.Out, scenario.Duration.TotalSeconds)
                 : new LiveProgressView(console, scenario.Name, scenario.Duration.TotalSeconds, scenario.RampUp.TotalSeconds));
@@ -143,8 +144,6 @@ public static class RunCommand
     private static List<string> Unsupported(Scenario scenario)
     {
         var errors = new List<string>();
-        if (scenario.Auth is not null)
-            errors.Add("auth: token handling is not yet supported by the simulated clients");
         foreach (var group in scenario.Population.Where(g => !BehaviorRegistry.Names.Contains(g.Behavior)))
             errors.Add($"population.{group.Name}.behavior: '{group.Behavior}' is not yet available in this build (available: {string.Join(", ", BehaviorRegistry.Names)})");
         return errors;

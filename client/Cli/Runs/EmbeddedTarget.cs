@@ -20,9 +20,15 @@ public sealed partial class EmbeddedTarget : IAsyncDisposable
 
     public Uri WebSocketUri { get; }
 
-    public static async Task<EmbeddedTarget> StartAsync(IReadOnlyList<string> targetArguments, CancellationToken ct)
+    /// <param name="environment">Extra variables for the target (a null value removes one); how secrets reach it, never the command line.</param>
+    public static async Task<EmbeddedTarget> StartAsync(IReadOnlyList<string> targetArguments, CancellationToken ct, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var info = SelfInvocation.StartInfo(["target", "--port", "0", "--parent-pid", Environment.ProcessId.ToString(), .. targetArguments]);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            if (value is null) info.Environment.Remove(name);
+            else info.Environment[name] = value;
+        }
         info.RedirectStandardOutput = true;
         info.RedirectStandardError = true;
         var process = Process.Start(info) ?? throw new InvalidOperationException("could not start the embedded target");

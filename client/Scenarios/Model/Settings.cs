@@ -67,6 +67,10 @@ public sealed record EmbeddedTargetSpec
     public TimeSpan? HeartbeatTimeout { get; init; }
     public TimeSpan? EchoDelay { get; init; }
     public int? MaxMessageSize { get; init; }
+    /// <summary>Token checks: how far past exp a token is still accepted (and the grace before the 4001 close).</summary>
+    public TimeSpan? AuthClockSkew { get; init; }
+    /// <summary>Token checks: false = never close a connection when its token expires.</summary>
+    public bool? AuthEnforceExpiry { get; init; }
 
     /// <summary>The same settings as `simcluster target` options.</summary>
     public IReadOnlyList<string> ToArguments()
@@ -76,6 +80,8 @@ public sealed record EmbeddedTargetSpec
         if (HeartbeatTimeout is { } ht) args.AddRange(["--heartbeat-timeout", Units.FormatDuration(ht)]);
         if (EchoDelay is { } ed) args.AddRange(["--echo-delay", Units.FormatDuration(ed)]);
         if (MaxMessageSize is { } mm) args.AddRange(["--max-message-size", mm.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        if (AuthClockSkew is { } skew) args.AddRange(["--auth-clock-skew", Units.FormatDuration(skew)]);
+        if (AuthEnforceExpiry == false) args.Add("--auth-no-expiry");
         return args;
     }
 }

@@ -173,6 +173,8 @@ public static class ScenarioSchema
             ("heartbeatTimeout", Describe(Ref("duration"), "Close a connection whose PONG is this late; 0 = off. Needs heartbeatInterval.", examples: ["2s"])),
             ("echoDelay", Describe(Ref("duration"), "Delay before each echo.", examples: ["50ms"])),
             ("maxMessageSize", Describe(Integer(125, 64 * 1024 * 1024), "Largest message accepted, in bytes (larger: close 1009).", examples: [65536])),
+            ("authClockSkew", Describe(Ref("duration"), "Token checks (auth.jwt): how far past exp a token is still accepted, and the grace before the 4001 close.", "0s", examples: ["2s"])),
+            ("authEnforceExpiry", Describe(new JsonObject { ["type"] = "boolean" }, "Token checks: close a connection with 4001 when its token expires; false = never.", true)),
         ]);
         embedded["if"] = new JsonObject { ["not"] = new JsonObject { ["required"] = new JsonArray("heartbeatInterval") } };
         embedded["then"] = new JsonObject { ["properties"] = new JsonObject { ["heartbeatTimeout"] = Ref("zeroDuration") } };
@@ -207,20 +209,31 @@ public static class ScenarioSchema
         var auth = Object("Tokens for the target: minted locally (jwt) or fetched (tokenUrl), exactly one of the two.",
         [
             ("secret", Forbidden(secretHint)),
-            ("jwt", OneOfRequired(Object("A locally signed JWT; the secret comes from an environment variable or a file, exactly one of the two.",
+            ("jwt", OneOfRequired3(Object("A JWT signed by SimCluster, subject client-N; the key comes from an environment variable or a file, or is generated for the run: exactly one of the three.",
             [
                 ("secret", Forbidden(secretHint)),
-                ("secretEnv", Describe(Pattern("^[A-Za-z_][A-Za-z0-9_]*$"), "Environment variable holding the secret.", examples: ["SIM_JWT_SECRET"])),
-                ("secretFile", Describe(new JsonObject { ["type"] = "string" }, "File holding the secret.", examples: ["secrets/jwt.key"])),
-                ("algorithm", Describe(Enum("HS256", "HS384", "HS512"), "Signing algorithm (symmetric: the target checks with the same secret).", jwt.Algorithm)),
+                ("secretEnv", Describe(Pattern("^[A-Za-z_][A-Za-z0-9_]*$"), "Environment variable holding the key (HS*: a secret of 32+ bytes; RS*: a PEM RSA private key).", examples: ["SIM_JWT_SECRET"])),
+                ("secretFile", Describe(new JsonObject { ["type"] = "string" }, "File holding the key (relative to the scenario file).", examples: ["secrets/jwt.key"])),
+                ("generateKey", Describe(new JsonObject { ["type"] = "boolean" }, "A random key made for this run only and handed to the embedded target (needs the in-process silo).", false)),
+                ("algorithm", Describe(Enum("HS256", "HS384", "HS512", "RS256", "RS384", "RS512"), "Signing algorithm; HS*: the target checks with the same secret, RS*: with the public key.", jwt.Algorithm)),
                 ("lifetime", Describe(Ref("positiveDuration"), "Token lifetime.", Format(jwt.Lifetime), examples: ["60s"])),
-            ], example: new JsonObject { ["secretEnv"] = "SIM_JWT_SECRET" }), "secretEnv", "secretFile")),
+                ("badSignature", Describe(AnyOf(
+                        Pattern(@"^(?:\s*(?:100(?:\.0+)?|\d{1,2}(?:\.\d+)?)\s*%\s*|0+)$"),
+                        new JsonObject { ["const"] = 0 }), "Failure injection: share of tokens signed with a key the target does not know.", "0%", examples: ["100%"])),
+                ("clockAhead", Describe(Ref("duration"), "Failure injection: the client's clock runs this far ahead (iat/nbf/exp and its refresh timing).", examples: ["20s"])),
+                ("clockBehind", Describe(Ref("duration"), "Failure injection: the client's clock runs this far behind.", examples: ["20s"])),
+                ("alignExpiry", Describe(new JsonObject { ["type"] = "boolean" }, "Failure injection: every token expires on the same instants (multiples of lifetime): a refresh storm.", false)),
+            ], example: new JsonObject { ["secretEnv"] = "SIM_JWT_SECRET" }), "secretEnv", "secretFile", "generateKey")),
             ("tokenUrl", Describe(Ref("httpUrl"), "An http(s) URL answering {access_token, expires_in}.", examples: ["http://127.0.0.1:8081/token"])),
             ("send", Describe(Enum("query", "header"), "query: ?token=...; header: Authorization: Bearer ...", "query")),
+            ("fetchTimeout", Describe(Ref("positiveDuration"), "Bound on one request to tokenUrl.", "5s")),
             ("refresh", Object("When and how a client renews its token.",
             [
-                ("mode", Describe(Enum("in-band", "reconnect", "none"), "in-band: auth.refresh frame; reconnect: a new connection with a new token; none.", "in-band")),
+                ("mode", Describe(Enum("in-band", "reconnect", "none"), "in-band: auth.refresh frame (protocol: session); reconnect: a new connection with a new token; none: let it expire.", "in-band")),
                 ("before", Describe(Ref("duration"), "How long before expiry the client refreshes; shorter than jwt.lifetime.", Format(refresh.Before), examples: ["10s"])),
+                ("late", Describe(Ref("duration"), "Failure injection: refresh this long after expiry instead (before is then ignored).", examples: ["2s"])),
+                ("timeout", Describe(Ref("positiveDuration"), "How long to wait for auth.refreshed / auth.rejected.", Format(refresh.Timeout))),
+                ("replayOld", Describe(new JsonObject { ["type"] = "boolean" }, "Failure injection: after each in-band refresh, offer the previous token again (token_replays_accepted).", false)),
             ])),
         ], example: new JsonObject { ["jwt"] = new JsonObject { ["secretEnv"] = "SIM_JWT_SECRET" } });
         return OneOfRequired(auth, "jwt", "tokenUrl");
@@ -358,6 +371,16 @@ public static class ScenarioSchema
     }
 
     /// <summary>Exactly one of <paramref name="a"/> and <paramref name="b"/> is given.</summary>
+    /// <summary>Exactly one of a, b, or c: true (a flag).</summary>
+    private static JsonObject OneOfRequired3(JsonObject schema, string a, string b, string c)
+    {
+        schema["oneOf"] = new JsonArray(
+            new JsonObject { ["required"] = new JsonArray(a) },
+            new JsonObject { ["required"] = new JsonArray(b) },
+            new JsonObject { ["required"] = new JsonArray(c), ["properties"] = new JsonObject { [c] = new JsonObject { ["const"] = true } } });
+        return schema;
+    }
+
     private static JsonObject OneOfRequired(JsonObject schema, string a, string b)
     {
         schema["oneOf"] = new JsonArray(

@@ -78,6 +78,21 @@ public static class MetricNames
     public const string TokenRefreshTime = "token_refresh_time";
     public const string AuthRejections = "auth_rejections";
     public const string ExpiredCloses = "expired_closes";
+    /// <summary>
+    /// How long a connection stayed open after its token expired (client clock): until the server closed it,
+    /// the client refreshed too late, or the run ended. A server that enforces expiry keeps this near its skew.
+    /// </summary>
+    public const string TokenOverstay = "token_overstay";
+    /// <summary>Connections still open after their token expired (each one is a sample of token_overstay).</summary>
+    public const string TokensOutlived = "tokens_outlived";
+    /// <summary>Server closes for expiry (4001) that came before the token's exp by the client's clock (clock skew).</summary>
+    public const string ExpiredClosesEarly = "expired_closes_early";
+    /// <summary>A previous token offered again after a refresh and accepted by the server (replay injection).</summary>
+    public const string TokenReplaysAccepted = "token_replays_accepted";
+    /// <summary>Time to obtain a token (minting, or the token endpoint's answer).</summary>
+    public const string TokenFetchTime = "token_fetch_time";
+    /// <summary>Token requests that failed (endpoint error, timeout, unusable answer).</summary>
+    public const string TokenFetchFailures = "token_fetch_failures";
 
     // Malformed input (test 8).
     /// <summary>Malformed cases attackers started (one per case run, each variant on its own connection).</summary>
@@ -141,6 +156,12 @@ public static class MetricNames
         [TokenRefreshTime] = MetricKind.Trend,
         [AuthRejections] = MetricKind.Counter,
         [ExpiredCloses] = MetricKind.Counter,
+        [TokenOverstay] = MetricKind.Trend,
+        [TokensOutlived] = MetricKind.Counter,
+        [ExpiredClosesEarly] = MetricKind.Counter,
+        [TokenReplaysAccepted] = MetricKind.Counter,
+        [TokenFetchTime] = MetricKind.Trend,
+        [TokenFetchFailures] = MetricKind.Counter,
         [MalformedCases] = MetricKind.Counter,
         [MalformedCasesFailed] = MetricKind.Counter,
         [MalformedServerDown] = MetricKind.Counter,

@@ -32,6 +32,8 @@ public sealed record RunPlan
     [Id(16)] public int[] TimelineClients { get; init; } = [];
     /// <summary>Most events one sampled client keeps; later ones are only counted.</summary>
     [Id(17)] public int TimelineEventCap { get; init; } = 500;
+    /// <summary>Tokens for the target; null = none.</summary>
+    [Id(18)] public AuthPlan? Auth { get; init; }
 
     /// <summary>The group a client index belongs to (groups own consecutive index ranges).</summary>
     public GroupPlan GroupOf(int clientIndex)
@@ -150,4 +152,42 @@ public sealed record FlappingPlan
     [Id(2)] public required string[] Drops { get; init; }
     /// <summary>0 = flap until the run ends.</summary>
     [Id(3)] public int Cycles { get; init; }
+}
+
+/// <summary>
+/// Tokens (resilience test 10). The plan never carries key material: only the name of the environment
+/// variable or the path of the file holding it, read by each silo itself.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record AuthPlan
+{
+    /// <summary><c>minted</c> (JWTs signed here) or <c>url</c> (fetched from <see cref="TokenUrl"/>).</summary>
+    [Id(0)] public string Source { get; init; } = "minted";
+    /// <summary>HS256/384/512 or RS256/384/512.</summary>
+    [Id(1)] public string Algorithm { get; init; } = "HS256";
+    [Id(2)] public string? KeyEnv { get; init; }
+    /// <summary>An absolute path.</summary>
+    [Id(3)] public string? KeyFile { get; init; }
+    [Id(4)] public TimeSpan Lifetime { get; init; } = TimeSpan.FromSeconds(60);
+    [Id(5)] public string? TokenUrl { get; init; }
+    /// <summary><c>query</c> (?token=) or <c>header</c> (Authorization: Bearer).</summary>
+    [Id(6)] public string Send { get; init; } = "query";
+    /// <summary><c>in-band</c>, <c>reconnect</c> or <c>none</c>.</summary>
+    [Id(7)] public string RefreshMode { get; init; } = "in-band";
+    /// <summary>How long before expiry the client refreshes.</summary>
+    [Id(8)] public TimeSpan Before { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>Failure injection: refresh this long after expiry instead (null = on time).</summary>
+    [Id(9)] public TimeSpan? Late { get; init; }
+    /// <summary>How long to wait for auth.refreshed / auth.rejected.</summary>
+    [Id(10)] public TimeSpan RefreshTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>Failure injection: share (0..1) of tokens signed with a wrong key.</summary>
+    [Id(11)] public double BadSignature { get; init; }
+    /// <summary>Failure injection: the client's clock is this far off (positive = ahead, negative = behind).</summary>
+    [Id(12)] public TimeSpan ClockOffset { get; init; }
+    /// <summary>Failure injection: every token expires on the same instants (multiples of the lifetime), a refresh storm.</summary>
+    [Id(13)] public bool AlignedExpiry { get; init; }
+    /// <summary>Failure injection: after each in-band refresh, offer the previous token again (a replay).</summary>
+    [Id(14)] public bool ReplayOld { get; init; }
+    /// <summary>Bound on one token request to <see cref="TokenUrl"/>.</summary>
+    [Id(15)] public TimeSpan FetchTimeout { get; init; } = TimeSpan.FromSeconds(5);
 }

@@ -4,6 +4,7 @@ using SimCluster.Abstractions.Metrics;
 using SimCluster.Abstractions.Plans;
 using SimCluster.Abstractions.Runs;
 using SimCluster.Grains.Attacks;
+using SimCluster.Grains.Auth;
 using SimCluster.Grains.Behaviors;
 using SimCluster.Grains.Behaviors.Zombies;
 using SimCluster.Grains.Metrics;
@@ -48,6 +49,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
     private AttackerRunner? _attacker;
     /// <summary>Only for clients the plan sampled for the report's timelines; null (nothing allocated) otherwise.</summary>
     private ClientTimelineRecorder? _timeline;
+    private TokenSession? _tokens;
 
     // Handovers: how many so far, and when the last old path was lost (for switch_resume_time).
     private int _switches;
@@ -74,6 +76,12 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
         _machine = new ClientStateMachine(time);
         if (Array.BinarySearch(plan.TimelineClients, clientIndex) >= 0)
             _timeline = new ClientTimelineRecorder(clientIndex, _group.Name, _group.Behavior, plan.TimelineEventCap, time);
+        if (plan.Auth is { } auth)
+        {
+            var source = TokenSources.Create(auth, time, new Random(ClientSeed.For(plan.Seed, clientIndex, ClientSeed.Tokens)));
+            _tokens = new TokenSession(auth, source, RefreshModes.Create(auth.RefreshMode), clientIndex, _metrics, time,
+                _ => OnGrainScheduler(RefreshByReconnect));
+        }
         var target = new Uri(plan.TargetUrls[clientIndex % plan.TargetUrls.Length]);
         _connectOptions = new ConnectOptions
         {
@@ -147,6 +155,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
         if (_zombieSince is not null && !_zombieDone) ZombieUndetected(_generation); // the run ended first
         _heldDeadPath?.Release();
         _heldDeadPath = null;
+        if (wasOpen) _tokens?.Ended(null); // a connection still open at the end may have outlived its token
         if (wasOpen && _connection is { } connection)
         {
             // Let answers in flight come home before closing, so a clean stop loses nothing.
@@ -176,7 +185,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
         {
             SimulatedConnection? connection = null;
             Exception? error = null;
-            try { connection = await SimulatedConnection.OpenAsync(options, this); }
+            try { connection = await SimulatedConnection.OpenAsync(await WithToken(options), this); }
             catch (Exception e) { error = e; }
             var elapsed = Stopwatch.GetElapsedTime(started);
             OnGrainScheduler(() => ConnectCompleted(generation, connection, error, elapsed));
@@ -194,8 +203,14 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
         if (connection is null)
         {
             _metrics.Count(MetricNames.ConnectFailures);
-            var label = (error as ConnectFailedException)?.Label ?? "other";
+            var label = error switch
+            {
+                ConnectFailedException c => c.Label,
+                TokenUnavailableException t => t.Label,
+                _ => "other",
+            };
             _metrics.CountClose("connect-error:" + label);
+            if (_tokens is not null && label is "http-401" or "http-403") _metrics.Count(MetricNames.AuthRejections);
             _metrics.CountCause(DisconnectCauses.Connect, label);
             var fired = _machine.Fire(ClientTrigger.ConnectFailed);
             _timeline?.Add(fired, DisconnectCauses.Of(DisconnectCauses.Connect, label));
@@ -217,6 +232,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
         }
         _outageWasForced = false;
         _traffic.Attach(connection);
+        _tokens?.Opened(connection);
         if (_plan.HeartbeatInterval > TimeSpan.Zero)
             _pinger = new HeartbeatPinger(connection.Stream, _plan.HeartbeatInterval, _metrics, time);
 
@@ -246,7 +262,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
         var started = Stopwatch.GetTimestamp();
         try
         {
-            using var fresh = await SimulatedConnection.OpenAsync(OptionsNow(), this).WaitAsync(_plan.StopGrace);
+            using var fresh = await SimulatedConnection.OpenAsync(await WithToken(OptionsNow()), this).WaitAsync(_plan.StopGrace);
             _metrics.Count(MetricNames.Connects);
             _metrics.Record(MetricNames.ConnectTime, Stopwatch.GetElapsedTime(started));
             _traffic.Attach(fresh);
@@ -256,7 +272,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
             _traffic.Detach();
             await fresh.CloseAsync(1000, "run finished");
         }
-        catch (Exception e) when (e is ConnectFailedException or TimeoutException)
+        catch (Exception e) when (e is ConnectFailedException or TimeoutException or TokenUnavailableException)
         {
             _metrics.Count(MetricNames.ConnectFailures); // what stays buffered is counted lost by Finish
         }
@@ -292,6 +308,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
         _metrics.CountCause(DisconnectCauses.Switch, fate);
         StopPinger();
         _traffic.Detach();
+        _tokens?.Ended(null);
         _connection = null;
         _metrics.Closed();
         _metrics.Count(MetricNames.Disconnects);
@@ -313,8 +330,9 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
         _ = Task.Run(async () =>
         {
             SimulatedConnection? fresh = null;
-            try { fresh = await SimulatedConnection.OpenAsync(options, this); }
+            try { fresh = await SimulatedConnection.OpenAsync(await WithToken(options), this); }
             catch (ConnectFailedException e) { OnGrainScheduler(() => SwitchFailed(generation, switching, e)); return; }
+            catch (TokenUnavailableException e) { OnGrainScheduler(() => SwitchFailed(generation, switching, new ConnectFailedException(ConnectFailure.Other, e.Message))); return; }
             var elapsed = Stopwatch.GetElapsedTime(started);
             OnGrainScheduler(() => SwitchCompleted(generation, switching, old, fresh, elapsed));
         });
@@ -340,6 +358,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
         _timeline?.Add("switch", _machine.State, $"{InterfaceName(switching, _switches - 1)} -> {InterfaceName(switching, _switches)}, make-before-break, new path open in {elapsed.TotalMilliseconds:0.#} ms, old path: {switching.OldPath.ToString().ToLowerInvariant()}");
         StopPinger();
         _traffic.Detach();
+        _tokens?.Ended(null);
         KillOldPath(old, switching.OldPath);
         _switchLostAt = time.GetTimestamp();
         _connection = fresh;
@@ -347,6 +366,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
         _metrics.Count(MetricNames.Connects);
         _metrics.Record(MetricNames.ConnectTime, elapsed);
         _traffic.Attach(fresh);
+        _tokens?.Opened(fresh);
         if (_plan.HeartbeatInterval > TimeSpan.Zero) _pinger = new HeartbeatPinger(fresh.Stream, _plan.HeartbeatInterval, _metrics, time);
         if (_traffic is not SessionTraffic) SessionResumed();
         After(switching.Plan.Every.Draw(_random), () => Switch(newGeneration, switching));
@@ -396,6 +416,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
         StopPinger();
         if (!zombie.Kind.KeepsSending) _traffic.Abandon();
         _metrics.Closed();
+        _tokens?.Ended(null);
         _metrics.Count(MetricNames.Zombies);
         zombie.Kind.Apply(connection);
         var since = time.GetTimestamp();
@@ -447,7 +468,11 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
 
     // ------------------------------------------------------------ losing the connection
 
-    void IConnectionListener.OnText(string text) => _traffic.OnText(text);
+    void IConnectionListener.OnText(string text)
+    {
+        if (_tokens is not null && _tokens.OnText(text)) return;
+        _traffic.OnText(text);
+    }
 
     void IConnectionListener.OnClosed(ConnectionClosed closed)
     {
@@ -473,8 +498,11 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
         _connection = null;
         _metrics.Closed();
         _metrics.Count(MetricNames.Disconnects);
-        _metrics.CountClose(closed.Initiator == CloseInitiator.Server && closed.Code is { } code ? code.ToString() : "1006");
-        if (closed.Initiator != CloseInitiator.Client && _behavior.IsWellBehaved) _metrics.Count(MetricNames.FalseDisconnects);
+        int? serverCode = closed.Initiator == CloseInitiator.Server ? closed.Code : null;
+        _metrics.CountClose(serverCode is { } code ? code.ToString() : "1006");
+        // A server closing a connection whose token has expired is right to do so: not a false disconnect.
+        var tokenExpired = _tokens?.Ended(serverCode) ?? false;
+        if (closed.Initiator != CloseInitiator.Client && _behavior.IsWellBehaved && !tokenExpired) _metrics.Count(MetricNames.FalseDisconnects);
         ScheduleReconnect();
     }
 
@@ -496,6 +524,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
         StopPinger();
         _drops++;
         _traffic.Detach();
+        _tokens?.Ended(null);
         _connection = null;
         _metrics.Closed();
         _metrics.Count(MetricNames.Disconnects);
@@ -556,6 +585,27 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
         After(delay.Value, Connect);
     }
 
+    // ------------------------------------------------------------ tokens
+
+    /// <summary>The connect options with the client's token in the upgrade request (when the scenario has auth).</summary>
+    private async Task<ConnectOptions> WithToken(ConnectOptions options) =>
+        _tokens is null ? options : await _tokens.PrepareConnectAsync(options);
+
+    /// <summary>Reconnect refresh: close the connection on purpose and open a new one with the new token at once.</summary>
+    private void RefreshByReconnect()
+    {
+        if (_stopping || _machine.State != ClientState.Open || _connection is not { } old) return;
+        _machine.Fire(ClientTrigger.Drop);
+        StopPinger();
+        _traffic.Detach();
+        _tokens!.Ended(null);
+        _connection = null;
+        _metrics.Closed();
+        _ = old.CloseAsync(1000, "token refresh");
+        _machine.Fire(ClientTrigger.Wait);
+        Connect();
+    }
+
     // ------------------------------------------------------------ plumbing
 
     /// <summary>Fires a transition of the state machine and, for a sampled client, notes it on the timeline.</summary>
@@ -600,6 +650,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
         CancelTimer();
         StopPinger();
         _traffic?.Dispose();
+        _tokens?.Dispose();
         _connection?.Dispose();
         _heldDeadPath?.Release();
         _ = _attacker?.StopAsync();

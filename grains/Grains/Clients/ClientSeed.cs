@@ -13,6 +13,9 @@ public static class ClientSeed
     /// <summary>Stream 1: the client's link faults (jitter, loss).</summary>
     public const int Link = 1;
 
+    /// <summary>Stream 2: the client's token faults (which tokens get a bad signature).</summary>
+    public const int Tokens = 2;
+
     public static int For(long runSeed, int clientIndex, int stream)
     {
         var x = Mix((ulong)runSeed);

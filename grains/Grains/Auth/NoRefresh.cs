@@ -1,0 +1,9 @@
+namespace SimCluster.Grains.Auth;
+
+/// <summary>Never refreshes: the token expires on the open connection, and token_overstay shows what the server did.</summary>
+public sealed class NoRefresh : IRefreshMode
+{
+    public string Name => "none";
+    public bool Refreshes => false;
+    public Task RefreshAsync(TokenSession session) => Task.CompletedTask;
+}

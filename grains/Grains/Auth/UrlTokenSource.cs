@@ -1,0 +1,63 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using SimCluster.Abstractions.Plans;
+
+namespace SimCluster.Grains.Auth;
+
+/// <summary>
+/// Tokens from an OAuth2 client-credentials style endpoint: POST <c>grant_type=client_credentials&amp;client_id=client-N</c>,
+/// answer <c>{"access_token": "...", "expires_in": seconds}</c>. Each request is bounded by the plan's fetch timeout;
+/// a slow, failing or garbled endpoint surfaces as <see cref="TokenUnavailableException"/>.
+/// </summary>
+public sealed class UrlTokenSource(AuthPlan plan, TimeProvider time) : ITokenSource
+{
+    private static readonly HttpClient Http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(1), UseProxy = false })
+    {
+        Timeout = Timeout.InfiniteTimeSpan,
+    };
+
+    public async Task<IssuedToken> IssueAsync(int clientIndex, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(plan.FetchTimeout);
+        try
+        {
+            using var content = new FormUrlEncodedContent([new("grant_type", "client_credentials"), new("client_id", $"client-{clientIndex}")]);
+            using var response = await Http.PostAsync(plan.TokenUrl, content, timeout.Token).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+                throw new TokenUnavailableException("token-endpoint", $"token endpoint answered HTTP {(int)response.StatusCode}");
+            var answer = await response.Content.ReadFromJsonAsync<TokenAnswer>(timeout.Token).ConfigureAwait(false);
+            if (answer is not { AccessToken: { Length: > 0 } token, ExpiresIn: > 0 })
+                throw new TokenUnavailableException("token-endpoint", "token endpoint answer lacks access_token or a positive expires_in");
+            return new IssuedToken(token, ClientClock.Now(time, plan) + TimeSpan.FromSeconds(answer.ExpiresIn));
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new TokenUnavailableException("token-endpoint", $"token endpoint did not answer within {plan.FetchTimeout.TotalMilliseconds:0} ms");
+        }
+        catch (Exception e) when (e is HttpRequestException or JsonException or NotSupportedException)
+        {
+            throw new TokenUnavailableException("token-endpoint", $"token endpoint failed: {e.GetType().Name}");
+        }
+    }
+
+    private sealed record TokenAnswer
+    {
+        [JsonPropertyName("access_token")] public string? AccessToken { get; init; }
+        [JsonPropertyName("expires_in")] public double ExpiresIn { get; init; }
+    }
+}
+
+/// <summary>Token sources by name, as in the plan.</summary>
+public static class TokenSources
+{
+    public static IReadOnlyList<string> Names { get; } = ["minted", "url"];
+
+    public static ITokenSource Create(AuthPlan plan, TimeProvider time, Random random) => plan.Source switch
+    {
+        "minted" => new MintedTokenSource(plan, time, random),
+        "url" => new UrlTokenSource(plan, time),
+        _ => throw new ArgumentException($"unknown token source '{plan.Source}'", nameof(plan)),
+    };
+}

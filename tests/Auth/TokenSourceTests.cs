@@ -1,0 +1,181 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.IdentityModel.JsonWebTokens;
+using SimCluster.Abstractions.Plans;
+using SimCluster.Grains.Auth;
+using SimCluster.Target;
+
+namespace SimCluster.Tests.Auth;
+
+public sealed class TokenSourceTests
+{
+    [Theory]
+    [InlineData("HS256")]
+    [InlineData("HS512")]
+    [InlineData("RS256")]
+    public async Task Minted_tokens_verify_with_the_targets_key_and_carry_subject_and_lifetime(string algorithm)
+    {
+        var material = algorithm.StartsWith("RS") ? TestKeys.RsaPrivatePem() : TestKeys.Secret();
+        var plan = TestKeys.Plan(material, algorithm, TimeSpan.FromSeconds(30));
+        var token = await TestKeys.Mint(plan, client: 7);
+
+        var verifier = new JwtVerifier(algorithm, SigningKeys.VerificationMaterial(material, algorithm), TimeSpan.Zero);
+        var (verified, reason) = await verifier.VerifyAsync(token.Value);
+        Assert.True(verified is not null, reason);
+        Assert.Equal("client-7", verified!.Value.Subject);
+        Assert.Equal(token.ExpiresAt, verified.Value.ExpiresAt);
+        Assert.InRange((token.ExpiresAt - DateTimeOffset.UtcNow).TotalSeconds, 25, 31);
+        Assert.Equal(algorithm, new JsonWebToken(token.Value).Alg);
+    }
+
+    [Fact]
+    public async Task Bad_signature_injection_signs_with_a_key_the_target_does_not_know()
+    {
+        var secret = TestKeys.Secret();
+        var plan = TestKeys.Plan(secret) with { BadSignature = 1.0 };
+        var verifier = new JwtVerifier("HS256", secret, TimeSpan.Zero);
+        var (verified, reason) = await verifier.VerifyAsync((await TestKeys.Mint(plan)).Value);
+        Assert.Null(verified);
+        Assert.Equal("bad signature", reason);
+    }
+
+    [Fact]
+    public async Task A_client_clock_behind_mints_tokens_that_expire_earlier_in_real_time()
+    {
+        var plan = TestKeys.Plan(TestKeys.Secret()) with { ClockOffset = TimeSpan.FromSeconds(-20) };
+        var token = await TestKeys.Mint(plan);
+        var exp = new JsonWebToken(token.Value).ValidTo;
+        Assert.InRange((exp - DateTime.UtcNow).TotalSeconds, 5, 11); // 30 s lifetime, clock 20 s behind
+    }
+
+    [Fact]
+    public async Task Aligned_expiry_gives_every_client_the_same_expiry()
+    {
+        var plan = TestKeys.Plan(TestKeys.Secret(), lifetime: TimeSpan.FromSeconds(30)) with { AlignedExpiry = true, Before = TimeSpan.FromSeconds(5) };
+        var a = await TestKeys.Mint(plan, client: 1);
+        var b = await TestKeys.Mint(plan, client: 2, seed: 2);
+        Assert.Equal(a.ExpiresAt, b.ExpiresAt);
+        Assert.Equal(0, a.ExpiresAt.ToUnixTimeSeconds() % 30);
+    }
+
+    [Fact]
+    public void Key_problems_are_named_without_the_key()
+    {
+        Assert.Contains("at least 32 bytes", SigningKeys.Check("short-secret", "HS256"));
+        Assert.Contains("PEM RSA private key", SigningKeys.Check("not a pem", "RS256"));
+        Assert.DoesNotContain("short-secret", SigningKeys.Check("short-secret", "HS256"));
+        Assert.Null(SigningKeys.TryReadMaterial("SIMCLUSTER_TEST_SURELY_UNSET_VARIABLE", null, out var error));
+        Assert.Contains("SIMCLUSTER_TEST_SURELY_UNSET_VARIABLE is not set", error);
+    }
+
+    [Theory]
+    [InlineData("ok")]
+    [InlineData("500")]
+    [InlineData("slow")]
+    [InlineData("garbage")]
+    public async Task Url_source_reads_access_token_and_expires_in_and_reports_a_bad_endpoint(string mode)
+    {
+        await using var endpoint = await TokenEndpoint.StartAsync(mode);
+        var plan = new AuthPlan { Source = "url", TokenUrl = endpoint.Url, FetchTimeout = TimeSpan.FromSeconds(1) };
+        var source = new UrlTokenSource(plan, TimeProvider.System);
+        if (mode == "ok")
+        {
+            var token = await source.IssueAsync(3, CancellationToken.None);
+            Assert.Equal("token-for-client-3", token.Value);
+            Assert.InRange((token.ExpiresAt - DateTimeOffset.UtcNow).TotalSeconds, 50, 61);
+            return;
+        }
+        var error = await Assert.ThrowsAsync<TokenUnavailableException>(() => source.IssueAsync(3, CancellationToken.None));
+        Assert.Equal("token-endpoint", error.Label);
+        Assert.Contains(mode switch { "500" => "HTTP 500", "slow" => "did not answer within 1000 ms", _ => "lacks access_token" }, error.Message);
+    }
+}
+
+/// <summary>
+/// A tiny token endpoint on loopback, started by a test: <c>ok</c> answers {access_token, expires_in: 60},
+/// <c>500</c> fails, <c>slow</c> answers after 3 s, <c>garbage</c> answers JSON without a token.
+/// </summary>
+internal sealed class TokenEndpoint : IAsyncDisposable
+{
+    private readonly TcpListener _listener;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+    private int _requests;
+
+    private TokenEndpoint(TcpListener listener, string mode)
+    {
+        _listener = listener;
+        _loop = Task.Run(() => LoopAsync(mode));
+    }
+
+    public string Url => $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/token";
+
+    public int Requests => Volatile.Read(ref _requests);
+
+    public static Task<TokenEndpoint> StartAsync(string mode)
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return Task.FromResult(new TokenEndpoint(listener, mode));
+    }
+
+    private async Task LoopAsync(string mode)
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            TcpClient client;
+            try { client = await _listener.AcceptTcpClientAsync(_stop.Token); }
+            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException) { return; }
+            _ = Task.Run(() => AnswerAsync(client, mode));
+        }
+    }
+
+    private async Task AnswerAsync(TcpClient client, string mode)
+    {
+        using var _ = client;
+        try
+        {
+            var stream = client.GetStream();
+            var request = new StringBuilder();
+            var buffer = new byte[4096];
+            int contentLength = -1, bodyStart = -1;
+            while (bodyStart < 0 || request.Length - bodyStart < contentLength)
+            {
+                var n = await stream.ReadAsync(buffer, _stop.Token);
+                if (n == 0) return;
+                request.Append(Encoding.ASCII.GetString(buffer, 0, n));
+                var text = request.ToString();
+                if (bodyStart < 0 && text.IndexOf("\r\n\r\n", StringComparison.Ordinal) is var end and >= 0)
+                {
+                    bodyStart = end + 4;
+                    var header = text[..end].Split("\r\n").FirstOrDefault(l => l.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase));
+                    contentLength = header is null ? 0 : int.Parse(header["Content-Length:".Length..].Trim());
+                }
+            }
+            Interlocked.Increment(ref _requests);
+            var body = request.ToString()[bodyStart..];
+            var clientId = body.Split('&').Select(p => p.Split('=')).FirstOrDefault(p => p[0] == "client_id")?[1] ?? "?";
+            if (mode == "slow") await Task.Delay(3000, _stop.Token);
+            var (status, json) = mode switch
+            {
+                "500" => ("500 Internal Server Error", "{\"error\":\"server_error\"}"),
+                "garbage" => ("200 OK", "{\"token_type\":\"bearer\"}"),
+                _ => ("200 OK", $"{{\"access_token\":\"token-for-{clientId}\",\"token_type\":\"bearer\",\"expires_in\":60}}"),
+            };
+            var response = $"HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {Encoding.UTF8.GetByteCount(json)}\r\nConnection: close\r\n\r\n{json}";
+            await stream.WriteAsync(Encoding.UTF8.GetBytes(response), _stop.Token);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or SocketException)
+        {
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        _listener.Stop();
+        try { await _loop; } catch (OperationCanceledException) { }
+        _stop.Dispose();
+    }
+}
