@@ -16,7 +16,11 @@ public enum CloseInitiator
     Client,
 }
 
-public readonly record struct ConnectionClosed(CloseInitiator Initiator, int? Code, string? Reason, string? Error);
+public readonly record struct ConnectionClosed(CloseInitiator Initiator, int? Code, string? Reason, string? Error)
+{
+    /// <summary>For a lost connection: why, as a <see cref="DisconnectCause"/> label; null otherwise.</summary>
+    public string? Cause { get; init; }
+}
 
 /// <summary>What a connection reports to its owner. Called on thread-pool threads, never concurrently for one connection.</summary>
 public interface IConnectionListener
@@ -212,7 +216,9 @@ internal sealed class WebsocketClientConnection : SimulatedConnection
             connection.DisposeDriver();
             throw connection._connectError as ConnectFailedException
                 ?? (e as ConnectFailedException)
-                ?? new ConnectFailedException(e is TimeoutException ? ConnectFailure.Timeout : ConnectFailure.Other,
+                ?? new ConnectFailedException(
+                    e is TimeoutException || (connection._connectError is OperationCanceledException && !ct.IsCancellationRequested)
+                        ? ConnectFailure.Timeout : ConnectFailure.Other,
                     (connection._connectError ?? e).Message, inner: connection._connectError ?? e);
         }
     }
@@ -248,7 +254,10 @@ internal sealed class WebsocketClientConnection : SimulatedConnection
         {
             DisconnectionType.ByServer => new ConnectionClosed(CloseInitiator.Server, (int?)info.CloseStatus, info.CloseStatusDescription, null),
             DisconnectionType.ByUser or DisconnectionType.Exit => new ConnectionClosed(CloseInitiator.Client, (int?)info.CloseStatus, info.CloseStatusDescription, null),
-            _ => new ConnectionClosed(CloseInitiator.Lost, null, null, info.Exception?.GetBaseException().Message ?? info.Type.ToString()),
+            _ => new ConnectionClosed(CloseInitiator.Lost, null, null, info.Exception?.GetBaseException().Message ?? info.Type.ToString())
+            {
+                Cause = DisconnectCause.Classify(info.Exception, _opened?.Stream.Scanner),
+            },
         };
         // Websocket.Client may still be inside its receive loop; tear down outside it.
         if (DeliverClosed(closed)) _ = Task.Run(DisposeDriver);

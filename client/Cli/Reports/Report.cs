@@ -92,8 +92,9 @@ public sealed record Report
             ["verdict"] = Verdict,
             ["partial"] = Partial,
             ["metrics"] = Overall.ToJson(),
-            ["closeCodes"] = Codes(Overall.CloseCodes, connectErrors: false),
-            ["connectErrors"] = Codes(Overall.CloseCodes, connectErrors: true),
+            ["closeCodes"] = Codes(Overall.CloseCodes, prefix: null),
+            ["connectErrors"] = Codes(Overall.CloseCodes, CloseKeys.ConnectError),
+            ["disconnectCauses"] = Codes(Overall.CloseCodes, CloseKeys.DisconnectCause),
             ["thresholds"] = new JsonArray([.. Thresholds.Select(t => (JsonNode)new JsonObject
             {
                 ["metric"] = t.Group is null ? t.Metric : $"{t.Metric}{{group:{t.Group}}}",
@@ -107,7 +108,8 @@ public sealed record Report
                 ["behavior"] = g.Behavior,
                 ["clients"] = g.Clients,
                 ["metrics"] = Groups[g.Name].ToJson(),
-                ["closeCodes"] = Codes(Groups[g.Name].CloseCodes, connectErrors: false),
+                ["closeCodes"] = Codes(Groups[g.Name].CloseCodes, prefix: null),
+                ["disconnectCauses"] = Codes(Groups[g.Name].CloseCodes, CloseKeys.DisconnectCause),
             }))),
             ["timeline"] = new JsonArray([.. Result.Timeline.Select(p => (JsonNode)new JsonObject
             {
@@ -140,12 +142,14 @@ public sealed record Report
         return json;
     }
 
-    private static JsonObject Codes(IReadOnlyDictionary<string, long> codes, bool connectErrors)
+    /// <summary>The tally's keys with <paramref name="prefix"/> (prefix removed), or the bare close codes when null.</summary>
+    private static JsonObject Codes(IReadOnlyDictionary<string, long> codes, string? prefix)
     {
-        const string prefix = "connect-error:";
-        var selected = codes.Where(c => c.Key.StartsWith(prefix, StringComparison.Ordinal) == connectErrors)
+        var selected = codes.Where(c => prefix is null
+                ? !c.Key.StartsWith(CloseKeys.ConnectError, StringComparison.Ordinal) && !c.Key.StartsWith(CloseKeys.DisconnectCause, StringComparison.Ordinal)
+                : c.Key.StartsWith(prefix, StringComparison.Ordinal))
             .OrderBy(c => c.Key, StringComparer.Ordinal)
-            .Select(c => KeyValuePair.Create(connectErrors ? c.Key[prefix.Length..] : c.Key, (JsonNode?)c.Value));
+            .Select(c => KeyValuePair.Create(prefix is null ? c.Key : c.Key[prefix.Length..], (JsonNode?)c.Value));
         return new JsonObject(selected);
     }
 

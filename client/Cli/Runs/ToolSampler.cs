@@ -71,6 +71,24 @@ public sealed class ToolSampler : IAsyncDisposable
         };
     }
 
+    /// <summary>
+    /// The kernel's exact peak resident set of this process (Linux VmHWM), which a once-a-second sample can
+    /// miss; null elsewhere.
+    /// </summary>
+    private static double? HighWaterRssMb()
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+            var kb = line?.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
+            return kb is null ? null : Math.Round(long.Parse(kb, System.Globalization.CultureInfo.InvariantCulture) / 1024.0, 1);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return null;
+        }
+    }
+
     private static JsonObject ProbeLiveHeap()
     {
         System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
@@ -95,6 +113,7 @@ public sealed class ToolSampler : IAsyncDisposable
         {
             ["embeddedSilo"] = embeddedSilo,
             ["peakRssMb"] = Math.Round(_peakRss / 1_048_576.0, 1),
+            ["highWaterRssMb"] = HighWaterRssMb(),
             ["heapMbAtPeak"] = Math.Round(_heapAtPeak / 1_048_576.0, 1),
             ["cpuPercent"] = Math.Round(elapsed > 0 ? cpu / elapsed * 100 : 0, 1),
             ["gcPausePercent"] = Math.Round(elapsed > 0 ? pause / elapsed * 100 : 0, 2),
