@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using SimCluster.Abstractions.Runs;
 using SimCluster.Cli.Output;
@@ -58,6 +59,11 @@ public static class RunCommand
 
         EmbeddedTarget? embedded = null;
         ClusterConnection? cluster = null;
+        // System.CommandLine turns SIGINT and SIGTERM into the cancellation of ct; these only note which one
+        // came, so the partial report can say so (they do not cancel the default handling themselves).
+        string? signal = null;
+        using var onSigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => signal ??= "SIGINT (Ctrl-C)");
+        using var onSigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => signal ??= "SIGTERM");
         try
         {
             IReadOnlyList<Uri> targets;
@@ -97,7 +103,7 @@ public static class RunCommand
                     catch (OperationCanceledException) when (!interrupted)
                     {
                         interrupted = true;
-                        await coordinator.Abort("interrupted (Ctrl-C or SIGTERM)");
+                        await coordinator.Abort($"interrupted by {signal ?? "a stop request"} after {progress.ElapsedSeconds:0} s");
                     }
                     if (interrupted) await Task.Delay(500, CancellationToken.None);
                 }
@@ -105,13 +111,16 @@ public static class RunCommand
 
             var result = await coordinator.GetResult() ?? throw new InvalidOperationException("the run ended without a result");
             var statsAfter = statsBefore is null ? null : await probe.ReadSettledAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
-            var report = Report.Create(scenario, seed, targets, result, statsBefore, statsAfter, partial: interrupted)
+            // An interrupted run still stops its clients, collects their numbers and writes every report file,
+            // marked partial (exit 106), so a Ctrl-C or a pod eviction never loses what was measured.
+            var report = Report.Create(scenario, seed, targets, result, statsBefore, statsAfter,
+                    interrupted ? result.AbortReason ?? $"interrupted by {signal ?? "a stop request"}" : null)
                 with { Tool = await sampler.FinishAsync(embeddedSilo: string.IsNullOrEmpty(args.Cluster)) };
             report = report with { ScenarioSource = ScenarioSource.Read(args.ScenarioPath, Overrides(args)) };
             await report.WriteAsync(outDir);
             SummaryPrinter.Print(console, report, outDir);
             await ReportFiles.WriteAsync(outDir, report.ToJson(), Console.Out, stderr);
-            return report.Partial ? ExitCodes.CouldNotRun : report.Passed ? ExitCodes.Passed : ExitCodes.ThresholdFailed;
+            return report.Partial ? ExitCodes.Partial : report.Passed ? ExitCodes.Passed : ExitCodes.ThresholdFailed;
         }
         catch (Exception e) when (e is InvalidOperationException or OrleansException or TimeoutException or IOException or ArgumentException)
         {

@@ -21,7 +21,10 @@ public sealed record Report
     public required IReadOnlyList<ThresholdResult> Thresholds { get; init; }
     public JsonObject? TargetStatsBefore { get; init; }
     public JsonObject? TargetStatsAfter { get; init; }
-    public bool Partial { get; init; }
+    public bool Partial => PartialReason is not null;
+
+    /// <summary>Why the numbers are partial (interrupted, silo lost, run failed); null for a complete run.</summary>
+    public string? PartialReason { get; init; }
 
     /// <summary>The tool's own costs during the run (ToolSampler).</summary>
     public JsonObject? Tool { get; init; }
@@ -37,7 +40,7 @@ public sealed record Report
 
     /// <summary>Builds the report: merges groups, adds what the target said about itself, grades thresholds.</summary>
     public static Report Create(Scenario scenario, long seed, IReadOnlyList<Uri> targets, RunResult result,
-        JsonObject? statsBefore, JsonObject? statsAfter, bool partial)
+        JsonObject? statsBefore, JsonObject? statsAfter, string? interrupted)
     {
         var seconds = Math.Max(0.001, scenario.Duration.TotalSeconds);
         var gauges = new Dictionary<string, double>();
@@ -62,7 +65,10 @@ public sealed record Report
             Thresholds = ThresholdEvaluator.Evaluate(scenario.Thresholds, source),
             TargetStatsBefore = statsBefore,
             TargetStatsAfter = statsAfter,
-            Partial = partial || result.Aborted,
+            PartialReason = interrupted
+                ?? (result.Aborted ? result.AbortReason ?? "the run was aborted" : null)
+                ?? (result.Silos.Where(s => s.Lost).Select(s => s.Address).ToList() is { Count: > 0 } lost
+                    ? $"silo(s) lost during the run: {string.Join(", ", lost)}; their clients' numbers are missing" : null),
         };
     }
 
@@ -91,6 +97,7 @@ public sealed record Report
             ["clients"] = new JsonObject { ["planned"] = Result.Planned, ["started"] = Result.Started },
             ["verdict"] = Verdict,
             ["partial"] = Partial,
+            ["partialReason"] = PartialReason,
             ["metrics"] = Overall.ToJson(),
             ["closeCodes"] = Codes(Overall.CloseCodes, prefix: null),
             ["connectErrors"] = Codes(Overall.CloseCodes, CloseKeys.ConnectError),

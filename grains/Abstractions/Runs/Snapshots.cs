@@ -106,6 +106,8 @@ public sealed record RunResult
     [Id(9)] public bool Aborted { get; init; }
     /// <summary>Set when the run had malformed attackers: case verdicts and collateral damage.</summary>
     [Id(10)] public MalformedResult? Malformed { get; init; }
+    /// <summary>Why the run was aborted (the reason given to <c>Abort</c>, or the failure); null when it was not.</summary>
+    [Id(11)] public string? AbortReason { get; init; }
 }
 
 /// <summary>

@@ -106,7 +106,7 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILogger<RunCoordinato
             logger.LogError(e, "run {RunId} failed", plan.RunId);
             _notes.Add($"run failed: {e.GetBaseException().Message}");
             _message = e.GetBaseException().Message;
-            _result = BuildResult(plan) with { Aborted = true };
+            _result = BuildResult(plan) with { Aborted = true, AbortReason = _abortReason ?? $"the run failed: {e.GetBaseException().Message}" };
             _phase = RunPhase.Failed;
         }
     }
@@ -203,6 +203,7 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILogger<RunCoordinato
         Silos = [.. _agents.Select(a => new SiloResult { Address = a.Key, Clients = a.Value.Clients, Lost = _lostSilos.Contains(a.Key) })],
         Notes = [.. _notes],
         Aborted = _abortReason is not null,
+        AbortReason = _abortReason,
         Malformed = _accumulator?.Malformed(_afterAttackProbe),
     };
 }
