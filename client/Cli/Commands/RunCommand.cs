@@ -1,3 +1,4 @@
+using SimCluster.Abstractions.Security;
 using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using SimCluster.Abstractions.Runs;
@@ -76,7 +77,7 @@ public static class RunCommand
             {
                 targets = scenario.Target.Urls;
             }
-            console.MarkupLine($"[bold]{Markup.Escape(scenario.Name)}[/]: {scenario.Clients} clients for {scenario.Duration.TotalSeconds:0.#} s against {Markup.Escape(string.Join(", ", targets))} (seed {seed})");
+            console.MarkupLine($"[bold]{Markup.Escape(scenario.Name)}[/]: {scenario.Clients} clients for {scenario.Duration.TotalSeconds:0.#} s against {Markup.Escape(Secrets.Redact(string.Join(", ", targets)))} (seed {seed})");
 
             cluster = await ClusterConnection.ConnectAsync(args.Cluster, ct);
             using var probe = new TargetProbe(targets[0]);

@@ -1,3 +1,4 @@
+using SimCluster.Abstractions.Security;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using SimCluster.Abstractions.Metrics;
@@ -90,7 +91,7 @@ public sealed record Report
             ["scenario"] = Scenario.Name,
             ["runId"] = RunId,
             ["seed"] = Seed,
-            ["target"] = Targets.Count == 1 ? Targets[0].ToString() : new JsonArray([.. Targets.Select(t => (JsonNode)t.ToString())]),
+            ["target"] = Targets.Count == 1 ? Secrets.Redact(Targets[0]) : new JsonArray([.. Targets.Select(t => (JsonNode)Secrets.Redact(t))]),
             ["startedAt"] = Result.StartedAtUtc.ToString("O"),
             ["endedAt"] = Result.EndedAtUtc.ToString("O"),
             ["durationSeconds"] = Math.Round(DurationSeconds, 3),
