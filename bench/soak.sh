@@ -13,7 +13,8 @@ clients="${1:-2000}"
 minutes="${2:-30}"
 driver="${3:-websocket-client}"
 work="$(mktemp -d)"
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+keep="$root/simcluster-reports/soak-$(date +%Y%m%d-%H%M%S)"
+trap 'kill $(jobs -p) 2>/dev/null || true; mkdir -p "$keep"; cp -r "$work/report" "$work/run.log" "$work/rss.tsv" "$keep/" 2>/dev/null || true; rm -rf "$work"; echo "report kept in $keep" >&2' EXIT
 cd "$root"
 ./simcluster version >/dev/null   # build once, outside the measurement
 
@@ -78,6 +79,9 @@ print()
 print("RSS every 10 s after warm-up (MB): " + " ".join(f"{v:.0f}" for v in rss_after))
 print()
 ok = rss_g < 15 and heap_g < 15
+print(f"Connect errors {json.dumps(report.get('connectErrors', {}))}, disconnect causes {json.dumps(report.get('disconnectCauses', {}))}, "
+      f"close codes {json.dumps(report.get('closeCodes', {}))}.")
+print()
 print(f"Growth after warm-up (mean of the last quarter of samples minus the first quarter): RSS {rss_g:+.1f} MB, "
       f"managed heap {heap_g:+.1f} MB → {'within' if ok else 'OVER'} the 15 MB bound.")
 PY
