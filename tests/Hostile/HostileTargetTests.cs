@@ -72,6 +72,9 @@ public sealed class HostileTargetTests(ITestOutputHelper output) : IDisposable
             Assert.True(Count(causes, "message-too-big") >= servers[Hostility.GiantFrame].Connections, $"oversized messages not classified: {causes.ToJsonString()}");
             Assert.True(Count(causes, "closed-mid-frame") > 0, $"mid-frame close not classified: {causes.ToJsonString()}");
             Assert.True(Count(causes, "protocol-error") > 0, $"invalid UTF-8 not classified: {causes.ToJsonString()}");
+            var html = await File.ReadAllTextAsync(Path.Combine(outDir, "report.html"));
+            Assert.Contains("Disconnect causes", html);
+            Assert.Contains("message-too-big", html);
 
             // Bounded memory: the giant frame's payload was never read (the server only got its socket
             // buffers' worth out per connection), and the tool's exact peak RSS stays far below 1 GiB.

@@ -164,14 +164,25 @@ public static class HtmlReport
 
     private static void Breakdowns(StringBuilder h, JsonObject r)
     {
-        h.Append("<section id=\"breakdowns\">\n<h2>Closes and connect errors</h2>\n<div class=\"charts\">\n");
+        h.Append("<section id=\"breakdowns\">\n<h2>Closes, connect errors and disconnect causes</h2>\n<div class=\"charts\">\n");
         CountTable(h, "close-codes", "Close codes", "how connections ended, by WebSocket close code (1006: no close frame)",
             r["closeCodes"] as JsonObject, code => CloseCodeNames.GetValueOrDefault(code, int.TryParse(code, out var c) && c >= 4000 ? "application-defined" : ""),
             "No connection was closed by the server.");
         CountTable(h, "connect-errors", "Connect errors", "why connection attempts failed",
             r["connectErrors"] as JsonObject, _ => "", "No connection attempt failed.");
+        CountTable(h, "disconnect-causes", "Disconnect causes", "why connections ended without a close frame (see docs/security.md)",
+            r["disconnectCauses"] as JsonObject, cause => DisconnectCauseNames.GetValueOrDefault(cause, ""), "No connection was lost without a close frame.");
         h.Append("</div>\n</section>\n");
     }
+
+    private static readonly Dictionary<string, string> DisconnectCauseNames = new()
+    {
+        ["message-too-big"] = "a frame announced more than messages.maxReceiveSize; reset unread",
+        ["closed-mid-frame"] = "the TCP connection ended inside a frame",
+        ["closed-without-handshake"] = "the TCP connection ended between frames, no Close",
+        ["protocol-error"] = "the server broke the protocol (e.g. invalid UTF-8)",
+        ["reset"] = "the server reset the TCP connection",
+    };
 
     private static void CountTable(StringBuilder h, string id, string title, string caption, JsonObject? counts, Func<string, string> meaning, string empty)
     {

@@ -170,6 +170,7 @@
     }
     counts('chart-close-codes', report.closeCodes, palette.orange, 'closes');
     counts('chart-connect-errors', report.connectErrors, palette.red, 'failed attempts');
+    counts('chart-disconnect-causes', report.disconnectCauses, palette.red, 'lost connections');
 
     charts.forEach(function (chart) {
       var points = 0;
