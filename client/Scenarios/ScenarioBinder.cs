@@ -182,6 +182,7 @@ internal static partial class ScenarioBinder
             Interval = m.Duration("interval") ?? defaults.Interval,
             Size = m.Int("size", MessagesSpec.MinSize, MessagesSpec.MaxSize) ?? defaults.Size,
             LossTimeout = m.Duration("lossTimeout", mustBePositive: true) ?? defaults.LossTimeout,
+            MaxReceiveSize = m.Int("maxReceiveSize", MessagesSpec.MinReceiveSize, MessagesSpec.MaxReceiveSizeLimit) ?? defaults.MaxReceiveSize,
         };
         m.ReportUnknownKeys();
         return spec;

@@ -25,6 +25,12 @@ public sealed record ConnectOptions
     /// <summary>Largest response header block accepted from the server.</summary>
     public int MaxHandshakeBytes { get; init; } = 16 * 1024;
 
+    /// <summary>
+    /// Largest message accepted from the server (all fragments). A frame header announcing more resets the
+    /// connection before any of the payload is read (<see cref="FrameScanner"/>), whichever driver is used.
+    /// </summary>
+    public long MaxMessageSize { get; init; } = FrameScanner.DefaultMaxMessageSize;
+
     public LinkProfile Link { get; init; } = LinkProfile.Loopback;
 
     /// <summary>The code above the socket: Websocket.Client (default) or the lean receive loop.</summary>

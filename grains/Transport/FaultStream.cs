@@ -32,6 +32,7 @@ public sealed class FaultStream : Stream
     private long _lastUpRelease;
     private long _lastDownRelease;
     private volatile bool _aborted;
+    private volatile bool _scanning;
 
     // Delayed writes: a queue drained by one pump at a time.
     private readonly Queue<(long Release, byte[] Buffer, int Count)> _upQueue = new();
@@ -44,15 +45,17 @@ public sealed class FaultStream : Stream
     private (long Release, byte[] Buffer, int Offset, int Count)? _downCurrent;
 
     public FaultStream(Socket socket, IEnumerable<IStreamFault> upShaping, IEnumerable<IStreamFault> downShaping, TimeProvider time,
-        bool watchFrames = false)
+        bool watchFrames = false, long maxMessageSize = FrameScanner.DefaultMaxMessageSize)
     {
         _socket = socket;
         _time = time;
+        // Every stream follows the server's frame headers, so the maximum message size is enforced before a
+        // payload reaches the WebSocket, whichever driver sits above (Websocket.Client would buffer any size).
+        Scanner = new FrameScanner(maxMessageSize);
         if (watchFrames)
         {
             // Frames are watched (zombies, client PINGs): our own PING frames then share the write path with
             // the WebSocket's frames, so writes are serialised whole.
-            Scanner = new FrameScanner();
             Scanner.CloseSeen += _ => { if (DownBlocked) _peerGone.TrySetResult(_time.GetTimestamp()); };
             _writeGate = new SemaphoreSlim(1, 1);
         }
@@ -75,8 +78,8 @@ public sealed class FaultStream : Stream
     /// <summary>The application stopped reading (no PONGs, no messages), while the socket is still watched.</summary>
     public FreezeReadsFault FrozenReads { get; }
 
-    /// <summary>Sees every control frame the server sends, delivered or not; null unless frames are watched.</summary>
-    public FrameScanner? Scanner { get; }
+    /// <summary>Sees every frame header the server sends, delivered or not; enforces the maximum message size.</summary>
+    public FrameScanner Scanner { get; }
 
     /// <summary>
     /// Completes with a <see cref="TimeProvider"/> timestamp when the peer gave up on this connection: it closed
@@ -128,6 +131,12 @@ public sealed class FaultStream : Stream
         try { _socket.Shutdown(SocketShutdown.Send); }
         catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
     }
+
+    /// <summary>
+    /// From now on the bytes read are WebSocket frames (the upgrade is done): the scanner follows them. Not
+    /// called over TLS, where this stream carries ciphertext.
+    /// </summary>
+    internal void StartScanning() => _scanning = true;
 
     /// <summary>Bytes that were read past the end of the HTTP upgrade response belong to the WebSocket.</summary>
     internal void PushBack(ReadOnlySpan<byte> bytes)
@@ -286,7 +295,7 @@ public sealed class FaultStream : Stream
         {
             var n = Math.Min(buffer.Length, _prefix.Length - _prefixOffset);
             _prefix.AsSpan(_prefixOffset, n).CopyTo(buffer.Span);
-            Scanner?.Feed(buffer.Span[..n]);
+            if (_scanning && !Scanner.Feed(buffer.Span[..n])) throw RefuseOversized();
             _prefixOffset += n;
             if (_prefixOffset == _prefix.Length) _prefix = null;
             return n;
@@ -319,7 +328,7 @@ public sealed class FaultStream : Stream
                 if (DownBlocked) return await HangAsync(cancellationToken).ConfigureAwait(false);
                 return 0;
             }
-            Scanner?.Feed(buffer.Span[..n]);
+            if (_scanning && !Scanner.Feed(buffer.Span[..n])) throw RefuseOversized();
             if (DownBlocked) continue; // drained and discarded: the application never sees it
             BytesRead += n;
             return n;
@@ -350,12 +359,16 @@ public sealed class FaultStream : Stream
             await DelayUntilAsync(current.Release, cancellationToken).ConfigureAwait(false);
             if (DownBlocked)
             {
+                // Frames are followed here, in delivery order, delivered or not (the pump cannot know where
+                // the upgrade response ends).
+                if (_scanning) Scanner.Feed(current.Buffer.AsSpan(current.Offset, current.Count - current.Offset));
                 ArrayPool<byte>.Shared.Return(current.Buffer);
                 _downCurrent = null;
                 continue;
             }
             var n = Math.Min(buffer.Length, current.Count - current.Offset);
             current.Buffer.AsSpan(current.Offset, n).CopyTo(buffer.Span);
+            if (_scanning && !Scanner.Feed(buffer.Span[..n])) throw RefuseOversized();
             BytesRead += n;
             if (current.Offset + n == current.Count)
             {
@@ -385,7 +398,6 @@ public sealed class FaultStream : Stream
                     writer.TryComplete();
                     return;
                 }
-                Scanner?.Feed(chunk.AsSpan(0, n));
                 var release = Schedule(_down, n, _time.GetTimestamp(), ref _lastDownRelease);
                 if (release is null)
                 {
@@ -403,6 +415,16 @@ public sealed class FaultStream : Stream
     }
 
     // ---------------------------------------------------------------- helpers
+
+    /// <summary>
+    /// A frame header announced a message over the limit: the connection is reset at once (nothing of the
+    /// payload is read into memory) and the read fails with <see cref="MessageTooBigException"/>.
+    /// </summary>
+    private MessageTooBigException RefuseOversized()
+    {
+        Reset();
+        return new MessageTooBigException(Scanner.Oversized ?? 0, Scanner.MaxMessageSize);
+    }
 
     /// <summary>Runs the chain, then keeps the direction in order: nothing overtakes what was sent before it.</summary>
     private static long? Schedule(IStreamFault[] chain, int byteCount, long now, ref long lastRelease)

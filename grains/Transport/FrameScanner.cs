@@ -1,13 +1,18 @@
 namespace SimCluster.Transport;
 
 /// <summary>
-/// Follows the server-to-client frame stream byte by byte (RFC 6455 section 5.2) without buffering
-/// payloads, and reports control frames: a Close (with its code) and PONGs (with up to 8 payload bytes).
-/// It lets a client see what the server did even while the WebSocket above it reads nothing (a zombie),
-/// and time its own PINGs, which the .NET WebSocket answers and consumes silently.
+/// Follows the server-to-client frame stream (RFC 6455 section 5.2) without buffering payloads: headers are
+/// read byte by byte, payloads are skipped in bulk. It reports control frames (a Close with its code, PONGs
+/// with up to 8 payload bytes) and enforces the tool's maximum message size on receive: the moment a frame
+/// header announces a data message (all its fragments together) larger than <see cref="MaxMessageSize"/>,
+/// <see cref="Oversized"/> is set, before a single payload byte reaches the WebSocket above. A hostile server
+/// that announces a 1 GiB frame therefore costs the client nothing.
 /// </summary>
 public sealed class FrameScanner
 {
+    /// <summary>The default receive limit: 16 MiB, the largest message a scenario can send.</summary>
+    public const long DefaultMaxMessageSize = 16 * 1024 * 1024;
+
     private enum Part { Header0, Header1, ExtendedLength, Mask, Payload }
 
     private Part _part = Part.Header0;
@@ -18,6 +23,18 @@ public sealed class FrameScanner
     private int _maskBytesLeft;
     private int _captured;
     private ulong _head; // the first 8 payload bytes of a control frame
+    private long _messageSoFar; // payload bytes of the data message being received, all fragments so far
+
+    public FrameScanner(long maxMessageSize = DefaultMaxMessageSize) => MaxMessageSize = maxMessageSize;
+
+    /// <summary>Largest data message (text or binary, all fragments) accepted from the server.</summary>
+    public long MaxMessageSize { get; }
+
+    /// <summary>The announced size of the first message over the limit; null while every message fits.</summary>
+    public long? Oversized { get; private set; }
+
+    /// <summary>True while part of a frame has been seen and the rest has not (a connection ending now ends mid-frame).</summary>
+    public bool MidFrame => _part != Part.Header0;
 
     /// <summary>A Close frame arrived; the code is null when the frame had no payload.</summary>
     public event Action<int?>? CloseSeen;
@@ -25,10 +42,23 @@ public sealed class FrameScanner
     /// <summary>A PONG arrived with the given first payload bytes (big-endian, as sent) and payload length.</summary>
     public event Action<ulong, int>? PongSeen;
 
-    public void Feed(ReadOnlySpan<byte> bytes)
+    /// <summary>Follows the bytes; returns false (and stops following) once a message is over the limit.</summary>
+    public bool Feed(ReadOnlySpan<byte> bytes)
     {
-        foreach (var b in bytes)
+        var i = 0;
+        while (i < bytes.Length)
         {
+            if (Oversized is not null) return false;
+            if (_part == Part.Payload && _opcode < 0x8)
+            {
+                // Data payload: nothing to look at, skip it in bulk.
+                var skip = (int)Math.Min(_payloadLeft, bytes.Length - i);
+                i += skip;
+                _payloadLeft -= skip;
+                if (_payloadLeft == 0) EndFrame();
+                continue;
+            }
+            var b = bytes[i++];
             switch (_part)
             {
                 case Part.Header0:
@@ -56,10 +86,23 @@ public sealed class FrameScanner
                     break;
             }
         }
+        return Oversized is null;
     }
 
     private Part AfterLength()
     {
+        if (_opcode < 0x8)
+        {
+            // A data frame: a new message (text 0x1, binary 0x2) or one more fragment of it (continuation 0x0).
+            // A 64-bit length with the top bit set is negative here: over any limit.
+            if (_opcode != 0x0) _messageSoFar = 0;
+            _messageSoFar = _payloadLeft < 0 || _messageSoFar + _payloadLeft < 0 ? long.MaxValue : _messageSoFar + _payloadLeft;
+            if (_messageSoFar > MaxMessageSize)
+            {
+                Oversized = _messageSoFar;
+                return Part.Header0;
+            }
+        }
         if (!_masked) return StartPayload();
         _maskBytesLeft = 4;
         return Part.Mask;

@@ -12,19 +12,27 @@ namespace SimCluster.Transport;
 internal sealed class LeanConnection : SimulatedConnection
 {
     private const int IdleBufferSize = 256;
-    /// <summary>Largest message accepted from a server; a larger one is refused with 1009, never buffered whole.</summary>
-    private const int MaxMessageSize = 16 * 1024 * 1024;
 
     private readonly OpenedSocket _opened;
     private readonly SemaphoreSlim _sendGate = new(1, 1);
     private readonly CancellationTokenSource _stop = new();
 
-    private LeanConnection(OpenedSocket opened, IConnectionListener listener) : base(listener) => _opened = opened;
+    /// <summary>
+    /// Largest message accepted from a server. The fault stream's frame scanner refuses a larger one from its
+    /// header already; this bound is the second line, should a message grow past it anyway.
+    /// </summary>
+    private readonly long _maxMessageSize;
+
+    private LeanConnection(OpenedSocket opened, IConnectionListener listener, long maxMessageSize) : base(listener)
+    {
+        _opened = opened;
+        _maxMessageSize = maxMessageSize;
+    }
 
     public static new async Task<SimulatedConnection> OpenAsync(ConnectOptions options, IConnectionListener listener, CancellationToken ct)
     {
         var opened = await WebSocketConnector.ConnectAsync(options, ct).ConfigureAwait(false);
-        var connection = new LeanConnection(opened, listener);
+        var connection = new LeanConnection(opened, listener, options.MaxMessageSize);
         _ = Task.Run(connection.ReceiveLoopAsync, CancellationToken.None);
         return connection;
     }
@@ -87,12 +95,12 @@ internal sealed class LeanConnection : SimulatedConnection
                     {
                         if (length == assembly.Length)
                         {
-                            if (length >= MaxMessageSize)
+                            if (length >= _maxMessageSize)
                             {
                                 await CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, "message too big").ConfigureAwait(false);
-                                throw new WebSocketException($"the server sent a message over {MaxMessageSize} bytes");
+                                throw new MessageTooBigException(length + 1, _maxMessageSize);
                             }
-                            var larger = ArrayPool<byte>.Shared.Rent(Math.Min(assembly.Length * 2, MaxMessageSize));
+                            var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(assembly.Length * 2L, _maxMessageSize + 1));
                             assembly.AsSpan(0, length).CopyTo(larger);
                             ArrayPool<byte>.Shared.Return(assembly);
                             assembly = larger;
@@ -112,7 +120,7 @@ internal sealed class LeanConnection : SimulatedConnection
         }
         catch (Exception e) when (e is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException)
         {
-            DeliverClosed(new ConnectionClosed(CloseInitiator.Lost, null, null, e.GetBaseException().Message, LossKind.Of(e)));
+            DeliverClosed(new ConnectionClosed(CloseInitiator.Lost, null, null, e.GetBaseException().Message, DisconnectCause.Classify(e, _opened.Stream.Scanner)));
         }
         finally
         {

@@ -16,33 +16,8 @@ public enum CloseInitiator
     Client,
 }
 
-/// <param name="Loss">For <see cref="CloseInitiator.Lost"/>: <c>reset</c>, <c>eof</c> or <c>error</c> (see <see cref="LossKind"/>).</param>
+/// <param name="Loss">For <see cref="CloseInitiator.Lost"/>: why, as a <see cref="DisconnectCause"/> label.</param>
 public readonly record struct ConnectionClosed(CloseInitiator Initiator, int? Code, string? Reason, string? Error, string? Loss = null);
-
-/// <summary>How a connection ended without a close handshake, told apart by the exception the receive loop saw.</summary>
-public static class LossKind
-{
-    public const string Reset = "reset";
-    public const string Eof = "eof";
-    public const string Error = "error";
-
-    public static string Of(Exception? error)
-    {
-        for (var e = error; e is not null; e = e.InnerException)
-        {
-            switch (e)
-            {
-                case System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionReset or System.Net.Sockets.SocketError.ConnectionAborted }:
-                    return Reset;
-                case WebSocketException { WebSocketErrorCode: WebSocketError.ConnectionClosedPrematurely } when e.InnerException is null:
-                    return Eof;
-                case EndOfStreamException:
-                    return Eof;
-            }
-        }
-        return Error;
-    }
-}
 
 /// <summary>What a connection reports to its owner. Called on thread-pool threads, never concurrently for one connection.</summary>
 public interface IConnectionListener
@@ -238,7 +213,9 @@ internal sealed class WebsocketClientConnection : SimulatedConnection
             connection.DisposeDriver();
             throw connection._connectError as ConnectFailedException
                 ?? (e as ConnectFailedException)
-                ?? new ConnectFailedException(e is TimeoutException ? ConnectFailure.Timeout : ConnectFailure.Other,
+                ?? new ConnectFailedException(
+                    e is TimeoutException || (connection._connectError is OperationCanceledException && !ct.IsCancellationRequested)
+                        ? ConnectFailure.Timeout : ConnectFailure.Other,
                     (connection._connectError ?? e).Message, inner: connection._connectError ?? e);
         }
     }
@@ -274,7 +251,8 @@ internal sealed class WebsocketClientConnection : SimulatedConnection
         {
             DisconnectionType.ByServer => new ConnectionClosed(CloseInitiator.Server, (int?)info.CloseStatus, info.CloseStatusDescription, null),
             DisconnectionType.ByUser or DisconnectionType.Exit => new ConnectionClosed(CloseInitiator.Client, (int?)info.CloseStatus, info.CloseStatusDescription, null),
-            _ => new ConnectionClosed(CloseInitiator.Lost, null, null, info.Exception?.GetBaseException().Message ?? info.Type.ToString(), LossKind.Of(info.Exception)),
+            _ => new ConnectionClosed(CloseInitiator.Lost, null, null, info.Exception?.GetBaseException().Message ?? info.Type.ToString(),
+                DisconnectCause.Classify(info.Exception, _opened?.Stream.Scanner)),
         };
         // Websocket.Client may still be inside its receive loop; tear down outside it.
         if (DeliverClosed(closed)) _ = Task.Run(DisposeDriver);

@@ -44,7 +44,8 @@ public static class WebSocketConnector
                 FaultRegistry.ForLink(options.Link, Direction.Up, random, options.Time),
                 down,
                 options.Time,
-                options.WatchFrames);
+                options.WatchFrames,
+                options.MaxMessageSize);
 
             Stream transport = stream;
             if (options.Target.Scheme == "wss")
@@ -55,6 +56,7 @@ public static class WebSocketConnector
             }
 
             var leftover = await UpgradeHandshake.PerformAsync(transport, options.Target, options.Headers, options.MaxHandshakeBytes, timeout.Token).ConfigureAwait(false);
+            if (transport is FaultStream) stream.StartScanning();
             if (!leftover.IsEmpty)
             {
                 if (transport is not FaultStream)

@@ -98,7 +98,7 @@ public sealed class ReportTests
 
     private static Report Create(Scenario? scenario = null, RunResult? result = null, bool partial = false, bool withStats = true) =>
         Report.Create(scenario ?? LoadScenario(), 42, [new Uri("ws://127.0.0.1:5080/ws")], result ?? Result(),
-            withStats ? Stats(100, 3) : null, withStats ? Stats(105, 0) : null, partial);
+            withStats ? Stats(100, 3) : null, withStats ? Stats(105, 0) : null, partial ? "interrupted (SIGTERM)" : null);
 
     /// <summary>report.json as a reader sees it (numbers parsed from text).</summary>
     private static JsonObject Json(Report report) => JsonNode.Parse(report.ToJson().ToJsonString())!.AsObject();
@@ -189,7 +189,11 @@ public sealed class ReportTests
         var partial = Create(passing, partial: true);
         Assert.Equal("partial", partial.Verdict);
         Assert.False(partial.Passed);
+        Assert.Equal("interrupted (SIGTERM)", (string?)Json(partial)["partialReason"]);
+        Assert.True((bool)Json(partial)["partial"]!);
+        Assert.Null(Json(Create(passing))["partialReason"]);
         Assert.Equal("partial", Create(passing, Result(aborted: true)).Verdict);
+        Assert.Equal("the run was aborted", Create(passing, Result(aborted: true)).PartialReason);
     }
 
     [Fact]
@@ -282,7 +286,7 @@ public sealed class ReportTests
     [Fact]
     public void Several_targets_are_listed()
     {
-        var report = Report.Create(LoadScenario(), 1, [new Uri("ws://127.0.0.1:1/ws"), new Uri("ws://127.0.0.2:1/ws")], Result(), null, null, false);
+        var report = Report.Create(LoadScenario(), 1, [new Uri("ws://127.0.0.1:1/ws"), new Uri("ws://127.0.0.2:1/ws")], Result(), null, null, null);
         var targets = Json(report)["target"]!.AsArray().Select(t => (string)t!).ToList();
         Assert.Equal(new List<string> { "ws://127.0.0.1:1/ws", "ws://127.0.0.2:1/ws" }, targets);
     }

@@ -88,15 +88,16 @@ public sealed class TimelineAndCauseTests
     {
         Assert.Equal("server:close-1001", ClientGrain.CauseOf(new ConnectionClosed(CloseInitiator.Server, 1001, "bye", null)));
         Assert.Equal("server:close-1005", ClientGrain.CauseOf(new ConnectionClosed(CloseInitiator.Server, null, null, null)));
-        Assert.Equal("server:reset", ClientGrain.CauseOf(new ConnectionClosed(CloseInitiator.Lost, null, null, "x", LossKind.Reset)));
-        Assert.Equal("server:error", ClientGrain.CauseOf(new ConnectionClosed(CloseInitiator.Lost, null, null, "x")));
+        Assert.Equal("server:reset", ClientGrain.CauseOf(new ConnectionClosed(CloseInitiator.Lost, null, null, "x", DisconnectCause.Reset)));
+        Assert.Equal("server:message-too-big", ClientGrain.CauseOf(new ConnectionClosed(CloseInitiator.Lost, null, null, "x", DisconnectCause.MessageTooBig)));
+        Assert.Equal("server:other", ClientGrain.CauseOf(new ConnectionClosed(CloseInitiator.Lost, null, null, "x")));
         Assert.Equal("tool:close", ClientGrain.CauseOf(new ConnectionClosed(CloseInitiator.Client, 1000, null, null)));
 
         var reset = new WebSocketException(WebSocketError.ConnectionClosedPrematurely, new IOException("io", new SocketException((int)SocketError.ConnectionReset)));
-        Assert.Equal(LossKind.Reset, LossKind.Of(reset));
-        Assert.Equal(LossKind.Eof, LossKind.Of(new WebSocketException(WebSocketError.ConnectionClosedPrematurely)));
-        Assert.Equal(LossKind.Error, LossKind.Of(new WebSocketException(WebSocketError.Faulted)));
-        Assert.Equal(LossKind.Error, LossKind.Of(null));
+        Assert.Equal(DisconnectCause.Reset, DisconnectCause.Classify(reset, null));
+        Assert.Equal(DisconnectCause.ClosedWithoutHandshake, DisconnectCause.Classify(new WebSocketException(WebSocketError.ConnectionClosedPrematurely), null));
+        Assert.Equal(DisconnectCause.ProtocolError, DisconnectCause.Classify(new WebSocketException(WebSocketError.Faulted), null));
+        Assert.Equal(DisconnectCause.Other, DisconnectCause.Classify(new IOException("?"), null));
     }
 
     [Fact]
@@ -123,7 +124,7 @@ public sealed class TimelineAndCauseTests
             ],
         };
         var scenario = ScenarioTestHelpers.Valid(ScenarioTestHelpers.Minimal);
-        var json = JsonNode.Parse(Report.Create(scenario, 1, [new Uri("ws://127.0.0.1:1/ws")], result, null, null, false).ToJson().ToJsonString())!.AsObject();
+        var json = JsonNode.Parse(Report.Create(scenario, 1, [new Uri("ws://127.0.0.1:1/ws")], result, null, null, null).ToJson().ToJsonString())!.AsObject();
 
         // Ordered by category (forced, switch, server, zombie, connect, tool), summed over groups.
         Assert.Equal("""{"forced:reset":5,"server:close-1001":1,"connect:refused":4}""", json["disconnectCauses"]!.ToJsonString());

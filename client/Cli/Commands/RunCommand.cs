@@ -1,3 +1,5 @@
+using SimCluster.Abstractions.Security;
+using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using SimCluster.Abstractions.Runs;
 using SimCluster.Cli.Output;
@@ -66,6 +68,11 @@ public static class RunCommand
 
         EmbeddedTarget? embedded = null;
         ClusterConnection? cluster = null;
+        // System.CommandLine turns SIGINT and SIGTERM into the cancellation of ct; these only note which one
+        // came, so the partial report can say so (they do not cancel the default handling themselves).
+        string? signal = null;
+        using var onSigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => signal ??= "SIGINT (Ctrl-C)");
+        using var onSigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => signal ??= "SIGTERM");
         try
         {
             IReadOnlyList<Uri> targets;
@@ -78,7 +85,7 @@ public static class RunCommand
             {
                 targets = scenario.Target.Urls;
             }
-            console.MarkupLine($"[bold]{Markup.Escape(scenario.Name)}[/]: {scenario.Clients} clients for {scenario.Duration.TotalSeconds:0.#} s against {Markup.Escape(string.Join(", ", targets))} (seed {seed})");
+            console.MarkupLine($"[bold]{Markup.Escape(scenario.Name)}[/]: {scenario.Clients} clients for {scenario.Duration.TotalSeconds:0.#} s against {Markup.Escape(Secrets.Redact(string.Join(", ", targets)))} (seed {seed})");
 
             IGrainFactory grains;
             if (args.Grains is not null) grains = args.Grains;
@@ -102,14 +109,17 @@ public static class RunCommand
             }
             var result = outcome.Result;
             var statsAfter = statsBefore is null ? null : await probe.ReadSettledAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
-            var report = Report.Create(scenario, seed, targets, result, statsBefore, statsAfter, partial: outcome.Interrupted)
-                with
-                {
-                    Tool = await sampler.FinishAsync(embeddedSilo: string.IsNullOrEmpty(args.Cluster) && args.Grains is null),
-                    // A threshold abort ends the run early on purpose: a failed run, not a partial one.
-                    Partial = outcome.Interrupted || (result.Aborted && outcome.AbortedByThreshold is null),
-                    AbortedByThreshold = outcome.AbortedByThreshold,
-                };
+            // An interrupted run still stops its clients, collects their numbers and writes every report file,
+            // marked partial (exit 105), so a Ctrl-C or a pod eviction never loses what was measured.
+            var report = Report.Create(scenario, seed, targets, result, statsBefore, statsAfter,
+                    outcome.Interrupted ? $"interrupted by {signal ?? "a stop request"} after {(result.EndedAtUtc - result.StartedAtUtc).TotalSeconds:0} s" : null);
+            report = report with
+            {
+                Tool = await sampler.FinishAsync(embeddedSilo: string.IsNullOrEmpty(args.Cluster) && args.Grains is null),
+                // A threshold abort ends the run early on purpose: a failed run, not a partial one.
+                PartialReason = outcome.AbortedByThreshold is not null && !outcome.Interrupted && result.Silos.All(s => !s.Lost) ? null : report.PartialReason,
+                AbortedByThreshold = outcome.AbortedByThreshold,
+            };
             report = report with { ScenarioSource = ScenarioSource.Read(args.ScenarioPath, Overrides(args)) };
             await report.WriteAsync(outDir);
             SummaryPrinter.Print(console, report, outDir);

@@ -1,3 +1,4 @@
+using SimCluster.Abstractions.Security;
 using SimCluster.Scenarios;
 
 namespace SimCluster.Cli.Commands;
@@ -21,7 +22,7 @@ public static class ValidateCommand
 
     public static void PrintErrors(IReadOnlyList<ScenarioError> errors, TextWriter stderr)
     {
-        foreach (var error in errors) stderr.WriteLine(error);
+        foreach (var error in errors) stderr.WriteLine(Secrets.Redact(error.ToString()));
         stderr.WriteLine($"{errors.Count} problem(s) found; nothing was run.");
     }
 }

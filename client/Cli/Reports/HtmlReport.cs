@@ -110,7 +110,8 @@ public static class HtmlReport
         Fact(h, "run", Str(r["runId"]));
         h.Append("</dl>\n");
         if (r["partial"]?.GetValueKind() == JsonValueKind.True || verdict == "partial")
-            h.Append("<p class=\"warning\">The run did not complete (interrupted or aborted): the numbers cover only what happened before it stopped.</p>\n");
+            h.Append("<p class=\"warning\">The run did not complete (").Append(E(Str(r["partialReason"]) ?? "interrupted or aborted"))
+                .Append("): the numbers cover only what happened before it stopped.</p>\n");
         h.Append("</header>\n");
     }
 

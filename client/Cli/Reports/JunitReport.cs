@@ -63,7 +63,7 @@ public static class JunitReport
         {
             var run = new Suite($"{scenario}.run", $"simcluster.{scenario}.run");
             run.Cases.Add(new Case("run completed", new Problem("error", "partial",
-                "the run did not complete (interrupted or aborted); its numbers are partial",
+                $"the run did not complete ({Text(report["partialReason"]) ?? "interrupted or aborted"}); its numbers are partial",
                 string.Join("\n", (report["notes"] as JsonArray ?? []).Select(Text)))));
             suites.Add(run);
         }

@@ -1,3 +1,4 @@
+using SimCluster.Abstractions.Security;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using SimCluster.Abstractions.Metrics;
@@ -21,7 +22,10 @@ public sealed record Report
     public required IReadOnlyList<ThresholdResult> Thresholds { get; init; }
     public JsonObject? TargetStatsBefore { get; init; }
     public JsonObject? TargetStatsAfter { get; init; }
-    public bool Partial { get; init; }
+    public bool Partial => PartialReason is not null;
+
+    /// <summary>Why the numbers are partial (interrupted, silo lost, run failed); null for a complete run.</summary>
+    public string? PartialReason { get; init; }
 
     /// <summary>The abortOnFail threshold that stopped the run early, if one did: the run failed.</summary>
     public string? AbortedByThreshold { get; init; }
@@ -40,7 +44,7 @@ public sealed record Report
 
     /// <summary>Builds the report: merges groups, adds what the target said about itself, grades thresholds.</summary>
     public static Report Create(Scenario scenario, long seed, IReadOnlyList<Uri> targets, RunResult result,
-        JsonObject? statsBefore, JsonObject? statsAfter, bool partial)
+        JsonObject? statsBefore, JsonObject? statsAfter, string? interrupted)
     {
         var seconds = Math.Max(0.001, scenario.Duration.TotalSeconds);
         var gauges = new Dictionary<string, double>();
@@ -65,7 +69,10 @@ public sealed record Report
             Thresholds = ThresholdEvaluator.Evaluate(scenario.Thresholds, source),
             TargetStatsBefore = statsBefore,
             TargetStatsAfter = statsAfter,
-            Partial = partial || result.Aborted,
+            PartialReason = interrupted
+                ?? (result.Aborted ? result.AbortReason ?? "the run was aborted" : null)
+                ?? (result.Silos.Where(s => s.Lost).Select(s => s.Address).ToList() is { Count: > 0 } lost
+                    ? $"silo(s) lost during the run: {string.Join(", ", lost)}; their clients' numbers are missing" : null),
         };
     }
 
@@ -87,7 +94,7 @@ public sealed record Report
             ["scenario"] = Scenario.Name,
             ["runId"] = RunId,
             ["seed"] = Seed,
-            ["target"] = Targets.Count == 1 ? Targets[0].ToString() : new JsonArray([.. Targets.Select(t => (JsonNode)t.ToString())]),
+            ["target"] = Targets.Count == 1 ? Secrets.Redact(Targets[0]) : new JsonArray([.. Targets.Select(t => (JsonNode)Secrets.Redact(t))]),
             ["startedAt"] = Result.StartedAtUtc.ToString("O"),
             ["endedAt"] = Result.EndedAtUtc.ToString("O"),
             ["durationSeconds"] = Math.Round(DurationSeconds, 3),
@@ -102,6 +109,7 @@ public sealed record Report
             ["verdict"] = Verdict,
             ["partial"] = Partial,
             ["abortedByThreshold"] = AbortedByThreshold,
+            ["partialReason"] = PartialReason,
             ["metrics"] = Overall.ToJson(),
             ["closeCodes"] = Codes(Overall.CloseCodes, connectErrors: false),
             ["connectErrors"] = Codes(Overall.CloseCodes, connectErrors: true),

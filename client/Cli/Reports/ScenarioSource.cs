@@ -1,3 +1,4 @@
+using SimCluster.Abstractions.Security;
 using System.Text.Json.Nodes;
 
 namespace SimCluster.Cli.Reports;
@@ -20,7 +21,8 @@ public sealed record ScenarioSource(string Path, string Text, IReadOnlyList<stri
             var text = File.ReadAllText(path);
             if (text.Length > MaxChars)
                 text = text[..MaxChars] + $"\n# ... cut at {MaxChars} characters\n";
-            return new ScenarioSource(path, text, overrides);
+            // Secrets in the scenario or in --set (auth keys, tokens, passwords) never reach the report.
+            return new ScenarioSource(path, Secrets.Redact(text), [.. overrides.Select(o => Secrets.Redact(o))]);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -33,6 +33,7 @@ public static class PlanBuilder
             Interval = scenario.Protocol == ProtocolKind.None ? TimeSpan.Zero : scenario.Messages.Interval,
             Size = scenario.Messages.Size,
             LossTimeout = scenario.Messages.LossTimeout,
+            MaxReceiveSize = scenario.Messages.MaxReceiveSize,
         },
         HeartbeatInterval = scenario.Heartbeat.Interval,
         Network = Network(scenario.Network),

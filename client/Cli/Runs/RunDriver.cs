@@ -85,7 +85,7 @@ public sealed class RunDriver(IGrainFactory grains, Scenario scenario, RunPlan p
         var due = thresholds.Where(t => elapsedSeconds >= t.DelayAbortEval.TotalSeconds).ToList();
         if (due.Count == 0) return null;
         if (await coordinator.GetInterimResult() is not { } interim) return null;
-        var graded = Report.Create(scenario with { Thresholds = due }, plan.Seed, [], interim, null, null, partial: false).Thresholds;
+        var graded = Report.Create(scenario with { Thresholds = due }, plan.Seed, [], interim, null, null, interrupted: null).Thresholds;
         // "No data" is not a failure yet while the run goes: the metric may simply not have happened so far.
         var failed = graded.FirstOrDefault(t => !t.Passed && t.Actual is not null);
         return failed is null ? null : $"{failed.Metric}{(failed.Group is null ? "" : $"{{group:{failed.Group}}}")} {failed.Expression} (actual {failed.Actual:0.###})";

@@ -8,7 +8,8 @@ namespace SimCluster.Cli.Runs;
 /// </summary>
 public sealed class TargetProbe(Uri webSocketUri) : IDisposable
 {
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(3) };
+    /// <summary>Bounded in time and size: a hostile target cannot hold the run or fill its memory through /stats.</summary>
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(3), MaxResponseContentBufferSize = 1024 * 1024 };
 
     public Uri StatsUri { get; } = new UriBuilder(webSocketUri) { Scheme = webSocketUri.Scheme == "wss" ? "https" : "http", Path = "/stats", Query = "" }.Uri;
 

@@ -20,6 +20,8 @@ public sealed class ToolSampler : IAsyncDisposable
     private int _samples;
     private readonly TimeSpan? _probeAt;
     private JsonObject? _liveProbe;
+    private readonly JsonArray _series = [];
+    private static readonly TimeSpan SeriesEvery = TimeSpan.FromSeconds(10);
 
     /// <param name="liveHeapProbeAt">
     /// When set (benchmarks: SIMCLUSTER_LIVE_HEAP_PROBE=1), one full compacting GC is forced at that point of
@@ -39,6 +41,7 @@ public sealed class ToolSampler : IAsyncDisposable
             while (await timer.WaitForNextTickAsync(_stop.Token))
             {
                 Sample();
+                if (_samples % (int)SeriesEvery.TotalSeconds == 0) _series.Add(SeriesPoint());
                 if (_probeAt is { } at && _liveProbe is null && _clock.Elapsed >= at) _liveProbe = ProbeLiveHeap();
             }
         }
@@ -52,6 +55,38 @@ public sealed class ToolSampler : IAsyncDisposable
         if (rss <= _peakRss) return;
         _peakRss = rss;
         _heapAtPeak = GC.GetGCMemoryInfo().HeapSizeBytes;
+    }
+
+    /// <summary>One point of the tool's memory over time (every 10 s): soak runs read growth after warm-up from it.</summary>
+    private JsonObject SeriesPoint()
+    {
+        var info = GC.GetGCMemoryInfo();
+        return new JsonObject
+        {
+            ["t"] = (int)Math.Round(_clock.Elapsed.TotalSeconds),
+            ["rssMb"] = Math.Round(Environment.WorkingSet / 1_048_576.0, 1),
+            ["heapMb"] = Math.Round(info.HeapSizeBytes / 1_048_576.0, 1),
+            ["heapAfterLastGcMb"] = Math.Round((info.HeapSizeBytes - info.FragmentedBytes) / 1_048_576.0, 1),
+            ["gen2Collections"] = GC.CollectionCount(2),
+        };
+    }
+
+    /// <summary>
+    /// The kernel's exact peak resident set of this process (Linux VmHWM), which a once-a-second sample can
+    /// miss; null elsewhere.
+    /// </summary>
+    private static double? HighWaterRssMb()
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+            var kb = line?.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
+            return kb is null ? null : Math.Round(long.Parse(kb, System.Globalization.CultureInfo.InvariantCulture) / 1024.0, 1);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return null;
+        }
     }
 
     private static JsonObject ProbeLiveHeap()
@@ -78,12 +113,14 @@ public sealed class ToolSampler : IAsyncDisposable
         {
             ["embeddedSilo"] = embeddedSilo,
             ["peakRssMb"] = Math.Round(_peakRss / 1_048_576.0, 1),
+            ["highWaterRssMb"] = HighWaterRssMb(),
             ["heapMbAtPeak"] = Math.Round(_heapAtPeak / 1_048_576.0, 1),
             ["cpuPercent"] = Math.Round(elapsed > 0 ? cpu / elapsed * 100 : 0, 1),
             ["gcPausePercent"] = Math.Round(elapsed > 0 ? pause / elapsed * 100 : 0, 2),
             ["gcMode"] = System.Runtime.GCSettings.IsServerGC ? "server" : "workstation",
             ["samples"] = _samples,
             ["liveHeapProbe"] = _liveProbe,
+            ["series"] = _series,
         };
     }
 

@@ -9,9 +9,17 @@ public sealed record MessagesSpec
     public int Size { get; init; } = 64;
     /// <summary>An echo that has not come back after this long (connection still open) counts as lost.</summary>
     public TimeSpan LossTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// Largest message a client accepts from the server, in bytes (all fragments): a frame header announcing
+    /// more resets the connection unread (disconnect cause <c>message-too-big</c>). Bounds the tool's memory
+    /// against a hostile server.
+    /// </summary>
+    public int MaxReceiveSize { get; init; } = MaxSize;
 
     public const int MinSize = 16;
     public const int MaxSize = 16 * 1024 * 1024;
+    public const int MinReceiveSize = 125;
+    public const int MaxReceiveSizeLimit = 64 * 1024 * 1024;
 }
 
 public sealed record HeartbeatSpec

@@ -80,6 +80,8 @@ public static class ScenarioSchema
                     ("interval", Describe(Ref("duration"), "Time between two messages of one client; 0 = no messages.", Format(messages.Interval), examples: ["1s", "250ms"])),
                     ("size", Describe(Integer(MessagesSpec.MinSize, MessagesSpec.MaxSize), "Payload bytes.", messages.Size, examples: [64])),
                     ("lossTimeout", Describe(Ref("positiveDuration"), "An echo not back after this long (connection still open) counts as lost.", Format(messages.LossTimeout), examples: ["5s"])),
+                    ("maxReceiveSize", Describe(Integer(MessagesSpec.MinReceiveSize, MessagesSpec.MaxReceiveSizeLimit),
+                        "Largest message a client accepts from the server, in bytes: a frame announcing more resets the connection unread (disconnect cause message-too-big).", messages.MaxReceiveSize, examples: [1048576])),
                 ])),
                 ("heartbeat", Heartbeat()),
                 ("network", Object("Link shaping in each client's own stream: a named profile, inline values (which replace the profile's), and source addresses.",

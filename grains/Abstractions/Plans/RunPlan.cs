@@ -53,6 +53,8 @@ public sealed record MessagePlan
     [Id(0)] public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(1);
     [Id(1)] public int Size { get; init; } = 64;
     [Id(2)] public TimeSpan LossTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>Largest message accepted from the server (bytes); a larger frame header resets the connection.</summary>
+    [Id(3)] public int MaxReceiveSize { get; init; } = 16 * 1024 * 1024;
 }
 
 [GenerateSerializer, Immutable]

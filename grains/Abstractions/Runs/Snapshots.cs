@@ -126,6 +126,8 @@ public sealed record RunResult
     [Id(10)] public MalformedResult? Malformed { get; init; }
     /// <summary>Event timelines of the sampled clients (<c>RunPlan.TimelineClients</c>), in client order.</summary>
     [Id(11)] public ClientTimeline[] Timelines { get; init; } = [];
+    /// <summary>Why the run was aborted (the reason given to <c>Abort</c>, or the failure); null when it was not.</summary>
+    [Id(12)] public string? AbortReason { get; init; }
 }
 
 /// <summary>One thing that happened to a sampled client: a state transition or a notable event.</summary>

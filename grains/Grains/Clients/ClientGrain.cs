@@ -54,6 +54,12 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
     // Handovers: how many so far, and when the last old path was lost (for switch_resume_time).
     private int _switches;
     private long? _switchLostAt;
+    /// <summary>
+    /// The connection of this generation ended before its open was processed (a server that fails the
+    /// connection at once: a 1 GiB frame right after the upgrade). Replayed when the open is, so the client
+    /// does not sit on a dead connection believing it open.
+    /// </summary>
+    private (int Generation, ConnectionClosed Closed)? _lostWhileOpening;
 
     // A zombie episode: when it began, and whether it is over (one per client).
     private long? _zombieSince;
@@ -94,6 +100,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
             WatchFrames = plan.HeartbeatInterval > TimeSpan.Zero || _behavior is ZombieBehavior,
             SlowReadBytesPerSecond = _group.Zombie is { Kind: "slow-reader" } z ? z.ReadBytesPerSecond : null,
             Link = LinkFor(plan.Network),
+            MaxMessageSize = plan.Messages.MaxReceiveSize,
             Driver = plan.Driver == "lean" ? ClientDriver.Lean : ClientDriver.WebsocketClient,
             Seed = ClientSeed.For(plan.Seed, clientIndex, ClientSeed.Link),
             Time = time,
@@ -249,6 +256,12 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
         else if (_behavior.NextDrop(_drops, _random) is { } drop)
         {
             After(drop.After, () => Drop(generation, drop));
+        }
+
+        if (_lostWhileOpening is { } early)
+        {
+            _lostWhileOpening = null;
+            if (early.Generation == generation) ConnectionLost(generation, early.Closed);
         }
     }
 
@@ -488,6 +501,11 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
             ZombieDetected(generation, time.GetTimestamp(), closed.Initiator == CloseInitiator.Server && closed.Code is { } c ? c.ToString() : "1006");
             return;
         }
+        if (generation == _generation && _machine.State == ClientState.Connecting)
+        {
+            _lostWhileOpening = (generation, closed);
+            return;
+        }
         if (generation != _generation || _machine.State != ClientState.Open) return;
         StopPinger();
         CancelTimer();
@@ -510,7 +528,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
     internal static string CauseOf(ConnectionClosed closed) => closed.Initiator switch
     {
         CloseInitiator.Server => DisconnectCauses.Of(DisconnectCauses.Server, $"close-{closed.Code ?? 1005}"),
-        CloseInitiator.Lost => DisconnectCauses.Of(DisconnectCauses.Server, closed.Loss ?? LossKind.Error),
+        CloseInitiator.Lost => DisconnectCauses.Of(DisconnectCauses.Server, closed.Loss ?? DisconnectCause.Other),
         _ => DisconnectCauses.Of(DisconnectCauses.Tool, "close"),
     };
 

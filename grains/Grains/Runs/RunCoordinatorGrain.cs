@@ -122,7 +122,7 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
             logger.LogError(e, "run {RunId} failed", plan.RunId);
             _notes.Add($"run failed: {e.GetBaseException().Message}");
             _message = e.GetBaseException().Message;
-            _result = BuildResult(plan) with { Aborted = true };
+            _result = BuildResult(plan) with { Aborted = true, AbortReason = _abortReason ?? $"the run failed: {e.GetBaseException().Message}" };
             _phase = RunPhase.Failed;
         }
     }
@@ -315,6 +315,7 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
         })],
         Notes = [.. _notes],
         Aborted = _abortReason is not null,
+        AbortReason = _abortReason,
         Malformed = _accumulator?.Malformed(_afterAttackProbe),
         Timelines = _timelines,
     };

@@ -1,0 +1,181 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace SimCluster.Tests.Hostile;
+
+/// <summary>How a hostile server treats each client that connects.</summary>
+public enum Hostility
+{
+    /// <summary>Completes the upgrade, then announces a 1 GiB text frame and streams its payload.</summary>
+    GiantFrame,
+    /// <summary>Completes the upgrade, then sends 1 KiB text frames as fast as the socket takes them.</summary>
+    Flood,
+    /// <summary>Completes the upgrade, then sends one text message in 64 KiB fragments that never ends.</summary>
+    EndlessFragments,
+    /// <summary>Answers the upgrade request with bytes that are not HTTP.</summary>
+    GarbageHandshake,
+    /// <summary>Answers 101 with a wrong Sec-WebSocket-Accept key.</summary>
+    WrongAcceptKey,
+    /// <summary>Accepts the TCP connection, reads the request and never answers.</summary>
+    Silent,
+    /// <summary>Completes the upgrade, sends the first 10 bytes of a 1,000-byte frame, then closes the TCP connection.</summary>
+    CloseMidFrame,
+    /// <summary>Completes the upgrade, then sends a text frame that is not valid UTF-8.</summary>
+    InvalidUtf8,
+}
+
+/// <summary>
+/// A small hostile WebSocket server on loopback for tests (issue 10): one misbehaviour per instance, every
+/// connection bounded in bytes and time, so a test that uses it stops by itself. Counts what it did.
+/// </summary>
+public sealed class HostileServer : IAsyncDisposable
+{
+    private const long GiantLength = 1L << 30;
+    private const long MaxBytesPerConnection = 1L << 30;
+    private static readonly TimeSpan MaxConnectionLife = TimeSpan.FromSeconds(30);
+
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _acceptLoop;
+    private long _connections;
+    private long _bytesSent;
+
+    public HostileServer(Hostility hostility)
+    {
+        Hostility = hostility;
+        _listener.Start();
+        _acceptLoop = AcceptLoopAsync();
+    }
+
+    public Hostility Hostility { get; }
+
+    public Uri Url => new($"ws://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/ws");
+
+    public long Connections => Interlocked.Read(ref _connections);
+
+    public long BytesSent => Interlocked.Read(ref _bytesSent);
+
+    private async Task AcceptLoopAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                var client = await _listener.AcceptTcpClientAsync(_stop.Token);
+                Interlocked.Increment(ref _connections);
+                _ = Task.Run(() => ServeAsync(client));
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException) { }
+    }
+
+    private async Task ServeAsync(TcpClient client)
+    {
+        using var _ = client;
+        using var life = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+        life.CancelAfter(MaxConnectionLife);
+        var ct = life.Token;
+        try
+        {
+            var stream = client.GetStream();
+            var key = await ReadRequestKeyAsync(stream, ct);
+            switch (Hostility)
+            {
+                case Hostility.GarbageHandshake:
+                    await SendAsync(stream, [0x00, 0xFF, .. "\x01garbage, not HTTP\r\n\r\n"u8], ct);
+                    await HoldAsync(stream, ct);
+                    return;
+                case Hostility.WrongAcceptKey:
+                    await SendAsync(stream, Encoding.ASCII.GetBytes(
+                        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"), ct);
+                    await HoldAsync(stream, ct);
+                    return;
+                case Hostility.Silent:
+                    await HoldAsync(stream, ct);
+                    return;
+            }
+            await SendAsync(stream, Encoding.ASCII.GetBytes(
+                $"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {Accept(key)}\r\n\r\n"), ct);
+            switch (Hostility)
+            {
+                case Hostility.GiantFrame:
+                    await SendAsync(stream, [0x81, 127, .. BigEndian(GiantLength)], ct);
+                    await StreamAsync(stream, new byte[64 * 1024], GiantLength, ct);
+                    break;
+                case Hostility.Flood:
+                    var frames = new MemoryStream();
+                    for (var i = 0; i < 64; i++) frames.Write([0x81, 126, 0x04, 0x00, .. Enumerable.Repeat((byte)'x', 1024)]);
+                    await StreamAsync(stream, frames.ToArray(), MaxBytesPerConnection, ct);
+                    break;
+                case Hostility.EndlessFragments:
+                    await SendAsync(stream, [0x01, 127, .. BigEndian(64 * 1024), .. new byte[64 * 1024]], ct); // text, no FIN
+                    await StreamAsync(stream, [0x00, 127, .. BigEndian(64 * 1024), .. new byte[64 * 1024]], MaxBytesPerConnection, ct);
+                    break;
+                case Hostility.CloseMidFrame:
+                    await SendAsync(stream, [0x81, 126, 0x03, 0xE8, .. "0123456789"u8], ct); // 1,000 bytes announced, 10 sent
+                    await Task.Delay(50, ct);
+                    break; // disposing the client closes the TCP connection mid-frame
+                case Hostility.InvalidUtf8:
+                    await SendAsync(stream, [0x81, 4, 0xC3, 0x28, 0xA0, 0xA1], ct);
+                    await HoldAsync(stream, ct);
+                    break;
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The client gave up on us: that is the point.
+        }
+    }
+
+    private static async Task<string> ReadRequestKeyAsync(NetworkStream stream, CancellationToken ct)
+    {
+        var request = new StringBuilder();
+        var buffer = new byte[1024];
+        while (!request.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
+        {
+            var n = await stream.ReadAsync(buffer, ct);
+            if (n == 0 || request.Length > 16 * 1024) throw new IOException("no upgrade request");
+            request.Append(Encoding.ASCII.GetString(buffer, 0, n));
+        }
+        var line = request.ToString().Split("\r\n").FirstOrDefault(l => l.StartsWith("Sec-WebSocket-Key:", StringComparison.OrdinalIgnoreCase));
+        return line?["Sec-WebSocket-Key:".Length..].Trim() ?? "";
+    }
+
+    private static string Accept(string key) =>
+        Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")));
+
+    private static byte[] BigEndian(long value)
+    {
+        var bytes = BitConverter.GetBytes(value);
+        if (BitConverter.IsLittleEndian) Array.Reverse(bytes);
+        return bytes;
+    }
+
+    private async Task SendAsync(NetworkStream stream, byte[] bytes, CancellationToken ct)
+    {
+        await stream.WriteAsync(bytes, ct);
+        Interlocked.Add(ref _bytesSent, bytes.Length);
+    }
+
+    /// <summary>Writes <paramref name="chunk"/> over and over until <paramref name="total"/> bytes are out or the client leaves.</summary>
+    private async Task StreamAsync(NetworkStream stream, byte[] chunk, long total, CancellationToken ct)
+    {
+        for (long sent = 0; sent < total; sent += chunk.Length) await SendAsync(stream, chunk, ct);
+    }
+
+    /// <summary>Keeps the connection open (reading and discarding) until the client closes it or the connection's life ends.</summary>
+    private static async Task HoldAsync(NetworkStream stream, CancellationToken ct)
+    {
+        var sink = new byte[4096];
+        while (await stream.ReadAsync(sink, ct) > 0) { }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _listener.Stop();
+        await _acceptLoop;
+    }
+}

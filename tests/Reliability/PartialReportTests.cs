@@ -1,0 +1,76 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json.Nodes;
+using SimCluster.Tests.Support;
+
+namespace SimCluster.Tests.Reliability;
+
+/// <summary>
+/// Issue 10: results survive trouble. A run stopped by SIGTERM (a CI job cancelled, a pod evicted) stops
+/// its clients, writes report.json, report.html and report.junit.xml marked partial with the reason, and
+/// exits 105 (CONTRACT: aborted).
+/// </summary>
+[Collection(IntegrationCollection.Name)]
+[Trait("Category", "Integration")]
+public sealed class PartialReportTests : IDisposable
+{
+    private readonly string _temp = Simcluster.TempFolder("partial");
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_temp, recursive: true); } catch (IOException) { }
+    }
+
+    [Fact]
+    public async Task A_run_stopped_by_SIGTERM_writes_a_partial_report_and_exits_105()
+    {
+        var warmUp = await Simcluster.RunAsync("version"); // builds the CLI once, outside the measured run
+        Assert.Equal(0, warmUp.ExitCode);
+        var outDir = Path.Combine(_temp, "report");
+        var info = ChildProcess.StartInfo(Path.Combine(Simcluster.RepoRoot, "simcluster"),
+            ["run", "scenarios/smoke.yaml", "--duration", "10m", "--no-live", "--out", outDir], Simcluster.RepoRoot);
+        using var process = new Process { StartInfo = info };
+        var stdout = new StringBuilder();
+        var firstProgress = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            lock (stdout) stdout.AppendLine(e.Data);
+            if (e.Data.StartsWith("[running", StringComparison.Ordinal)) firstProgress.TrySetResult();
+        };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stdout) stdout.AppendLine(e.Data); };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            // ./simcluster execs the CLI, so this pid is the CLI itself. Let the clients run a few seconds.
+            await firstProgress.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            await Task.Delay(TimeSpan.FromSeconds(4));
+            using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+                await kill.WaitForExitAsync();
+            var signalled = Stopwatch.StartNew();
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            process.WaitForExit();
+            string output;
+            lock (stdout) output = stdout.ToString();
+
+            Assert.True(process.ExitCode == 105, $"exit {process.ExitCode}\n{output}");
+            Assert.True(signalled.Elapsed < TimeSpan.FromSeconds(45), $"took {signalled.Elapsed} to stop after SIGTERM");
+            var report = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(outDir, "report.json")))!.AsObject();
+            Assert.True((bool)report["partial"]!, output);
+            Assert.Equal("partial", (string?)report["verdict"]);
+            Assert.Contains("SIGTERM", (string?)report["partialReason"]);
+            Assert.True(report["durationSeconds"]!.GetValue<double>() < 120, "the report covers the whole planned 10 minutes");
+            Assert.True(Contract.Count(report, "connects") >= 20, report["metrics"]!.ToJsonString());
+            Assert.True(Contract.Count(report, "messages_sent") > 0);
+            Assert.True(Contract.Count(report, "messages_received") > 0);
+            Assert.Contains("SIGTERM", await File.ReadAllTextAsync(Path.Combine(outDir, "report.html")));
+            Assert.Contains("partial", await File.ReadAllTextAsync(Path.Combine(outDir, "report.junit.xml")));
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+        }
+    }
+}
