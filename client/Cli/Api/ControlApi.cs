@@ -20,6 +20,7 @@ namespace SimCluster.Cli.Api;
 /// process through the same pipeline as `simcluster run` (<see cref="RunCommand"/>), on this silo's cluster.
 /// Routes:
 ///   POST /api/runs                 body {"scenario": "YAML text", "set": ["k=v"], "allowTargets": ["host"]} → 202 {runId, ...}; 400 {errors} when invalid
+///   GET  /api/cluster              the silos membership knows, with their status (active, dead, ...)
 ///   GET  /api/runs                 the runs this silo started
 ///   GET  /api/runs/{id}            state, latest progress, and once done: verdict and exit code
 ///   GET  /api/runs/{id}/events     text/event-stream: "progress" every second, then one "completed"
@@ -38,6 +39,19 @@ public static class ControlApi
         var runs = new ApiRuns(dataDirectory, app.ServiceProvider.GetRequiredService<IGrainFactory>());
         var api = app.MapGroup(Prefix);
         api.MapPost("/runs", (HttpRequest request) => runs.StartAsync(request));
+        api.MapGet("/cluster", async (IGrainFactory grains) =>
+        {
+            var hosts = await grains.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: false);
+            return Results.Json(new JsonObject
+            {
+                ["silos"] = new JsonArray([.. hosts.OrderBy(h => h.SiloAddress.ToParsableString()).Select(h => (JsonNode)new JsonObject
+                {
+                    ["address"] = h.SiloAddress.ToParsableString(),
+                    ["name"] = h.SiloName,
+                    ["status"] = h.Status.ToString().ToLowerInvariant(),
+                })]),
+            });
+        });
         api.MapGet("/runs", () => Results.Json(new JsonArray([.. runs.All.Select(r => (JsonNode)r.State())])));
         api.MapGet("/runs/{id}", (string id) => runs.Find(id) is { } run ? Results.Json(run.State()) : NotFound(id));
         api.MapGet("/runs/{id}/events", async (string id, HttpContext context) =>
