@@ -42,6 +42,22 @@ public sealed class RedisClusterTests(Xunit.Abstractions.ITestOutputHelper outpu
             var coordinatorLine = await run.WaitForLineAsync(l => l.StartsWith("coordinator on silo ", StringComparison.Ordinal), "the run starting", TimeSpan.FromSeconds(90));
             await run.WaitForLineAsync(l => l.Contains("t=   10/", StringComparison.Ordinal), "10 s of running", TimeSpan.FromSeconds(60));
 
+            // The Orleans dashboard on any silo shows the run's client grains on all three silos.
+            using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) })
+            {
+                // Its statistics are gathered every few seconds: poll briefly.
+                var seen = "";
+                for (var deadline = DateTime.UtcNow.AddSeconds(20); DateTime.UtcNow < deadline; await Task.Delay(500))
+                {
+                    var counters = JsonNode.Parse(await http.GetStringAsync($"http://127.0.0.1:{cluster.Silos[0].HttpPort}/dashboard/DashboardCounters"))!;
+                    var clientGrains = counters["simpleGrainStats"]!.AsArray().Where(g => g!["grainType"]!.GetValue<string>() == "SimCluster.Grains.Clients.ClientGrain").ToList();
+                    seen = string.Join(", ", clientGrains.Select(g => $"{g!["siloAddress"]}={g["activationCount"]}"));
+                    if (clientGrains.Select(g => g!["siloAddress"]!.GetValue<string>()).Distinct().Count() == 3
+                        && clientGrains.Sum(g => g!["activationCount"]!.GetValue<int>()) == Clients) break;
+                }
+                Assert.True(seen.Split(", ").Length == 3 && seen.Split(", ").Sum(x => int.Parse(x.Split('=')[1])) == Clients, $"dashboard client grains: {seen}");
+            }
+
             // Kill a silo that does not hold the coordinator (losing that one ends the run: tested apart).
             var victim = cluster.Silos.First(s => !coordinatorLine.Contains($":{s.SiloPort}@", StringComparison.Ordinal));
             victim.Process.KillHard();
