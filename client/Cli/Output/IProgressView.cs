@@ -14,6 +14,9 @@ public static class ProgressFormat
         $"[{p.Phase.ToString().ToLowerInvariant(),-9}] t={p.ElapsedSeconds,5:F0}/{durationSeconds:F0}s open={p.Open} connects={p.Connects} " +
         $"drops={p.ForcedDrops} disconnects={p.Disconnects} reconnects={p.Reconnects} msg/s={p.MessagesPerSecond:F0} " +
         $"rtt_p95={p.RttP95Ms:F2}ms lost={p.MessagesLost} connect_errors={p.ConnectFailures} silos={p.Silos}" +
+        (p.ZombiesEvicted > 0 ? $" zombies_evicted={p.ZombiesEvicted}" : "") +
+        (p.TokenRefreshes > 0 ? $" token_refreshes={p.TokenRefreshes}" : "") +
+        (p.Attacks > 0 ? $" attacks={p.Attacks}" : "") +
         (p.LostClients > 0 ? $" lost_clients={p.LostClients} reactivated={p.ReactivatedClients}" : "") +
         (p.Message is null ? "" : $" ({p.Message})");
 }

@@ -57,6 +57,10 @@ public sealed record RunProgress
     /// <summary>Clients whose silo was lost, and how many of them were re-activated on surviving silos.</summary>
     [Id(41)] public int LostClients { get; init; }
     [Id(42)] public int ReactivatedClients { get; init; }
+    /// <summary>Zombies the server evicted, token refreshes and malformed attacks so far (0 when the run has none).</summary>
+    [Id(43)] public long ZombiesEvicted { get; init; }
+    [Id(44)] public long TokenRefreshes { get; init; }
+    [Id(45)] public long Attacks { get; init; }
 }
 
 /// <summary>One second of the run, for the report's timeline.</summary>

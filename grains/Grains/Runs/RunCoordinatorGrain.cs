@@ -84,6 +84,9 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
             CoordinatorSilo = localSilo.SiloAddress.ToParsableString(),
             LostClients = _lostClients,
             ReactivatedClients = _reactivatedClients,
+            ZombiesEvicted = totals.ZombiesEvicted,
+            TokenRefreshes = totals.TokenRefreshes,
+            Attacks = totals.Attacks,
         });
     }
 
