@@ -60,8 +60,11 @@ public sealed class TokenSecretsAndEndpointTests : IDisposable
         Assert.Equal(99, run.ExitCode);
         Assert.Equal(0, Count(report, "connects"));
         Assert.True(Count(report, "token_fetch_failures") >= 10, run.ToString());
-        Assert.Equal(Count(report, "token_fetch_failures"), (long)report["connectErrors"]!["token-endpoint"]!);
-        Assert.Equal(Count(report, "connect_failures"), Count(report, "token_fetch_failures"));
+        // Every failed fetch is a failed connect attempt, except a fetch still failing when the run stopped
+        // its client (at most one per client): that attempt was abandoned, not failed.
+        var fetchFailures = Count(report, "token_fetch_failures");
+        Assert.InRange((long)report["connectErrors"]!["token-endpoint"]!, fetchFailures - 10, fetchFailures);
+        Assert.InRange(Count(report, "connect_failures"), fetchFailures - 10, fetchFailures);
     }
 
     [Fact]
