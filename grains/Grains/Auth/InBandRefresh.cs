@@ -15,13 +15,8 @@ public sealed class InBandRefresh : IRefreshMode
 
     public async Task RefreshAsync(TokenSession session)
     {
-        var started = session.Time.GetTimestamp();
-        var token = await session.TryIssueAsync().ConfigureAwait(false);
-        if (token is null)
-        {
-            session.Metrics.Count(MetricNames.TokenRefreshFailures);
-            return;
-        }
+        var (token, started) = await session.BeginRefreshAsync().ConfigureAwait(false);
+        if (token is null) return;
         var previous = session.Current;
         var answer = await session.SendRefreshAsync(token).ConfigureAwait(false);
         switch (answer)

@@ -13,13 +13,8 @@ public sealed class ReconnectRefresh : IRefreshMode
 
     public async Task RefreshAsync(TokenSession session)
     {
-        var started = session.Time.GetTimestamp();
-        var token = await session.TryIssueAsync().ConfigureAwait(false);
-        if (token is null)
-        {
-            session.Metrics.Count(MetricNames.TokenRefreshFailures);
-            return;
-        }
+        var (token, started) = await session.BeginRefreshAsync().ConfigureAwait(false);
+        if (token is null) return;
         session.ReconnectWith(token, started);
     }
 }

@@ -98,6 +98,15 @@ public sealed class TokenSession : IDisposable
     }
 
     /// <summary>Like <see cref="IssueAsync"/>, but null instead of an exception.</summary>
+    /// <summary>The start of a refresh: its start time and the new token, or null (counted as a refresh failure) when none could be had.</summary>
+    public async Task<(IssuedToken? Token, long Started)> BeginRefreshAsync()
+    {
+        var started = Time.GetTimestamp();
+        var token = await TryIssueAsync().ConfigureAwait(false);
+        if (token is null) Metrics.Count(MetricNames.TokenRefreshFailures);
+        return (token, started);
+    }
+
     public async Task<IssuedToken?> TryIssueAsync()
     {
         try { return await IssueAsync().ConfigureAwait(false); }
