@@ -117,7 +117,8 @@ public sealed class TokenRefreshRunTests : IDisposable
         var (report, run, _) = await Run("late-within-skew", 20, "15s", "auth.jwt.lifetime=4s", "auth.refresh.late=500ms", "embeddedTarget.authClockSkew=3s");
         Assert.True(Count(report, "token_refreshes") >= 20, run.ToString());
         Assert.Equal(0, Count(report, "expired_closes"));
-        Assert.Equal(Count(report, "token_refreshes"), Count(report, "tokens_outlived"));
+        // Each late refresh outlived its token; so may, once, a client whose token expired just before the end.
+        Assert.InRange(Count(report, "tokens_outlived"), Count(report, "token_refreshes"), Count(report, "token_refreshes") + 20);
         Assert.True(Trend(report, "token_overstay", "min") >= 400, run.ToString());
     }
 
