@@ -314,8 +314,21 @@ internal static partial class ScenarioBinder
                 Late = rm.Duration("late"),
                 Timeout = rm.Duration("timeout", mustBePositive: true) ?? refresh.Timeout,
                 ReplayOld = rm.Bool("replayOld") ?? false,
+                Message = rm.String("message"),
+                Expect = rm.String("expect"),
+                Reject = rm.String("reject"),
             };
             beforeNode = rm.Get("before");
+            // A custom refresh frame is only useful with a way to recognise the answer, and it must carry the token.
+            if (refresh.Message is { } message && !message.Contains("{token}", StringComparison.Ordinal))
+                d.Add(rm.Get("message")!, rm.PathOf("message"), "the refresh message must contain {token} where the new token goes");
+            if ((refresh.Message is null) != (refresh.Expect is null))
+                d.Add(rm.Get("message") ?? rm.Get("expect")!, rm.PathOf(refresh.Message is null ? "expect" : "message"),
+                    "message and expect go together: the frame to send and the text of the server's acknowledgement");
+            if (refresh.Reject is not null && refresh.Message is null)
+                d.Add(rm.Get("reject")!, rm.PathOf("reject"), "reject needs message and expect");
+            if (refresh.Message is not null && refresh.Mode != RefreshMode.InBand)
+                d.Add(rm.Get("message")!, rm.PathOf("message"), "message applies to mode: in-band only");
             rm.ReportUnknownKeys();
         }
         // Refreshing at or before the moment a token is minted would refresh in a loop.

@@ -56,4 +56,32 @@ public sealed class ClusterAndAbortThresholdTests
         Assert.Equal(7, error.Line);
         Assert.Contains(mentioned, error.Message);
     }
+
+    private const string WithAuth = Minimal + """
+
+        auth:
+          jwt: { secretEnv: SIM_JWT_SECRET, lifetime: 60s }
+          refresh:
+        """ + "\n";
+
+    [Fact]
+    public void A_custom_refresh_frame_comes_with_its_acknowledgement()
+    {
+        var s = Valid(WithAuth + "    message: '{\"op\":\"reauth\",\"jwt\":\"{token}\"}'\n    expect: reauthed\n    reject: denied");
+        Assert.Equal("{\"op\":\"reauth\",\"jwt\":\"{token}\"}", s.Auth!.Refresh.Message);
+        Assert.Equal("reauthed", s.Auth.Refresh.Expect);
+        Assert.Equal("denied", s.Auth.Refresh.Reject);
+    }
+
+    [Theory]
+    [InlineData("    message: reauth\n    expect: ok", "auth.refresh.message", "{token}")]
+    [InlineData("    message: 'reauth {token}'", "auth.refresh.message", "expect")]
+    [InlineData("    expect: ok", "auth.refresh.expect", "message")]
+    [InlineData("    mode: reconnect\n    message: 'reauth {token}'\n    expect: ok", "auth.refresh.message", "in-band")]
+    public void Custom_refresh_mistakes_name_their_key(string lines, string key, string mentioned)
+    {
+        var error = SingleError(WithAuth + lines);
+        Assert.Equal(key, error.Key);
+        Assert.Contains(mentioned, error.Message);
+    }
 }

@@ -31,7 +31,8 @@ internal sealed class BackgroundProcess : IAsyncDisposable
 
     public string Output { get { lock (_output) return _output.ToString(); } }
 
-    public static BackgroundProcess Start(string name, ProcessStartInfo info)
+    /// <param name="keepInputOpen">For peers that stop when their stdin closes (tests/peers): <see cref="CloseInput"/> stops them.</param>
+    public static BackgroundProcess Start(string name, ProcessStartInfo info, bool keepInputOpen = false)
     {
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var child = new BackgroundProcess(process, name);
@@ -40,7 +41,7 @@ internal sealed class BackgroundProcess : IAsyncDisposable
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        process.StandardInput.Close();
+        if (!keepInputOpen) process.StandardInput.Close();
         return child;
     }
 
@@ -83,6 +84,9 @@ internal sealed class BackgroundProcess : IAsyncDisposable
         _process.WaitForExit(); // flushes the redirected streams
         return _process.ExitCode;
     }
+
+    /// <summary>Closes the child's stdin: a test peer then stops cleanly and prints its final line.</summary>
+    public void CloseInput() => _process.StandardInput.Close();
 
     /// <summary>SIGKILL: no shutdown, no goodbye to the cluster, as when a machine dies.</summary>
     public void KillHard()

@@ -36,8 +36,9 @@ public sealed record AuthSetup
     {
         if (scenario.Auth is not { } auth) return new AuthSetup();
         var file = scenario.SourcePath;
-        if (auth.Refresh.Mode == RefreshMode.InBand && scenario.Protocol != ProtocolKind.Session)
-            errors.Add($"{file}: auth.refresh.mode: in-band refresh uses the session protocol's auth.refresh frame; set protocol: session (or use reconnect or none)");
+        if (auth.Refresh.Mode == RefreshMode.InBand && scenario.Protocol != ProtocolKind.Session && auth.Refresh.Message is null)
+            errors.Add($"{file}: auth.refresh.mode: in-band refresh uses the session protocol's auth.refresh frame; set protocol: session, " +
+                       "or give the server's own refresh frame (refresh.message with {token}, and refresh.expect), or use reconnect or none");
 
         var plan = new AuthPlan
         {
@@ -48,6 +49,9 @@ public sealed record AuthSetup
             RefreshTimeout = auth.Refresh.Timeout,
             ReplayOld = auth.Refresh.ReplayOld,
             FetchTimeout = auth.FetchTimeout,
+            RefreshMessage = auth.Refresh.Message,
+            RefreshedWhen = auth.Refresh.Expect,
+            RejectedWhen = auth.Refresh.Reject,
         };
 
         if (auth.TokenUrl is { } url)

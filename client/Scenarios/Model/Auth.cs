@@ -52,6 +52,12 @@ public sealed record RefreshSpec
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(5);
     /// <summary>Failure injection: after each refresh, offer the previous token again.</summary>
     public bool ReplayOld { get; init; }
+    /// <summary>In-band refresh for other servers: the text frame to send, <c>{token}</c> standing for the token.</summary>
+    public string? Message { get; init; }
+    /// <summary>With <see cref="Message"/>: the text of the server's acknowledgement (a frame containing it).</summary>
+    public string? Expect { get; init; }
+    /// <summary>With <see cref="Message"/>: the text of the server's refusal (optional).</summary>
+    public string? Reject { get; init; }
 }
 
 /// <summary>In the file: <c>in-band</c> (auth.refresh frame), <c>reconnect</c> (new connection with a new token), <c>none</c>.</summary>

@@ -229,14 +229,17 @@ public static class ScenarioSchema
             ("tokenUrl", Describe(Ref("httpUrl"), "An http(s) URL answering {access_token, expires_in}.", examples: ["http://127.0.0.1:8081/token"])),
             ("send", Describe(Enum("query", "header"), "query: ?token=...; header: Authorization: Bearer ...", "query")),
             ("fetchTimeout", Describe(Ref("positiveDuration"), "Bound on one request to tokenUrl.", "5s")),
-            ("refresh", Object("When and how a client renews its token.",
+            ("refresh", WithDependencies(Object("When and how a client renews its token.",
             [
                 ("mode", Describe(Enum("in-band", "reconnect", "none"), "in-band: auth.refresh frame (protocol: session); reconnect: a new connection with a new token; none: let it expire.", "in-band")),
                 ("before", Describe(Ref("duration"), "How long before expiry the client refreshes; shorter than jwt.lifetime.", Format(refresh.Before), examples: ["10s"])),
                 ("late", Describe(Ref("duration"), "Failure injection: refresh this long after expiry instead (before is then ignored).", examples: ["2s"])),
                 ("timeout", Describe(Ref("positiveDuration"), "How long to wait for auth.refreshed / auth.rejected.", Format(refresh.Timeout))),
                 ("replayOld", Describe(new JsonObject { ["type"] = "boolean" }, "Failure injection: after each in-band refresh, offer the previous token again (token_replays_accepted).", false)),
-            ])),
+                ("message", Describe(Pattern(@"\{token\}"), "In-band refresh for a server without the session protocol: the text frame to send, {token} standing for the new token, e.g. {\"op\":\"reauth\",\"jwt\":\"{token}\"}. Needs expect.")),
+                ("expect", Describe(new JsonObject { ["type"] = "string", ["minLength"] = 1 }, "With message: a server text frame containing this acknowledges the refresh, e.g. \"op\":\"reauthed\".")),
+                ("reject", Describe(new JsonObject { ["type"] = "string", ["minLength"] = 1 }, "With message: a server text frame containing this refuses it (optional).")),
+            ]))),
         ], example: new JsonObject { ["jwt"] = new JsonObject { ["secretEnv"] = "SIM_JWT_SECRET" } });
         return OneOfRequired(auth, "jwt", "tokenUrl");
     }
@@ -346,6 +349,20 @@ public static class ScenarioSchema
             ["additionalProperties"] = false,
             ["examples"] = new JsonArray(new JsonObject { ["connect_failures"] = new JsonArray("count==0"), ["reconnect_time"] = new JsonArray("p(95)<500") }),
         };
+    }
+
+    /// <summary>refresh.message and refresh.expect go together; reject needs both; a custom frame is for in-band only.</summary>
+    private static JsonObject WithDependencies(JsonObject refresh)
+    {
+        refresh["dependentRequired"] = new JsonObject
+        {
+            ["message"] = new JsonArray("expect"),
+            ["expect"] = new JsonArray("message"),
+            ["reject"] = new JsonArray("message", "expect"),
+        };
+        refresh["if"] = new JsonObject { ["required"] = new JsonArray("message") };
+        refresh["then"] = new JsonObject { ["properties"] = new JsonObject { ["mode"] = new JsonObject { ["const"] = "in-band" } } };
+        return refresh;
     }
 
     // ---- building blocks ----

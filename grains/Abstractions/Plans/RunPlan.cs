@@ -192,4 +192,13 @@ public sealed record AuthPlan
     [Id(14)] public bool ReplayOld { get; init; }
     /// <summary>Bound on one token request to <see cref="TokenUrl"/>.</summary>
     [Id(15)] public TimeSpan FetchTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// In-band refresh for servers that do not speak the session protocol: the text frame to send, with
+    /// <c>{token}</c> where the new token goes; null = the session protocol's auth.refresh frame.
+    /// </summary>
+    [Id(16)] public string? RefreshMessage { get; init; }
+    /// <summary>With <see cref="RefreshMessage"/>: a server text frame containing this acknowledges the refresh.</summary>
+    [Id(17)] public string? RefreshedWhen { get; init; }
+    /// <summary>With <see cref="RefreshMessage"/>: a server text frame containing this rejects it (optional).</summary>
+    [Id(18)] public string? RejectedWhen { get; init; }
 }

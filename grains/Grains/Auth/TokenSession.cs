@@ -171,7 +171,10 @@ public sealed class TokenSession : IDisposable
             if (connection is null) return RefreshAnswer.NotConnected;
             pending = _pending = new TaskCompletionSource<RefreshAnswer>(TaskCreationOptions.RunContinuationsAsynchronously);
         }
-        if (!connection.Send($"{{\"type\":\"auth.refresh\",\"token\":{JsonSerializer.Serialize(token.Value)}}}"))
+        var frame = Plan.RefreshMessage is { } template
+            ? template.Replace("{token}", token.Value, StringComparison.Ordinal)
+            : $"{{\"type\":\"auth.refresh\",\"token\":{JsonSerializer.Serialize(token.Value)}}}";
+        if (!connection.Send(frame))
         {
             lock (_gate) if (ReferenceEquals(_pending, pending)) _pending = null;
             return RefreshAnswer.NotConnected;
@@ -224,6 +227,7 @@ public sealed class TokenSession : IDisposable
     /// </summary>
     public bool OnText(string text)
     {
+        if (Plan.RefreshMessage is not null) return OnCustomAnswer(text);
         if (!text.Contains("\"auth.", StringComparison.Ordinal)) return false;
         string? type = null;
         try
@@ -252,6 +256,20 @@ public sealed class TokenSession : IDisposable
         TaskCompletionSource<RefreshAnswer>? pending;
         lock (_gate) pending = _pending;
         pending?.TrySetResult(answer.Value);
+        return true;
+    }
+
+    /// <summary>The server's own refresh answer (refresh.expect / refresh.reject), recognised only while a refresh waits for it.</summary>
+    private bool OnCustomAnswer(string text)
+    {
+        TaskCompletionSource<RefreshAnswer>? pending;
+        lock (_gate) pending = _pending;
+        if (pending is null) return false;
+        RefreshAnswer? answer = text.Contains(Plan.RefreshedWhen!, StringComparison.Ordinal) ? RefreshAnswer.Refreshed
+            : Plan.RejectedWhen is { } rejected && text.Contains(rejected, StringComparison.Ordinal) ? RefreshAnswer.Rejected
+            : null;
+        if (answer is null) return false;
+        pending.TrySetResult(answer.Value);
         return true;
     }
 
