@@ -9,7 +9,7 @@ namespace SimCluster.Tests.Auth;
 /// Node's ws): the scenario gives the server's own refresh frame (refresh.message) and acknowledgement
 /// (refresh.expect / refresh.reject).
 /// </summary>
-[Collection(IntegrationCollection.Name)]
+[Collection(LightRunsCollection.Name)]
 public sealed class CustomRefreshTests : IClassFixture<NodePeers>, IDisposable
 {
     private readonly string _temp = Simcluster.TempFolder("reauth");

@@ -10,3 +10,14 @@ public sealed class IntegrationCollection
 {
     public const string Name = "Integration";
 }
+
+/// <summary>
+/// Light CLI runs (at most a few dozen clients, bound by their scenario's duration, not by CPU): they run one
+/// after another, but beside <see cref="IntegrationCollection"/>, which they barely load. Keeps the suite's
+/// wall time down without putting two heavy runs on two cores at once.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class LightRunsCollection
+{
+    public const string Name = "LightRuns";
+}
