@@ -31,16 +31,20 @@ public interface ISiloAgentGrain : IGrainWithStringKey
     /// <summary>Every armed client starts at <paramref name="startAtUtc"/> plus its ramp-up offset.</summary>
     Task Start(DateTime startAtUtc);
 
-    Task<SiloSnapshot> Collect();
+    /// <remarks>
+    /// Collect, Adopt and Stop carry what they need (the run, the plan, the clients): when a lost silo took part
+    /// of the grain directory with it, a call may reach a fresh activation of this agent that knows nothing.
+    /// </remarks>
+    Task<SiloSnapshot> Collect(string runId);
 
     /// <summary>
     /// Takes over clients of a lost silo: activates them here (retrying while membership still routes their
     /// grains to the dead silo) and starts them at once. Returns how many were started.
     /// </summary>
-    Task<int> Adopt(int[] clientIndices, DateTime runStartedAtUtc);
+    Task<int> Adopt(RunPlan plan, int[] clientIndices, DateTime runStartedAtUtc);
 
-    /// <summary>Closes every client (gracefully, then by force after the plan's grace).</summary>
-    Task Stop();
+    /// <summary>Closes the given clients, this silo's share (gracefully, then by force after the plan's grace).</summary>
+    Task Stop(RunPlan plan, int[] clientIndices);
 }
 
 /// <summary>One simulated client: its own network state machine, behaviour and reconnect policy.</summary>

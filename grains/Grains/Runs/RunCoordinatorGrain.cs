@@ -183,7 +183,7 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
         {
             try
             {
-                var snapshot = await a.Value.Agent.Collect().WaitAsync(CollectTimeout);
+                var snapshot = await a.Value.Agent.Collect(_plan!.RunId).WaitAsync(CollectTimeout);
                 _unanswering.Remove(a.Key);
                 return snapshot;
             }
@@ -240,7 +240,7 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
         var moves = survivors.Select((name, s) => (Name: name, Clients: clients.Where((_, i) => i % survivors.Length == s).ToArray())).ToArray();
         var started = await Task.WhenAll(moves.Select(async m =>
         {
-            try { return await _agents[m.Name].Agent.Adopt(m.Clients, _runStartsAtUtc); }
+            try { return await _agents[m.Name].Agent.Adopt(_plan!, m.Clients, _runStartsAtUtc); }
             catch (Exception e)
             {
                 logger.LogWarning("silo {Silo} could not adopt clients: {Error}", m.Name, e.GetBaseException().Message);
@@ -260,7 +260,7 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
     private async Task StopAllAsync()
     {
         await _reactivations; // an adoption still under way would otherwise start clients after the stop
-        var stops = _agents.Where(a => !_lostSilos.ContainsKey(a.Key)).Select(a => a.Value.Agent.Stop());
+        var stops = _agents.Where(a => !_lostSilos.ContainsKey(a.Key)).Select(a => a.Value.Agent.Stop(_plan!, _shares[a.Key]));
         try { await Task.WhenAll(stops).WaitAsync(StopTimeout); }
         catch (Exception e) { _notes.Add($"not every client stopped cleanly: {e.GetBaseException().Message}"); }
     }

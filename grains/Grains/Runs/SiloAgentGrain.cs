@@ -44,24 +44,22 @@ public sealed class SiloAgentGrain(SiloMetrics metrics, SiloCaseResults cases, I
         _started = _clients.Length;
     }
 
-    public Task<SiloSnapshot> Collect() => Task.FromResult(new SiloSnapshot
+    public Task<SiloSnapshot> Collect(string runId) => Task.FromResult(new SiloSnapshot
     {
         Silo = silo.SiloAddress.ToParsableString(),
-        Groups = [.. metrics.ForRun(_plan?.RunId ?? "").Select(g => g.TakeSnapshot())],
+        // The silo's recorders, not this activation's state: a re-activated agent reports the same numbers.
+        Groups = [.. metrics.ForRun(runId).Select(g => g.TakeSnapshot())],
         ClientsArmed = _clients.Length,
         ClientsStarted = _started,
         ClientsFinished = _finished,
-        Cases = cases.Snapshot(_plan?.RunId ?? ""),
+        Cases = cases.Snapshot(runId),
     });
 
-    public async Task<int> Adopt(int[] clientIndices, DateTime runStartedAtUtc)
+    public async Task<int> Adopt(RunPlan plan, int[] clientIndices, DateTime runStartedAtUtc)
     {
-        if (_plan is null)
-        {
-            logger.LogWarning("asked to adopt {Clients} clients before this silo's agent was armed", clientIndices.Length);
-            return 0;
-        }
-        var plan = _plan;
+        // After a silo loss this call may reach a fresh activation of this agent (its directory entry was on the
+        // lost silo): the plan comes with the call, and the coordinator keeps the authoritative client lists.
+        _plan ??= plan;
         string? lastError = null;
         var adopted = 0;
         // Until membership has removed the dead silo everywhere, a call may still be routed to it and fail:
@@ -98,8 +96,10 @@ public sealed class SiloAgentGrain(SiloMetrics metrics, SiloCaseResults cases, I
         return adopted;
     }
 
-    public async Task Stop()
+    public async Task Stop(RunPlan plan, int[] clientIndices)
     {
+        _plan ??= plan;
+        _clients = clientIndices;
         await ForEachClient(async (client, _) =>
         {
             await client.Stop();
