@@ -115,11 +115,17 @@ public sealed class ReferenceTarget : IAsyncDisposable
         }
     }
 
+    /// <summary>Listen backlog; Linux caps it at net.core.somaxconn (4096 by default).</summary>
+    private const int AcceptBacklog = 4096;
+
     private WebApplication BuildApp()
     {
         // The empty builder reads no appsettings.json or ASPNETCORE_* variables: the CLI's options are the only input.
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = typeof(ReferenceTarget).Assembly.GetName().Name });
         builder.WebHost.UseKestrelCore();
+        // A connection storm (thousands of clients in one second) overflows Kestrel's default accept backlog of
+        // 512: the kernel drops SYNs and clients see handshake timeouts that are the target's queue, not its logic.
+        builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions>(o => o.Backlog = AcceptBacklog);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
