@@ -73,6 +73,45 @@ public sealed class SourceAddressPoolTests
         Assert.Equal(2000, Enumerable.Range(0, 2000).Select(i => a.AddressFor(i)).Distinct().Count());
     }
 
+    [Fact]
+    public void Silos_take_contiguous_disjoint_slices_of_the_default_range()
+    {
+        var pool = SourceAddressPool.For(new Uri("ws://127.0.0.1/ws"), []);
+        var slices = Enumerable.Range(0, 3).Select(k => pool.Slice(k, 3)).ToArray();
+
+        Assert.Equal(["127.1.0.1-127.1.85.84", "127.1.85.85-127.1.170.169", "127.1.170.170-127.1.255.254"], slices.Select(s => s.Describe()));
+        Assert.Equal(pool.Count, slices.Sum(s => s.Count)); // 65,534 addresses, none lost, none shared
+        Assert.Equal([21_844, 21_845, 21_845], slices.Select(s => s.Count));
+        // Each silo's clients (places 0, 1, ...) stay inside its slice and apart from each other.
+        for (var k = 0; k < 3; k++)
+        {
+            var addresses = Enumerable.Range(0, 5_000).Select(p => slices[k].AddressFor(p)!).ToList();
+            Assert.Equal(5_000, addresses.Distinct().Count());
+            Assert.All(addresses, a => Assert.True(slices[k].Contains(a) && slices.Where((_, j) => j != k).All(o => !o.Contains(a)), $"{a} in slice {k}"));
+        }
+        Assert.Equal(Ip("127.1.85.85"), slices[1].AddressFor(0));
+        Assert.Equal(Ip("127.1.85.85"), slices[1].AddressFor(21_845)); // wraps inside its own slice
+    }
+
+    [Fact]
+    public void One_slice_is_the_whole_pool_and_every_range_is_sliced()
+    {
+        var pool = new SourceAddressPool(["127.0.1.0/24", "127.0.2.0/30"]);
+        Assert.Same(pool, pool.Slice(0, 1));
+        var second = pool.Slice(1, 2);
+        Assert.Equal("127.0.1.128-127.0.1.254, 127.0.2.2-127.0.2.3", second.Describe());
+        Assert.Equal(Ip("127.0.1.128"), second.AddressFor(0)); // clients still alternate between the ranges
+        Assert.Equal(Ip("127.0.2.2"), second.AddressFor(1));
+    }
+
+    [Fact]
+    public void More_silos_than_addresses_share_rather_than_fail()
+    {
+        var pool = new SourceAddressPool(["127.5.6.0/31"]);
+        Assert.Equal(["127.5.6.0", "127.5.6.0", "127.5.6.1"], Enumerable.Range(0, 3).Select(k => pool.Slice(k, 3).Describe()));
+        Assert.Throws<ArgumentOutOfRangeException>(() => pool.Slice(3, 3));
+    }
+
     [Theory]
     [InlineData("127.0.0.1")]
     [InlineData("127.0.0.0/7")]

@@ -11,7 +11,7 @@ namespace SimCluster.Tests.Silo;
 /// server-sent events, stopped, their reports fetched; `simcluster run --api`; the token.
 /// </summary>
 [Collection(IntegrationCollection.Name)]
-public sealed class ControlApiTests(ControlApiTests.TokenSilo silo) : IClassFixture<ControlApiTests.TokenSilo>
+public sealed class ControlApiTests(ControlApiTests.TokenSilo silo, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<ControlApiTests.TokenSilo>
 {
     private const string Token = "test-token-0123456789abcdef";
     private readonly string _temp = silo.Temp;
@@ -104,11 +104,88 @@ public sealed class ControlApiTests(ControlApiTests.TokenSilo silo) : IClassFixt
     }
 
     [Fact]
+    public async Task Malformed_case_verdicts_stream_as_they_arrive_and_end_as_the_report_grades_them()
+    {
+        // Four attackers start last in the ramp-up: every case is pending at first, then graded while the run goes.
+        const string scenario = """
+            name: api-cases
+            target: embedded
+            clients: 8
+            duration: 10s
+            rampUp: 6s
+            seed: 3
+            messages: { interval: 1s, size: 64, lossTimeout: 5s }
+            population:
+              - { name: steady, share: 50% }
+              - name: attackers
+                share: 50%
+                behavior: malformed
+                malformed: { cases: [F01, F11, F13, A01], canaryShare: 0% }
+            """;
+        using var post = await _http.PostAsJsonAsync("/api/runs", new { scenario });
+        Assert.Equal(HttpStatusCode.Accepted, post.StatusCode);
+        var runId = (await post.Content.ReadFromJsonAsync<JsonObject>())!["runId"]!.GetValue<string>();
+
+        using var events = await _http.GetAsync($"/api/runs/{runId}/events", HttpCompletionOption.ResponseHeadersRead);
+        var cases = new List<(string Phase, JsonObject Cases)>();
+        var phase = "";
+        JsonObject? completed = null;
+        using (var reader = new StreamReader(await events.Content.ReadAsStreamAsync()))
+        {
+            string? name = null;
+            while (await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)) is { } line)
+            {
+                if (line.StartsWith("event: ", StringComparison.Ordinal)) name = line[7..];
+                else if (!line.StartsWith("data: ", StringComparison.Ordinal)) continue;
+                else if (name == "progress") phase = JsonNode.Parse(line[6..])!["phase"]!.GetValue<string>();
+                else if (name == "cases") cases.Add((phase, JsonNode.Parse(line[6..])!.AsObject()));
+                else if (name == "completed") { completed = JsonNode.Parse(line[6..])!.AsObject(); break; }
+            }
+        }
+        Assert.NotNull(completed);
+        Assert.Equal(0, completed["exitCode"]!.GetValue<int>());
+
+        // Sent only when something changed, and more than once: verdicts arrive while the run goes.
+        Assert.True(cases.Count >= 3, $"{cases.Count} cases events");
+        Assert.Equal(cases.Count, cases.Select(c => c.Cases.ToJsonString()).Distinct().Count());
+        Assert.All(cases, c => Assert.Equal(4, c.Cases["passed"]!.GetValue<int>() + c.Cases["failed"]!.GetValue<int>() + c.Cases["pending"]!.GetValue<int>()));
+        var first = cases[0].Cases;
+        Assert.Equal(4, first["pending"]!.GetValue<int>());
+        Assert.Contains(cases, c => c.Phase == "running" && c.Cases["cases"]!.AsArray().Any(x => x!["passed"]!.GetValue<long>() > 0));
+        // Graded runs only grow.
+        var runs = cases.Select(c => c.Cases["cases"]!.AsArray().Sum(x => x!["passed"]!.GetValue<long>() + x["failed"]!.GetValue<long>())).ToList();
+        Assert.True(runs.Zip(runs.Skip(1)).All(p => p.First <= p.Second), string.Join(",", runs));
+
+        // The last event agrees with the report, case by case (the reference target grades OK everywhere).
+        var last = cases[^1].Cases;
+        Assert.Equal(0, last["pending"]!.GetValue<int>());
+        var report = (await _http.GetFromJsonAsync<JsonObject>($"/api/runs/{runId}/report"))!;
+        var graded = report["cases"]!.AsArray().ToDictionary(c => c!["id"]!.GetValue<string>());
+        Assert.Equal(["A01", "F01", "F11", "F13"], graded.Keys.Order());
+        foreach (var c in last["cases"]!.AsArray())
+        {
+            var entry = graded[c!["id"]!.GetValue<string>()]!;
+            Assert.Equal(entry["runs"]!.GetValue<long>(), c["passed"]!.GetValue<long>() + c["failed"]!.GetValue<long>());
+            Assert.Equal(entry["verdict"]!.GetValue<string>(), c["worst"]!.GetValue<string>());
+            Assert.Equal(entry["verdict"]!.GetValue<string>() is "OK" or "NON-STRICT" ? "pass" : "fail", c["status"]!.GetValue<string>());
+        }
+        Assert.Equal(graded.Values.Count(c => c!["verdict"]!.GetValue<string>() is "OK" or "NON-STRICT"), last["passed"]!.GetValue<int>());
+        output.WriteLine($"cases events: {cases.Count}; graded runs per event: {string.Join(",", runs)}; last: {last.ToJsonString()}");
+    }
+
+    [Fact]
     public async Task A_stop_request_ends_the_run_early_with_a_partial_report()
     {
         using var post = await _http.PostAsJsonAsync("/api/runs", new { scenario = Smoke("120s") });
         var runId = (await post.Content.ReadFromJsonAsync<JsonObject>())!["runId"]!.GetValue<string>();
         await Eventually.TrueAsync(() => State(runId)["progress"]?["phase"]?.GetValue<string>() == "running", "the run running", TimeSpan.FromSeconds(60));
+
+        // While it runs, the cluster view gives the silo's slice of the source addresses (one silo: all of 127.1.0.0/16).
+        var cluster = (await _http.GetFromJsonAsync<JsonObject>("/api/cluster"))!;
+        var source = Assert.Single(cluster["silos"]!.AsArray().SelectMany(s => s!["runs"]!.AsArray()), r => r!["runId"]!.GetValue<string>() == runId)!;
+        Assert.Equal("127.1.0.1-127.1.255.254", source["sourceRange"]!.GetValue<string>());
+        Assert.Equal(65_534, source["sourceAddresses"]!.GetValue<long>());
+        Assert.Equal(State(runId)["progress"]!["planned"]!.GetValue<int>(), source["clients"]!.GetValue<int>());
 
         using var stop = await _http.PostAsync($"/api/runs/{runId}/stop", null);
         Assert.Equal(HttpStatusCode.Accepted, stop.StatusCode);

@@ -40,6 +40,11 @@ public sealed class RedisClusterTests(Xunit.Abstractions.ITestOutputHelper outpu
             await using var run = BackgroundProcess.Start("simcluster run", ChildProcess.StartInfo(Path.Combine(Simcluster.RepoRoot, "simcluster"),
                 ["run", scenario, "--cluster", cluster.Spec, "--no-live", "--out", outDir], Simcluster.RepoRoot));
             var coordinatorLine = await run.WaitForLineAsync(l => l.StartsWith("coordinator on silo ", StringComparison.Ordinal), "the run starting", TimeSpan.FromSeconds(90));
+            // Progress names each silo's own source addresses once, right after the coordinator.
+            var sourceLines = new List<string>();
+            for (var i = 0; i < 3; i++)
+                sourceLines.Add(await run.WaitForLineAsync(l => l.StartsWith("silo ", StringComparison.Ordinal) && l.Contains(" clients from 127.1.", StringComparison.Ordinal)
+                    && !sourceLines.Contains(l), "the silos' source ranges", TimeSpan.FromSeconds(30)));
             await run.WaitForLineAsync(l => l.Contains("t=   10/", StringComparison.Ordinal), "10 s of running", TimeSpan.FromSeconds(60));
 
             // The Orleans dashboard on any silo shows the run's client grains on all three silos.
@@ -95,6 +100,25 @@ public sealed class RedisClusterTests(Xunit.Abstractions.ITestOutputHelper outpu
             Assert.True(after.Max(p => p["open"]!.GetValue<int>()) > Clients * 0.8, "the re-activated clients did not reconnect");
             Assert.Equal(0, Contract.Value(report, "target_open_after_run"));
 
+            // Each silo sourced its connections from its own contiguous slice of 127.1.0.0/16, as the target saw them:
+            // the lost silo's clients from its slice, the survivors' own and adopted clients from theirs.
+            var ranges = silos.ToDictionary(s => s["address"]!.GetValue<string>(), s => ParseRange(s["sourceRange"]!.GetValue<string>()));
+            Assert.Equal(65_534, silos.Sum(s => s["sourceAddresses"]!.GetValue<long>()));
+            Assert.All(silos, s => Assert.InRange(s["sourceAddresses"]!.GetValue<long>(), 21_844, 21_845));
+            var ordered = ranges.Values.OrderBy(r => r.First).ToList();
+            Assert.True(ordered.Zip(ordered.Skip(1)).All(p => p.First.Last < p.Second.First), "the silos' ranges overlap");
+            foreach (var line in sourceLines) Assert.Contains(line, silos.Select(s => $"silo {s["address"]}: {Clients / 3} clients from {s["sourceRange"]} ({s["sourceAddresses"]} addresses)"));
+            var observed = report["targetStats"]!["after"]!["sourceAddresses"]!.AsObject().Select(a => a.Key).Where(a => a != "other").Select(ToUInt).ToList();
+            Assert.All(observed, a => Assert.Single(ranges.Values, r => r.First <= a && a <= r.Last));
+            foreach (var s in silos)
+            {
+                var (first, last) = ranges[s["address"]!.GetValue<string>()];
+                var expected = s["clients"]!.GetValue<int>() + s["adopted"]!.GetValue<int>(); // one address per client within a slice
+                var seen = observed.Count(a => first <= a && a <= last);
+                output.WriteLine($"silo {s["address"]} ({s["sourceRange"]}): {seen} source addresses seen by the target, {expected} clients");
+                Assert.Equal(expected, seen);
+            }
+
             // The survivors never left the cluster.
             foreach (var survivor in cluster.Silos.Where(s => s != victim)) Assert.False(survivor.Process.HasExited, $"{survivor.Process.Name} exited\n{survivor.Process.Output}");
         }
@@ -104,6 +128,18 @@ public sealed class RedisClusterTests(Xunit.Abstractions.ITestOutputHelper outpu
             foreach (var silo in cluster.Silos) output.WriteLine($"--- {silo.Process.Name} (silo port {silo.SiloPort})\n{silo.Process.Output}");
             Directory.Delete(folder, recursive: true);
         }
+    }
+
+    private static (uint First, uint Last) ParseRange(string range)
+    {
+        var parts = range.Split('-');
+        return (ToUInt(parts[0]), ToUInt(parts[1]));
+    }
+
+    private static uint ToUInt(string address)
+    {
+        var b = System.Net.IPAddress.Parse(address).GetAddressBytes();
+        return (uint)(b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3]);
     }
 }
 

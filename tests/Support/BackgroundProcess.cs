@@ -101,10 +101,23 @@ internal sealed class BackgroundProcess : IAsyncDisposable
         _process.Dispose();
     }
 
+    private static readonly HashSet<int> Handed = [];
+
+    /// <summary>
+    /// A loopback port free right now, never one handed out before in this test process: the OS may give a
+    /// just-released port again, and a silo asked for three ports in a row then gets two equal ones.
+    /// </summary>
     public static int FreeLoopbackPort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        for (var attempt = 0; ; attempt++)
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            lock (Handed)
+            {
+                if (Handed.Add(port) || attempt >= 100) return port;
+            }
+        }
     }
 }

@@ -20,10 +20,12 @@ namespace SimCluster.Cli.Api;
 /// process through the same pipeline as `simcluster run` (<see cref="RunCommand"/>), on this silo's cluster.
 /// Routes:
 ///   POST /api/runs                 body {"scenario": "YAML text", "set": ["k=v"], "allowTargets": ["host"]} → 202 {runId, ...}; 400 {errors} when invalid
-///   GET  /api/cluster              the silos membership knows, with their status (active, dead, ...)
+///   GET  /api/cluster              the silos membership knows, with their status (active, dead, ...) and, per silo,
+///                                  the source-address slice and clients of each unfinished run this silo started
 ///   GET  /api/runs                 the runs this silo started
 ///   GET  /api/runs/{id}            state, latest progress, and once done: verdict and exit code
-///   GET  /api/runs/{id}/events     text/event-stream: "progress" every second, then one "completed"
+///   GET  /api/runs/{id}/events     text/event-stream: "progress" every second, "cases" whenever the malformed-case
+///                                  verdicts changed (runs with attackers), then one "completed"
 ///   POST /api/runs/{id}/stop       ends the run early (its report is marked partial)
 ///   GET  /api/runs/{id}/report     report.json once the run is done (409 before)
 /// Access control (a bearer token unless bound to loopback) is the silo's (SiloHost), for every route alike.
@@ -49,6 +51,7 @@ public static class ControlApi
                     ["address"] = h.SiloAddress.ToParsableString(),
                     ["name"] = h.SiloName,
                     ["status"] = h.Status.ToString().ToLowerInvariant(),
+                    ["runs"] = runs.SourcesOn(h.SiloAddress.ToParsableString()),
                 })]),
             });
         });
@@ -80,6 +83,17 @@ public static class ControlApi
         public IEnumerable<ApiRun> All => _runs.Values.OrderBy(r => r.StartedAt);
 
         public ApiRun? Find(string id) => _runs.GetValueOrDefault(id);
+
+        /// <summary>For each unfinished run: the silo's slice of its source addresses and the clients drawing from it.</summary>
+        public JsonArray SourcesOn(string silo) => new([.. All.Where(r => r.Phase != "done")
+            .SelectMany(r => r.Progress?.SiloSources.Where(s => s.Silo == silo).Select(s => (r.RunId, Source: s)) ?? [])
+            .Select(x => (JsonNode)new JsonObject
+            {
+                ["runId"] = x.RunId,
+                ["sourceRange"] = x.Source.Range.Length == 0 ? null : x.Source.Range,
+                ["sourceAddresses"] = x.Source.Addresses,
+                ["clients"] = x.Source.Clients,
+            })]);
 
         public async Task<IResult> StartAsync(HttpRequest request)
         {
@@ -167,6 +181,10 @@ public static class ControlApi
 
         public DateTime StartedAt { get; } = DateTime.UtcNow;
 
+        public string RunId => runId;
+
+        public RunProgress? Progress => _progress;
+
         public string Phase => _exitCode is not null ? "done" : _progress?.Phase.ToString().ToLowerInvariant() ?? "starting";
 
         public string? ReportJson { get; private set; }
@@ -230,7 +248,10 @@ public static class ControlApi
             return state;
         }
 
-        /// <summary>Server-sent events: the latest progress now and every second, then "completed" with the outcome.</summary>
+        /// <summary>
+        /// Server-sent events: the latest progress now and every second, the case verdicts whenever they changed,
+        /// then "completed" with the outcome.
+        /// </summary>
         public async Task StreamAsync(HttpContext context)
         {
             context.Response.Headers.ContentType = "text/event-stream";
@@ -241,7 +262,17 @@ public static class ControlApi
             Progressed += OnProgress;
             try
             {
-                if (_progress is { } first) await SendAsync(context, "progress", ProgressJson(first), ct);
+                string? casesSent = null;
+                async Task SendProgressAsync(RunProgress p)
+                {
+                    await SendAsync(context, "progress", ProgressJson(p), ct);
+                    if (p.Cases.Length == 0) return;
+                    var cases = CasesJson(p).ToJsonString();
+                    if (cases == casesSent) return;
+                    casesSent = cases;
+                    await SendAsync(context, "cases", JsonNode.Parse(cases)!, ct);
+                }
+                if (_progress is { } first) await SendProgressAsync(first);
                 while (!_done.Task.IsCompleted && !ct.IsCancellationRequested)
                 {
                     var next = await Task.WhenAny(latest.Task, _done.Task, Task.Delay(TimeSpan.FromSeconds(15), ct));
@@ -249,7 +280,7 @@ public static class ControlApi
                     {
                         var p = await latest.Task;
                         latest = new TaskCompletionSource<RunProgress>(TaskCreationOptions.RunContinuationsAsynchronously);
-                        await SendAsync(context, "progress", ProgressJson(p), ct);
+                        await SendProgressAsync(p);
                     }
                     else if (next != _done.Task)
                     {
@@ -272,6 +303,15 @@ public static class ControlApi
             await context.Response.Body.FlushAsync(ct);
         }
     }
+
+    /// <summary>The "cases" event: per case pass/fail run counts, worst verdict and status, and the totals.</summary>
+    public static JsonObject CasesJson(RunProgress p) => new()
+    {
+        ["passed"] = p.CasesPassed,
+        ["failed"] = p.CasesFailed,
+        ["pending"] = p.CasesPending,
+        ["cases"] = JsonSerializer.SerializeToNode(p.Cases, ProgressJsonOptions),
+    };
 
     public static JsonObject ProgressJson(RunProgress p) => JsonSerializer.SerializeToNode(p, ProgressJsonOptions)!.AsObject();
 

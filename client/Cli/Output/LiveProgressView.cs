@@ -46,7 +46,10 @@ public sealed class LiveProgressView(IAnsiConsole console, string scenario, doub
             $"{p.RttP95Ms:F2} ms",
             p.MessagesLost == 0 ? "0" : $"[red]{p.MessagesLost}[/]",
             p.ConnectFailures == 0 ? "0" : $"[red]{p.ConnectFailures}[/]");
-        if (p.Message is not null) table.Caption(Markup.Escape(p.Message));
+        var caption = new List<string>();
+        if (p.Cases.Length > 0) caption.Add($"malformed cases: {Markup.Escape(ProgressFormat.Cases(p))}");
+        if (p.Message is not null) caption.Add(Markup.Escape(p.Message));
+        if (caption.Count > 0) table.Caption(string.Join("\n", caption));
         return table;
     }
 

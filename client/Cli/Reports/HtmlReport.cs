@@ -424,10 +424,12 @@ public static class HtmlReport
         }
         if (r["silos"] is JsonArray { Count: > 0 } silos)
         {
-            h.Append("<h3>Silos</h3>\n<table><thead><tr><th>silo</th><th class=\"num\">clients</th><th>lost during the run</th></tr></thead><tbody>\n");
+            h.Append("<h3>Silos</h3>\n<table><thead><tr><th>silo</th><th class=\"num\">clients</th><th>source addresses</th><th>lost during the run</th></tr></thead><tbody>\n");
             foreach (var s in silos.OfType<JsonObject>())
             {
+                var sources = s["sourceRange"] is null ? "chosen by the OS" : $"{Str(s["sourceRange"])} ({Num(s["sourceAddresses"])})";
                 h.Append("<tr><td><code>").Append(E(Str(s["address"]))).Append("</code></td><td class=\"num\">").Append(E(Num(s["clients"]))).Append("</td><td>")
+                    .Append(E(sources)).Append("</td><td>")
                     .Append(s["lost"]?.GetValueKind() == JsonValueKind.True ? "yes" : "no").Append("</td></tr>\n");
             }
             h.Append("</tbody></table>\n");

@@ -155,6 +155,9 @@ public sealed record Report
                 ["lostAtSecond"] = s.LostAtSeconds,
                 ["adopted"] = s.Adopted,
                 ["coordinator"] = s.Coordinator,
+                // Its own slice of the source addresses (its clients and the ones it adopted draw from it).
+                ["sourceRange"] = string.IsNullOrEmpty(s.SourceRange) ? null : s.SourceRange,
+                ["sourceAddresses"] = s.SourceAddresses,
             })]),
             ["notes"] = new JsonArray([.. Result.Notes.Select(n => (JsonNode)n)]),
             ["timelines"] = Timelines(Result.Timelines),

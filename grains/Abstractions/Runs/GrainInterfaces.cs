@@ -25,8 +25,12 @@ public interface IRunCoordinatorGrain : IGrainWithStringKey
 /// </summary>
 public interface ISiloAgentGrain : IGrainWithStringKey
 {
-    /// <summary>Activates and arms the given clients (indices into the plan); returns how many were armed.</summary>
-    Task<int> Arm(RunPlan plan, int[] clientIndices);
+    /// <summary>
+    /// Activates and arms the given clients (indices into the plan); returns how many were armed. The silo is
+    /// slice <paramref name="slice"/> of <paramref name="slices"/>: its clients take their source addresses from
+    /// that slice of the run's ranges (<see cref="SourceSlot"/>).
+    /// </summary>
+    Task<int> Arm(RunPlan plan, int[] clientIndices, int slice, int slices);
 
     /// <summary>Every armed client starts at <paramref name="startAtUtc"/> plus its ramp-up offset.</summary>
     Task Start(DateTime startAtUtc);
@@ -39,9 +43,10 @@ public interface ISiloAgentGrain : IGrainWithStringKey
 
     /// <summary>
     /// Takes over clients of a lost silo: activates them here (retrying while membership still routes their
-    /// grains to the dead silo) and starts them at once. Returns how many were started.
+    /// grains to the dead silo) and starts them at once. Returns how many were started. They source from this
+    /// silo's slice, at places <paramref name="firstPosition"/> on (after the clients this silo already has).
     /// </summary>
-    Task<int> Adopt(RunPlan plan, int[] clientIndices, DateTime runStartedAtUtc);
+    Task<int> Adopt(RunPlan plan, int[] clientIndices, DateTime runStartedAtUtc, int slice, int slices, int firstPosition);
 
     /// <summary>Closes the given clients, this silo's share (gracefully, then by force after the plan's grace).</summary>
     Task Stop(RunPlan plan, int[] clientIndices);
@@ -50,7 +55,7 @@ public interface ISiloAgentGrain : IGrainWithStringKey
 /// <summary>One simulated client: its own network state machine, behaviour and reconnect policy.</summary>
 public interface IClientGrain : IGrainWithStringKey
 {
-    Task Arm(RunPlan plan, int clientIndex);
+    Task Arm(RunPlan plan, int clientIndex, SourceSlot source);
 
     Task Start(DateTime startAtUtc);
 

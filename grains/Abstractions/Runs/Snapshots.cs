@@ -1,3 +1,5 @@
+using SimCluster.Abstractions.Plans;
+
 namespace SimCluster.Abstractions.Runs;
 
 /// <summary>
@@ -61,6 +63,31 @@ public sealed record RunProgress
     [Id(43)] public long ZombiesEvicted { get; init; }
     [Id(44)] public long TokenRefreshes { get; init; }
     [Id(45)] public long Attacks { get; init; }
+    /// <summary>Each silo's own slice of the run's source addresses (empty while arming).</summary>
+    [Id(46)] public SiloSourceRange[] SiloSources { get; init; } = [];
+    /// <summary>
+    /// Malformed cases so far, one per planned case in plan order (empty for a run without attackers): graded
+    /// runs that passed and failed, the worst verdict and the case's status (pass, fail, pending).
+    /// </summary>
+    [Id(47)] public CaseProgress[] Cases { get; init; } = [];
+    [Id(48)] public int CasesPassed { get; init; }
+    [Id(49)] public int CasesFailed { get; init; }
+    [Id(50)] public int CasesPending { get; init; }
+}
+
+/// <summary>One malformed case while the run goes (the report's <c>cases</c> entry, cut down to its verdict counts).</summary>
+[GenerateSerializer, Immutable]
+public sealed record CaseProgress
+{
+    [Id(0)] public required string Id { get; init; }
+    /// <summary><c>pass</c> (worst verdict OK or NON-STRICT so far), <c>fail</c> (a worse one), <c>pending</c> (not graded yet).</summary>
+    [Id(1)] public required string Status { get; init; }
+    /// <summary>Graded runs with verdict OK or NON-STRICT.</summary>
+    [Id(2)] public long Passed { get; init; }
+    /// <summary>Graded runs with verdict WRONG-CODE, UNCLEAN, FAILED or TIMEOUT.</summary>
+    [Id(3)] public long Failed { get; init; }
+    /// <summary>The worst verdict so far; null while pending.</summary>
+    [Id(4)] public string? Worst { get; init; }
 }
 
 /// <summary>One second of the run, for the report's timeline.</summary>
@@ -110,6 +137,9 @@ public sealed record SiloResult
     /// <summary>Clients of lost silos this silo took over (re-activated here).</summary>
     [Id(4)] public int Adopted { get; init; }
     [Id(5)] public bool Coordinator { get; init; }
+    /// <summary>This silo's slice of the run's source addresses ("first-last"); empty when the OS chose them.</summary>
+    [Id(6)] public string? SourceRange { get; init; }
+    [Id(7)] public long SourceAddresses { get; init; }
 }
 
 /// <summary>Everything the cluster measured; the CLI turns it into the report and grades thresholds.</summary>

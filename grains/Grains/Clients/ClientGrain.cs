@@ -26,6 +26,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
     private RunPlan _plan = null!;
     private GroupPlan _group = null!;
     private int _index;
+    private SourceSlot _source = SourceSlot.Whole(0);
     private Random _random = null!;
     private IClientBehavior _behavior = null!;
     private IReconnectPolicy _reconnect = null!;
@@ -65,10 +66,11 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
     private long? _zombieSince;
     private bool _zombieDone;
 
-    public Task Arm(RunPlan plan, int clientIndex)
+    public Task Arm(RunPlan plan, int clientIndex, SourceSlot source)
     {
         _plan = plan;
         _index = clientIndex;
+        _source = source;
         _group = plan.GroupOf(clientIndex);
         // One seeded source per client: the same seed and index give the same schedule on any silo.
         _random = new Random(ClientSeed.For(plan.Seed, clientIndex, ClientSeed.Schedule));
@@ -84,15 +86,16 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
             _timeline = new ClientTimelineRecorder(clientIndex, _group.Name, _group.Behavior, plan.TimelineEventCap, time);
         if (plan.Auth is { } auth)
         {
-            var source = TokenSources.Create(auth, time, new Random(ClientSeed.For(plan.Seed, clientIndex, ClientSeed.Tokens)));
-            _tokens = new TokenSession(auth, source, RefreshModes.Create(auth.RefreshMode), clientIndex, _metrics, time,
+            var tokenSource = TokenSources.Create(auth, time, new Random(ClientSeed.For(plan.Seed, clientIndex, ClientSeed.Tokens)));
+            _tokens = new TokenSession(auth, tokenSource, RefreshModes.Create(auth.RefreshMode), clientIndex, _metrics, time,
                 _ => OnGrainScheduler(RefreshByReconnect));
         }
         var target = new Uri(plan.TargetUrls[clientIndex % plan.TargetUrls.Length]);
         _connectOptions = new ConnectOptions
         {
             Target = target,
-            LocalAddress = SourceAddressPool.For(target, plan.Network.SourceRanges).AddressFor(clientIndex),
+            // This silo's own slice of the source ranges, at the client's place in the silo's share.
+            LocalAddress = SourceAddressPool.For(target, plan.Network.SourceRanges).Slice(source.Slice, source.Slices).AddressFor(source.Position),
             ConnectTimeout = plan.ConnectTimeout,
             // The .NET keep-alive stays off: its unsolicited PONGs would make a zombie look alive. Client
             // PINGs, when asked for, are ours (HeartbeatPinger), so they can be timed and stopped.
@@ -300,7 +303,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
         var name = switching.InterfaceAfter(switching.Plan.NatRebinding ? 0 : _switches, _index);
         return _connectOptions with
         {
-            LocalAddress = new SourceAddressPool([SwitchingBehavior.RangeOf(name)]).AddressFor(_index),
+            LocalAddress = new SourceAddressPool([SwitchingBehavior.RangeOf(name)]).Slice(_source.Slice, _source.Slices).AddressFor(_source.Position),
             Link = SwitchingBehavior.LinkOf(name),
         };
     }

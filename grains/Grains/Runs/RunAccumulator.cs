@@ -151,6 +151,9 @@ public sealed class RunAccumulator
         long MessagesSent, long MessagesReceived, long MessagesLost, long Attacks = 0,
         long ZombiesEvicted = 0, long TokenRefreshes = 0, long TokenRefreshFailures = 0);
 
+    /// <summary>Every silo's latest case tallies, merged (empty for a run without malformed attackers).</summary>
+    public CaseTally[] CasesSoFar => _attacked ? Attacks.SiloCaseResults.Merge(_cases.Values.SelectMany(c => c)) : [];
+
     /// <summary>Case verdicts and collateral damage; null for a run without malformed attackers.</summary>
     public MalformedResult? Malformed(ServerProbeResult? afterRun)
     {

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using SimCluster.Abstractions.Plans;
 using SimCluster.Abstractions.Runs;
+using SimCluster.Grains.Clients;
 using SimCluster.Grains.Placement;
 using SimCluster.Transport;
 using SimCluster.Transport.Malformed;
@@ -27,6 +28,8 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
     private readonly Dictionary<string, (ISiloAgentGrain Agent, int Clients)> _agents = [];
     private readonly Dictionary<string, SiloAddress> _siloAddresses = [];
     private readonly Dictionary<string, int[]> _shares = [];
+    /// <summary>Each silo's slice of the run's source addresses (silo k of n takes slice k).</summary>
+    private readonly Dictionary<string, int> _slices = [];
     /// <summary>Silos membership declared dead, with the second of the run it happened.</summary>
     private readonly Dictionary<string, double> _lostSilos = [];
     /// <summary>Silos that missed a collection but are not (yet) declared dead: their last snapshot stands.</summary>
@@ -60,6 +63,7 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
     public Task<RunProgress> GetProgress()
     {
         var totals = _accumulator?.Current ?? default;
+        var cases = CaseProgressSoFar();
         var elapsed = _phase == RunPhase.Arming ? 0 : Math.Max(0, (time.GetUtcNow().UtcDateTime - _runStartsAtUtc).TotalSeconds);
         var last = _accumulator?.Timeline.LastOrDefault();
         return Task.FromResult(new RunProgress
@@ -87,7 +91,51 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
             ZombiesEvicted = totals.ZombiesEvicted,
             TokenRefreshes = totals.TokenRefreshes,
             Attacks = totals.Attacks,
+            SiloSources = SiloSources(),
+            Cases = cases,
+            CasesPassed = cases.Count(c => c.Status == "pass"),
+            CasesFailed = cases.Count(c => c.Status == "fail"),
+            CasesPending = cases.Count(c => c.Status == "pending"),
         });
+    }
+
+    /// <summary>
+    /// Case verdicts as they arrive (the report grades the same way, by the worst verdict): every planned case,
+    /// pending until an attacker graded it. Runs passed are OK or NON-STRICT, failed the rest.
+    /// </summary>
+    private CaseProgress[] CaseProgressSoFar()
+    {
+        if (_plan is null || _accumulator is null) return [];
+        var planned = _plan.Groups.Where(g => g.Malformed is not null).SelectMany(g => g.Malformed!.Cases).Distinct().ToList();
+        if (planned.Count == 0) return [];
+        var tallies = _accumulator.CasesSoFar.ToDictionary(t => t.Id);
+        return [.. planned.Select(id =>
+        {
+            var tally = tallies.GetValueOrDefault(id);
+            var passed = tally?.Verdicts.Where(v => Verdicts.Parse(v.Key) <= Verdict.NonStrict).Sum(v => v.Value) ?? 0;
+            var failed = tally?.Verdicts.Where(v => Verdicts.Parse(v.Key) > Verdict.NonStrict).Sum(v => v.Value) ?? 0;
+            var worst = tally?.Worst;
+            return new CaseProgress
+            {
+                Id = id,
+                Status = worst is null ? "pending" : Verdicts.Parse(worst) <= Verdict.NonStrict ? "pass" : "fail",
+                Passed = passed,
+                Failed = failed,
+                Worst = worst,
+            };
+        })];
+    }
+
+    /// <summary>Each silo's slice of the run's source addresses and how many clients draw from it (lost silos included).</summary>
+    private SiloSourceRange[] SiloSources()
+    {
+        if (_plan is null) return [];
+        var pool = _plan.TargetUrls.Select(u => SourceAddressPool.For(new Uri(u), _plan.Network.SourceRanges)).FirstOrDefault(p => !p.IsEmpty);
+        return [.. _slices.OrderBy(s => s.Value).Select(s =>
+        {
+            var slice = pool?.Slice(s.Value, _slices.Count);
+            return new SiloSourceRange { Silo = s.Key, Range = slice?.Describe() ?? "", Addresses = slice?.Count ?? 0, Clients = _shares[s.Key].Length };
+        })];
     }
 
     public Task Abort(string reason)
@@ -148,8 +196,9 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
             _agents[name] = (GrainFactory.GetGrain<ISiloAgentGrain>(key), shares[s].Count);
             _siloAddresses[name] = silos[s];
             _shares[name] = [.. shares[s]];
+            _slices[name] = s;
         }
-        await Task.WhenAll(_agents.Values.Zip(shares).Select(x => x.First.Agent.Arm(plan, [.. x.Second])));
+        await Task.WhenAll(_agents.Values.Zip(shares).Select((x, s) => x.First.Agent.Arm(plan, [.. x.Second], s, silos.Length)));
         _message = null;
     }
 
@@ -237,21 +286,20 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
             _notes.Add($"no surviving silo could take over the {clients.Length} clients of {lostSilo}");
             return;
         }
-        var moves = survivors.Select((name, s) => (Name: name, Clients: clients.Where((_, i) => i % survivors.Length == s).ToArray())).ToArray();
+        var moves = survivors.Select((name, s) => (Name: name, Clients: clients.Where((_, i) => i % survivors.Length == s).ToArray(), First: _shares[name].Length)).ToArray();
+        // Taken now, before any await: a second loss handled meanwhile must place its clients after these.
+        foreach (var m in moves) _shares[m.Name] = [.. _shares[m.Name], .. m.Clients];
         var started = await Task.WhenAll(moves.Select(async m =>
         {
-            try { return await _agents[m.Name].Agent.Adopt(_plan!, m.Clients, _runStartsAtUtc); }
+            // Adopted clients source from the survivor's own slice, after its own clients' addresses.
+            try { return await _agents[m.Name].Agent.Adopt(_plan!, m.Clients, _runStartsAtUtc, _slices[m.Name], _agents.Count, m.First); }
             catch (Exception e)
             {
                 logger.LogWarning("silo {Silo} could not adopt clients: {Error}", m.Name, e.GetBaseException().Message);
                 return 0;
             }
         }));
-        for (var s = 0; s < moves.Length; s++)
-        {
-            _adopted[moves[s].Name] = _adopted.GetValueOrDefault(moves[s].Name) + started[s];
-            _shares[moves[s].Name] = [.. _shares[moves[s].Name], .. moves[s].Clients];
-        }
+        for (var s = 0; s < moves.Length; s++) _adopted[moves[s].Name] = _adopted.GetValueOrDefault(moves[s].Name) + started[s];
         _reactivatedClients += started.Sum();
         var at = (time.GetUtcNow().UtcDateTime - _runStartsAtUtc).TotalSeconds;
         _notes.Add($"{started.Sum()} of the {clients.Length} clients of {lostSilo} were re-activated on {survivors.Length} surviving silo(s) by {at:F0} s");
@@ -298,28 +346,34 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
         if (!probe.Accepted) _notes.Add($"after the malformed attack the target no longer accepts connections: {probe.Detail}");
     }
 
-    private RunResult BuildResult(RunPlan plan) => new()
+    private RunResult BuildResult(RunPlan plan)
     {
-        RunId = plan.RunId,
-        StartedAtUtc = _runStartsAtUtc == default ? _startedAtUtc : _runStartsAtUtc,
-        EndedAtUtc = time.GetUtcNow().UtcDateTime,
-        Planned = plan.Clients,
-        Started = _started,
-        Groups = _accumulator?.Results() ?? [],
-        Timeline = [.. _accumulator?.Timeline ?? []],
-        Silos = [.. _agents.Select(a => new SiloResult
+        var sources = SiloSources().ToDictionary(r => r.Silo);
+        return new()
         {
-            Address = a.Key,
-            Clients = a.Value.Clients,
-            Lost = _lostSilos.ContainsKey(a.Key),
-            LostAtSeconds = _lostSilos.TryGetValue(a.Key, out var at) ? at : null,
-            Adopted = _adopted.GetValueOrDefault(a.Key),
-            Coordinator = a.Key == localSilo.SiloAddress.ToParsableString(),
-        })],
-        Notes = [.. _notes],
-        Aborted = _abortReason is not null,
-        AbortReason = _abortReason,
-        Malformed = _accumulator?.Malformed(_afterAttackProbe),
-        Timelines = _timelines,
-    };
+            RunId = plan.RunId,
+            StartedAtUtc = _runStartsAtUtc == default ? _startedAtUtc : _runStartsAtUtc,
+            EndedAtUtc = time.GetUtcNow().UtcDateTime,
+            Planned = plan.Clients,
+            Started = _started,
+            Groups = _accumulator?.Results() ?? [],
+            Timeline = [.. _accumulator?.Timeline ?? []],
+            Silos = [.. _agents.Select(a => new SiloResult
+            {
+                Address = a.Key,
+                Clients = a.Value.Clients,
+                Lost = _lostSilos.ContainsKey(a.Key),
+                LostAtSeconds = _lostSilos.TryGetValue(a.Key, out var at) ? at : null,
+                Adopted = _adopted.GetValueOrDefault(a.Key),
+                Coordinator = a.Key == localSilo.SiloAddress.ToParsableString(),
+                SourceRange = sources.GetValueOrDefault(a.Key)?.Range,
+                SourceAddresses = sources.GetValueOrDefault(a.Key)?.Addresses ?? 0,
+            })],
+            Notes = [.. _notes],
+            Aborted = _abortReason is not null,
+            AbortReason = _abortReason,
+            Malformed = _accumulator?.Malformed(_afterAttackProbe),
+            Timelines = _timelines,
+        };
+    }
 }

@@ -28,19 +28,19 @@ public sealed class SiloAgentGrain(SiloMetrics metrics, SiloCaseResults cases, I
     private int _started;
     private int _finished;
 
-    public async Task<int> Arm(RunPlan plan, int[] clientIndices)
+    public async Task<int> Arm(RunPlan plan, int[] clientIndices, int slice, int slices)
     {
         _plan = plan;
         _clients = clientIndices;
         foreach (var group in plan.Groups) metrics.For(plan.RunId, group.Name); // every group reports, even if empty here
-        await ForEachClient((client, index) => client.Arm(plan, index));
+        await ForEachClient((client, index, position) => client.Arm(plan, index, new SourceSlot(slice, slices, position)));
         DelayDeactivation(plan.Duration + plan.RampUp + TimeSpan.FromMinutes(10));
         return _clients.Length;
     }
 
     public async Task Start(DateTime startAtUtc)
     {
-        await ForEachClient((client, _) => client.Start(startAtUtc));
+        await ForEachClient((client, _, _) => client.Start(startAtUtc));
         _started = _clients.Length;
     }
 
@@ -55,7 +55,7 @@ public sealed class SiloAgentGrain(SiloMetrics metrics, SiloCaseResults cases, I
         Cases = cases.Snapshot(runId),
     });
 
-    public async Task<int> Adopt(RunPlan plan, int[] clientIndices, DateTime runStartedAtUtc)
+    public async Task<int> Adopt(RunPlan plan, int[] clientIndices, DateTime runStartedAtUtc, int slice, int slices, int firstPosition)
     {
         // After a silo loss this call may reach a fresh activation of this agent (its directory entry was on the
         // lost silo): the plan comes with the call, and the coordinator keeps the authoritative client lists.
@@ -65,14 +65,15 @@ public sealed class SiloAgentGrain(SiloMetrics metrics, SiloCaseResults cases, I
         // Until membership has removed the dead silo everywhere, a call may still be routed to it and fail:
         // retry each client for a bounded time rather than give up on it at the first error.
         var giveUpAt = DateTime.UtcNow + AdoptPatience;
-        await Task.WhenAll(clientIndices.Select(async index =>
+        await Task.WhenAll(clientIndices.Select(async (index, i) =>
         {
             var client = GrainFactory.GetGrain<IClientGrain>(ClientKey(plan.RunId, index));
+            var source = new SourceSlot(slice, slices, firstPosition + i); // this silo's addresses, after its own clients'
             while (true)
             {
                 try
                 {
-                    await client.Arm(plan, index).WaitAsync(AdoptCallTimeout);
+                    await client.Arm(plan, index, source).WaitAsync(AdoptCallTimeout);
                     // Its ramp-up slot is in the past, so it starts at once.
                     await client.Start(runStartedAtUtc).WaitAsync(AdoptCallTimeout);
                     Interlocked.Increment(ref adopted);
@@ -100,20 +101,22 @@ public sealed class SiloAgentGrain(SiloMetrics metrics, SiloCaseResults cases, I
     {
         _plan ??= plan;
         _clients = clientIndices;
-        await ForEachClient(async (client, _) =>
+        await ForEachClient(async (client, _, _) =>
         {
             await client.Stop();
             Interlocked.Increment(ref _finished);
         });
     }
 
-    private async Task ForEachClient(Func<IClientGrain, int, Task> call)
+    /// <summary>Calls every client of this silo in batches, with its index in the run and its place in this silo's share.</summary>
+    private async Task ForEachClient(Func<IClientGrain, int, int, Task> call)
     {
         if (_plan is null) return;
         for (var i = 0; i < _clients.Length; i += Batch)
         {
+            var first = i;
             var batch = _clients.AsMemory(i, Math.Min(Batch, _clients.Length - i)).ToArray();
-            await Task.WhenAll(batch.Select(index => call(GrainFactory.GetGrain<IClientGrain>(ClientKey(_plan.RunId, index)), index)));
+            await Task.WhenAll(batch.Select((index, j) => call(GrainFactory.GetGrain<IClientGrain>(ClientKey(_plan.RunId, index)), index, first + j)));
         }
     }
 
