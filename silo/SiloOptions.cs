@@ -36,8 +36,8 @@ public sealed record SiloOptions
     public string? ClusterPasswordFile { get; init; }
     /// <summary>PostgreSQL clustering: apply SimCluster's membership schema before joining (idempotent).</summary>
     public bool InitSchema { get; init; }
-    /// <summary>Where <see cref="Postgres"/> reads PGPASSWORD; the process environment unless a test says otherwise.</summary>
-    public Func<string, string?> Environment { get; init; } = System.Environment.GetEnvironmentVariable;
+    /// <summary>PostgreSQL clustering: PGPASSWORD as <see cref="WithEnvironment"/> found it (used when neither the URL nor a file gives one).</summary>
+    public ClusterPassword? EnvironmentPassword { get; init; }
     public int SiloPort { get; init; } = DefaultSiloPort;
     public int GatewayPort { get; init; } = DefaultGatewayPort;
     /// <summary>Dashboard, health and control API. 0 = no HTTP.</summary>
@@ -75,7 +75,7 @@ public sealed record SiloOptions
         string? Read(string name) => variable(name) is { Length: > 0 } value ? value.Trim() : null;
         return this with
         {
-            Environment = variable,
+            EnvironmentPassword = EnvironmentPassword ?? (variable(PostgresClustering.PasswordVariable) is { Length: > 0 } password ? new ClusterPassword(password) : null),
             ClusterId = Read(ClusterIdVariable) ?? ClusterId,
             ServiceId = Read(ServiceIdVariable) ?? ServiceId,
             AdvertisedAddress = Read(PodIpVariable) ?? AdvertisedAddress,
@@ -119,13 +119,22 @@ public sealed record SiloOptions
     }
 
     /// <summary>The PostgreSQL clustering settings of a <c>postgres://</c> cluster (throws ArgumentException naming --cluster when malformed).</summary>
-    public PostgresClustering Postgres => PostgresClustering.Parse(Cluster, ClusterPasswordFile, Environment);
+    public PostgresClustering Postgres => PostgresClustering.Parse(Cluster, ClusterPasswordFile,
+        name => name == PostgresClustering.PasswordVariable ? EnvironmentPassword?.Reveal() : null);
 
     /// <summary>The cluster as it may be shown: a URL's password masked.</summary>
     public string ClusterDisplay => SimCluster.Abstractions.Security.Secrets.Redact(Cluster);
 
     /// <summary>The Redis configuration string for StackExchange.Redis (<c>host:port</c>).</summary>
     public string RedisConfiguration => new Uri(Cluster).Authority;
+}
+
+/// <summary>A membership store's password (PGPASSWORD): kept out of ToString, so a printed SiloOptions never shows it.</summary>
+public sealed class ClusterPassword(string value)
+{
+    public string Reveal() => value;
+
+    public override string ToString() => "***";
 }
 
 /// <summary>

@@ -43,6 +43,16 @@ public sealed class PostgresClusteringOptionsTests
         finally { File.Delete(file); }
     }
 
+    [Fact]
+    public void A_silo_takes_PGPASSWORD_from_its_environment_and_never_prints_it()
+    {
+        var options = new SiloOptions { Cluster = "postgres://sim@127.0.0.1:5432/db", HttpPort = 0 }
+            .WithEnvironment(name => name == "PGPASSWORD" ? " env-secret-42 " : null);
+        Assert.Equal(" env-secret-42 ", new Npgsql.NpgsqlConnectionStringBuilder(options.Postgres.ConnectionString).Password);
+        Assert.DoesNotContain("env-secret-42", options.ToString());
+        Assert.DoesNotContain("env-secret-42", options.ClusterDisplay);
+    }
+
     [Theory]
     [InlineData("postgres://h/db", "no user")]
     [InlineData("postgres://sim@h", "no database")]
