@@ -151,6 +151,40 @@ public sealed class PostgresClusterTests(Xunit.Abstractions.ITestOutputHelper ou
         }
         Assert.Contains(await postgres.MembershipAsync(), r => r.Port == siloPort);
 
+        // The stored queries a short test run never reaches (dead-row cleanup, forgetting a cluster), run as the
+        // provider runs them: the text from OrleansQuery, parameters typed as Orleans types them, another cluster id.
+        var dead = new Dictionary<string, (System.Data.DbType, object?)>
+        {
+            ["DeploymentId"] = (System.Data.DbType.String, "probe"), ["Address"] = (System.Data.DbType.AnsiString, "127.0.0.9"),
+            ["Port"] = (System.Data.DbType.Int32, 1), ["Generation"] = (System.Data.DbType.Int32, 7), ["SiloName"] = (System.Data.DbType.String, "probe-silo"),
+            ["HostName"] = (System.Data.DbType.String, "probe-host"), ["Status"] = (System.Data.DbType.Int32, 6), ["ProxyPort"] = (System.Data.DbType.Int32, 0),
+            ["StartTime"] = (System.Data.DbType.DateTime, DateTime.UtcNow.AddMinutes(-10)), ["IAmAliveTime"] = (System.Data.DbType.DateTime, DateTime.UtcNow.AddMinutes(-5)),
+            ["SuspectTimes"] = (System.Data.DbType.String, null), ["Version"] = (System.Data.DbType.Int32, 0),
+        };
+        Assert.Equal(true, await postgres.StoredQueryAsync("InsertMembershipVersionKey", dead));
+        Assert.Equal(false, await postgres.StoredQueryAsync("InsertMembershipVersionKey", dead)); // once per cluster
+        Assert.Equal(true, await postgres.StoredQueryAsync("InsertMembershipKey", dead));
+        Assert.Equal(false, await postgres.StoredQueryAsync("InsertMembershipKey", dead)); // version 0 is stale now
+        var read = await postgres.StoredRowsAsync("MembershipReadAllKey", dead);
+        var stored = Assert.Single(read);
+        Assert.Equal(1, stored["version"]);
+        var captured = new Dictionary<string, (System.Data.DbType, object?)>(dead)
+        {
+            ["StartTime"] = (System.Data.DbType.DateTime, ((DateTime)stored["starttime"]!)),
+            ["IAmAliveTime"] = (System.Data.DbType.DateTime, ((DateTime)stored["iamalivetime"]!)),
+        };
+        await postgres.StoredQueryAsync("CleanupDefunctSiloEntryKey", captured);
+        Assert.Null(Assert.Single(await postgres.StoredRowsAsync("MembershipReadAllKey", dead))["starttime"]); // the row went, the version row stayed
+        Assert.Equal(true, await postgres.StoredQueryAsync("InsertMembershipKey", new Dictionary<string, (System.Data.DbType, object?)>(dead)
+        {
+            ["Version"] = (System.Data.DbType.Int32, 1), ["Generation"] = (System.Data.DbType.Int32, 8),
+        }));
+        await postgres.StoredQueryAsync("CleanupDefunctSiloEntriesKey", new Dictionary<string, (System.Data.DbType, object?)>(dead) { ["IAmAliveTime"] = (System.Data.DbType.DateTime, DateTime.UtcNow) });
+        Assert.Null(Assert.Single(await postgres.StoredRowsAsync("MembershipReadAllKey", dead))["starttime"]);
+        await postgres.StoredQueryAsync("DeleteMembershipTableEntriesKey", dead);
+        Assert.Empty(await postgres.StoredRowsAsync("MembershipReadAllKey", dead));
+        Assert.Contains(await postgres.MembershipAsync(), r => r.Port == siloPort); // the real cluster untouched
+
         // Nobody listens on this port: the silo, the run and db init say so and exit, no hang.
         var port = BackgroundProcess.FreeLoopbackPort();
         var nowhere = $"postgres://simcluster@127.0.0.1:{port}/postgres";
@@ -262,13 +296,46 @@ internal sealed class PostgresServer : IAsyncDisposable
     /// <summary>The rows of OrleansMembershipTable, read directly.</summary>
     public async Task<IReadOnlyList<MembershipRow>> MembershipAsync()
     {
-        var connectionString = new NpgsqlConnectionStringBuilder { Host = "127.0.0.1", Port = Port, Username = User, Password = Password, Database = "postgres", Timeout = 10 }.ConnectionString;
-        await using var connection = new NpgsqlConnection(connectionString);
+        await using var connection = new NpgsqlConnection(ConnectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand("SELECT Port, Status, COALESCE(ProxyPort, 0), SiloName FROM OrleansMembershipTable ORDER BY Port", connection);
         await using var reader = await command.ExecuteReaderAsync();
         var rows = new List<MembershipRow>();
         while (await reader.ReadAsync()) rows.Add(new MembershipRow(reader.GetInt32(0), reader.GetInt32(1), reader.GetInt32(2), reader.GetString(3)));
+        return rows;
+    }
+
+    private string ConnectionString => new NpgsqlConnectionStringBuilder { Host = "127.0.0.1", Port = Port, Username = User, Password = Password, Database = "postgres", Timeout = 10 }.ConnectionString;
+
+    /// <summary>Runs the text stored under <paramref name="key"/> with the named, typed parameters; the first column of the first row, if any.</summary>
+    public async Task<object?> StoredQueryAsync(string key, IReadOnlyDictionary<string, (System.Data.DbType Type, object? Value)> parameters) =>
+        (await StoredRowsAsync(key, parameters)).FirstOrDefault()?.Values.FirstOrDefault();
+
+    /// <summary>Runs a stored query; every row as column name (lower case, as PostgreSQL names them) to value.</summary>
+    public async Task<IReadOnlyList<Dictionary<string, object?>>> StoredRowsAsync(string key, IReadOnlyDictionary<string, (System.Data.DbType Type, object? Value)> parameters)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        string text;
+        await using (var lookup = new NpgsqlCommand("SELECT QueryText FROM OrleansQuery WHERE QueryKey = @key", connection))
+        {
+            lookup.Parameters.AddWithValue("key", key);
+            text = (string)(await lookup.ExecuteScalarAsync())!;
+        }
+        await using var command = new NpgsqlCommand(text, connection);
+        foreach (var (name, (type, value)) in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter { ParameterName = name, DbType = type, Value = value ?? DBNull.Value });
+        }
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<Dictionary<string, object?>>();
+        do
+        {
+            while (await reader.ReadAsync())
+            {
+                rows.Add(Enumerable.Range(0, reader.FieldCount).ToDictionary(reader.GetName, i => reader.IsDBNull(i) ? null : reader.GetValue(i)));
+            }
+        } while (await reader.NextResultAsync());
         return rows;
     }
 
