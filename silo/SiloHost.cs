@@ -94,9 +94,15 @@ public static class SiloHost
     /// <summary>A start failure in words a user can act on (the exception's own text for anything unknown).</summary>
     public static string Explain(Exception e, string cluster)
     {
-        var message = e.GetBaseException().Message;
+        if (e is PostgresClusteringException) return e.Message;
+        if (e.GetBaseException() is Npgsql.NpgsqlException npgsql && PostgresClustering.IsPostgres(cluster))
+        {
+            try { return PostgresClustering.Parse(cluster, null, _ => null).Explain(npgsql); }
+            catch (ArgumentException) { }
+        }
+        var message = SimCluster.Abstractions.Security.Secrets.Redact(e.GetBaseException().Message);
         if (cluster.StartsWith("redis://", StringComparison.Ordinal) && message.Contains("connect to the redis server", StringComparison.OrdinalIgnoreCase))
-            return $"cannot reach Redis at {new Uri(cluster).Authority} (--cluster {cluster}): is redis-server running there and reachable from this machine?";
+            return $"cannot reach Redis at {new Uri(cluster).Authority} (--cluster {SimCluster.Abstractions.Security.Secrets.Redact(cluster)}): is redis-server running there and reachable from this machine?";
         return message;
     }
 
@@ -160,7 +166,16 @@ public static class SiloHost
                 serviceId: options.ServiceId, clusterId: options.ClusterId);
             return;
         }
-        silo.UseRedisClustering(options.RedisConfiguration);
+        if (PostgresClustering.IsPostgres(options.Cluster))
+        {
+            var postgres = options.Postgres;
+            silo.UseAdoNetClustering(o =>
+            {
+                o.Invariant = PostgresClustering.Invariant;
+                o.ConnectionString = postgres.ConnectionString;
+            });
+        }
+        else silo.UseRedisClustering(options.RedisConfiguration);
         silo.Configure<ClusterOptions>(c =>
         {
             c.ClusterId = options.ClusterId;

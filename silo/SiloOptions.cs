@@ -27,8 +27,17 @@ public sealed record SiloOptions
     /// <summary><c>true</c> turns on Microsoft.Orleans.Hosting.Kubernetes (needs the pods Role of deploy/k8s/components/rbac).</summary>
     public const string KubernetesHostingVariable = "SIMCLUSTER_KUBERNETES_HOSTING";
 
-    /// <summary><c>localhost</c> (development clustering on this machine) or <c>redis://HOST:PORT</c>.</summary>
+    /// <summary>
+    /// <c>localhost</c> (development clustering on this machine), <c>redis://HOST:PORT</c>, or
+    /// <c>postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE</c> (ADO.NET clustering, see <see cref="PostgresClustering"/>).
+    /// </summary>
     public string Cluster { get; init; } = "localhost";
+    /// <summary>PostgreSQL clustering: a file whose first line is the password (when the URL has none; else PGPASSWORD).</summary>
+    public string? ClusterPasswordFile { get; init; }
+    /// <summary>PostgreSQL clustering: apply SimCluster's membership schema before joining (idempotent).</summary>
+    public bool InitSchema { get; init; }
+    /// <summary>PostgreSQL clustering: PGPASSWORD as <see cref="WithEnvironment"/> found it (used when neither the URL nor a file gives one).</summary>
+    public ClusterPassword? EnvironmentPassword { get; init; }
     public int SiloPort { get; init; } = DefaultSiloPort;
     public int GatewayPort { get; init; } = DefaultGatewayPort;
     /// <summary>Dashboard, health and control API. 0 = no HTTP.</summary>
@@ -66,6 +75,7 @@ public sealed record SiloOptions
         string? Read(string name) => variable(name) is { Length: > 0 } value ? value.Trim() : null;
         return this with
         {
+            EnvironmentPassword = EnvironmentPassword ?? (variable(PostgresClustering.PasswordVariable) is { Length: > 0 } password ? new ClusterPassword(password) : null),
             ClusterId = Read(ClusterIdVariable) ?? ClusterId,
             ServiceId = Read(ServiceIdVariable) ?? ServiceId,
             AdvertisedAddress = Read(PodIpVariable) ?? AdvertisedAddress,
@@ -80,8 +90,15 @@ public sealed record SiloOptions
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
-        if (Cluster != "localhost" && !Cluster.StartsWith("redis://", StringComparison.Ordinal))
-            errors.Add($"--cluster: '{Cluster}' is not 'localhost' or 'redis://HOST:PORT'");
+        if (PostgresClustering.IsPostgres(Cluster))
+        {
+            try { _ = Postgres; }
+            catch (ArgumentException e) { errors.Add(e.Message); }
+        }
+        else if (Cluster != "localhost" && !Cluster.StartsWith("redis://", StringComparison.Ordinal))
+            errors.Add($"--cluster: '{SimCluster.Abstractions.Security.Secrets.Redact(Cluster)}' is not 'localhost', 'redis://HOST:PORT' or 'postgres://USER@HOST:PORT/DATABASE'");
+        if (InitSchema && !PostgresClustering.IsPostgres(Cluster)) errors.Add("--init-schema: only for --cluster postgres://...");
+        if (ClusterPasswordFile is not null && !PostgresClustering.IsPostgres(Cluster)) errors.Add("--cluster-password-file: only for --cluster postgres://...");
         if (Cluster.StartsWith("redis://", StringComparison.Ordinal) && !Uri.TryCreate(Cluster, UriKind.Absolute, out _))
             errors.Add($"--cluster: '{Cluster}' is not a valid redis:// address");
         foreach (var (name, port) in new[] { ("--silo-port", SiloPort), ("--gateway-port", GatewayPort) })
@@ -101,8 +118,23 @@ public sealed record SiloOptions
         return errors;
     }
 
+    /// <summary>The PostgreSQL clustering settings of a <c>postgres://</c> cluster (throws ArgumentException naming --cluster when malformed).</summary>
+    public PostgresClustering Postgres => PostgresClustering.Parse(Cluster, ClusterPasswordFile,
+        name => name == PostgresClustering.PasswordVariable ? EnvironmentPassword?.Reveal() : null);
+
+    /// <summary>The cluster as it may be shown: a URL's password masked.</summary>
+    public string ClusterDisplay => SimCluster.Abstractions.Security.Secrets.Redact(Cluster);
+
     /// <summary>The Redis configuration string for StackExchange.Redis (<c>host:port</c>).</summary>
     public string RedisConfiguration => new Uri(Cluster).Authority;
+}
+
+/// <summary>A membership store's password (PGPASSWORD): kept out of ToString, so a printed SiloOptions never shows it.</summary>
+public sealed class ClusterPassword(string value)
+{
+    public string Reveal() => value;
+
+    public override string ToString() => "***";
 }
 
 /// <summary>

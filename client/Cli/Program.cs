@@ -30,6 +30,7 @@ namespace SimCluster.Cli
             cli._root.Add(ScenariosCommandDefinition());
             cli._root.Add(ReportCommandDefinition());
             cli._root.Add(SchemaCommandDefinition());
+            cli._root.Add(DbCommandDefinition());
             return cli;
         }
 
@@ -53,7 +54,8 @@ namespace SimCluster.Cli
             var duration = new Option<string>("--duration") { Description = "Replaces the duration (e.g. 30s, 1m30s)" };
             var seed = new Option<long?>("--seed") { Description = "Seed for every random choice (the same seed repeats the same schedule)" };
             var outDir = new Option<string>("--out") { Description = "Report folder (default simcluster-reports/NAME-TIMESTAMP)" };
-            var cluster = new Option<string>("--cluster") { Description = "Omitted: embedded silo; 'localhost': a local silo; 'redis://HOST:PORT': a Redis-membership cluster" };
+            var cluster = new Option<string>("--cluster") { Description = "Omitted: embedded silo; 'localhost': a local silo; 'redis://HOST:PORT': a Redis-membership cluster; 'postgres://USER@HOST:PORT/DATABASE': a PostgreSQL-membership cluster" };
+            var clusterPasswordFile = new Option<string>("--cluster-password-file") { Description = "With --cluster postgres://: file whose first line is the password (default: the URL's, else $PGPASSWORD)" };
             var set = new Option<string[]>("--set") { Description = "Override a scenario key by path, e.g. --set population[1].flapping.cycles=3 (repeatable)", AllowMultipleArgumentsPerToken = false };
             var allow = new Option<string[]>("--allow-target") { Description = "Allow a non-loopback target host (repeatable)" };
             var noLive = new Option<bool>("--no-live") { Description = "Plain line-by-line progress (default when output is not a terminal)" };
@@ -62,11 +64,18 @@ namespace SimCluster.Cli
             var command = new Command("run", "Run a scenario: live progress, a summary, report.json. Examples: ./simcluster run scenarios/smoke.yaml --clients 20; " +
                                              "./simcluster run scenarios/flapping.yaml --cluster redis://127.0.0.1:6379; ./simcluster run scenarios/smoke.yaml --api http://127.0.0.1:8080")
             {
-                scenario, target, clients, duration, seed, outDir, cluster, set, allow, noLive, api, apiTokenFile,
+                scenario, target, clients, duration, seed, outDir, cluster, set, allow, noLive, api, apiTokenFile, clusterPasswordFile,
             };
             command.SetAction((parse, ct) =>
             {
                 var arguments = ReadRunArguments(parse);
+                if (arguments.ClusterPasswordFile is not null && !PostgresClustering.IsPostgres(arguments.Cluster))
+                    return Fail("--cluster-password-file: only with --cluster postgres://...");
+                if (PostgresClustering.IsPostgres(arguments.Cluster))
+                {
+                    try { PostgresClustering.Parse(arguments.Cluster!, arguments.ClusterPasswordFile, Environment.GetEnvironmentVariable); }
+                    catch (ArgumentException e) { return Fail(e.Message); }
+                }
                 if (parse.GetValue(api) is not { } apiText) return RunCommand.ExecuteAsync(arguments, AnsiConsole.Console, Console.Error, ct);
                 if (parse.GetValue(cluster) is not null)
                     return Fail("--api and --cluster exclude each other: --api reaches a cluster over HTTP, --cluster through its Orleans gateway");
@@ -98,6 +107,7 @@ namespace SimCluster.Cli
                 Seed = parse.GetValue(seed),
                 Out = parse.GetValue(outDir),
                 Cluster = parse.GetValue(cluster),
+                ClusterPasswordFile = parse.GetValue(clusterPasswordFile),
                 Sets = parse.GetValue(set) ?? [],
                 AllowTargets = parse.GetValue(allow) ?? [],
                 NoLive = parse.GetValue(noLive),
@@ -182,7 +192,9 @@ namespace SimCluster.Cli
         private static Command SiloCommandDefinition()
         {
             var defaults = new SiloOptions();
-            var cluster = new Option<string>("--cluster") { Description = "'localhost' or 'redis://HOST:PORT'", DefaultValueFactory = _ => defaults.Cluster };
+            var cluster = new Option<string>("--cluster") { Description = "'localhost', 'redis://HOST:PORT' or 'postgres://USER@HOST:PORT/DATABASE'", DefaultValueFactory = _ => defaults.Cluster };
+            var clusterPasswordFile = new Option<string>("--cluster-password-file") { Description = "With --cluster postgres://: file whose first line is the password (default: the URL's, else $PGPASSWORD)" };
+            var initSchema = new Option<bool>("--init-schema") { Description = "With --cluster postgres://: apply SimCluster's membership schema before joining (idempotent; same as ./simcluster db init)" };
             var siloPort = new Option<int>("--silo-port") { DefaultValueFactory = _ => defaults.SiloPort, Description = "Silo-to-silo port" };
             var gatewayPort = new Option<int>("--gateway-port") { DefaultValueFactory = _ => defaults.GatewayPort, Description = "Client gateway port" };
             var httpPort = new Option<int>("--http-port") { DefaultValueFactory = _ => defaults.HttpPort, Description = "Dashboard (/dashboard), health (/health/ready) and control API; 0 = none" };
@@ -191,9 +203,9 @@ namespace SimCluster.Cli
             var tokenFile = new Option<string>("--api-token-file") { Description = "File whose first line is the token the HTTP port requires (default: $SIMCLUSTER_API_TOKEN); required with a non-loopback --http-host" };
             var dataDir = new Option<string>("--data-dir") { DefaultValueFactory = _ => defaults.DataDirectory, Description = "Where runs started through the control API keep their scenario and report" };
             var command = new Command("silo", "Run one silo until SIGTERM or Ctrl-C. Example: ./simcluster silo --cluster redis://127.0.0.1:6379. " +
-                                              "Reads ORLEANS_CLUSTER_ID, ORLEANS_SERVICE_ID, POD_IP (advertised address), POD_NAME (silo name), SIMCLUSTER_KUBERNETES_HOSTING, SIMCLUSTER_API_TOKEN.")
+                                              "Reads ORLEANS_CLUSTER_ID, ORLEANS_SERVICE_ID, POD_IP (advertised address), POD_NAME (silo name), SIMCLUSTER_KUBERNETES_HOSTING, SIMCLUSTER_API_TOKEN, PGPASSWORD.")
             {
-                cluster, siloPort, gatewayPort, httpPort, primary, httpHost, tokenFile, dataDir,
+                cluster, siloPort, gatewayPort, httpPort, primary, httpHost, tokenFile, dataDir, clusterPasswordFile, initSchema,
             };
             command.SetAction((parse, ct) =>
             {
@@ -209,6 +221,8 @@ namespace SimCluster.Cli
                 Token = token,
                 DataDirectory = parse.GetValue(dataDir)!,
                 Cluster = parse.GetValue(cluster)!,
+                ClusterPasswordFile = parse.GetValue(clusterPasswordFile),
+                InitSchema = parse.GetValue(initSchema),
                 SiloPort = parse.GetValue(siloPort),
                 GatewayPort = parse.GetValue(gatewayPort),
                 HttpPort = parse.GetValue(httpPort),
@@ -256,6 +270,24 @@ namespace SimCluster.Cli
                 """);
             command.SetAction(_ => ReportCommands.Schema(Console.Out));
             return command;
+        }
+
+        private static Command DbCommandDefinition()
+        {
+            Command Sub(string name, string description, bool apply)
+            {
+                var cluster = new Option<string>("--cluster") { Description = "postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (postgresql:// too)", Required = true };
+                var passwordFile = new Option<string>("--cluster-password-file") { Description = "File whose first line is the password (default: the URL's, else $PGPASSWORD)" };
+                var command = new Command(name, description) { cluster, passwordFile };
+                command.SetAction((parse, ct) => DbCommand.ExecuteAsync(apply, parse.GetValue(cluster)!, parse.GetValue(passwordFile), Console.Out, Console.Error, ct));
+                return command;
+            }
+            return new Command("db", "The membership database of a PostgreSQL cluster (--cluster postgres://...).")
+            {
+                Sub("init", "Create SimCluster's Orleans membership schema (tables and the queries the ADO.NET clustering provider runs); idempotent. " +
+                            "Example: ./simcluster db init --cluster postgres://simcluster@127.0.0.1:5432/simcluster", apply: true),
+                Sub("check", "Check that the server answers and the membership schema is complete; changes nothing.", apply: false),
+            };
         }
 
         private static Command VersionCommandDefinition()

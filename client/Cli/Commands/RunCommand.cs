@@ -20,6 +20,8 @@ public sealed record RunArguments
     public long? Seed { get; init; }
     public string? Out { get; init; }
     public string? Cluster { get; init; }
+    /// <summary>PostgreSQL clustering: the file holding the password when the URL has none (else PGPASSWORD).</summary>
+    public string? ClusterPasswordFile { get; init; }
     public IReadOnlyList<string> Sets { get; init; } = [];
     public IReadOnlyList<string> AllowTargets { get; init; } = [];
     public bool NoLive { get; init; }
@@ -89,7 +91,7 @@ public static class RunCommand
 
             IGrainFactory grains;
             if (args.Grains is not null) grains = args.Grains;
-            else grains = (cluster = await ClusterConnection.ConnectAsync(args.Cluster, ct)).Client;
+            else grains = (cluster = await ClusterConnection.ConnectAsync(args.Cluster, ct, args.ClusterPasswordFile)).Client;
             using var probe = new TargetProbe(targets[0]);
             var statsBefore = await probe.ReadAsync(collectGarbage: true, ct);
 
@@ -128,7 +130,7 @@ public static class RunCommand
         }
         catch (Exception e) when (e is InvalidOperationException or OrleansException or TimeoutException or IOException or ArgumentException)
         {
-            stderr.WriteLine($"error: the run could not be carried out: {(e is ClusterUnreachableException ? e.Message : e.GetBaseException().Message)}");
+            stderr.WriteLine($"error: the run could not be carried out: {Secrets.Redact(e is ClusterUnreachableException ? e.Message : e.GetBaseException().Message)}");
             return ExitCodes.CouldNotRun;
         }
         finally

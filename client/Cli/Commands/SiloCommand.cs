@@ -21,6 +21,26 @@ public static class SiloCommand
             foreach (var e in taken) stderr.WriteLine($"error: {e}");
             return ExitCodes.CouldNotRun;
         }
+        if (PostgresClustering.IsPostgres(options.Cluster))
+        {
+            // Reach the server and find the schema before Orleans starts: its own failure would be a retry loop
+            // and a stack trace. --init-schema creates the schema first (idempotent).
+            var postgres = options.Postgres;
+            try
+            {
+                if (options.InitSchema)
+                {
+                    await postgres.ApplySchemaAsync(ct);
+                    stdout.WriteLine($"schema applied: {postgres.Display}");
+                }
+                await postgres.CheckAsync(ct);
+            }
+            catch (PostgresClusteringException e)
+            {
+                stderr.WriteLine($"error: {e.Message}");
+                return ExitCodes.CouldNotRun;
+            }
+        }
         try
         {
             await using var app = SiloHost.BuildServer(options);
@@ -31,12 +51,12 @@ public static class SiloCommand
                 try { await app.StartAsync(joining.Token); }
                 catch (OperationCanceledException) when (!ct.IsCancellationRequested)
                 {
-                    stderr.WriteLine($"error: the silo could not join cluster {options.Cluster} within {SiloHost.JoinTimeout.TotalSeconds:0} s: " +
+                    stderr.WriteLine($"error: the silo could not join cluster {options.ClusterDisplay} within {SiloHost.JoinTimeout.TotalSeconds:0} s: " +
                                      (options.Cluster == "localhost" ? $"is the primary silo (--primary-silo-port {options.PrimarySiloPort}) running?" : "are the other silos and the membership store reachable?"));
                     return ExitCodes.CouldNotRun;
                 }
             }
-            stdout.WriteLine($"silo ready: cluster {options.Cluster}, silo port {options.SiloPort}, gateway port {options.GatewayPort}" +
+            stdout.WriteLine($"silo ready: cluster {options.ClusterDisplay}, silo port {options.SiloPort}, gateway port {options.GatewayPort}" +
                              (options.HttpPort > 0 ? $", dashboard http://{options.HttpHost}:{options.HttpPort}/dashboard, control API http://{options.HttpHost}:{options.HttpPort}{Api.ControlApi.Prefix}/runs" +
                               (options.Token is null ? "" : " (token required)") : ""));
             try { await Task.Delay(Timeout.Infinite, ct); }

@@ -11,7 +11,8 @@ namespace SimCluster.Cli.Runs;
 
 /// <summary>
 /// Where a run executes: an embedded silo in this process (no <c>--cluster</c>), a silo already running on
-/// this machine (<c>localhost</c>), or a cluster whose membership lives in Redis (<c>redis://HOST:PORT</c>).
+/// this machine (<c>localhost</c>), or a cluster whose membership lives in Redis (<c>redis://HOST:PORT</c>) or
+/// PostgreSQL (<c>postgres://USER@HOST:PORT/DATABASE</c>, ADO.NET clustering).
 /// </summary>
 public sealed class ClusterConnection : IAsyncDisposable
 {
@@ -27,7 +28,8 @@ public sealed class ClusterConnection : IAsyncDisposable
 
     public string Description { get; }
 
-    public static async Task<ClusterConnection> ConnectAsync(string? cluster, CancellationToken ct)
+    /// <param name="passwordFile">PostgreSQL clustering: the password's file when the URL has none (else PGPASSWORD).</param>
+    public static async Task<ClusterConnection> ConnectAsync(string? cluster, CancellationToken ct, string? passwordFile = null)
     {
         IHost host;
         string description;
@@ -38,6 +40,15 @@ public sealed class ClusterConnection : IAsyncDisposable
         }
         else
         {
+            // PostgreSQL: the server and the schema are checked first, so a wrong address or a missing
+            // `simcluster db init` is named at once instead of surfacing as an Orleans gateway timeout.
+            PostgresClustering? postgres = null;
+            if (PostgresClustering.IsPostgres(cluster))
+            {
+                postgres = PostgresClustering.Parse(cluster, passwordFile, Environment.GetEnvironmentVariable);
+                try { await postgres.CheckAsync(ct); }
+                catch (PostgresClusteringException e) { throw new ClusterUnreachableException(e.Message, e); }
+            }
             var builder = Host.CreateApplicationBuilder();
             builder.Logging.ClearProviders();
             builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Error);
@@ -47,6 +58,15 @@ public sealed class ClusterConnection : IAsyncDisposable
                 {
                     client.UseLocalhostClustering(SimCluster.Silo.SiloOptions.DefaultGatewayPort, serviceId: "simcluster", clusterId: "simcluster");
                 }
+                else if (postgres is not null)
+                {
+                    client.UseAdoNetClustering(o =>
+                    {
+                        o.Invariant = PostgresClustering.Invariant;
+                        o.ConnectionString = postgres.ConnectionString;
+                    });
+                    client.Configure<ClusterOptions>(o => { o.ClusterId = "simcluster"; o.ServiceId = "simcluster"; });
+                }
                 else if (cluster.StartsWith("redis://", StringComparison.Ordinal) && Uri.TryCreate(cluster, UriKind.Absolute, out var redis))
                 {
                     client.UseRedisClustering(redis.Authority);
@@ -54,11 +74,11 @@ public sealed class ClusterConnection : IAsyncDisposable
                 }
                 else
                 {
-                    throw new ArgumentException($"--cluster: '{cluster}' is not 'localhost' or 'redis://HOST:PORT'");
+                    throw new ArgumentException($"--cluster: '{SimCluster.Abstractions.Security.Secrets.Redact(cluster)}' is not 'localhost', 'redis://HOST:PORT' or 'postgres://USER@HOST:PORT/DATABASE'");
                 }
             });
             host = builder.Build();
-            description = $"cluster {cluster}";
+            description = $"cluster {postgres?.Display ?? SimCluster.Abstractions.Security.Secrets.Redact(cluster)}";
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
