@@ -8,7 +8,7 @@ another's state. Everything that is compared is measured the same way for every 
 - connections and echoes are read from the target's /stats (open connections, upgrades, messages out);
 - memory and CPU are read from /proc for the tool's whole process tree (RSS summed, utime + stime);
 - "connect rate" is N divided by the time from the target's first upgrade to the moment all N are open,
-  with every tool told to open all N within one second.
+  with every tool asked for the same arrival rate (--rate, default 5,000 new connections per second).
 
 Only SimCluster reports RTT and scheduling delay (Artillery has no latency metric for WebSockets, Tsung's
 needs its own log post-processing), so those come from SimCluster's report.json.
@@ -111,8 +111,15 @@ class Target:
         raise RuntimeError("target did not start in 60 s")
 
     def stats(self):
-        with urllib.request.urlopen(self.stats_url, timeout=5) as r:
-            return json.load(r)
+        # A busy target may answer late; one slow answer must not end the benchmark.
+        for attempt in range(3):
+            try:
+                with urllib.request.urlopen(self.stats_url, timeout=10) as r:
+                    return json.load(r)
+            except (TimeoutError, OSError):
+                if attempt == 2:
+                    raise
+                time.sleep(1)
 
     def stop(self):
         stop_group(self.proc)
@@ -135,14 +142,18 @@ def stop_group(proc, grace=10):
 
 # ---------------------------------------------------------------- the tools under test
 
-def simcluster_job(work, url, n, hold, driver):
+def ramp_seconds(n, rate):
+    return max(1, round(n / rate))
+
+
+def simcluster_job(work, url, n, hold, driver, rate):
     path = os.path.join(work, f"simcluster-{driver}-{n}.yaml")
     with open(path, "w") as f:
         f.write(f"""name: bench-compare-{n}
 target: {url}
 clients: {n}
-duration: {hold + 20}s
-rampUp: 1s
+duration: {hold + 20 + ramp_seconds(n, rate)}s
+rampUp: {ramp_seconds(n, rate)}s
 driver: {driver}
 seed: 1
 messages: {{ interval: 1s, size: 64, lossTimeout: 5s }}
@@ -151,7 +162,7 @@ messages: {{ interval: 1s, size: 64, lossTimeout: 5s }}
     return [SIMCLUSTER, "run", path, "--no-live", "--out", out], out
 
 
-def tsung_job(work, url, n, hold):
+def tsung_job(work, url, n, hold, rate):
     port = int(re.search(r":(\d+)/", url).group(1))
     path = os.path.join(work, f"tsung-{n}.xml")
     loops = hold + 30
@@ -162,8 +173,8 @@ def tsung_job(work, url, n, hold):
   <clients><client host="localhost" use_controller_vm="true" maxusers="{n + 100}"/></clients>
   <servers><server host="127.0.0.1" port="{port}" type="tcp"/></servers>
   <load>
-    <arrivalphase phase="1" duration="30" unit="second">
-      <users maxnumber="{n}" arrivalrate="{n}" unit="second"/>
+    <arrivalphase phase="1" duration="{ramp_seconds(n, rate) + 30}" unit="second">
+      <users maxnumber="{n}" arrivalrate="{rate}" unit="second"/>
     </arrivalphase>
   </load>
   <sessions>
@@ -182,15 +193,15 @@ def tsung_job(work, url, n, hold):
     return ["tsung", "-f", path, "-l", logdir, "start"], logdir
 
 
-def artillery_job(work, url, n, hold):
+def artillery_job(work, url, n, hold, rate):
     path = os.path.join(work, f"artillery-{n}.yml")
     loops = hold + 30
     with open(path, "w") as f:
         f.write(f"""config:
   target: "{url}"
   phases:
-    - duration: 1
-      arrivalRate: {n}
+    - duration: {ramp_seconds(n, rate)}
+      arrivalRate: {rate}
   ws:
     timeout: 10
 scenarios:
@@ -281,7 +292,7 @@ def side_by_side(args, work):
             try:
                 if tool.startswith("simcluster"):
                     driver = tool.split(":", 1)[1] if ":" in tool else "lean"
-                    command, report_dir = simcluster_job(work, target.url, n, args.hold, driver)
+                    command, report_dir = simcluster_job(work, target.url, n, args.hold, driver, args.rate)
                     row = measure(f"simcluster-{driver}", n, args.hold, work, command, target, wait_exit=True)
                     report = os.path.join(report_dir, "report.json")
                     if os.path.exists(report):
@@ -291,10 +302,10 @@ def side_by_side(args, work):
                         row["connect_p99"] = m.get("connect_time", {}).get("p99")
                         row["lost"] = m.get("messages_lost", {}).get("value")
                 elif tool == "tsung":
-                    command, _ = tsung_job(work, target.url, n, args.hold)
+                    command, _ = tsung_job(work, target.url, n, args.hold, args.rate)
                     row = measure("tsung", n, args.hold, work, command, target)
                 else:
-                    command, _ = artillery_job(work, target.url, n, args.hold)
+                    command, _ = artillery_job(work, target.url, n, args.hold, args.rate)
                     row = measure("artillery", n, args.hold, work, command, target)
             finally:
                 target.stop()
@@ -491,6 +502,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sizes", default="5000,10000,15000", help="client counts, comma-separated (default 5000,10000,15000)")
     p.add_argument("--hold", type=int, default=30, help="seconds measured once all clients are open (default 30)")
+    p.add_argument("--rate", type=int, default=5000, help="arrival rate every tool is asked for, connections/s (default 5000)")
     p.add_argument("--tools", default="simcluster:lean,simcluster:websocket-client,tsung,artillery")
     p.add_argument("--storm-clients", type=int, default=5000)
     p.add_argument("--storm-seconds", type=int, default=30)
