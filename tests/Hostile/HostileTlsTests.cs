@@ -1,5 +1,8 @@
 using System.Security.Cryptography.X509Certificates;
+using System.Text.Json.Nodes;
+using SimCluster.Tests.Support;
 using SimCluster.Transport;
+using Xunit.Abstractions;
 
 namespace SimCluster.Tests.Hostile;
 
@@ -97,5 +100,78 @@ public sealed class HostileTlsTests : IDisposable
         }
         var closed = await listener.Closed.Task;
         return closed.Loss is { } cause ? "disconnect:" + cause : $"close:{closed.Initiator}:{closed.Code}:{closed.Error}";
+    }
+}
+
+/// <summary>
+/// The real CLI against TLS hostile servers (a 1 GiB frame, endless fragments, a flood), once per driver.
+/// The child process trusts the test's self-signed certificate through <c>SSL_CERT_FILE</c>, as a user
+/// would trust a private CA on Linux. The run must end by itself, classify the oversized messages and keep
+/// the tool's memory bounded.
+/// </summary>
+[Collection(IntegrationCollection.Name)]
+[Trait("Category", "Integration")]
+public sealed class HostileTlsTargetTests(ITestOutputHelper output) : IDisposable
+{
+    private const double MaxToolRssMb = 600;
+
+    private readonly string _temp = Simcluster.TempFolder("hostile-tls");
+    private readonly X509Certificate2 _certificate = HostileServer.SelfSignedCertificate();
+
+    public void Dispose()
+    {
+        _certificate.Dispose();
+        try { Directory.Delete(_temp, recursive: true); } catch (IOException) { }
+    }
+
+    [Theory]
+    [InlineData("websocket-client")]
+    [InlineData("lean")]
+    public async Task Hostile_tls_servers_are_survived_classified_and_bounded(string driver)
+    {
+        Hostility[] hostile = [Hostility.GiantFrame, Hostility.EndlessFragments, Hostility.Flood];
+        var servers = hostile.ToDictionary(h => h, h => new HostileServer(h, _certificate));
+        try
+        {
+            var pem = Path.Combine(_temp, "trusted.pem");
+            await File.WriteAllTextAsync(pem, _certificate.ExportCertificatePem());
+            var scenario = Path.Combine(_temp, $"hostile-tls-{driver}.yaml");
+            await File.WriteAllTextAsync(scenario, $"""
+                name: hostile-tls-{driver}
+                target: [{string.Join(", ", hostile.Select(h => servers[h].Url))}]
+                clients: {hostile.Length * 2}
+                duration: 5s
+                driver: {driver}
+                seed: 10
+                messages: {"{"} interval: 1s, size: 64, lossTimeout: 5s, maxReceiveSize: 1048576 {"}"}
+                reconnect: {"{"} policy: exponential, base: 100ms, max: 1s, jitter: full {"}"}
+                """);
+            var outDir = Path.Combine(_temp, driver);
+
+            var result = await Simcluster.RunWithEnvironmentAsync(new Dictionary<string, string> { ["SSL_CERT_FILE"] = pem },
+                "run", scenario, "--no-live", "--out", outDir);
+
+            Assert.True(result.ExitCode == 0, result.ToString());
+            Assert.True(result.Elapsed < TimeSpan.FromSeconds(90), $"the run took {result.Elapsed}");
+            var report = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(outDir, "report.json")))!.AsObject();
+            var causes = report["disconnectCauses"]!.AsObject();
+            var connectErrors = report["connectErrors"]!.AsObject();
+            var giant = servers[Hostility.GiantFrame];
+            var tool = report["tool"]!.AsObject();
+            var peak = (double?)tool["highWaterRssMb"] ?? (double)tool["peakRssMb"]!;
+            output.WriteLine($"{driver} over TLS: connectErrors {connectErrors.ToJsonString()}, disconnectCauses {causes.ToJsonString()}; tool peak RSS {peak} MB; " +
+                             $"giant-frame server: {giant.Connections} connections, {giant.BytesSent / Math.Max(1, giant.Connections) / 1_048_576.0:F1} MB out per connection; " +
+                             $"flood server: {servers[Hostility.Flood].BytesSent / 1_048_576.0:F0} MB sent");
+
+            Assert.False(connectErrors.ContainsKey("tls"), $"the certificate was not trusted: {connectErrors.ToJsonString()}");
+            Assert.True(causes["server:message-too-big"] is { } n && (long)n >= giant.Connections, $"oversized messages not classified: {causes.ToJsonString()}");
+            Assert.True(giant.BytesSent / Math.Max(1, giant.Connections) < 64L * 1024 * 1024, $"the client read {giant.BytesSent} bytes of 1 GiB frames");
+            Assert.True(servers[Hostility.Flood].BytesSent > 1024 * 1024, "the flood server sent next to nothing");
+            Assert.True(peak < MaxToolRssMb, $"tool peak RSS {peak} MB");
+        }
+        finally
+        {
+            foreach (var server in servers.Values) await server.DisposeAsync();
+        }
     }
 }
