@@ -1,3 +1,4 @@
+using SimCluster.Abstractions.Security;
 using System.CommandLine;
 using System.Reflection;
 using SimCluster.Cli;
@@ -39,7 +40,7 @@ namespace SimCluster.Cli
             var parsed = _root.Parse(args);
             if (parsed.Errors.Count > 0)
             {
-                foreach (var error in parsed.Errors) Console.Error.WriteLine($"error: {error.Message}");
+                foreach (var error in parsed.Errors) Console.Error.WriteLine($"error: {Secrets.RedactMessage(null, error.Message)}");
                 Console.Error.WriteLine("Run './simcluster --help' (or './simcluster COMMAND --help') for usage.");
                 return ExitCodes.InvalidInput;
             }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Security;
 
 namespace SimCluster.Transport;
 
@@ -30,6 +31,12 @@ public sealed record ConnectOptions
     /// connection before any of the payload is read (<see cref="FrameScanner"/>), whichever driver is used.
     /// </summary>
     public long MaxMessageSize { get; init; } = FrameScanner.DefaultMaxMessageSize;
+
+    /// <summary>
+    /// Decides whether a <c>wss://</c> server's certificate is accepted; null (the default) is the system's
+    /// validation against its trusted roots. Set by code only (tests trust their own self-signed certificate).
+    /// </summary>
+    public RemoteCertificateValidationCallback? ServerCertificateValidation { get; init; }
 
     public LinkProfile Link { get; init; } = LinkProfile.Loopback;
 

@@ -134,7 +134,8 @@ public sealed class FaultStream : Stream
 
     /// <summary>
     /// From now on the bytes read are WebSocket frames (the upgrade is done): the scanner follows them. Not
-    /// called over TLS, where this stream carries ciphertext.
+    /// called over TLS, where this stream carries ciphertext and <see cref="ScanningStream"/> feeds the
+    /// scanner the decrypted bytes instead.
     /// </summary>
     internal void StartScanning() => _scanning = true;
 
@@ -420,7 +421,7 @@ public sealed class FaultStream : Stream
     /// A frame header announced a message over the limit: the connection is reset at once (nothing of the
     /// payload is read into memory) and the read fails with <see cref="MessageTooBigException"/>.
     /// </summary>
-    private MessageTooBigException RefuseOversized()
+    internal MessageTooBigException RefuseOversized()
     {
         Reset();
         return new MessageTooBigException(Scanner.Oversized ?? 0, Scanner.MaxMessageSize);

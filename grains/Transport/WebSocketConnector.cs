@@ -48,20 +48,30 @@ public static class WebSocketConnector
                 options.MaxMessageSize);
 
             Stream transport = stream;
+            SslStream? tls = null;
             if (options.Target.Scheme == "wss")
             {
-                var tls = new SslStream(stream, leaveInnerStreamOpen: false);
-                await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = options.Target.Host }, timeout.Token).ConfigureAwait(false);
+                tls = new SslStream(stream, leaveInnerStreamOpen: false);
+                await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+                {
+                    TargetHost = options.Target.Host,
+                    RemoteCertificateValidationCallback = options.ServerCertificateValidation,
+                }, timeout.Token).ConfigureAwait(false);
                 transport = tls;
             }
 
             var leftover = await UpgradeHandshake.PerformAsync(transport, options.Target, options.Headers, options.MaxHandshakeBytes, timeout.Token).ConfigureAwait(false);
-            if (transport is FaultStream) stream.StartScanning();
-            if (!leftover.IsEmpty)
+            if (tls is null)
             {
-                if (transport is not FaultStream)
-                    throw new ConnectFailedException(ConnectFailure.BadResponse, "the server sent frames before the upgrade completed over TLS");
+                stream.StartScanning();
                 stream.PushBack(leftover.Span);
+            }
+            else
+            {
+                // Over TLS the fault stream sees ciphertext: the frames are followed above the decryption.
+                var scanning = new ScanningStream(tls, stream);
+                scanning.PushBack(leftover.Span);
+                transport = scanning;
             }
 
             var webSocket = WebSocket.CreateFromStream(transport, new WebSocketCreationOptions

@@ -128,6 +128,93 @@ public sealed class EchoTrafficTests
         connection.Reset();
     }
 
+    /// <summary>
+    /// A connection for the send/drop race: its <see cref="Send"/> lets the connection be lost (the owner
+    /// calls <see cref="EchoTraffic.Detach"/> on another thread, as the grain does when a drop or the server
+    /// ends it) and waits up to a second for that to finish before it answers. Nothing goes on the network.
+    /// </summary>
+    private sealed class DroppedWhileSending(EchoTraffic echo, bool queuedBeforeTheDrop) : SimulatedConnection(new Forwarder())
+    {
+        public Task? Detaching { get; private set; }
+        public bool DetachFinishedDuringSend { get; private set; }
+
+        protected override OpenedSocket? Opened => null;
+        public override bool IsOpen => !Ended;
+
+        public override bool Send(string text)
+        {
+            Detaching = Task.Run(echo.Detach);
+            DetachFinishedDuringSend = Detaching.Wait(TimeSpan.FromSeconds(1));
+            Detach(); // the connection is gone now
+            return queuedBeforeTheDrop; // Websocket.Client may have queued it just before, or refused it
+        }
+
+        public override Task CloseAsync(int code = 1000, string reason = "bye") => Task.CompletedTask;
+        protected override void DisposeDriver() { }
+    }
+
+    /// <summary>
+    /// The soak's accounting edge (issue 10: sent 943,072, received + interrupted 943,074): a connection lost
+    /// while a message was being sent. The loss counted the message interrupted, the failed send then never
+    /// counted it sent. Now a send and a loss never interleave: whichever way the send ends, every message is
+    /// received, interrupted or lost exactly once, and only messages counted sent are.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_connection_lost_during_a_send_leaves_every_message_accounted_for_once(bool queuedBeforeTheDrop)
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var metrics = new GroupRecorder("g");
+        using var echo = new EchoTraffic(5, Plan, metrics, time, new Random(3));
+        using var connection = new DroppedWhileSending(echo, queuedBeforeTheDrop);
+        echo.Attach(connection);
+
+        time.Advance(TimeSpan.FromSeconds(1)); // the tick: issue, send (the connection is lost meanwhile)
+        Assert.NotNull(connection.Detaching);
+        await connection.Detaching.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.False(connection.DetachFinishedDuringSend, "the loss was accounted in the middle of a send");
+        Assert.Equal(0, echo.Pending);
+        var sent = metrics.Read(MetricNames.MessagesSent);
+        Assert.Equal(queuedBeforeTheDrop ? 1 : 0, sent);
+        Assert.Equal(sent, metrics.Read(MetricNames.MessagesInterrupted)); // a queued message was in flight when the connection ended
+        Assert.Equal(
+            sent,
+            metrics.Read(MetricNames.MessagesReceived) + metrics.Read(MetricNames.MessagesLost) + metrics.Read(MetricNames.MessagesInterrupted));
+
+        time.Advance(TimeSpan.FromSeconds(5)); // detached: nothing more is sent
+        Assert.Equal(sent, metrics.Read(MetricNames.MessagesSent));
+    }
+
+    [Fact]
+    public void A_zombie_abandoning_its_messages_counts_them_interrupted()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var metrics = new GroupRecorder("g");
+        using var echo = new EchoTraffic(6, Plan, metrics, time, new Random(4));
+        using var connection = new AlwaysQueues();
+        echo.Attach(connection);
+        time.Advance(TimeSpan.FromSeconds(1));
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(2, metrics.Read(MetricNames.MessagesSent));
+
+        echo.Abandon();
+
+        Assert.Equal(2, metrics.Read(MetricNames.MessagesInterrupted));
+        Assert.Equal(0, echo.Pending);
+    }
+
+    /// <summary>Takes every message and delivers nothing back.</summary>
+    private sealed class AlwaysQueues() : SimulatedConnection(new Forwarder())
+    {
+        protected override OpenedSocket? Opened => null;
+        public override bool IsOpen => !Ended;
+        public override bool Send(string text) => IsOpen;
+        public override Task CloseAsync(int code = 1000, string reason = "bye") => Task.CompletedTask;
+        protected override void DisposeDriver() { }
+    }
+
     [Fact]
     public void Without_an_interval_there_is_no_traffic()
     {

@@ -1,6 +1,8 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
 namespace SimCluster.Tests.Hostile;
@@ -29,6 +31,8 @@ public enum Hostility
 /// <summary>
 /// A small hostile WebSocket server on loopback for tests (issue 10): one misbehaviour per instance, every
 /// connection bounded in bytes and time, so a test that uses it stops by itself. Counts what it did.
+/// Given a certificate it speaks TLS (<c>wss://</c>); then the giant frame's header goes out in the same
+/// write (one TLS record) as the 101 response.
 /// </summary>
 public sealed class HostileServer : IAsyncDisposable
 {
@@ -42,20 +46,37 @@ public sealed class HostileServer : IAsyncDisposable
     private long _connections;
     private long _bytesSent;
 
-    public HostileServer(Hostility hostility)
+    private readonly X509Certificate2? _certificate;
+
+    public HostileServer(Hostility hostility, X509Certificate2? certificate = null)
     {
         Hostility = hostility;
+        _certificate = certificate;
         _listener.Start();
         _acceptLoop = AcceptLoopAsync();
     }
 
     public Hostility Hostility { get; }
 
-    public Uri Url => new($"ws://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/ws");
+    public Uri Url => new($"{(_certificate is null ? "ws" : "wss")}://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/ws");
 
     public long Connections => Interlocked.Read(ref _connections);
 
     public long BytesSent => Interlocked.Read(ref _bytesSent);
+
+    /// <summary>A self-signed certificate for 127.0.0.1 (tests trust it by its thumbprint), made in memory.</summary>
+    public static X509Certificate2 SelfSignedCertificate()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddIpAddress(IPAddress.Loopback);
+        request.CertificateExtensions.Add(names.Build());
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], critical: false)); // server auth
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        // Re-imported with its key, so SslStream can use it as a server certificate on every platform.
+        return X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pfx), password: null);
+    }
 
     private async Task AcceptLoopAsync()
     {
@@ -79,7 +100,14 @@ public sealed class HostileServer : IAsyncDisposable
         var ct = life.Token;
         try
         {
-            var stream = client.GetStream();
+            Stream stream = client.GetStream();
+            if (_certificate is not null)
+            {
+                var tls = new SslStream(stream, leaveInnerStreamOpen: false);
+                await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = _certificate }, ct);
+                stream = tls;
+            }
+            await using var _tls = stream;
             var key = await ReadRequestKeyAsync(stream, ct);
             switch (Hostility)
             {
@@ -96,12 +124,21 @@ public sealed class HostileServer : IAsyncDisposable
                     await HoldAsync(stream, ct);
                     return;
             }
-            await SendAsync(stream, Encoding.ASCII.GetBytes(
-                $"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {Accept(key)}\r\n\r\n"), ct);
+            var upgrade = Encoding.ASCII.GetBytes(
+                $"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {Accept(key)}\r\n\r\n");
+            byte[] giantHeader = [0x81, 127, .. BigEndian(GiantLength)];
+            if (Hostility == Hostility.GiantFrame && _certificate is not null)
+            {
+                await SendAsync(stream, [.. upgrade, .. giantHeader], ct); // one TLS record: the frame arrives with the 101
+            }
+            else
+            {
+                await SendAsync(stream, upgrade, ct);
+                if (Hostility == Hostility.GiantFrame) await SendAsync(stream, giantHeader, ct);
+            }
             switch (Hostility)
             {
                 case Hostility.GiantFrame:
-                    await SendAsync(stream, [0x81, 127, .. BigEndian(GiantLength)], ct);
                     await StreamAsync(stream, new byte[64 * 1024], GiantLength, ct);
                     break;
                 case Hostility.Flood:
@@ -123,13 +160,13 @@ public sealed class HostileServer : IAsyncDisposable
                     break;
             }
         }
-        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException or SocketException or OperationCanceledException or ObjectDisposedException)
         {
             // The client gave up on us: that is the point.
         }
     }
 
-    private static async Task<string> ReadRequestKeyAsync(NetworkStream stream, CancellationToken ct)
+    private static async Task<string> ReadRequestKeyAsync(Stream stream, CancellationToken ct)
     {
         var request = new StringBuilder();
         var buffer = new byte[1024];
@@ -153,20 +190,20 @@ public sealed class HostileServer : IAsyncDisposable
         return bytes;
     }
 
-    private async Task SendAsync(NetworkStream stream, byte[] bytes, CancellationToken ct)
+    private async Task SendAsync(Stream stream, byte[] bytes, CancellationToken ct)
     {
         await stream.WriteAsync(bytes, ct);
         Interlocked.Add(ref _bytesSent, bytes.Length);
     }
 
     /// <summary>Writes <paramref name="chunk"/> over and over until <paramref name="total"/> bytes are out or the client leaves.</summary>
-    private async Task StreamAsync(NetworkStream stream, byte[] chunk, long total, CancellationToken ct)
+    private async Task StreamAsync(Stream stream, byte[] chunk, long total, CancellationToken ct)
     {
         for (long sent = 0; sent < total; sent += chunk.Length) await SendAsync(stream, chunk, ct);
     }
 
     /// <summary>Keeps the connection open (reading and discarding) until the client closes it or the connection's life ends.</summary>
-    private static async Task HoldAsync(NetworkStream stream, CancellationToken ct)
+    private static async Task HoldAsync(Stream stream, CancellationToken ct)
     {
         var sink = new byte[4096];
         while (await stream.ReadAsync(sink, ct) > 0) { }

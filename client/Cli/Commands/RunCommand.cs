@@ -61,7 +61,7 @@ public static class RunCommand
         var refused = TargetGuard.Check(scenario.Target.Urls, [.. scenario.AllowTargets, .. args.AllowTargets]);
         if (refused.Count > 0)
         {
-            foreach (var e in refused) stderr.WriteLine($"error: {e}");
+            foreach (var e in refused) stderr.WriteLine($"error: {Secrets.RedactMessage(null, e)}");
             return ExitCodes.CouldNotRun;
         }
 
@@ -106,7 +106,7 @@ public static class RunCommand
             await view.RunAsync(async show => outcome = await driver.RunAsync(p => { show(p); return Task.CompletedTask; }, ct));
             if (outcome.Failure is not null || outcome.Result is null)
             {
-                stderr.WriteLine($"error: the run could not be finished: {outcome.Failure}");
+                stderr.WriteLine($"error: the run could not be finished: {Secrets.RedactMessage(null, outcome.Failure)}");
                 return ExitCodes.CouldNotRun;
             }
             var result = outcome.Result;
@@ -130,7 +130,7 @@ public static class RunCommand
         }
         catch (Exception e) when (e is InvalidOperationException or OrleansException or TimeoutException or IOException or ArgumentException)
         {
-            stderr.WriteLine($"error: the run could not be carried out: {Secrets.Redact(e is ClusterUnreachableException ? e.Message : e.GetBaseException().Message)}");
+            stderr.WriteLine($"error: the run could not be carried out: {Secrets.RedactMessage(null, e is ClusterUnreachableException ? e.Message : e.GetBaseException().Message)}");
             return ExitCodes.CouldNotRun;
         }
         finally

@@ -22,7 +22,7 @@ public static class ValidateCommand
 
     public static void PrintErrors(IReadOnlyList<ScenarioError> errors, TextWriter stderr)
     {
-        foreach (var error in errors) stderr.WriteLine(Secrets.Redact(error.ToString()));
+        foreach (var error in errors) stderr.WriteLine(Secrets.RedactMessage(error.Key, error.ToString())); // the binder redacted the message already; this covers the key path
         stderr.WriteLine($"{errors.Count} problem(s) found; nothing was run.");
     }
 }

@@ -173,7 +173,35 @@ public sealed record Report
                 ["after"] = TargetStatsAfter?.DeepClone(),
             };
         }
+        RedactStrings(json);
         return json;
+    }
+
+    /// <summary>
+    /// The last line of defence: every string in the report (notes, reasons, timeline details, target stats)
+    /// goes through <see cref="Secrets.RedactMessage"/>, which masks what can only be a secret (URL passwords,
+    /// <c>?token=…</c>, Bearer credentials, JWTs) and leaves the tool's own prose alone. report.html and
+    /// report.junit.xml are rendered from this JSON.
+    /// </summary>
+    private static void RedactStrings(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var key in o.Select(p => p.Key).ToList())
+                {
+                    if (o[key] is JsonValue v && v.TryGetValue<string>(out var text)) o[key] = Secrets.RedactMessage(null, text);
+                    else RedactStrings(o[key]);
+                }
+                break;
+            case JsonArray a:
+                for (var i = 0; i < a.Count; i++)
+                {
+                    if (a[i] is JsonValue v && v.TryGetValue<string>(out var text)) a[i] = Secrets.RedactMessage(null, text);
+                    else RedactStrings(a[i]);
+                }
+                break;
+        }
     }
 
     private static JsonObject Codes(IReadOnlyDictionary<string, long> codes, bool connectErrors)

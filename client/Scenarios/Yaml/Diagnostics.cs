@@ -1,3 +1,5 @@
+using SimCluster.Abstractions.Security;
+
 namespace SimCluster.Scenarios.Yaml;
 
 /// <summary>Collects every error of one load, so binding goes on after a problem and reports them all.</summary>
@@ -15,7 +17,7 @@ internal sealed class Diagnostics
     public void Add(YNode at, string key, string message) => Add(at.Source, at.Line, at.Column, key, message);
 
     public void Add(string source, int line, int column, string key, string message) =>
-        errors.Add(new ScenarioError(source, line, column, key.Length == 0 ? RootKey : key, message));
+        errors.Add(new ScenarioError(source, line, column, key.Length == 0 ? RootKey : key, Secrets.RedactMessage(key, message))); // errors quote values
 
     /// <summary>File errors in file order first, then override errors in the order the overrides were given.</summary>
     public IReadOnlyList<ScenarioError> Sorted() =>

@@ -76,15 +76,11 @@ public sealed class EchoTraffic : ITraffic
         }
     }
 
-    /// <summary>The application itself died: stop, and forget what was in flight (not the server's fault).</summary>
-    public void Abandon()
-    {
-        lock (_gate)
-        {
-            StopSendingLocked();
-            _pending.Clear();
-        }
-    }
+    /// <summary>
+    /// The application itself died (a zombie): stop; what was in flight can no longer be answered to it, so it
+    /// counts as interrupted (not lost: not the server's fault), and every message sent stays accounted for.
+    /// </summary>
+    public void Abandon() => Detach();
 
     /// <summary>Stops sending but keeps listening, so echoes in flight can still arrive before a clean stop.</summary>
     public void StopSending()
@@ -99,13 +95,20 @@ public sealed class EchoTraffic : ITraffic
         _connection = null;
     }
 
+    /// <summary>
+    /// Sends the next message. The whole of it, from taking a sequence number to counting it sent, happens
+    /// under the lock: a <see cref="Detach"/> (the connection was lost, on another thread) therefore sees the
+    /// message either not yet issued or already counted sent, never in between. Before, a drop between the
+    /// two counted a message interrupted whose send then failed and was never counted sent, and a failed send
+    /// removed the newest sequence number instead of its own (the soak's sent + 2 = received + interrupted).
+    /// <see cref="SimulatedConnection.Send"/> only queues the message (it never waits on the network), so
+    /// holding the lock around it costs nothing.
+    /// </summary>
     private void Tick()
     {
-        string message;
-        SimulatedConnection? connection;
         lock (_gate)
         {
-            connection = _connection;
+            var connection = _connection;
             if (connection is null) return;
             var now = _time.GetTimestamp();
             var late = _time.GetElapsedTime(_lastTick, now) - _plan.Interval;
@@ -114,16 +117,9 @@ public sealed class EchoTraffic : ITraffic
             ExpireLocked(now);
             var seq = _nextSeq++;
             _answered.Issue(seq);
-            message = Build(seq, now);
             _pending[seq] = now;
-        }
-        if (connection.Send(message))
-        {
-            _metrics.Count(MetricNames.MessagesSent);
-        }
-        else
-        {
-            lock (_gate) _pending.Remove(_nextSeq - 1);
+            if (connection.Send(Build(seq, now))) _metrics.Count(MetricNames.MessagesSent);
+            else _pending.Remove(seq); // never sent: not counted at all
         }
     }
 

@@ -18,7 +18,7 @@ public interface ITraffic : IDisposable
     /// <summary>Stop sending, keep listening (a clean stop lets answers in flight arrive).</summary>
     void StopSending();
 
-    /// <summary>The application itself died: stop and forget what was in flight (not the server's fault).</summary>
+    /// <summary>The application itself died: stop. Echo: what was in flight is interrupted. Session: forgotten (not the server's fault).</summary>
     void Abandon();
 
     /// <summary>Messages sent and not yet answered.</summary>
