@@ -152,7 +152,7 @@ def simcluster_job(work, url, n, hold, driver, rate):
         f.write(f"""name: bench-compare-{n}
 target: {url}
 clients: {n}
-duration: {hold + 20 + ramp_seconds(n, rate)}s
+duration: {hold + 60 + ramp_seconds(n, rate)}s
 rampUp: {ramp_seconds(n, rate)}s
 driver: {driver}
 seed: 1
@@ -260,6 +260,9 @@ def measure(tool, n, hold, work, command, target, settle=5, wait_exit=False):
             rss_samples.append(rss)
             open_min = min(open_min, target.stats()["openConnections"])
         s1, (_, cpu1), t1 = target.stats(), tree_usage(proc.pid), time.time()
+        if proc.poll() is not None:
+            result["error"] = f"the tool exited {t1 - t0:.0f} s into the {hold} s measurement (exit {proc.returncode})"
+            return result
         result["rss_mb"] = statistics.median(rss_samples) / 1024 if rss_samples else float("nan")
         result["rss_peak_mb"] = max(rss_samples) / 1024 if rss_samples else float("nan")
         result["cpu_pct"] = 100 * (cpu1 - cpu0) / (t1 - t0)
@@ -268,9 +271,11 @@ def measure(tool, n, hold, work, command, target, settle=5, wait_exit=False):
         result["cpu_us_per_echo"] = 1e6 * (cpu1 - cpu0) / max(s1["messagesOut"] - s0["messagesOut"], 1)
         return result
     finally:
-        if wait_exit:  # SimCluster writes its report when its duration ends
+        if wait_exit and proc.poll() is None:
+            # SIGINT: SimCluster stops its clients and writes its report (marked partial) at once.
+            os.killpg(proc.pid, signal.SIGINT)
             try:
-                proc.wait(120)
+                proc.wait(60)
             except subprocess.TimeoutExpired:
                 pass
         stop_group(proc, grace=20)

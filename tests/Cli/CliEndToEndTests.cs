@@ -175,6 +175,20 @@ public sealed class CliEndToEndTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_refuses_client_pings_over_wss_before_connecting_anything()
+    {
+        // Client PINGs are written on the raw socket; under TLS they would corrupt the stream, so the run is refused.
+        var path = WriteScenario("wss-ping.yaml", "name: t\ntarget: wss://127.0.0.1:9/ws\nclients: 2\nduration: 5s\nheartbeat: { interval: 1s }\n");
+        var outDir = Path.Combine(_temp, "wss-ping");
+
+        var result = await Simcluster.RunAsync("run", path, "--no-live", "--out", outDir);
+
+        Assert.True(result.ExitCode == 104, result.ToString());
+        Assert.Contains("heartbeat.interval: client PINGs over wss://", result.Stderr);
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
     public async Task A_target_where_nothing_listens_completes_with_connect_failures()
     {
         var outDir = Path.Combine(_temp, "refused");

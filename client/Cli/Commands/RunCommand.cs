@@ -158,6 +158,9 @@ public static class RunCommand
         var errors = new List<string>();
         foreach (var group in scenario.Population.Where(g => !BehaviorRegistry.Names.Contains(g.Behavior)))
             errors.Add($"population.{group.Name}.behavior: '{group.Behavior}' is not yet available in this build (available: {string.Join(", ", BehaviorRegistry.Names)})");
+        // Client PINGs are written under the WebSocket on the raw socket; under TLS they would corrupt the stream.
+        if (scenario.Heartbeat.Interval > TimeSpan.Zero && scenario.Target.Urls.FirstOrDefault(u => u.Scheme == "wss") is { } tls)
+            errors.Add($"heartbeat.interval: client PINGs over wss:// are not available in this build (target {tls.GetLeftPart(UriPartial.Path)}); use a ws:// target or heartbeat.interval: 0s");
         return errors;
     }
 }
