@@ -29,10 +29,10 @@ public static class SiloHost
         var builder = WebApplication.CreateSlimBuilder();
         QuietLogging(builder.Logging);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = SiloOptions.ShutdownTimeout);
-        builder.WebHost.ConfigureKestrel(k =>
-        {
-            if (options.HttpPort > 0) k.Listen(IPAddress.Parse(options.HttpHost), options.HttpPort);
-        });
+        if (options.HttpPort > 0)
+            builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Parse(options.HttpHost), options.HttpPort));
+        else
+            builder.Services.AddSingleton<Microsoft.AspNetCore.Hosting.Server.IServer, NoHttpServer>();
         builder.UseOrleans(silo =>
         {
             ConfigureCluster(silo, options);

@@ -37,4 +37,22 @@ public sealed class MisconfigurationTests
         Assert.Contains($"--silo-port {siloPort} is already in use", second.Stderr);
         Assert.False(first.HasExited, "the first silo went down");
     }
+
+    [Fact]
+    public async Task Silos_without_an_http_port_listen_on_no_default_port_so_several_share_a_machine()
+    {
+        // --http-port 0 means no HTTP at all; Kestrel left alone would take localhost:5000 and the second silo would fail.
+        var primary = BackgroundProcess.FreeLoopbackPort();
+        await Simcluster.RunAsync("version");
+        await using var first = BackgroundProcess.Start("first silo", ChildProcess.StartInfo(Path.Combine(Simcluster.RepoRoot, "simcluster"),
+            ["silo", "--cluster", "localhost", "--silo-port", $"{primary}", "--primary-silo-port", $"{primary}", "--gateway-port", $"{BackgroundProcess.FreeLoopbackPort()}", "--http-port", "0"],
+            Simcluster.RepoRoot));
+        await using var second = BackgroundProcess.Start("second silo", ChildProcess.StartInfo(Path.Combine(Simcluster.RepoRoot, "simcluster"),
+            ["silo", "--cluster", "localhost", "--silo-port", $"{BackgroundProcess.FreeLoopbackPort()}", "--primary-silo-port", $"{primary}", "--gateway-port", $"{BackgroundProcess.FreeLoopbackPort()}", "--http-port", "0"],
+            Simcluster.RepoRoot));
+
+        await first.WaitForLineAsync(l => l.StartsWith("silo ready", StringComparison.Ordinal), "the first silo starting", TimeSpan.FromSeconds(90));
+        await second.WaitForLineAsync(l => l.StartsWith("silo ready", StringComparison.Ordinal), "the second silo starting", TimeSpan.FromSeconds(90));
+        Assert.False(first.HasExited || second.HasExited, "a silo went down");
+    }
 }
