@@ -63,7 +63,7 @@ public sealed class RedisClusterTests(Xunit.Abstractions.ITestOutputHelper outpu
                 Assert.True(seen.Split(", ").Length == 3 && seen.Split(", ").Sum(x => int.Parse(x.Split('=')[1])) == Clients, $"dashboard client grains: {seen}");
             }
 
-            // Kill a silo that does not hold the coordinator (losing that one ends the run: tested apart).
+            // Kill a silo that does not hold the coordinator (losing that one ends the run early: second part below).
             var victim = cluster.Silos.First(s => !coordinatorLine.Contains($":{s.SiloPort}@", StringComparison.Ordinal));
             victim.Process.KillHard();
 
@@ -121,6 +121,24 @@ public sealed class RedisClusterTests(Xunit.Abstractions.ITestOutputHelper outpu
 
             // The survivors never left the cluster.
             foreach (var survivor in cluster.Silos.Where(s => s != victim)) Assert.False(survivor.Process.HasExited, $"{survivor.Process.Name} exited\n{survivor.Process.Output}");
+
+            // Losing the coordinator's own silo ends a run early, but what was measured until then is written,
+            // marked partial (exit 105): the CLI keeps a copy of the merged numbers every few seconds.
+            var second = Path.Combine(folder, "coordinator-loss.yaml");
+            await File.WriteAllTextAsync(second, "name: coordinator-loss\ntarget: embedded\nclients: 20\nduration: 60s\nseed: 8\nmessages: { interval: 1s, size: 64, lossTimeout: 5s }\n");
+            var secondOut = Path.Combine(folder, "report-coordinator-loss");
+            await using var run2 = BackgroundProcess.Start("simcluster run 2", ChildProcess.StartInfo(Path.Combine(Simcluster.RepoRoot, "simcluster"),
+                ["run", second, "--cluster", cluster.Spec, "--no-live", "--out", secondOut], Simcluster.RepoRoot));
+            var coordinator2 = await run2.WaitForLineAsync(l => l.StartsWith("coordinator on silo ", StringComparison.Ordinal), "the second run starting", TimeSpan.FromSeconds(90));
+            await run2.WaitForLineAsync(l => l.Contains("t=   12/", StringComparison.Ordinal), "12 s of the second run", TimeSpan.FromSeconds(60));
+            cluster.Silos.Single(s => s != victim && coordinator2.Contains($":{s.SiloPort}@", StringComparison.Ordinal)).Process.KillHard();
+            var exit2 = await run2.WaitForExitAsync(TimeSpan.FromMinutes(3));
+            output.WriteLine(run2.Output);
+            Assert.True(exit2 is 105, $"exit {exit2}\n{run2.Output}");
+            var report2 = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(secondOut, "report.json")))!.AsObject();
+            Assert.True(report2["partial"]!.GetValue<bool>());
+            Assert.Contains("coordinator", report2["partialReason"]!.GetValue<string>());
+            Assert.True(Contract.Value(report2, "messages_received") > 0, "the kept numbers are empty");
         }
         finally
         {

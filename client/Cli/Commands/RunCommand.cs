@@ -104,17 +104,17 @@ public static class RunCommand
             var driver = new RunDriver(grains, scenario, plan, TimeProvider.System);
             RunOutcome outcome = null!;
             await view.RunAsync(async show => outcome = await driver.RunAsync(p => { show(p); return Task.CompletedTask; }, ct));
-            if (outcome.Failure is not null || outcome.Result is null)
-            {
+            if (outcome.Failure is not null)
                 stderr.WriteLine($"error: the run could not be finished: {Secrets.RedactMessage(null, outcome.Failure)}");
+            if (outcome.Result is null)
                 return ExitCodes.CouldNotRun;
-            }
             var result = outcome.Result;
             var statsAfter = statsBefore is null ? null : await probe.ReadSettledAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
             // An interrupted run still stops its clients, collects their numbers and writes every report file,
             // marked partial (exit 105), so a Ctrl-C or a pod eviction never loses what was measured.
             var report = Report.Create(scenario, seed, targets, result, statsBefore, statsAfter,
-                    outcome.Interrupted ? $"interrupted by {signal ?? "a stop request"} after {(result.EndedAtUtc - result.StartedAtUtc).TotalSeconds:0} s" : null);
+                    outcome.Failure is not null ? outcome.Failure
+                    : outcome.Interrupted ? $"interrupted by {signal ?? "a stop request"} after {(result.EndedAtUtc - result.StartedAtUtc).TotalSeconds:0} s" : null);
             report = report with
             {
                 Tool = await sampler.FinishAsync(embeddedSilo: string.IsNullOrEmpty(args.Cluster) && args.Grains is null),

@@ -8,7 +8,10 @@ namespace SimCluster.Cli.Runs;
 /// <summary>How a run driven by <see cref="RunDriver"/> ended.</summary>
 public sealed record RunOutcome
 {
-    /// <summary>Null when the coordinator was lost with the run's state.</summary>
+    /// <summary>
+    /// The run's result; when its coordinator was lost (<see cref="Failure"/> set), the last interim result the
+    /// driver kept, so the numbers measured until then still make a (partial) report. Null if there was none.
+    /// </summary>
     public RunResult? Result { get; init; }
     /// <summary>Stopped by Ctrl-C, SIGTERM or a stop request: the report is partial.</summary>
     public bool Interrupted { get; init; }
@@ -28,6 +31,12 @@ public sealed class RunDriver(IGrainFactory grains, Scenario scenario, RunPlan p
 {
     /// <summary>How long progress may go unanswered before the coordinator counts as lost.</summary>
     private static readonly TimeSpan CoordinatorPatience = TimeSpan.FromSeconds(60);
+
+    /// <summary>How often the driver keeps a copy of the merged numbers, against losing the coordinator's silo.</summary>
+    private static readonly TimeSpan KeepEvery = TimeSpan.FromSeconds(5);
+
+    private RunResult? _lastKept;
+    private long _keptAt;
 
     public async Task<RunOutcome> RunAsync(Func<RunProgress, Task> onProgress, CancellationToken ct)
     {
@@ -49,15 +58,16 @@ public sealed class RunDriver(IGrainFactory grains, Scenario scenario, RunPlan p
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 if (time.GetElapsedTime(lastAnswer) > CoordinatorPatience)
-                    return new RunOutcome { Failure = $"the run's coordinator stopped answering ({e.GetBaseException().Message})" };
+                    return Lost($"the run's coordinator stopped answering ({e.GetBaseException().Message})");
                 await Task.Delay(1000, CancellationToken.None);
                 continue;
             }
             // Orleans re-activates a lost coordinator elsewhere, empty: the run it held is gone.
             if (seenRunning && progress.Planned == 0)
-                return new RunOutcome { Failure = "the silo holding the run's coordinator was lost; the run's state went with it (its clients stop themselves a minute after the planned end)" };
+                return Lost("the silo holding the run's coordinator was lost; the run's state went with it (its clients stop themselves a minute after the planned end)");
             seenRunning |= progress.Phase == RunPhase.Running;
             await onProgress(progress);
+            if (progress.Phase == RunPhase.Running) await KeepInterimAsync(coordinator);
             if (progress.Phase is RunPhase.Completed or RunPhase.Failed) break;
 
             if (!interrupted && abortedBy is null && progress.Phase == RunPhase.Running && liveThresholds.Count > 0)
@@ -78,6 +88,28 @@ public sealed class RunDriver(IGrainFactory grains, Scenario scenario, RunPlan p
             ? new RunOutcome { Failure = "the run ended without a result" }
             : new RunOutcome { Result = result, Interrupted = interrupted, AbortedByThreshold = abortedBy };
     }
+
+    /// <summary>Keeps the merged numbers every few seconds; a failed call keeps the previous copy.</summary>
+    private async Task KeepInterimAsync(IRunCoordinatorGrain coordinator)
+    {
+        if (_lastKept is not null && time.GetElapsedTime(_keptAt) < KeepEvery) return;
+        try
+        {
+            if (await coordinator.GetInterimResult().WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None) is { } interim)
+            {
+                _lastKept = interim;
+                _keptAt = time.GetTimestamp();
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException) { }
+    }
+
+    /// <summary>The coordinator is gone: what was kept of its numbers is all the report can say.</summary>
+    private RunOutcome Lost(string why) => new()
+    {
+        Result = _lastKept,
+        Failure = _lastKept is null ? why : $"{why}; numbers up to {(_lastKept.EndedAtUtc - _lastKept.StartedAtUtc).TotalSeconds:0} s into the run",
+    };
 
     /// <summary>The first abortOnFail threshold that fails on the metrics so far (past its delayAbortEval), or null.</summary>
     private async Task<string?> FailingThresholdAsync(IRunCoordinatorGrain coordinator, List<ThresholdSpec> thresholds, double elapsedSeconds)
