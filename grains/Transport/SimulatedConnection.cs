@@ -207,6 +207,12 @@ internal sealed class WebsocketClientConnection : SimulatedConnection
             if (connection._opened is null) throw new ConnectFailedException(ConnectFailure.Other, "no connection was opened");
             return connection;
         }
+        catch (ObjectDisposedException) when (connection._opened is not null && connection.Ended)
+        {
+            // The server ended the connection while Websocket.Client was still starting (a hostile first frame):
+            // the end is delivered already and the driver disposed itself under StartOrFail. Opened, then lost.
+            return connection;
+        }
         catch (Exception e)
         {
             connection.Detach();

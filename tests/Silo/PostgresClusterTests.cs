@@ -10,10 +10,11 @@ namespace SimCluster.Tests.Silo;
 /// two `simcluster silo` processes join through it, `simcluster run --cluster postgres://...` spreads its
 /// clients over both, and a silo killed afterwards is marked dead in the membership table.
 /// </summary>
-[Collection(IntegrationCollection.Name)]
+// Two silo processes and 40 clients: light enough to run beside the heavy collection (see LightRunsCollection).
+[Collection(LightRunsCollection.Name)]
 public sealed class PostgresClusterTests(Xunit.Abstractions.ITestOutputHelper output)
 {
-    private const int Clients = 100;
+    private const int Clients = 40;
 
     [Fact]
     public async Task Two_silos_share_a_postgres_membership_table_and_a_run_spreads_over_both()
