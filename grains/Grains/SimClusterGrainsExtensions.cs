@@ -11,6 +11,8 @@ public static class SimClusterGrainsExtensions
     public static IServiceCollection AddSimClusterGrains(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
+        // One wheel per silo for the clients' per-message timers (sends, heartbeats): see TimerWheel.
+        services.TryAddSingleton(sp => new Transport.TimerWheel(sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<SiloMetrics>();
         services.AddSingleton<SiloMeter>();
         services.AddSingleton<Attacks.SiloCaseResults>();

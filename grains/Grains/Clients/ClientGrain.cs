@@ -21,7 +21,7 @@ namespace SimCluster.Grains.Clients;
 /// </summary>
 [Immovable]
 [PreferLocalPlacement]
-public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Grain, IClientGrain, IConnectionListener
+public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, TimerWheel wheel) : Grain, IClientGrain, IConnectionListener
 {
     private RunPlan _plan = null!;
     private GroupPlan _group = null!;
@@ -78,8 +78,8 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
         _reconnect = ReconnectPolicyRegistry.Create(plan.Reconnect);
         _metrics = siloMetrics.For(plan.RunId, _group.Name);
         _traffic = plan.Protocol == "session"
-            ? new SessionTraffic($"{plan.RunId}-{clientIndex}", plan.Messages, _metrics, time, _random)
-            : new EchoTraffic(clientIndex, plan.Messages, _metrics, time, _random);
+            ? new SessionTraffic($"{plan.RunId}-{clientIndex}", plan.Messages, _metrics, wheel, _random)
+            : new EchoTraffic(clientIndex, plan.Messages, _metrics, wheel, _random);
         if (_traffic is SessionTraffic session) session.Welcomed += _ => OnGrainScheduler(SessionResumed);
         _machine = new ClientStateMachine(time);
         if (Array.BinarySearch(plan.TimelineClients, clientIndex) >= 0)
@@ -244,7 +244,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
         _traffic.Attach(connection);
         _tokens?.Opened(connection);
         if (_plan.HeartbeatInterval > TimeSpan.Zero)
-            _pinger = new HeartbeatPinger(connection.Stream, _plan.HeartbeatInterval, _metrics, time);
+            _pinger = new HeartbeatPinger(connection.Stream, _plan.HeartbeatInterval, _metrics, wheel);
 
         if (_traffic is not SessionTraffic) SessionResumed(); // echo: the session is "resumed" once the new path is open
 
@@ -383,7 +383,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time) : Gr
         _metrics.Record(MetricNames.ConnectTime, elapsed);
         _traffic.Attach(fresh);
         _tokens?.Opened(fresh);
-        if (_plan.HeartbeatInterval > TimeSpan.Zero) _pinger = new HeartbeatPinger(fresh.Stream, _plan.HeartbeatInterval, _metrics, time);
+        if (_plan.HeartbeatInterval > TimeSpan.Zero) _pinger = new HeartbeatPinger(fresh.Stream, _plan.HeartbeatInterval, _metrics, wheel);
         if (_traffic is not SessionTraffic) SessionResumed();
         After(switching.Plan.Every.Draw(_random), () => Switch(newGeneration, switching));
     }
