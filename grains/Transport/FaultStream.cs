@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using SimCluster.Transport.Faults;
 
@@ -171,14 +172,15 @@ public sealed class FaultStream : Stream
 
     // ---------------------------------------------------------------- writes (up)
 
-    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    // Every message goes through these reads and writes: their state machines come from a pool
+    // (PoolingAsyncValueTaskMethodBuilder) instead of one allocation per message that waits on the socket.
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
+        _writeGate is null ? WriteShapedAsync(buffer, cancellationToken) : WriteGatedAsync(buffer, cancellationToken);
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask WriteGatedAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
     {
-        if (_writeGate is null)
-        {
-            await WriteShapedAsync(buffer, cancellationToken).ConfigureAwait(false);
-            return;
-        }
-        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _writeGate!.WaitAsync(cancellationToken).ConfigureAwait(false);
         try { await WriteShapedAsync(buffer, cancellationToken).ConfigureAwait(false); }
         finally { _writeGate.Release(); }
     }
@@ -198,6 +200,7 @@ public sealed class FaultStream : Stream
         return WriteAsync(frame, cancellationToken);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WriteShapedAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
     {
         if (_aborted) throw new IOException("The connection was reset.");
@@ -290,24 +293,23 @@ public sealed class FaultStream : Stream
 
     // ---------------------------------------------------------------- reads (down)
 
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         if (_prefix is not null)
         {
             var n = Math.Min(buffer.Length, _prefix.Length - _prefixOffset);
             _prefix.AsSpan(_prefixOffset, n).CopyTo(buffer.Span);
-            if (_scanning && !Scanner.Feed(buffer.Span[..n])) throw RefuseOversized();
+            if (_scanning && !Scanner.Feed(buffer.Span[..n])) return ValueTask.FromException<int>(RefuseOversized());
             _prefixOffset += n;
             if (_prefixOffset == _prefix.Length) _prefix = null;
-            return n;
+            return ValueTask.FromResult(n);
         }
-        return _downShaped
-            ? await ReadShapedAsync(buffer, cancellationToken).ConfigureAwait(false)
-            : await ReadDirectAsync(buffer, cancellationToken).ConfigureAwait(false);
+        return _downShaped ? ReadShapedAsync(buffer, cancellationToken) : ReadDirectAsync(buffer, cancellationToken);
     }
 
     private bool DownBlocked => DownBlackhole.IsActive || FrozenReads.IsActive;
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadDirectAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
         while (true)
@@ -336,6 +338,7 @@ public sealed class FaultStream : Stream
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadShapedAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
         if (_downChannel is null)

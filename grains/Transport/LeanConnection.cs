@@ -57,7 +57,9 @@ internal sealed class LeanConnection : SimulatedConnection
         {
             var length = Encoding.UTF8.GetBytes(text, bytes);
             await _sendGate.WaitAsync(_stop.Token).ConfigureAwait(false);
-            try { await Socket.SendAsync(bytes.AsMemory(0, length), WebSocketMessageType.Text, true, _stop.Token).ConfigureAwait(false); }
+            // No cancellation token: with one, ManagedWebSocket takes its slow path (a state machine and a
+            // token registration per message). A send stuck on a dead peer ends when DisposeDriver aborts the socket.
+            try { await Socket.SendAsync(bytes.AsMemory(0, length), WebSocketMessageType.Text, true, CancellationToken.None).ConfigureAwait(false); }
             finally { _sendGate.Release(); }
         }
         catch (Exception e) when (e is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
@@ -78,7 +80,8 @@ internal sealed class LeanConnection : SimulatedConnection
         {
             while (true)
             {
-                var result = await Socket.ReceiveAsync(idle.AsMemory(), _stop.Token).ConfigureAwait(false);
+                // Not cancelled by token (a registration per message): DisposeDriver aborts the socket, which ends the read.
+                var result = await Socket.ReceiveAsync(idle.AsMemory(), CancellationToken.None).ConfigureAwait(false);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     DeliverClosed(new ConnectionClosed(CloseInitiator.Server, (int?)Socket.CloseStatus, Socket.CloseStatusDescription, null));
@@ -105,7 +108,7 @@ internal sealed class LeanConnection : SimulatedConnection
                             ArrayPool<byte>.Shared.Return(assembly);
                             assembly = larger;
                         }
-                        result = await Socket.ReceiveAsync(assembly.AsMemory(length), _stop.Token).ConfigureAwait(false);
+                        result = await Socket.ReceiveAsync(assembly.AsMemory(length), CancellationToken.None).ConfigureAwait(false);
                         length += result.Count;
                     }
                     message = assembly;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using SimCluster.Abstractions.Metrics;
 using SimCluster.Abstractions.Plans;
 using SimCluster.Grains.Metrics;
@@ -163,15 +162,37 @@ public sealed class EchoTraffic : ITraffic
 
     private bool WasSeen(long seq) => _answered.Seen(seq, _nextSeq);
 
+    /// <summary>The message text, written straight into the string (one allocation per message).</summary>
     private string Build(long seq, long now)
     {
         var unixMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        var sb = new StringBuilder(Math.Max(_plan.Size, 48));
-        sb.Append(_prefix).Append(seq).Append(",\"t\":").Append(unixMs).Append(",\"p\":\"");
-        var pad = _plan.Size - sb.Length - 2;
-        if (pad > 0) sb.Append('x', pad);
-        sb.Append("\"}");
-        return sb.ToString();
+        var head = _prefix.Length + Digits(seq) + TimeKey.Length + Digits(unixMs) + PadKey.Length;
+        var length = Math.Max(_plan.Size, head + 2);
+        return string.Create(length, (Prefix: _prefix, Seq: seq, UnixMs: unixMs), static (span, m) =>
+        {
+            m.Prefix.CopyTo(span);
+            var at = m.Prefix.Length;
+            m.Seq.TryFormat(span[at..], out var n, provider: CultureInfo.InvariantCulture);
+            at += n;
+            TimeKey.CopyTo(span[at..]);
+            at += TimeKey.Length;
+            m.UnixMs.TryFormat(span[at..], out n, provider: CultureInfo.InvariantCulture);
+            at += n;
+            PadKey.CopyTo(span[at..]);
+            at += PadKey.Length;
+            span[at..^2].Fill('x');
+            "\"}".CopyTo(span[^2..]);
+        });
+    }
+
+    private const string TimeKey = ",\"t\":";
+    private const string PadKey = ",\"p\":\"";
+
+    private static int Digits(long value)
+    {
+        var digits = 1;
+        for (; value >= 10; value /= 10) digits++;
+        return digits;
     }
 
     /// <summary>Reads the client id and sequence number from the start of an echoed message, without a JSON parser.</summary>
