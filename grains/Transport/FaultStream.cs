@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
@@ -26,7 +27,9 @@ public sealed class FaultStream : Stream
     private readonly bool _downShaped;
     private readonly CancellationTokenSource _disposed = new();
     private readonly TaskCompletionSource<long> _peerGone = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly SemaphoreSlim? _writeGate;
+    // Frames written by us (the lean driver's messages, heartbeat PINGs) share the write path with the
+    // WebSocket's own (PONGs, close): writes are serialised whole so frames never interleave.
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
 
     private byte[]? _prefix;
     private int _prefixOffset;
@@ -53,13 +56,7 @@ public sealed class FaultStream : Stream
         // Every stream follows the server's frame headers, so the maximum message size is enforced before a
         // payload reaches the WebSocket, whichever driver sits above (Websocket.Client would buffer any size).
         Scanner = new FrameScanner(maxMessageSize);
-        if (watchFrames)
-        {
-            // Frames are watched (zombies, client PINGs): our own PING frames then share the write path with
-            // the WebSocket's frames, so writes are serialised whole.
-            Scanner.CloseSeen += _ => { if (DownBlocked) _peerGone.TrySetResult(_time.GetTimestamp()); };
-            _writeGate = new SemaphoreSlim(1, 1);
-        }
+        if (watchFrames) Scanner.CloseSeen += _ => { if (DownBlocked) _peerGone.TrySetResult(_time.GetTimestamp()); };
         UpBlackhole = new BlackholeFault();
         DownBlackhole = new BlackholeFault();
         FrozenReads = new FreezeReadsFault();
@@ -174,30 +171,24 @@ public sealed class FaultStream : Stream
 
     // Every message goes through these reads and writes: their state machines come from a pool
     // (PoolingAsyncValueTaskMethodBuilder) instead of one allocation per message that waits on the socket.
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
-        _writeGate is null ? WriteShapedAsync(buffer, cancellationToken) : WriteGatedAsync(buffer, cancellationToken);
-
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask WriteGatedAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        await _writeGate!.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try { await WriteShapedAsync(buffer, cancellationToken).ConfigureAwait(false); }
         finally { _writeGate.Release(); }
     }
 
     /// <summary>
     /// Sends a client PING (masked, as RFC 6455 requires of clients) carrying <paramref name="payload"/>; the
-    /// server's PONG echoes it, and <see cref="Scanner"/> reports it. Needs frames to be watched.
+    /// server's PONG echoes it, and <see cref="Scanner"/> reports it.
     /// </summary>
     public ValueTask SendPingAsync(ulong payload, CancellationToken cancellationToken = default)
     {
-        if (_writeGate is null) throw new InvalidOperationException("PINGs need a stream created with watchFrames");
-        var frame = new byte[2 + 4 + 8];
-        frame[0] = 0x89; // FIN + PING
-        frame[1] = 0x80 | 8; // masked, 8 bytes
-        Random.Shared.NextBytes(frame.AsSpan(2, 4));
-        for (var i = 0; i < 8; i++) frame[6 + i] = (byte)((payload >> (56 - 8 * i)) ^ frame[2 + (i & 3)]);
-        return WriteAsync(frame, cancellationToken);
+        var frame = new byte[ClientFrames.MaxHeaderLength + 8];
+        BinaryPrimitives.WriteUInt64BigEndian(frame.AsSpan(ClientFrames.MaxHeaderLength), payload);
+        var start = ClientFrames.MaskInPlace(frame, 8, ClientFrames.Ping);
+        return WriteAsync(frame.AsMemory(start), cancellationToken);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]

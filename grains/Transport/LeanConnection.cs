@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
 
@@ -7,7 +8,8 @@ namespace SimCluster.Transport;
 /// <summary>
 /// The lean driver: our own receive loop over the connector's WebSocket. An idle connection holds a
 /// 256-byte buffer; a longer message is assembled in a pooled buffer that goes back to the pool at once.
-/// Sends go one at a time (the WebSocket allows a single outstanding send).
+/// Over plain ws:// text frames are written straight onto the fault stream (<see cref="ClientFrames"/>); over
+/// TLS they go through the WebSocket, one at a time (it allows a single outstanding send).
 /// </summary>
 internal sealed class LeanConnection : SimulatedConnection
 {
@@ -23,16 +25,20 @@ internal sealed class LeanConnection : SimulatedConnection
     /// </summary>
     private readonly long _maxMessageSize;
 
-    private LeanConnection(OpenedSocket opened, IConnectionListener listener, long maxMessageSize) : base(listener)
+    /// <summary>Plain ws://: our frames can be written below the WebSocket. Over TLS they must go through it.</summary>
+    private readonly bool _framesDirect;
+
+    private LeanConnection(OpenedSocket opened, IConnectionListener listener, long maxMessageSize, bool framesDirect) : base(listener)
     {
         _opened = opened;
         _maxMessageSize = maxMessageSize;
+        _framesDirect = framesDirect;
     }
 
     public static new async Task<SimulatedConnection> OpenAsync(ConnectOptions options, IConnectionListener listener, CancellationToken ct)
     {
         var opened = await WebSocketConnector.ConnectAsync(options, ct).ConfigureAwait(false);
-        var connection = new LeanConnection(opened, listener, options.MaxMessageSize);
+        var connection = new LeanConnection(opened, listener, options.MaxMessageSize, framesDirect: options.Target.Scheme != "wss");
         _ = Task.Run(connection.ReceiveLoopAsync, CancellationToken.None);
         return connection;
     }
@@ -52,17 +58,26 @@ internal sealed class LeanConnection : SimulatedConnection
 
     private async Task SendAsync(string text)
     {
-        var bytes = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
+        var bytes = ArrayPool<byte>.Shared.Rent(ClientFrames.MaxHeaderLength + Encoding.UTF8.GetMaxByteCount(text.Length));
         try
         {
-            var length = Encoding.UTF8.GetBytes(text, bytes);
+            var length = Encoding.UTF8.GetBytes(text, bytes.AsSpan(ClientFrames.MaxHeaderLength));
+            if (_framesDirect)
+            {
+                // Plain ws://: the frame goes straight onto the fault stream, which serialises it whole with the
+                // WebSocket's own frames. Through ManagedWebSocket a message cost a semaphore, a send buffer and
+                // one call to the system's random generator for its mask.
+                var start = ClientFrames.MaskInPlace(bytes, length, ClientFrames.Text);
+                await _opened.Stream.WriteAsync(bytes.AsMemory(start, ClientFrames.MaxHeaderLength + length - start), CancellationToken.None).ConfigureAwait(false);
+                return;
+            }
             await _sendGate.WaitAsync(_stop.Token).ConfigureAwait(false);
             // No cancellation token: with one, ManagedWebSocket takes its slow path (a state machine and a
             // token registration per message). A send stuck on a dead peer ends when DisposeDriver aborts the socket.
-            try { await Socket.SendAsync(bytes.AsMemory(0, length), WebSocketMessageType.Text, true, CancellationToken.None).ConfigureAwait(false); }
+            try { await Socket.SendAsync(bytes.AsMemory(ClientFrames.MaxHeaderLength, length), WebSocketMessageType.Text, true, CancellationToken.None).ConfigureAwait(false); }
             finally { _sendGate.Release(); }
         }
-        catch (Exception e) when (e is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+        catch (Exception e) when (e is WebSocketException or IOException or SocketException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
         {
             // The receive loop reports the connection's end; a failed send changes nothing more.
         }
