@@ -24,9 +24,9 @@ public sealed class LightRunsCollection
 
 /// <summary>
 /// Probes bound by timeouts, not by CPU: hostile and malformed servers, misconfigured clusters, the CLI's
-/// argument and scenario checks, small smoke runs (20 clients). Most of their time is spent waiting for a
-/// bound to pass, so they run one after another beside <see cref="IntegrationCollection"/> and
-/// <see cref="LightRunsCollection"/>.
+/// argument and scenario checks, small runs of about 20 clients (smoke, a custom refresh server). Most of their
+/// time is spent waiting for a bound to pass, so they run one after another beside
+/// <see cref="IntegrationCollection"/> and <see cref="LightRunsCollection"/>.
 /// </summary>
 [CollectionDefinition(Name)]
 public sealed class ProbesCollection
