@@ -9,7 +9,8 @@ namespace SimCluster.Tests.Auth;
 /// Node's ws): the scenario gives the server's own refresh frame (refresh.message) and acknowledgement
 /// (refresh.expect / refresh.reject).
 /// </summary>
-[Collection(LightRunsCollection.Name)]
+// 20 clients against a Node server: a light run, in the Probes lane to balance it with LightRuns.
+[Collection(ProbesCollection.Name)]
 public sealed class CustomRefreshTests : IClassFixture<NodePeers>, IDisposable
 {
     private readonly string _temp = Simcluster.TempFolder("reauth");

@@ -4,7 +4,7 @@ using SimCluster.Tests.Support;
 namespace SimCluster.Tests.Cli;
 
 /// <summary>The real <c>./simcluster</c> from the repository root, as a user or a CI pipeline runs it.</summary>
-[Collection(IntegrationCollection.Name)]
+[Collection(ProbesCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed class CliEndToEndTests : IDisposable
 {

@@ -10,18 +10,14 @@ public sealed class NodePeers : IAsyncLifetime
 {
     public static string Folder { get; } = Path.Combine(Simcluster.RepoRoot, "tests", "peers");
 
-    public async Task InitializeAsync()
-    {
-        if (Directory.Exists(Path.Combine(Folder, "node_modules", "ws"))) return;
-        var install = await ChildProcess.RunAsync(ChildProcess.StartInfo("npm", ["install", "--no-audit", "--no-fund"], Folder), TimeSpan.FromMinutes(3));
-        Assert.True(install.ExitCode == 0, $"npm install in tests/peers failed:\n{install}");
-    }
+    // One gate for every installer: collections that run side by side must not run npm install in the same folder at once.
+    public Task InitializeAsync() => SimCluster.Tests.Malformed.NodePeer.InstallAsync();
 
     public Task DisposeAsync() => Task.CompletedTask;
 }
 
 /// <summary>SimCluster against an independent echo server (Node's <c>ws</c>), through the real CLI.</summary>
-[Collection(IntegrationCollection.Name)]
+[Collection(ProbesCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed partial class NodePeerTests : IClassFixture<NodePeers>, IDisposable
 {

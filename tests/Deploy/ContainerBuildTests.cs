@@ -14,7 +14,7 @@ namespace SimCluster.Tests.Deploy;
 /// succeeds, and the published `simcluster silo`, given the environment the Kubernetes manifests give it,
 /// starts, answers its health endpoints, joins a second silo on loopback, and stops cleanly on SIGTERM.
 /// </summary>
-[Collection(IntegrationCollection.Name)]
+[Collection(PublishCollection.Name)]
 public sealed class ContainerBuildTests(PublishedCli cli) : IClassFixture<PublishedCli>
 {
     private static readonly TimeSpan ReadyWithin = TimeSpan.FromSeconds(60);

@@ -20,6 +20,9 @@ public sealed class PublishedCli : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        // The ./simcluster build that the other collections wait for goes first: two compiles at once on a
+        // 2-core box slow both, and nothing waits for this publish.
+        await SimCluster.Tests.Support.Simcluster.RunAsync("version");
         _root = Directory.CreateTempSubdirectory("simcluster-image-");
         var context = Path.Combine(_root.FullName, "context");
         var output = Path.Combine(_root.FullName, "app");

@@ -10,7 +10,7 @@ namespace SimCluster.Tests.Hostile;
 /// (connectErrors, disconnectCauses) and keep its memory bounded: the maximum message size is enforced on
 /// receive, from the frame header, so a 1 GiB frame costs nothing.
 /// </summary>
-[Collection(IntegrationCollection.Name)]
+[Collection(ProbesCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed class HostileTargetTests(ITestOutputHelper output) : IDisposable
 {

@@ -109,7 +109,7 @@ public sealed class HostileTlsTests : IDisposable
 /// would trust a private CA on Linux. The run must end by itself, classify the oversized messages and keep
 /// the tool's memory bounded.
 /// </summary>
-[Collection(IntegrationCollection.Name)]
+[Collection(ProbesCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed class HostileTlsTargetTests(ITestOutputHelper output) : IDisposable
 {

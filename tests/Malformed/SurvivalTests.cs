@@ -161,7 +161,7 @@ public sealed partial class SurvivalTests
 }
 
 /// <summary>A server that dies on a case is reported as such, with the case named.</summary>
-[Collection(IntegrationCollection.Name)]
+[Collection(ProbesCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed class CrashAttributionTests(CrashingLaxPeer server) : IClassFixture<CrashingLaxPeer>
 {

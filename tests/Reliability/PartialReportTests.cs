@@ -10,7 +10,7 @@ namespace SimCluster.Tests.Reliability;
 /// its clients, writes report.json, report.html and report.junit.xml marked partial with the reason, and
 /// exits 105 (CONTRACT: aborted).
 /// </summary>
-[Collection(IntegrationCollection.Name)]
+[Collection(ProbesCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed class PartialReportTests : IDisposable
 {

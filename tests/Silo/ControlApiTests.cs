@@ -10,7 +10,7 @@ namespace SimCluster.Tests.Silo;
 /// A real `simcluster silo` process and its HTTP control API: runs started over HTTP, followed as
 /// server-sent events, stopped, their reports fetched; `simcluster run --api`; the token.
 /// </summary>
-[Collection(IntegrationCollection.Name)]
+[Collection(ProbesCollection.Name)]
 public sealed class ControlApiTests(ControlApiTests.TokenSilo silo, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<ControlApiTests.TokenSilo>
 {
     private const string Token = "test-token-0123456789abcdef";
