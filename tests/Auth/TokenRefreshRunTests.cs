@@ -131,7 +131,9 @@ public sealed class TokenRefreshRunTests : IDisposable
         Assert.True(Count(report, "auth_rejections") >= 10, run.ToString());
         Assert.Equal(Count(report, "connect_failures"), Count(report, "auth_rejections"));
         Assert.Equal(Count(report, "auth_rejections"), ConnectError(report, "http-401"));
-        Assert.Equal(Count(report, "auth_rejections"), Server(report, "rejectedHandshakes"));
+        // The server may have refused a last handshake whose 401 the client, stopped by the run's end, never
+        // read: at most one per client (10) more on the server's side, never fewer.
+        Assert.InRange(Server(report, "rejectedHandshakes"), Count(report, "auth_rejections"), Count(report, "auth_rejections") + 10);
     }
 
     [Fact]

@@ -26,7 +26,7 @@ public sealed class TimerWheelTests
     public void A_periodic_timer_fires_once_per_period_never_early()
     {
         var time = new FakeTimeProvider(Start);
-        using var wheel = new TimerWheel(time);
+        using var wheel = new TimerWheel(time, runInline: true);
         var fired = new List<TimeSpan>();
         using var timer = wheel.CreateTimer(_ => fired.Add(Since(time)), null, TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(1));
 
@@ -45,7 +45,7 @@ public sealed class TimerWheelTests
     {
         // 4,096 slots of 1 ms: a 10 s timer shares its slot with the 1.808 s and 5.904 s instants.
         var time = new FakeTimeProvider(Start);
-        using var wheel = new TimerWheel(time);
+        using var wheel = new TimerWheel(time, runInline: true);
         var fired = new List<TimeSpan>();
         using var timer = wheel.CreateTimer(_ => fired.Add(Since(time)), null, TimeSpan.FromSeconds(10), Timeout.InfiniteTimeSpan);
 
@@ -61,7 +61,7 @@ public sealed class TimerWheelTests
     public void Change_moves_a_timer_and_an_infinite_due_time_or_dispose_stops_it()
     {
         var time = new FakeTimeProvider(Start);
-        using var wheel = new TimerWheel(time);
+        using var wheel = new TimerWheel(time, runInline: true);
         var fires = 0;
         var timer = wheel.CreateTimer(_ => fires++, null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
 
@@ -97,7 +97,7 @@ public sealed class TimerWheelTests
     public void After_a_stall_a_periodic_timer_fires_once_and_keeps_its_period_instead_of_a_burst()
     {
         var time = new FakeTimeProvider(Start);
-        using var wheel = new TimerWheel(time);
+        using var wheel = new TimerWheel(time, runInline: true);
         var fired = new List<TimeSpan>();
         using var timer = wheel.CreateTimer(_ => fired.Add(Since(time)), null, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(100));
 
@@ -111,7 +111,7 @@ public sealed class TimerWheelTests
     public void Ten_thousand_clients_each_fire_exactly_once_per_period_at_their_own_phase()
     {
         var time = new FakeTimeProvider(Start);
-        using var wheel = new TimerWheel(time);
+        using var wheel = new TimerWheel(time, runInline: true);
         var random = new Random(7);
         const int clients = 10_000;
         var fires = new int[clients];
@@ -144,7 +144,7 @@ public sealed class TimerWheelTests
     public void A_callback_that_changes_or_disposes_its_own_timer_does_not_break_the_turn()
     {
         var time = new FakeTimeProvider(Start);
-        using var wheel = new TimerWheel(time);
+        using var wheel = new TimerWheel(time, runInline: true);
         var log = new List<string>();
         ITimer? self = null;
         self = wheel.CreateTimer(_ => { log.Add("self"); self!.Dispose(); }, null, TimeSpan.FromMilliseconds(5), TimeSpan.FromMilliseconds(5));
