@@ -457,9 +457,15 @@ def render(args, rows, storm, fidelity):
     lines.append("")
     tools = list(dict.fromkeys(r["tool"] for r in rows))
     summary = []
+    notes = []
     for tool in tools:
-        slope = slope_kb(rows, tool, lo, hi)
-        big = next((r for r in rows if r["tool"] == tool and r["clients"] == hi and "cpu_us_per_echo" in r), None)
+        # A tool that failed at the largest size is measured up to the largest size it completed, and says so.
+        done = sorted(r["clients"] for r in rows if r["tool"] == tool and "rss_mb" in r)
+        top = done[-1] if done else hi
+        if done and top != hi:
+            notes.append(f"{tool} failed at {hi:,} clients: its memory slope is over {done[0]:,} to {top:,} and its CPU per echo at {top:,}.")
+        slope = slope_kb(rows, tool, done[0], top) if done else None
+        big = next((r for r in rows if r["tool"] == tool and r["clients"] == top and "cpu_us_per_echo" in r), None)
         rates = [r["connect_rate"] for r in rows if r["tool"] == tool and "connect_rate" in r]
         summary.append((tool, slope, big["cpu_us_per_echo"] if big else None, max(rates) if rates else None))
     lines.append(f"Per tool (memory: RSS slope between {lo:,} and {hi:,} clients; CPU per echo at {hi:,}; best connect rate):")
@@ -469,6 +475,9 @@ def render(args, rows, storm, fidelity):
     for tool, slope, cpu, rate in summary:
         per_core = 1e6 / cpu if cpu else None
         lines.append(f"| {tool} | {fmt(slope, 1)} | {fmt(cpu, 1)} | {fmt(per_core)} | {fmt(rate)} |")
+    if notes:
+        lines.append("")
+        lines.extend(f"- {note}" for note in notes)
     base = next((s for s in summary if s[0].startswith("simcluster")), None)
     if base:
         lines.append("")
