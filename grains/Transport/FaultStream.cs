@@ -35,6 +35,8 @@ public sealed class FaultStream : Stream
     private int _prefixOffset;
     private long _lastUpRelease;
     private long _lastDownRelease;
+    private int _readsInARow;
+    private const int MaxReadsInARow = 64;
     private volatile bool _aborted;
     private volatile bool _scanning;
 
@@ -308,7 +310,17 @@ public sealed class FaultStream : Stream
             int n;
             try
             {
-                n = await _socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                var read = _socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
+                if (!read.IsCompleted) _readsInARow = 0;
+                else if (++_readsInARow == MaxReadsInARow)
+                {
+                    // A server that floods keeps every read completing at once, so the whole read chain above
+                    // (WebSocket, Websocket.Client's receive loop) never leaves this thread, and whatever waits for
+                    // that chain to yield (Websocket.Client's start) waits until the flood stops. Let go now and then.
+                    _readsInARow = 0;
+                    await Task.Yield();
+                }
+                n = await read.ConfigureAwait(false);
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException)
             {
