@@ -64,6 +64,17 @@ public sealed class HostileServer : IAsyncDisposable
 
     public long BytesSent => Interlocked.Read(ref _bytesSent);
 
+    /// <summary>
+    /// Waits until this flood server has pushed 16 MiB, or the connection ended first, and says how it ended (or
+    /// that it did not). 16 MiB is long before the server's own cap (1 GiB per connection), which loopback can
+    /// reach within a second: after that it is the server that ends the connection.
+    /// </summary>
+    public async Task<string> FloodedAsync(Task<SimCluster.Transport.ConnectionClosed> closed)
+    {
+        await SimCluster.Tests.Support.Eventually.TrueAsync(() => BytesSent > 16 * 1024 * 1024 || closed.IsCompleted, "the flood server sends 16 MiB");
+        return closed.IsCompleted ? (await closed).ToString() : "no end delivered";
+    }
+
     /// <summary>A self-signed certificate for 127.0.0.1 (tests trust it by its thumbprint), made in memory.</summary>
     public static X509Certificate2 SelfSignedCertificate()
     {
