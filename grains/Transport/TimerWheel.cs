@@ -1,4 +1,5 @@
 using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
 
 namespace SimCluster.Transport;
 
@@ -138,7 +139,7 @@ public sealed class TimerWheel : TimeProvider, IDisposable
             // timers cost. Batches keep both: a few work items per tick, spread over the pool's threads.
             for (var at = 0; at < _due.Count; at += BatchSize)
             {
-                var batch = _due.GetRange(at, Math.Min(BatchSize, _due.Count - at)).ToArray();
+                var batch = CollectionsMarshal.AsSpan(_due).Slice(at, Math.Min(BatchSize, _due.Count - at)).ToArray();
                 ThreadPool.UnsafeQueueUserWorkItem(static b => { foreach (var timer in b) timer.Fire(); }, batch, preferLocal: false);
             }
         }
