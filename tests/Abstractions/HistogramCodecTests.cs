@@ -3,6 +3,7 @@ using SimCluster.Abstractions.Metrics;
 
 namespace SimCluster.Tests.Abstractions;
 
+[Trait("Category", "Unit")]
 public sealed class HistogramCodecTests
 {
     private static readonly double[] Percentiles = [0, 1, 10, 25, 50, 75, 90, 95, 99, 99.9, 100];

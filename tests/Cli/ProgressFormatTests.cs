@@ -5,6 +5,7 @@ using Spectre.Console;
 namespace SimCluster.Tests.Cli;
 
 /// <summary>Malformed-case verdicts in the live output: the plain progress line and the live table.</summary>
+[Trait("Category", "Unit")]
 public sealed class ProgressFormatTests
 {
     private static RunProgress WithCases() => new()

@@ -9,6 +9,7 @@ using SimCluster.Tests.Support;
 namespace SimCluster.Tests.Cli;
 
 /// <summary>Grading and report.json from a synthetic <see cref="RunResult"/>: no cluster, no sockets.</summary>
+[Trait("Category", "Unit")]
 public sealed class ReportTests
 {
     private static readonly DateTime Start = new(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);

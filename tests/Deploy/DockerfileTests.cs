@@ -5,6 +5,7 @@ using SimCluster.Silo;
 namespace SimCluster.Tests.Deploy;
 
 /// <summary>deploy/docker/Dockerfile and .dockerignore, read as text (no Docker engine here).</summary>
+[Trait("Category", "Unit")]
 public sealed class DockerfileTests
 {
     private static readonly DockerfileModel Dockerfile = DockerfileModel.Load();

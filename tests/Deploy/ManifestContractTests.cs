@@ -9,6 +9,7 @@ namespace SimCluster.Tests.Deploy;
 /// Every overlay under deploy/k8s/overlays, rendered with `kubectl kustomize` and loaded into the typed
 /// Kubernetes models with unknown fields rejected, checked against what the code reads and serves.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class ManifestContractTests
 {
     public static TheoryData<string> Overlays => DeployFiles.OverlayNames();

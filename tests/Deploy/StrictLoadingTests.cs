@@ -8,6 +8,7 @@ namespace SimCluster.Tests.Deploy;
 /// `kubectl kustomize` does not validate fields, so the contract tests rely on KubernetesClient's strict
 /// loading to catch typos. These tests prove that it does.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class StrictLoadingTests
 {
     private const string Deployment = """

@@ -3,6 +3,7 @@ using SimCluster.Grains.Behaviors;
 
 namespace SimCluster.Tests.Grains;
 
+[Trait("Category", "Unit")]
 public sealed class BehaviorTests
 {
     private static TimeSpan Ms(double ms) => TimeSpan.FromMilliseconds(ms);

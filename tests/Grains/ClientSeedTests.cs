@@ -2,6 +2,7 @@ using SimCluster.Grains.Clients;
 
 namespace SimCluster.Tests.Grains;
 
+[Trait("Category", "Unit")]
 public sealed class ClientSeedTests
 {
     [Theory]

@@ -5,6 +5,7 @@ using static SimCluster.Grains.Clients.ClientTrigger;
 
 namespace SimCluster.Tests.Grains;
 
+[Trait("Category", "Unit")]
 public sealed class ClientStateMachineTests
 {
     /// <summary>The transition table as the client grain relies on it; everything not listed is illegal.</summary>

@@ -3,6 +3,7 @@ using SimCluster.Grains.Reconnect;
 
 namespace SimCluster.Tests.Grains;
 
+[Trait("Category", "Unit")]
 public sealed class ReconnectPolicyTests
 {
     private static TimeSpan Ms(double ms) => TimeSpan.FromMilliseconds(ms);

@@ -3,6 +3,7 @@ using SimCluster.Grains.Clients;
 
 namespace SimCluster.Tests.Grains;
 
+[Trait("Category", "Unit")]
 public sealed class SourceAddressPoolTests
 {
     private static IPAddress Ip(string text) => IPAddress.Parse(text);

@@ -5,6 +5,7 @@ using SimCluster.Transport.Malformed;
 namespace SimCluster.Tests.Malformed;
 
 /// <summary>The catalogue is complete, self-describing and matches the scenario vocabulary.</summary>
+[Trait("Category", "Unit")]
 public sealed class CatalogueTests
 {
     [Fact]

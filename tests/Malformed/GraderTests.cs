@@ -5,6 +5,7 @@ using SimCluster.Transport.Malformed.Cases;
 namespace SimCluster.Tests.Malformed;
 
 /// <summary>The grader is a pure function: every verdict, for every kind of expectation, from hand-made observations.</summary>
+[Trait("Category", "Unit")]
 public sealed class GraderTests
 {
     private static Observation Closed(int? code, bool clean = true) => new() { Reaction = Reaction.Closed, CloseCode = code, CleanClose = clean };

@@ -10,6 +10,7 @@ using SimCluster.Transport.Malformed;
 namespace SimCluster.Tests.Malformed;
 
 /// <summary>How a malformed group becomes attackers plus canaries in the plan, and how its results reach report.json.</summary>
+[Trait("Category", "Unit")]
 public sealed class MalformedPlanAndReportTests
 {
     private static Scenario Load(string yaml)

@@ -4,6 +4,7 @@ using SimCluster.Transport.Malformed;
 namespace SimCluster.Tests.Malformed;
 
 /// <summary>The raw frame writer produces exactly the bytes asked for, and the reader parses whatever a server sends, within fixed bounds.</summary>
+[Trait("Category", "Unit")]
 public sealed class RawFramingTests
 {
     private static readonly byte[] Key = [0x11, 0x22, 0x33, 0x44];

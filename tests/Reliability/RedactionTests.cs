@@ -6,6 +6,7 @@ using SimCluster.Tests.Support;
 namespace SimCluster.Tests.Reliability;
 
 /// <summary>Issue 10: secrets are redacted everywhere the scenario is echoed (report.json, report.html, errors).</summary>
+[Trait("Category", "Unit")]
 public sealed class RedactionTests
 {
     [Theory]

@@ -3,6 +3,7 @@ using SimCluster.Cli.Runs;
 namespace SimCluster.Tests.Reliability;
 
 /// <summary>Issue 10: only loopback targets run without an allow-list entry, however the host is spelled.</summary>
+[Trait("Category", "Unit")]
 public sealed class TargetGuardTests
 {
     [Theory]

@@ -6,6 +6,7 @@ using SimCluster.Cli.Reports;
 
 namespace SimCluster.Tests.Reports;
 
+[Trait("Category", "Unit")]
 public sealed partial class HtmlReportTests
 {
     internal const string Hostile = "</script><img id=\"pwned\" src=x onerror=\"document.title='pwned'\"><!--";

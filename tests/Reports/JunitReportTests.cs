@@ -6,6 +6,7 @@ using SimCluster.Cli.Reports;
 
 namespace SimCluster.Tests.Reports;
 
+[Trait("Category", "Unit")]
 public sealed class JunitReportTests
 {
     /// <summary>

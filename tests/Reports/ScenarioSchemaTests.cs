@@ -12,6 +12,7 @@ namespace SimCluster.Tests.Reports;
 /// generated one, every shipped scenario passes both, and the two agree on every key and, for each key,
 /// on a spread of values (the examples, the enum values, and probes of every value syntax).
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class ScenarioSchemaTests
 {
     private static readonly JsonObject SchemaJson = ScenarioSchema.Generate();

@@ -14,6 +14,7 @@ using SimCluster.Transport;
 namespace SimCluster.Tests.Reports;
 
 /// <summary>Client timelines (sampling, bounded recording, report.json/html) and disconnect causes, without a cluster.</summary>
+[Trait("Category", "Unit")]
 public sealed class TimelineAndCauseTests
 {
     private static GroupPlan Group(string name, int first, int clients, bool malformed = false) => new()

@@ -3,6 +3,7 @@ using static SimCluster.Tests.Scenarios.ScenarioTestHelpers;
 
 namespace SimCluster.Tests.Scenarios;
 
+[Trait("Category", "Unit")]
 public class ApportionmentTests
 {
     [Theory]

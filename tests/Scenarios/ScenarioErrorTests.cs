@@ -4,6 +4,7 @@ using static SimCluster.Tests.Scenarios.ScenarioTestHelpers;
 namespace SimCluster.Tests.Scenarios;
 
 /// <summary>Each class of error, with the exact position and key path it is reported at.</summary>
+[Trait("Category", "Unit")]
 public class ScenarioErrorTests
 {
     [Fact]

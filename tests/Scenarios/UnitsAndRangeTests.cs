@@ -2,6 +2,7 @@ using SimCluster.Scenarios;
 
 namespace SimCluster.Tests.Scenarios;
 
+[Trait("Category", "Unit")]
 public class UnitsAndRangeTests
 {
     [Theory]

@@ -3,6 +3,7 @@ using SimCluster.Silo;
 namespace SimCluster.Tests.Silo;
 
 /// <summary>postgres:// cluster addresses: what they map to, where the password comes from, and that it never shows.</summary>
+[Trait("Category", "Unit")]
 public sealed class PostgresClusteringOptionsTests
 {
     private static readonly Func<string, string?> NoEnvironment = _ => null;

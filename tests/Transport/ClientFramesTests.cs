@@ -4,6 +4,7 @@ using SimCluster.Transport;
 
 namespace SimCluster.Tests.Transport;
 
+[Trait("Category", "Unit")]
 public sealed class ClientFramesTests
 {
     [Theory]

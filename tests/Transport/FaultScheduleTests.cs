@@ -5,6 +5,7 @@ using SimCluster.Transport.Faults;
 namespace SimCluster.Tests.Transport;
 
 /// <summary>The arithmetic of each fault's Schedule, on fake time (no sockets).</summary>
+[Trait("Category", "Unit")]
 public sealed class FaultScheduleTests
 {
     private readonly FakeTimeProvider _time = new();

@@ -2,6 +2,7 @@ using SimCluster.Transport;
 
 namespace SimCluster.Tests.Transport;
 
+[Trait("Category", "Unit")]
 public sealed class FrameScannerTests
 {
     private static (List<int?> Closes, List<(ulong, int)> Pongs, FrameScanner Scanner) Watch()

@@ -5,6 +5,7 @@ using SimCluster.Transport;
 
 namespace SimCluster.Tests.Transport;
 
+[Trait("Category", "Unit")]
 public sealed class TimerWheelTests
 {
     private static readonly DateTimeOffset Start = new(2026, 12, 1, 0, 0, 0, TimeSpan.Zero);

@@ -4,6 +4,7 @@ using SimCluster.Transport;
 
 namespace SimCluster.Tests.Transport;
 
+[Trait("Category", "Unit")]
 public sealed partial class UpgradeHandshakeTests
 {
     private const string Key = "dGhlIHNhbXBsZSBub25jZQ==";
