@@ -351,7 +351,7 @@ public static class HtmlReport
             }
             else
             {
-                h.Append("<td class=\"num\">").Append(E(Num(m["value"]))).Append("</td><td class=\"num\">").Append(E(Num(m["rate"]))).Append("</td>")
+                h.Append("<td class=\"num\">").Append(m["value"] is null ? "no data" : E(Num(m["value"]))).Append("</td><td class=\"num\">").Append(E(Num(m["rate"]))).Append("</td>")
                     .Append("<td></td><td></td><td></td><td></td><td></td><td></td><td></td>");
             }
             h.Append("</tr>\n");
