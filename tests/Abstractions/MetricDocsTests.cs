@@ -1,5 +1,6 @@
 using System.Reflection;
 using SimCluster.Abstractions.Metrics;
+using SimCluster.Tests.Reports;
 
 namespace SimCluster.Tests.Abstractions;
 
@@ -7,23 +8,12 @@ namespace SimCluster.Tests.Abstractions;
 [Trait("Category", "Unit")]
 public sealed class MetricDocsTests
 {
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "SimCluster.sln"))) return dir.FullName;
-        throw new InvalidOperationException("the repository root (SimCluster.sln) was not found above the test binaries");
-    }
-
     [Fact]
     public void Docs_metrics_md_is_what_the_metric_table_renders()
     {
-        var path = Path.Combine(RepoRoot(), MetricDocs.Path);
-        var rendered = MetricDocs.Render();
-        // SIMCLUSTER_WRITE_DOCS=1 regenerates the page after a change to the table.
-        if (Environment.GetEnvironmentVariable("SIMCLUSTER_WRITE_DOCS") == "1") File.WriteAllText(path, rendered);
-        Assert.True(File.Exists(path), $"{MetricDocs.Path} is missing: run this test with SIMCLUSTER_WRITE_DOCS=1");
-        Assert.True(File.ReadAllText(path) == rendered,
-            $"{MetricDocs.Path} differs from the metric table: run this test with SIMCLUSTER_WRITE_DOCS=1 to regenerate it");
+        var path = Repo.PathOf(MetricDocs.Path);
+        Assert.True(File.Exists(path) && File.ReadAllText(path) == MetricDocs.Render(),
+            $"{MetricDocs.Path} differs from the metric table: regenerate it with ./simcluster metrics > {MetricDocs.Path}");
     }
 
     [Fact]

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using SimCluster.Transport.Malformed;
 
 namespace SimCluster.Cli.Reports;
 
@@ -410,6 +411,7 @@ public static class HtmlReport
     {
         "OK" => "ok",
         "NON-STRICT" => "soft",
+        Verdicts.NotApplicableName or Verdicts.NotRun => "none",
         _ => "bad",
     };
 

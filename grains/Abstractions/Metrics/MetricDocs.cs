@@ -34,8 +34,7 @@ public static class MetricDocs
             `metrics` (the whole run) and `groups.NAME.metrics` (one group); thresholds name them as `NAME` or
             `NAME{group:GROUP}`. This page is generated from the metric table in
             `grains/Abstractions/Metrics/MetricNames.cs` and a unit test fails when the two differ; after changing
-            the table, regenerate it with
-            `SIMCLUSTER_WRITE_DOCS=1 dotnet test tests/SimCluster.Tests.csproj --filter FullyQualifiedName~MetricDocsTests`.
+            the table, regenerate it with `./simcluster metrics > docs/metrics.md`.
 
             ## Kinds, aggregations and "no data"
 

@@ -2,6 +2,7 @@ using HdrHistogram;
 using SimCluster.Abstractions.Metrics;
 using SimCluster.Abstractions.Plans;
 using SimCluster.Abstractions.Runs;
+using SimCluster.Transport.Malformed;
 
 namespace SimCluster.Grains.Runs;
 
@@ -116,7 +117,18 @@ public sealed class RunAccumulator
         return Current;
     }
 
-    public GroupResult[] Results() => [.. _plan.Groups.Select(group =>
+    public GroupResult[] Results()
+    {
+        var notRun = NotRunByGroup();
+        return [.. _plan.Groups.Select(group =>
+        {
+            var result = GroupResult(group);
+            if (notRun.GetValueOrDefault(group.Name) is > 0 and var n) result.Counters[MetricNames.MalformedCasesNotRun] = n;
+            return result;
+        })];
+    }
+
+    private GroupResult GroupResult(GroupPlan group)
     {
         var snapshots = _latest.Where(l => l.Key.Group == group.Name).Select(l => l.Value).ToList();
         return new GroupResult
@@ -130,7 +142,20 @@ public sealed class RunAccumulator
             CloseCodes = snapshots.SelectMany(s => s.CloseCodes).GroupBy(c => c.Key).ToDictionary(g => g.Key, g => g.Sum(c => c.Value)),
             Causes = snapshots.SelectMany(s => s.Causes).GroupBy(c => c.Key).ToDictionary(g => g.Key, g => g.Sum(c => c.Value)),
         };
-    })];
+    }
+
+    /// <summary>
+    /// Planned cases without a graded run, per group: each case counted once, for the first group that planned it
+    /// (a case planned by two groups shares one tally).
+    /// </summary>
+    private Dictionary<string, long> NotRunByGroup()
+    {
+        if (!_attacked) return [];
+        var graded = CasesSoFar.Where(c => c.Worst is not null).Select(c => c.Id).ToHashSet();
+        var counted = new HashSet<string>();
+        return _plan.Groups.Where(g => g.Malformed is not null).ToDictionary(g => g.Name,
+            g => (long)g.Malformed!.Cases.Count(id => !graded.Contains(id) && counted.Add(id)));
+    }
 
     /// <summary>One trend over every silo's latest snapshot of a group: each sample exactly once.</summary>
     private static byte[] MergedTrend(List<GroupSnapshot> snapshots, string trend)
@@ -166,8 +191,23 @@ public sealed class RunAccumulator
         long MessagesSent, long MessagesReceived, long MessagesLost, long Attacks = 0,
         long ZombiesEvicted = 0, long TokenRefreshes = 0, long TokenRefreshFailures = 0);
 
-    /// <summary>Every silo's latest case tallies, merged (empty for a run without malformed attackers).</summary>
-    public CaseTally[] CasesSoFar => _attacked ? Attacks.SiloCaseResults.Merge(_cases.Values.SelectMany(c => c)) : [];
+    /// <summary>
+    /// Every silo's latest case tallies, merged, plus an ungraded tally for each planned case no attacker has
+    /// reported yet (empty for a run without malformed attackers).
+    /// </summary>
+    public CaseTally[] CasesSoFar
+    {
+        get
+        {
+            if (!_attacked) return [];
+            var reported = Attacks.SiloCaseResults.Merge(_cases.Values.SelectMany(c => c));
+            var missing = _plan.Groups.Where(g => g.Malformed is not null).SelectMany(g => g.Malformed!.Cases).Distinct()
+                .Where(id => reported.All(r => r.Id != id) && CaseCatalogue.TryGet(id, out _))
+                .Select(id => CaseCatalogue.Get(id))
+                .Select(c => new CaseTally { Id = c.Id, Title = c.Title, Expected = c.Expected.Describe(), RfcSection = c.RfcSection });
+            return [.. reported.Concat(missing).OrderBy(c => c.Id, StringComparer.Ordinal)];
+        }
+    }
 
     /// <summary>Case verdicts and collateral damage; null for a run without malformed attackers.</summary>
     public MalformedResult? Malformed(ServerProbeResult? afterRun)
@@ -176,7 +216,7 @@ public sealed class RunAccumulator
         var now = GroupCounters();
         return new MalformedResult
         {
-            Cases = Attacks.SiloCaseResults.Merge(_cases.Values.SelectMany(c => c)),
+            Cases = CasesSoFar,
             FirstAttackSecond = _firstAttackSecond,
             AfterRun = afterRun,
             CanaryGroups = [.. _plan.Groups.Where(g => g.CanaryOf is not null).Select(g => g.Name)],

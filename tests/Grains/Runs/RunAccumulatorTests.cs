@@ -4,6 +4,7 @@ using SimCluster.Abstractions.Plans;
 using SimCluster.Abstractions.Runs;
 using SimCluster.Grains.Metrics;
 using SimCluster.Grains.Runs;
+using SimCluster.Transport.Malformed;
 
 namespace SimCluster.Tests.Grains.Runs;
 
@@ -132,5 +133,45 @@ public sealed class RunAccumulatorTests
         Assert.Equal(counters[MetricNames.MessagesLost], accumulator.Timeline.Sum(p => p.MessagesLost));
         Assert.Equal(counters[MetricNames.Connects], accumulator.Timeline.Sum(p => p.Connects));
         Assert.Equal(Enumerable.Range(1, 12), accumulator.Timeline.Select(p => p.T));
+    }
+}
+
+/// <summary>Planned malformed cases that never produced a verdict are listed and counted.</summary>
+[Trait("Category", "Unit")]
+public sealed class RunAccumulatorCaseTests
+{
+    [Fact]
+    public void A_planned_case_never_run_or_never_connected_is_listed_ungraded_and_counted_as_not_run()
+    {
+        var plan = new RunPlan
+        {
+            RunId = "acc-cases",
+            ScenarioName = "cases",
+            Seed = 1,
+            TargetUrls = ["ws://127.0.0.1:1/ws"],
+            Clients = 3,
+            Duration = TimeSpan.FromSeconds(5),
+            Groups =
+            [
+                new GroupPlan { Name = "healthy", Behavior = "steady", FirstClient = 0, Clients = 1 },
+                new GroupPlan { Name = "attackers", Behavior = "malformed", FirstClient = 1, Clients = 2, Malformed = new MalformedPlan { Cases = ["F01", "F05", "F11"] } },
+            ],
+        };
+        var accumulator = new RunAccumulator(plan);
+        CaseTally Tally(string id, string? worst, long unreachable = 0) => new()
+        {
+            Id = id, Title = id, Expected = "close 1002", Worst = worst, Unreachable = unreachable,
+            Verdicts = worst is null ? [] : new() { [worst] = 1 },
+        };
+        // F01 was graded, F11's every attempt failed to connect, F05 never ran before the end.
+        accumulator.Add([new SiloSnapshot { Silo = "s", Groups = [], Cases = [Tally("F01", "OK"), Tally("F11", null, unreachable: 3)] }], 1);
+
+        var cases = accumulator.Malformed(null)!.Cases;
+        Assert.Equal(["F01", "F05", "F11"], cases.Select(c => c.Id));
+        Assert.Null(cases.Single(c => c.Id == "F05").Worst);
+        Assert.Equal(CaseCatalogue.Get("F05").Title, cases.Single(c => c.Id == "F05").Title);
+        var results = accumulator.Results();
+        Assert.Equal(2, results.Single(g => g.Name == "attackers").Counters[MetricNames.MalformedCasesNotRun]);
+        Assert.Equal(0, results.Single(g => g.Name == "healthy").Counters[MetricNames.MalformedCasesNotRun]);
     }
 }
