@@ -22,8 +22,11 @@ public sealed class GroupRecorder(string group)
 
     private readonly long[] _counters = new long[CounterSlots.Count];
     private readonly FrozenDictionary<string, Recorder> _trends = TrendNames.ToFrozenDictionary(n => n, _ => HistogramCodec.CreateRecorder());
-    /// <summary>Every interval taken from the recorders so far, per trend; guarded by <see cref="_snapshotLock"/>.</summary>
-    private readonly FrozenDictionary<string, HistogramBase> _cumulative = TrendNames.ToFrozenDictionary(n => n, _ => (HistogramBase)HistogramCodec.Create());
+    /// <summary>
+    /// Every interval taken from the recorders so far, per trend, created with the trend's first sample (most
+    /// trends of a run stay empty); guarded by <see cref="_snapshotLock"/>.
+    /// </summary>
+    private readonly Dictionary<string, HistogramBase> _cumulative = [];
     /// <summary>The recorders' previous interval histograms, handed back to them so a snapshot allocates none.</summary>
     private readonly Dictionary<string, HistogramBase?> _spare = [];
     private readonly Lock _snapshotLock = new();
@@ -61,14 +64,16 @@ public sealed class GroupRecorder(string group)
             {
                 var interval = recorder.GetIntervalHistogram(_spare.GetValueOrDefault(name));
                 _spare[name] = interval;
-                var cumulative = _cumulative[name];
-                if (interval.TotalCount > 0) cumulative.Add(interval);
-                trends[name] = cumulative.TotalCount == 0 ? [] : HistogramCodec.Encode(cumulative);
+                if (interval.TotalCount > 0)
+                {
+                    if (!_cumulative.TryGetValue(name, out var sum)) _cumulative[name] = sum = HistogramCodec.Create();
+                    sum.Add(interval);
+                }
+                trends[name] = _cumulative.TryGetValue(name, out var cumulative) ? HistogramCodec.Encode(cumulative) : [];
             }
             return new()
             {
                 Group = Group,
-                // Counters are read after the trends: a message counted here has its sample in this snapshot or an earlier one.
                 Counters = CounterSlots.ToDictionary(s => s.Key, s => Volatile.Read(ref _counters[s.Value])),
                 Trends = trends,
                 CloseCodes = new Dictionary<string, long>(_closeCodes),
