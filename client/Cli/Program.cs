@@ -31,6 +31,7 @@ namespace SimCluster.Cli
             cli._root.Add(ScenariosCommandDefinition());
             cli._root.Add(ReportCommandDefinition());
             cli._root.Add(SchemaCommandDefinition());
+            cli._root.Add(MetricsCommandDefinition());
             cli._root.Add(DbCommandDefinition());
             return cli;
         }
@@ -270,6 +271,17 @@ namespace SimCluster.Cli
                   # in a scenario file, first line: # yaml-language-server: $schema=../schemas/scenario.schema.json
                 """);
             command.SetAction(_ => ReportCommands.Schema(Console.Out));
+            return command;
+        }
+
+        private static Command MetricsCommandDefinition()
+        {
+            var command = new Command("metrics", """
+                Print every metric's exact definition (Markdown, from the metric table; the same as docs/metrics.md).
+                Examples:
+                  ./simcluster metrics > docs/metrics.md
+                """);
+            command.SetAction(_ => Console.Out.Write(SimCluster.Abstractions.Metrics.MetricDocs.Render()));
             return command;
         }
 

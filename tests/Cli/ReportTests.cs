@@ -62,6 +62,7 @@ public sealed class ReportTests
         RunId = "report-test-1",
         StartedAtUtc = Start,
         EndedAtUtc = Start.AddSeconds(10.5),
+        ActiveSeconds = 10,
         Planned = 10,
         Started = 10,
         Aborted = aborted,
@@ -124,7 +125,7 @@ public sealed class ReportTests
             if (actual is { } a) Assert.Equal(a, t.Actual!.Value, tolerance);
         }
 
-        // Counters: count and value are the total over groups, rate is per second of the scenario's duration.
+        // Counters: count and value are the total over groups, rate is per second of the run's active time.
         Passed("connects count==18", 18);
         Passed("connects rate>1.7", 1.8, 1e-9);
         Failed("connects value<18", 18);
@@ -217,8 +218,78 @@ public sealed class ReportTests
         Assert.False(set.TryGet(MetricNames.MessagesSent, Aggregation.Percentile, 95, out _));
         Assert.False(set.TryGet(MetricNames.ConnectSuccessRatio, Aggregation.Count, null, out _));
         Assert.False(set.TryGet("no_such_metric", Aggregation.Count, null, out _));
-        Assert.True(set.TryGet(MetricNames.ZombieDetectionRatio, Aggregation.Value, null, out var none));
-        Assert.Equal(0, none); // no zombies: zero, as the contract says for metrics where nothing happened
+        Assert.False(set.TryGet(MetricNames.ZombieDetectionRatio, Aggregation.Value, null, out _)); // no zombies: no data, not 0
+        Assert.Null(set.Ratio(MetricNames.ZombieDetectionRatio));
+        Assert.Equal((18L, 20L), set.RatioParts(MetricNames.ConnectSuccessRatio));
+    }
+
+    [Fact]
+    public void Rate_divides_by_the_active_time_so_far_as_abortOnFail_sees_it_mid_run()
+    {
+        // Second 5 of a 60 s run: 100 messages sent so far is 20 per second, not 100 / 60.
+        var scenario = LoadScenario(Yaml.Split("thresholds:")[0].Replace("duration: 10s", "duration: 60s") + """
+            thresholds:
+              messages_sent: ["rate<15", "rate>19.9"]
+            """);
+        var interim = Result() with
+        {
+            EndedAtUtc = Start.AddSeconds(5.3),
+            ActiveSeconds = 5,
+            Groups = [Result().Groups[0] with { Counters = Counters((MetricNames.MessagesSent, 100)) }],
+        };
+        var report = Create(scenario, interim);
+        Assert.Equal([false, true], report.Thresholds.Select(t => t.Passed));
+        Assert.All(report.Thresholds, t => Assert.Equal(20, t.Actual!.Value, 1e-9));
+        Assert.Equal(20, Json(report)["metrics"]!["messages_sent"]!["rate"]!.GetValue<double>());
+        Assert.Equal(5, Json(report)["activeSeconds"]!.GetValue<double>());
+
+        // Before the run was active there is no rate to speak of.
+        var before = Create(scenario, interim with { ActiveSeconds = 0 });
+        Assert.All(before.Thresholds, t => Assert.Equal(ThresholdEvaluator.NoData, t.Note));
+    }
+
+    [Fact]
+    public void A_ratio_with_nothing_to_divide_by_is_no_data_for_thresholds_and_in_report_json()
+    {
+        var scenario = LoadScenario(Yaml.Split("thresholds:")[0] + """
+            thresholds:
+              zombie_detection_ratio: ["value>=0"]
+              connect_success_ratio: ["value>0.8"]
+            """);
+        var report = Create(scenario);
+        var zombie = Assert.Single(report.Thresholds, t => t.Metric == MetricNames.ZombieDetectionRatio);
+        Assert.False(zombie.Passed);
+        Assert.Null(zombie.Actual);
+        Assert.Equal(ThresholdEvaluator.NoData, zombie.Note);
+        Assert.True(Assert.Single(report.Thresholds, t => t.Metric == MetricNames.ConnectSuccessRatio).Passed);
+
+        var json = Json(report);
+        var ratio = json["metrics"]!["zombie_detection_ratio"]!.AsObject();
+        Assert.Equal("ratio", (string?)ratio["type"]);
+        Assert.True(ratio.ContainsKey("value"));
+        Assert.Null(ratio["value"]);
+        Assert.Equal(0, ratio["total"]!.GetValue<long>());
+        var connect = json["metrics"]!["connect_success_ratio"]!.AsObject();
+        Assert.Equal(0.9, connect["value"]!.GetValue<double>(), 1e-9);
+        Assert.Equal(18, connect["passes"]!.GetValue<long>());
+        Assert.Equal(20, connect["total"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public void A_silo_silent_at_the_final_collection_makes_the_report_partial_and_is_named()
+    {
+        var silent = "127.0.0.1:11112@2";
+        var result = Result() with
+        {
+            Silos = [new SiloResult { Address = "127.0.0.1:11111@1", Clients = 5 }, new SiloResult { Address = silent, Clients = 5, MissedFinalCollection = true }],
+        };
+        var report = Create(LoadScenario(Yaml.Split("thresholds:")[0]), result);
+        Assert.Equal("partial", report.Verdict);
+        Assert.Contains("did not answer the final collection", report.PartialReason);
+        Assert.Contains(silent, report.PartialReason);
+        var silos = Json(report)["silos"]!.AsArray();
+        Assert.True(silos[1]!["missedFinalCollection"]!.GetValue<bool>());
+        Assert.False(silos[0]!["missedFinalCollection"]!.GetValue<bool>());
     }
 
     [Fact]

@@ -87,7 +87,7 @@ public sealed class EchoTrafficTests
         Assert.Equal(3, metrics.Read(MetricNames.MessagesReceived));
 
         var snapshot = metrics.TakeSnapshot();
-        Assert.Equal(3, HistogramCodec.Decode(snapshot.TrendIntervals[MetricNames.MessageRtt]).TotalCount);
+        Assert.Equal(3, HistogramCodec.Decode(snapshot.Trends[MetricNames.MessageRtt]).TotalCount);
 
         echo.Detach();
         Assert.Equal(0, metrics.Read(MetricNames.MessagesInterrupted));

@@ -154,8 +154,16 @@ public sealed class RunCoordinatorIntegrationTests(TwoSiloCluster fixture) : ICl
         Assert.Equal(forcedDrops, HistogramCodec.Decode(flappersTrends[MetricNames.ReconnectTime]).TotalCount);
         Assert.Equal(Sum(result, MetricNames.Connects), result.Groups.Sum(g => HistogramCodec.Decode(g.Trends[MetricNames.ConnectTime]).TotalCount));
         Assert.NotEmpty(result.Timeline);
-        Assert.InRange(result.Timeline.Sum(p => p.Connects), steady + flappers, Sum(result, MetricNames.Connects)); // per-second deltas
+        // The timeline runs through the last second and the stop, and its per-second counts add up to the totals.
+        Assert.Equal(Sum(result, MetricNames.Connects), result.Timeline.Sum(p => p.Connects));
+        Assert.Equal(Sum(result, MetricNames.Disconnects), result.Timeline.Sum(p => p.Disconnects));
+        Assert.Equal(forcedDrops, result.Timeline.Sum(p => p.ForcedDrops));
+        Assert.Equal(sent, result.Timeline.Sum(p => p.MessagesSent));
+        Assert.Equal(Sum(result, MetricNames.MessagesReceived), result.Timeline.Sum(p => p.MessagesReceived));
         Assert.Equal(Enumerable.Range(1, result.Timeline.Length), result.Timeline.Select(p => p.T));
+        Assert.True(result.Timeline[^1].T > 6, $"the timeline ends at {result.Timeline[^1].T} s, before the run's last second");
+        Assert.Equal(0, result.Timeline[^1].Open); // the final point is after the stop
+        Assert.True(result.ActiveSeconds >= 6, $"active seconds {result.ActiveSeconds}");
 
         // The server saw exactly the connections the clients counted.
         var stats = await Eventually.ValueAsync(target.GetStats, s => s.Upgrades == Sum(result, MetricNames.Connects), "target upgrades == connects");

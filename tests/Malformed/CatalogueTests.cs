@@ -36,7 +36,8 @@ public sealed class CatalogueTests
     public void The_expected_behaviour_follows_REFERENCE_section_2()
     {
         string Expected(string id) => CaseCatalogue.Get(id).Expected.Describe();
-        Assert.All(new[] { "F01", "F02", "F03", "F04", "F05", "F06", "F07", "F08", "F09", "F19", "F20" }, id => Assert.Equal("close 1002", Expected(id)));
+        Assert.All(new[] { "F01", "F02", "F03", "F04", "F06", "F07", "F08", "F09", "F19", "F20" }, id => Assert.Equal("close 1002", Expected(id)));
+        Assert.Equal("close 1002 or drop", Expected("F05")); // RFC 6455 5.1: MUST close, MAY send a Close frame first
         Assert.Equal("close 1007", Expected("F11"));
         Assert.Equal("close 1007", Expected("F12"));
         Assert.Equal("accept (echo)", Expected("F10"));

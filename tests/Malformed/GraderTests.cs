@@ -141,13 +141,29 @@ public sealed class GraderTests
     }
 
     [Fact]
-    public void A_case_that_does_not_apply_is_NON_STRICT_and_marked_not_applicable()
+    public void A_case_that_does_not_apply_is_NOT_APPLICABLE_not_NON_STRICT()
     {
         var notApplicable = new Observation { Reaction = Reaction.NotApplicable, Detail = "the server did not negotiate permessage-deflate" };
-        Grades(Verdict.NonStrict, Expectation.Limit(1009), notApplicable);
+        Grades(Verdict.NotApplicable, Expectation.Limit(1009), notApplicable);
         var grade = CaseGrader.Grade(CaseCatalogue.Get("F23"), [notApplicable]);
+        Assert.Equal(Verdict.NotApplicable, grade.Verdict);
+        Assert.Equal("NOT-APPLICABLE", grade.Verdict.Name());
         Assert.False(grade.Applicable);
         Assert.Contains("not applicable", grade.Observed);
+        // Graded at all, a case takes that grade: not applicable is the mildest verdict.
+        Assert.Equal(Verdict.Ok, Verdicts.Worst(Verdict.NotApplicable, Verdict.Ok));
+    }
+
+    [Fact]
+    public void F05_an_unmasked_frame_may_be_answered_by_a_drop_as_RFC_6455_5_1_allows()
+    {
+        var f05 = CaseCatalogue.Get("F05");
+        Assert.Equal("close 1002 or drop", f05.Expected.Describe());
+        Assert.Equal(Verdict.Ok, CaseGrader.Grade(f05, [Dropped()]).Verdict);
+        Assert.Equal(Verdict.Ok, CaseGrader.Grade(f05, [Dropped(reset: true)]).Verdict);
+        Assert.Equal(Verdict.Ok, CaseGrader.Grade(f05, [Closed(1002)]).Verdict);
+        Assert.Equal(Verdict.WrongCode, CaseGrader.Grade(f05, [Closed(1000)]).Verdict);
+        Assert.Equal(Verdict.Failed, CaseGrader.Grade(f05, [Answered]).Verdict);
     }
 
     [Fact]
@@ -186,7 +202,7 @@ public sealed class GraderTests
     [Fact]
     public void Verdict_names_and_severity_order_are_the_contracts()
     {
-        Assert.Equal(["OK", "NON-STRICT", "WRONG-CODE", "UNCLEAN", "FAILED", "TIMEOUT"], Verdicts.All.Select(v => v.Name()));
+        Assert.Equal(["NOT-APPLICABLE", "OK", "NON-STRICT", "WRONG-CODE", "UNCLEAN", "FAILED", "TIMEOUT"], Verdicts.All.Select(v => v.Name()));
         foreach (var v in Verdicts.All) Assert.Equal(v, Verdicts.Parse(v.Name()));
         Assert.Equal(Verdict.Failed, Verdicts.Worst(Verdict.Failed, Verdict.Unclean));
     }

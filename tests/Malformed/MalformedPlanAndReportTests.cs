@@ -101,8 +101,8 @@ public sealed class MalformedPlanAndReportTests
         Assert.Equal(5, (long)f01["verdicts"]!["WRONG-CODE"]!);
         Assert.Equal(1, (long)f01["serverDownAfter"]!);
         var f02 = cases[1]!.AsObject();
-        Assert.Equal("FAILED", (string?)f02["verdict"]); // never got a connection: the server stopped serving
-        Assert.StartsWith("not graded", (string?)f02["observed"]);
+        Assert.Equal("NOT-RUN", (string?)f02["verdict"]); // never got a connection: no grade, counted in malformed_cases_not_run
+        Assert.StartsWith("not run: every attempt failed to connect", (string?)f02["observed"]);
         Assert.Empty(MalformedSection.Cases(null));
     }
 

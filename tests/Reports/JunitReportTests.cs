@@ -195,6 +195,20 @@ public sealed class JunitReportTests
     }
 
     [Fact]
+    public void Cases_not_applicable_or_not_run_are_skipped_not_failed()
+    {
+        var report = SampleReport();
+        report["cases"]!.AsArray().Add(JsonNode.Parse("""{ "id": "F23", "title": "deflate bomb", "expected": "close 1009", "observed": "not applicable", "verdict": "NOT-APPLICABLE", "clients": 2 }"""));
+        report["cases"]!.AsArray().Add(JsonNode.Parse("""{ "id": "F05", "title": "unmasked", "expected": "close 1002 or drop", "observed": "not run: no attacker ran this case before the run ended", "verdict": "NOT-RUN", "clients": 0 }"""));
+        var doc = AssertValidJunit(JunitReport.Render(report));
+        var suite = doc.Root!.Elements("testsuite").Single(s => (string)s.Attribute("name")! == "demo.malformed-cases");
+        var skipped = suite.Elements("testcase").Where(c => c.Element("skipped") is not null).ToDictionary(c => (string)c.Attribute("name")!, c => (string)c.Element("skipped")!.Attribute("type")!);
+        Assert.Equal(new Dictionary<string, string> { ["F23 deflate bomb"] = "NOT-APPLICABLE", ["F05 unmasked"] = "NOT-RUN" }, skipped);
+        Assert.Equal(2, (int)suite.Attribute("skipped")!);
+        Assert.Equal(2, (int)suite.Attribute("failures")!); // F02 and A01, as before
+    }
+
+    [Fact]
     public void A_run_without_cases_has_only_the_threshold_suite_and_a_partial_run_an_error()
     {
         var report = SampleReport("partial");

@@ -70,6 +70,12 @@ internal static class Contract
                 foreach (var field in TrendFields) Assert.True(metric.ContainsKey(field), $"{name} lacks '{field}'");
                 Assert.Equal("ms", (string?)metric["unit"]);
             }
+            else if (type == "ratio")
+            {
+                // A ratio with nothing to divide by has no data: value null, total 0.
+                Assert.True(metric.ContainsKey("value"), $"{name} lacks 'value'");
+                if (metric["value"] is null) Assert.Equal(0, metric["total"]!.GetValue<long>());
+            }
             else
             {
                 Assert.NotNull(metric["value"]);

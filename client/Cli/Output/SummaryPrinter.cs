@@ -69,7 +69,7 @@ public static class SummaryPrinter
             var text = (string?)m["type"] switch
             {
                 "trend" => (long)m["count"]! == 0 ? "no samples" : $"avg={m["avg"]} med={m["med"]} p95={m["p95"]} p99={m["p99"]} max={m["max"]} ms (n={m["count"]})",
-                _ => m["value"]!.ToString(),
+                _ => m["value"]?.ToString() ?? "no data",
             };
             table.AddRow(name, Markup.Escape(text));
         }

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using SimCluster.Transport.Malformed;
 
 namespace SimCluster.Cli.Reports;
 
@@ -351,7 +352,7 @@ public static class HtmlReport
             }
             else
             {
-                h.Append("<td class=\"num\">").Append(E(Num(m["value"]))).Append("</td><td class=\"num\">").Append(E(Num(m["rate"]))).Append("</td>")
+                h.Append("<td class=\"num\">").Append(m["value"] is null ? "no data" : E(Num(m["value"]))).Append("</td><td class=\"num\">").Append(E(Num(m["rate"]))).Append("</td>")
                     .Append("<td></td><td></td><td></td><td></td><td></td><td></td><td></td>");
             }
             h.Append("</tr>\n");
@@ -410,6 +411,7 @@ public static class HtmlReport
     {
         "OK" => "ok",
         "NON-STRICT" => "soft",
+        Verdicts.NotApplicableName or Verdicts.NotRun => "none",
         _ => "bad",
     };
 

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Xml;
+using SimCluster.Transport.Malformed;
 
 namespace SimCluster.Cli.Reports;
 
@@ -51,8 +52,10 @@ public static class JunitReport
                 var verdict = Text(c["verdict"]) ?? "?";
                 var expected = Text(c["expected"]) ?? "";
                 var observed = Text(c["observed"]) ?? "";
+                // Not applicable and not run are no grade of the server: skipped (malformed_cases_not_run can fail a run).
+                var problem = verdict is Verdicts.NotApplicableName or Verdicts.NotRun ? "skipped" : "failure";
                 malformed.Cases.Add(new Case(title is null ? id : $"{id} {title}", verdict == "OK" ? null : new Problem(
-                    "failure", verdict,
+                    problem, verdict,
                     $"{id}: {verdict}: expected {expected}, observed {observed}",
                     $"case: {id}\nverdict: {verdict}\nexpected: {expected}\nobserved: {observed}\nclients: {Text(c["clients"])}")));
             }
@@ -103,7 +106,7 @@ public static class JunitReport
                 w.WriteAttributeString("tests", suite.Cases.Count.ToString(CultureInfo.InvariantCulture));
                 w.WriteAttributeString("failures", suite.Failures.ToString(CultureInfo.InvariantCulture));
                 w.WriteAttributeString("errors", suite.Errors.ToString(CultureInfo.InvariantCulture));
-                w.WriteAttributeString("skipped", "0");
+                w.WriteAttributeString("skipped", suite.Skipped.ToString(CultureInfo.InvariantCulture));
                 w.WriteAttributeString("time", Number(seconds));
                 w.WriteAttributeString("timestamp", timestamp);
                 w.WriteAttributeString("hostname", "localhost");
@@ -153,6 +156,7 @@ public static class JunitReport
         public List<Case> Cases { get; } = [];
         public int Failures => Cases.Count(c => c.Problem?.Element == "failure");
         public int Errors => Cases.Count(c => c.Problem?.Element == "error");
+        public int Skipped => Cases.Count(c => c.Problem?.Element == "skipped");
     }
 
     /// <summary>Drops characters XML 1.0 cannot carry (control characters in a note would make the file unreadable).</summary>

@@ -13,8 +13,9 @@ namespace SimCluster.Cli.Reports;
 public static class MalformedSection
 {
     /// <summary>
-    /// One entry per case that was attempted, in catalogue order: id, title, expected, observed (from a run with the
-    /// worst verdict), verdict (the worst), clients (attackers that graded it), plus the counts per verdict.
+    /// One entry per planned case, in catalogue order: id, title, expected, observed (from a run with the worst
+    /// verdict), verdict (the worst; NOT-RUN when no run was graded), clients (attackers that graded it), plus the
+    /// counts per verdict.
     /// </summary>
     public static JsonArray Cases(MalformedResult? malformed)
     {
@@ -28,9 +29,12 @@ public static class MalformedSection
                 ["id"] = c.Id,
                 ["title"] = c.Title,
                 ["expected"] = c.Expected,
-                ["observed"] = graded ? c.Observed : $"not graded: every attempt failed to connect ({c.LastError})",
-                // A case that never got a connection is a server that stopped serving: graded as a failure.
-                ["verdict"] = c.Worst ?? Verdict.Failed.Name(),
+                ["observed"] = graded ? c.Observed
+                    : c.Unreachable > 0 ? $"not run: every attempt failed to connect ({c.LastError})"
+                    : c.ToolErrors > 0 ? $"not run: the tool could not complete it ({c.LastError})"
+                    : "not run: no attacker ran this case before the run ended",
+                // Not a grade of the server; malformed_cases_not_run counts these for thresholds.
+                ["verdict"] = c.Worst ?? Verdicts.NotRun,
                 ["clients"] = c.Clients,
                 ["rfc"] = c.RfcSection,
                 ["runs"] = c.Verdicts.Values.Sum(),

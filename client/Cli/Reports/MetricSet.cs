@@ -9,19 +9,21 @@ namespace SimCluster.Cli.Reports;
 /// <summary>
 /// The metrics of one scope (the whole run, or one group) in the form thresholds and reports read:
 /// counters, ratios derived from them, trends as full histograms (any percentile can be asked for),
-/// and gauges measured outside the clients (the target's memory).
+/// and gauges measured outside the clients (the target's memory). Counter rates divide by the run's
+/// active seconds; a ratio with nothing to divide by, like an empty trend, has no data.
 /// </summary>
 public sealed class MetricSet
 {
     private readonly Dictionary<string, long> _counters;
     private readonly Dictionary<string, HistogramBase> _trends;
     private readonly Dictionary<string, double> _gauges;
-    private readonly double _durationSeconds;
+    private readonly double _activeSeconds;
 
-    public MetricSet(IEnumerable<GroupResult> groups, double durationSeconds, IReadOnlyDictionary<string, double>? gauges = null)
+    /// <param name="activeSeconds">The run's active time so far (<see cref="RunResult.ActiveSeconds"/>); 0 leaves rates without data.</param>
+    public MetricSet(IEnumerable<GroupResult> groups, double activeSeconds, IReadOnlyDictionary<string, double>? gauges = null)
     {
         var list = groups.ToList();
-        _durationSeconds = durationSeconds;
+        _activeSeconds = activeSeconds;
         _counters = MetricNames.All.Where(m => m.Value == MetricKind.Counter)
             .ToDictionary(m => m.Key, m => list.Sum(g => g.Counters.GetValueOrDefault(m.Key)));
         _trends = MetricNames.All.Where(m => m.Value == MetricKind.Trend).ToDictionary(m => m.Key, HistogramBase (m) =>
@@ -47,16 +49,27 @@ public sealed class MetricSet
 
     public HistogramBase Trend(string name) => _trends[name];
 
-    /// <summary>Ratios are derived, not recorded: the share of attempts that went well.</summary>
-    public double Ratio(string name) => name switch
+    /// <summary>
+    /// Ratios are derived, not recorded: the table's passes counter over the sum of its out-of counters.
+    /// Null when that sum is 0: nothing was tried, so there is no share to grade.
+    /// </summary>
+    public double? Ratio(string name)
     {
-        MetricNames.ConnectSuccessRatio => Share(Counter(MetricNames.Connects), Counter(MetricNames.ConnectFailures)),
-        MetricNames.ReconnectSuccessRatio => Share(Counter(MetricNames.Reconnects), Counter(MetricNames.ReconnectGiveUps)),
-        MetricNames.ZombieDetectionRatio => Counter(MetricNames.Zombies) == 0 ? 0 : (double)Counter(MetricNames.ZombiesDetected) / Counter(MetricNames.Zombies),
-        _ => 0,
-    };
+        var (passes, total) = RatioParts(name);
+        return total == 0 ? null : (double)passes / total;
+    }
 
-    private static double Share(long good, long bad) => good + bad == 0 ? 0 : (double)good / (good + bad);
+    /// <summary>A ratio's numerator and denominator.</summary>
+    public (long Passes, long Total) RatioParts(string name)
+    {
+        var definition = MetricNames.Definitions[name];
+        if (definition.Kind != MetricKind.Ratio || definition.Passes is not { } passes)
+            throw new ArgumentException($"{name} is not a ratio", nameof(name));
+        return (Counter(passes), definition.OutOf.Sum(Counter));
+    }
+
+    /// <summary>Events per second of the run's active time; null before the run was active.</summary>
+    private double? Rate(long count) => _activeSeconds > 0 ? count / _activeSeconds : null;
 
     public bool TryGet(string metric, Aggregation aggregation, double? percentile, out double value)
     {
@@ -66,11 +79,18 @@ public sealed class MetricSet
         {
             case MetricKind.Counter:
                 var count = Counter(metric);
-                value = aggregation == Aggregation.Rate ? (_durationSeconds > 0 ? count / _durationSeconds : 0) : count;
-                return aggregation is Aggregation.Count or Aggregation.Value or Aggregation.Rate;
+                if (aggregation == Aggregation.Rate)
+                {
+                    if (Rate(count) is not { } rate) return false;
+                    value = rate;
+                    return true;
+                }
+                value = count;
+                return aggregation is Aggregation.Count or Aggregation.Value;
             case MetricKind.Ratio:
-                value = Ratio(metric);
-                return aggregation is Aggregation.Value or Aggregation.Rate;
+                if (aggregation is not (Aggregation.Value or Aggregation.Rate) || Ratio(metric) is not { } ratio) return false;
+                value = ratio;
+                return true;
             case MetricKind.Gauge:
                 if (!_gauges.TryGetValue(metric, out value)) return false;
                 return aggregation == Aggregation.Value;
@@ -104,11 +124,19 @@ public sealed class MetricSet
                     {
                         ["type"] = "counter",
                         ["value"] = Counter(name),
-                        ["rate"] = Round(_durationSeconds > 0 ? Counter(name) / _durationSeconds : 0),
+                        ["rate"] = Rate(Counter(name)) is { } rate ? Round(rate) : null,
                     };
                     break;
                 case MetricKind.Ratio:
-                    json[name] = new JsonObject { ["type"] = "ratio", ["value"] = Round(Ratio(name), 6) };
+                    // value null = no data (nothing to divide by), which is not the same as 0.
+                    var (passes, total) = RatioParts(name);
+                    json[name] = new JsonObject
+                    {
+                        ["type"] = "ratio",
+                        ["value"] = Ratio(name) is { } ratio ? Round(ratio, 6) : null,
+                        ["passes"] = passes,
+                        ["total"] = total,
+                    };
                     break;
                 case MetricKind.Gauge:
                     if (_gauges.TryGetValue(name, out var gauge)) json[name] = new JsonObject { ["type"] = "gauge", ["value"] = Round(gauge) };

@@ -46,7 +46,7 @@ public sealed record Report
     public static Report Create(Scenario scenario, long seed, IReadOnlyList<Uri> targets, RunResult result,
         JsonObject? statsBefore, JsonObject? statsAfter, string? interrupted)
     {
-        var seconds = Math.Max(0.001, scenario.Duration.TotalSeconds);
+        var seconds = result.ActiveSeconds;
         var gauges = new Dictionary<string, double>();
         if (statsBefore is not null && statsAfter is not null)
         {
@@ -71,9 +71,19 @@ public sealed record Report
             TargetStatsAfter = statsAfter,
             PartialReason = interrupted
                 ?? (result.Aborted ? result.AbortReason ?? "the run was aborted" : null)
-                ?? (result.Silos.Where(s => s.Lost).Select(s => s.Address).ToList() is { Count: > 0 } lost
-                    ? $"silo(s) lost during the run: {string.Join(", ", lost)}; their clients' numbers are missing" : null),
+                ?? SiloReason(result),
         };
+    }
+
+    /// <summary>Silos whose numbers are incomplete: lost during the run, or silent at the final collection.</summary>
+    private static string? SiloReason(RunResult result)
+    {
+        var reasons = new List<string>();
+        if (result.Silos.Where(s => s.Lost).Select(s => s.Address).ToList() is { Count: > 0 } lost)
+            reasons.Add($"silo(s) lost during the run: {string.Join(", ", lost)}; their clients' numbers are missing");
+        if (result.Silos.Where(s => s.MissedFinalCollection && !s.Lost).Select(s => s.Address).ToList() is { Count: > 0 } silent)
+            reasons.Add($"silo(s) did not answer the final collection: {string.Join(", ", silent)}; their clients' last numbers are missing");
+        return reasons.Count == 0 ? null : string.Join("; ", reasons);
     }
 
     private sealed class Source(MetricSet overall, IReadOnlyDictionary<string, MetricSet> groups) : IMetricSource
@@ -98,6 +108,8 @@ public sealed record Report
             ["startedAt"] = Result.StartedAtUtc.ToString("O"),
             ["endedAt"] = Result.EndedAtUtc.ToString("O"),
             ["durationSeconds"] = Math.Round(DurationSeconds, 3),
+            // Counter rates divide by this: start instant until the clients were told to stop.
+            ["activeSeconds"] = Math.Round(Result.ActiveSeconds, 3),
             ["clients"] = new JsonObject
             {
                 ["planned"] = Result.Planned,
@@ -153,6 +165,7 @@ public sealed record Report
                 ["clients"] = s.Clients,
                 ["lost"] = s.Lost,
                 ["lostAtSecond"] = s.LostAtSeconds,
+                ["missedFinalCollection"] = s.MissedFinalCollection,
                 ["adopted"] = s.Adopted,
                 ["coordinator"] = s.Coordinator,
                 // Its own slice of the source addresses (its clients and the ones it adopted draw from it).

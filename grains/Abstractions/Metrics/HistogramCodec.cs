@@ -40,13 +40,7 @@ public static class HistogramCodec
     public static HistogramBase Decode(byte[] bytes)
     {
         var histogram = Create();
-        using var reader = new BinaryReader(new MemoryStream(bytes));
-        while (reader.BaseStream.Position < bytes.Length)
-        {
-            var value = reader.Read7BitEncodedInt64();
-            var count = reader.Read7BitEncodedInt64();
-            histogram.RecordValueWithCount(Math.Clamp(value, Lowest, Highest), count);
-        }
+        foreach (var (value, count) in Pairs(bytes)) histogram.RecordValueWithCount(Math.Clamp(value, Lowest, Highest), count);
         return histogram;
     }
 
@@ -55,6 +49,34 @@ public static class HistogramCodec
     {
         if (bytes.Length == 0) return;
         into.Add(Decode(bytes));
+    }
+
+    /// <summary>
+    /// The samples of <paramref name="cumulative"/> that <paramref name="earlier"/> (an older snapshot of the same
+    /// cumulative histogram) did not have yet, encoded: what was recorded between the two snapshots.
+    /// </summary>
+    public static byte[] Subtract(byte[] cumulative, byte[] earlier)
+    {
+        if (earlier.Length == 0) return cumulative;
+        var before = Pairs(earlier).ToDictionary(p => p.Value, p => p.Count);
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream))
+        {
+            foreach (var (value, count) in Pairs(cumulative))
+            {
+                var added = count - before.GetValueOrDefault(value);
+                if (added <= 0) continue; // a bucket that shrank (recorders started over) adds nothing
+                writer.Write7BitEncodedInt64(value);
+                writer.Write7BitEncodedInt64(added);
+            }
+        }
+        return stream.ToArray();
+    }
+
+    private static IEnumerable<(long Value, long Count)> Pairs(byte[] bytes)
+    {
+        using var reader = new BinaryReader(new MemoryStream(bytes));
+        while (reader.BaseStream.Position < bytes.Length) yield return (reader.Read7BitEncodedInt64(), reader.Read7BitEncodedInt64());
     }
 
     /// <summary>Records a duration, clamped into the trackable range.</summary>

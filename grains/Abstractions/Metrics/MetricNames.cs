@@ -3,7 +3,7 @@ namespace SimCluster.Abstractions.Metrics;
 /// <summary>What a metric holds, which decides the aggregations a threshold may use on it.</summary>
 public enum MetricKind
 {
-    /// <summary>A count of events: <c>count</c>, <c>rate</c> (per second of run), <c>value</c> (= count).</summary>
+    /// <summary>A count of events: <c>count</c>, <c>rate</c> (per second of the run's active time), <c>value</c> (= count).</summary>
     Counter,
     /// <summary>A number between 0 and 1: <c>value</c> (and <c>rate</c>, the same number).</summary>
     Ratio,
@@ -117,59 +117,170 @@ public static class MetricNames
     /// <summary>Connections the target still held open after every client closed (a leak when above 0).</summary>
     public const string TargetOpenAfterRun = "target_open_after_run";
 
-    /// <summary>Every metric with its kind; the report lists all of them, zero when nothing happened.</summary>
-    public static readonly IReadOnlyDictionary<string, MetricKind> All = new Dictionary<string, MetricKind>
-    {
-        [Connects] = MetricKind.Counter,
-        [ConnectFailures] = MetricKind.Counter,
-        [ConnectTime] = MetricKind.Trend,
-        [ConnectSuccessRatio] = MetricKind.Ratio,
-        [Disconnects] = MetricKind.Counter,
-        [ReconnectTime] = MetricKind.Trend,
-        [MessagesSent] = MetricKind.Counter,
-        [MessagesReceived] = MetricKind.Counter,
-        [MessageRtt] = MetricKind.Trend,
-        [MessagesLost] = MetricKind.Counter,
-        [MessagesInterrupted] = MetricKind.Counter,
-        [MessagesDuplicated] = MetricKind.Counter,
-        [MessagesReordered] = MetricKind.Counter,
-        [HeartbeatRtt] = MetricKind.Trend,
-        [FalseDisconnects] = MetricKind.Counter,
-        [ForcedDrops] = MetricKind.Counter,
-        [Reconnects] = MetricKind.Counter,
-        [RecoveryTime] = MetricKind.Trend,
-        [ReconnectSuccessRatio] = MetricKind.Ratio,
-        [ReconnectGiveUps] = MetricKind.Counter,
-        [DeadConnectionHoldTime] = MetricKind.Trend,
-        [Zombies] = MetricKind.Counter,
-        [ZombiesDetected] = MetricKind.Counter,
-        [ZombieDetectionRatio] = MetricKind.Ratio,
-        [ZombieDetectTime] = MetricKind.Trend,
-        [ZombiesWithinBound] = MetricKind.Counter,
-        [ZombiesUndetected] = MetricKind.Counter,
-        [MessagesReplayed] = MetricKind.Counter,
-        [SessionsForgotten] = MetricKind.Counter,
-        [Switches] = MetricKind.Counter,
-        [SwitchResumeTime] = MetricKind.Trend,
-        [TokenRefreshes] = MetricKind.Counter,
-        [TokenRefreshFailures] = MetricKind.Counter,
-        [TokenRefreshTime] = MetricKind.Trend,
-        [AuthRejections] = MetricKind.Counter,
-        [ExpiredCloses] = MetricKind.Counter,
-        [TokenOverstay] = MetricKind.Trend,
-        [TokensOutlived] = MetricKind.Counter,
-        [ExpiredClosesEarly] = MetricKind.Counter,
-        [TokenReplaysAccepted] = MetricKind.Counter,
-        [TokenFetchTime] = MetricKind.Trend,
-        [TokenFetchFailures] = MetricKind.Counter,
-        [MalformedCases] = MetricKind.Counter,
-        [MalformedCasesFailed] = MetricKind.Counter,
-        [MalformedServerDown] = MetricKind.Counter,
-        [SchedulingDelay] = MetricKind.Trend,
-        [TargetRssGrowthMb] = MetricKind.Gauge,
-        [TargetHeapGrowthMb] = MetricKind.Gauge,
-        [TargetOpenAfterRun] = MetricKind.Gauge,
-    };
+    // Recorded by the clients' end-of-run drain, offered-load schedule, zombies and heartbeats.
+    /// <summary>Sends the schedule asked for: one per interval from each client's first planned send until the stop.</summary>
+    public const string MessagesPlanned = "messages_planned";
+    /// <summary>Messages still inside their lossTimeout, on an open connection, when the stop grace ran out.</summary>
+    public const string MessagesUnresolved = "messages_unresolved";
+    /// <summary>Echoes that arrived after their message's lossTimeout (the message is already counted lost).</summary>
+    public const string MessagesLate = "messages_late";
+    /// <summary>Actual minus planned send instant of each application message.</summary>
+    public const string SendLag = "send_lag";
+    /// <summary>Zombies whose observeFor window the end of the run cut short, neither evicted nor undetected.</summary>
+    public const string ZombiesUnobserved = "zombies_unobserved";
+    /// <summary>Connections the client closed because the server stopped answering its heartbeat PINGs.</summary>
+    public const string HeartbeatTimeouts = "heartbeat_timeouts";
+
+    // Counted when malformed cases are graded.
+    /// <summary>Planned malformed cases that never produced a verdict: never connected, or never ran.</summary>
+    public const string MalformedCasesNotRun = "malformed_cases_not_run";
+
+    /// <summary>
+    /// Every metric with its kind and its definition for users, in report order: the one table the report,
+    /// thresholds, exporters and docs/metrics.md (<see cref="MetricDocs"/>) are built from.
+    /// </summary>
+    public static readonly IReadOnlyList<MetricDefinition> Table =
+    [
+        new(Connects, MetricKind.Counter, MetricSection.Connections,
+            "WebSocket connections that opened: the server answered the upgrade with 101 and the handshake checked out. Every open counts, first connects, reconnects and switches alike."),
+        new(ConnectFailures, MetricKind.Counter, MetricSection.Connections,
+            "Connection attempts that did not open: TCP refused or timed out (`connectTimeout`), TLS failed, the upgrade was answered with another status, or no token could be had. Each attempt counts once; `disconnectCauses` has them by `connect:` detail."),
+        new(ConnectTime, MetricKind.Trend, MetricSection.Connections,
+            "From the start of a connection attempt (before DNS and the TCP connect) to the open WebSocket (the 101 response read and checked), per successful attempt."),
+        new(ConnectSuccessRatio, MetricKind.Ratio, MetricSection.Connections,
+            "Attempts that opened, divided by all attempts.") { Passes = Connects, OutOf = [Connects, ConnectFailures] },
+        new(Disconnects, MetricKind.Counter, MetricSection.Connections,
+            "Open connections that ended before the run's own stop, whoever ended them: the scenario (forced, switch), the server, or an error. Each has one cause in `disconnectCauses`."),
+        new(ReconnectTime, MetricKind.Trend, MetricSection.Connections,
+            "From the moment an open connection was lost (dropped by the scenario, closed or reset by the server) to the next open connection of the same client; includes the outage itself and the backoff."),
+        new(MessagesSent, MetricKind.Counter, MetricSection.Messages,
+            "Application messages the clients wrote to an open connection (replays of the session protocol not counted again)."),
+        new(MessagesReceived, MetricKind.Counter, MetricSection.Messages,
+            "Sent messages whose echo came back within `lossTimeout`, each counted once (session protocol: client messages the server echoed)."),
+        new(MessageRtt, MetricKind.Trend, MetricSection.Messages,
+            "From writing a message to reading its echo, per message received in time."),
+        new(MessagesLost, MetricKind.Counter, MetricSection.Messages,
+            "Echo protocol: messages whose echo did not come back within `lossTimeout` although the connection stayed open. Session protocol: messages never delivered by the end of the run after every replay, in both directions (a client message never echoed, a gap in the server's sequence, what a server that forgot the session dropped)."),
+        new(MessagesInterrupted, MetricKind.Counter, MetricSection.Messages,
+            "Echo protocol: messages whose connection closed (for any reason) before their echo came back and before `lossTimeout` passed."),
+        new(MessagesDuplicated, MetricKind.Counter, MetricSection.Messages,
+            "Echoes (or server messages) received again after they had been received once."),
+        new(MessagesReordered, MetricKind.Counter, MetricSection.Messages,
+            "Echoes (or server messages) that arrived after one with a higher sequence number."),
+        new(HeartbeatRtt, MetricKind.Trend, MetricSection.Connections,
+            "From writing a client heartbeat PING (`heartbeat.interval`) to reading its PONG."),
+        new(FalseDisconnects, MetricKind.Counter, MetricSection.Connections,
+            "Closes the server (or the network under it) initiated on clients that were behaving well (steady clients, canaries), excluding closes for an expired token."),
+        new(ForcedDrops, MetricKind.Counter, MetricSection.Flapping,
+            "Connections the scenario dropped on purpose (flapping `drop`: close, reset or blackhole)."),
+        new(Reconnects, MetricKind.Counter, MetricSection.Flapping,
+            "Connections that opened again after a loss (a sample of `reconnect_time` each)."),
+        new(RecoveryTime, MetricKind.Trend, MetricSection.Flapping,
+            "From the moment the network came back after a forced outage (the end of flapping `down`) to the next open connection: the server's and the reconnect policy's share of `reconnect_time`."),
+        new(ReconnectSuccessRatio, MetricKind.Ratio, MetricSection.Flapping,
+            "Reconnects divided by reconnects plus clients that gave up (`reconnect.maxAttempts`).") { Passes = Reconnects, OutOf = [Reconnects, ReconnectGiveUps] },
+        new(ReconnectGiveUps, MetricKind.Counter, MetricSection.Flapping,
+            "Clients that stopped trying after `reconnect.maxAttempts` failed attempts in a row."),
+        new(DeadConnectionHoldTime, MetricKind.Trend, MetricSection.Flapping,
+            "From a blackhole drop (the client goes silent without FIN or RST) to the server's Close frame, FIN or RST on that connection: how long the server held a connection whose client was gone."),
+        new(Zombies, MetricKind.Counter, MetricSection.Zombies,
+            "Zombie episodes started: a connection turned dead in the group's `zombie.kind` after `after`."),
+        new(ZombiesDetected, MetricKind.Counter, MetricSection.Zombies,
+            "Zombie episodes the server ended within `observeFor` (its Close frame, FIN or RST seen)."),
+        new(ZombieDetectionRatio, MetricKind.Ratio, MetricSection.Zombies,
+            "Zombies detected divided by zombies started.") { Passes = ZombiesDetected, OutOf = [Zombies] },
+        new(ZombieDetectTime, MetricKind.Trend, MetricSection.Zombies,
+            "From the moment a connection turned zombie to the first sign the server gave up on it (Close frame, FIN or RST), per detected zombie."),
+        new(ZombiesWithinBound, MetricKind.Counter, MetricSection.Zombies,
+            "Detected zombies whose `zombie_detect_time` was within `expectDetectWithin`."),
+        new(ZombiesUndetected, MetricKind.Counter, MetricSection.Zombies,
+            "Zombie episodes the server still held when `observeFor` ran out."),
+        new(MessagesReplayed, MetricKind.Counter, MetricSection.Session,
+            "Session protocol: client messages sent again after a reconnect because the server's `welcome` did not acknowledge them."),
+        new(SessionsForgotten, MetricKind.Counter, MetricSection.Session,
+            "Session protocol: reconnects whose `welcome` said `resumed:false` (the server no longer knew the session)."),
+        new(Switches, MetricKind.Counter, MetricSection.Switching,
+            "Network interface switches (`switching.every`): each time a client moved its connection to its next interface."),
+        new(SwitchResumeTime, MetricKind.Trend, MetricSection.Switching,
+            "From the old path's loss to the session resumed on the new one (the `welcome` after the switch; the open connection for the echo protocol)."),
+        new(TokenRefreshes, MetricKind.Counter, MetricSection.Tokens,
+            "Token refreshes that succeeded: in band (`auth.refreshed`) or by reconnecting with the new token."),
+        new(TokenRefreshFailures, MetricKind.Counter, MetricSection.Tokens,
+            "Token refreshes that failed: no new token could be had, the server rejected it, or it did not answer in time."),
+        new(TokenRefreshTime, MetricKind.Trend, MetricSection.Tokens,
+            "From the start of a refresh (asking for the new token) to its success: `auth.refreshed` read, or the reconnect with the new token open."),
+        new(AuthRejections, MetricKind.Counter, MetricSection.Tokens,
+            "Upgrades the server refused for authentication (401 or 403) and in-band refreshes it answered `auth.rejected`."),
+        new(ExpiredCloses, MetricKind.Counter, MetricSection.Tokens,
+            "Server closes with code 4001 (token expired)."),
+        new(TokenOverstay, MetricKind.Trend, MetricSection.Tokens,
+            "From the token's expiry (`exp`, client clock) to the end of the connection that used it (server close, refresh or end of run), per connection still open after its token expired."),
+        new(TokensOutlived, MetricKind.Counter, MetricSection.Tokens,
+            "Connections still open after their token expired (each one is a sample of `token_overstay`)."),
+        new(ExpiredClosesEarly, MetricKind.Counter, MetricSection.Tokens,
+            "Expiry closes (4001) that came before the token's `exp` by the client's clock."),
+        new(TokenReplaysAccepted, MetricKind.Counter, MetricSection.Tokens,
+            "A previous token offered again after a refresh and accepted by the server (replay injection)."),
+        new(TokenFetchTime, MetricKind.Trend, MetricSection.Tokens,
+            "From asking for a token (minting it, or the request to `tokenUrl`) to having it."),
+        new(TokenFetchFailures, MetricKind.Counter, MetricSection.Tokens,
+            "Token requests that failed: endpoint error, timeout, or an answer without a usable token."),
+        new(MalformedCases, MetricKind.Counter, MetricSection.Malformed,
+            "Malformed case runs attackers started (one per case run; each variant on its own connection)."),
+        new(MalformedCasesFailed, MetricKind.Counter, MetricSection.Malformed,
+            "Malformed case runs graded WRONG-CODE, UNCLEAN, FAILED or TIMEOUT."),
+        new(MalformedServerDown, MetricKind.Counter, MetricSection.Malformed,
+            "Times the server stopped accepting new connections right after a malformed case."),
+        new(SchedulingDelay, MetricKind.Trend, MetricSection.Tool,
+            "How much later a timer-driven send fired than the previous one's lateness (the change in lateness)."),
+        new(TargetRssGrowthMb, MetricKind.Gauge, MetricSection.Target,
+            "Growth of the target's resident memory from before the run to after it, in megabytes (from the target's `/stats`)."),
+        new(TargetHeapGrowthMb, MetricKind.Gauge, MetricSection.Target,
+            "Growth of the target's managed heap after a full GC, before vs after the run, in megabytes (from `/stats`): the leak signal, free of warm-up growth."),
+        new(TargetOpenAfterRun, MetricKind.Gauge, MetricSection.Target,
+            "Connections the target still held open after every client closed (from `/stats`; a leak when above 0)."),
+
+        // The clients' end-of-run drain, offered-load schedule, zombies and heartbeats.
+        new(MessagesPlanned, MetricKind.Counter, MetricSection.Messages,
+            "Sends the schedule asked for: planned instants start + phase + k x `interval` from each client's start until the stop, whether or not a connection was open then."),
+        new(MessagesUnresolved, MetricKind.Counter, MetricSection.Messages,
+            "Messages still inside their `lossTimeout` on an open connection when the stop grace ran out: neither received nor lost. `messages_sent` = `messages_received` + `messages_lost` + `messages_interrupted` + `messages_unresolved`."),
+        new(MessagesLate, MetricKind.Counter, MetricSection.Messages,
+            "Echoes that arrived after their message's `lossTimeout` had passed (the message stays counted in `messages_lost`)."),
+        new(SendLag, MetricKind.Trend, MetricSection.Tool,
+            "Actual minus planned send instant of each application message: how far the tool fell behind its own schedule."),
+        new(ZombiesUnobserved, MetricKind.Counter, MetricSection.Zombies,
+            "Zombie episodes whose `observeFor` window the end of the run cut short before the server acted: neither detected nor undetected."),
+        new(HeartbeatTimeouts, MetricKind.Counter, MetricSection.Connections,
+            "Connections the client closed because no PONG came within `heartbeat.timeout` (disconnect cause `heartbeat:timeout`)."),
+
+        // Counted when malformed cases are graded.
+        new(MalformedCasesNotRun, MetricKind.Counter, MetricSection.Malformed,
+            "Planned malformed cases without a verdict: every attempt failed to connect, or the run ended before any attacker ran the case (`NOT-RUN` in `cases`)."),
+    ];
+
+    /// <summary>Every metric with its kind; the report lists all of them, zero (or no data) when nothing happened.</summary>
+    public static readonly IReadOnlyDictionary<string, MetricKind> All = Table.ToDictionary(m => m.Name, m => m.Kind);
+
+    /// <summary>Every metric's definition by name.</summary>
+    public static readonly IReadOnlyDictionary<string, MetricDefinition> Definitions = Table.ToDictionary(m => m.Name);
+}
+
+/// <summary>Where a metric is listed in docs/metrics.md.</summary>
+public enum MetricSection { Connections, Messages, Flapping, Zombies, Session, Switching, Tokens, Malformed, Tool, Target }
+
+/// <summary>
+/// One metric of the table: its name, kind and the exact definition users read in docs/metrics.md (what
+/// starts and ends a duration, what is counted). A ratio names the counter it counts as passes and the
+/// counters it divides by; with nothing to divide by it has no data (a threshold on it fails).
+/// </summary>
+public sealed record MetricDefinition(string Name, MetricKind Kind, MetricSection Section, string Definition)
+{
+    /// <summary>For a ratio: the counter whose count is the numerator.</summary>
+    public string? Passes { get; init; }
+
+    /// <summary>For a ratio: the counters whose sum is the denominator.</summary>
+    public IReadOnlyList<string> OutOf { get; init; } = [];
 }
 
 /// <summary>

@@ -3,16 +3,16 @@ using SimCluster.Abstractions.Plans;
 namespace SimCluster.Abstractions.Runs;
 
 /// <summary>
-/// One group's measurements on one silo since the previous collection. Counters and close codes are
-/// cumulative (a lost collection loses nothing); trends are interval histograms (HistogramCodec encoding),
-/// so merging them adds every sample exactly once.
+/// One group's measurements on one silo since the run began. Counters, close codes and trends (HistogramCodec
+/// encoding) are all cumulative: a late or lost collection loses nothing, the latest snapshot of each silo
+/// holds every sample exactly once, and merging silos adds their latest snapshots.
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record GroupSnapshot
 {
     [Id(0)] public required string Group { get; init; }
     [Id(1)] public required Dictionary<string, long> Counters { get; init; }
-    [Id(2)] public required Dictionary<string, byte[]> TrendIntervals { get; init; }
+    [Id(2)] public required Dictionary<string, byte[]> Trends { get; init; }
     [Id(3)] public required Dictionary<string, long> CloseCodes { get; init; }
     [Id(4)] public int Open { get; init; }
     /// <summary>Cumulative counts per disconnect cause (<c>DisconnectCauses</c> labels).</summary>
@@ -140,6 +140,8 @@ public sealed record SiloResult
     /// <summary>This silo's slice of the run's source addresses ("first-last"); empty when the OS chose them.</summary>
     [Id(6)] public string? SourceRange { get; init; }
     [Id(7)] public long SourceAddresses { get; init; }
+    /// <summary>Alive (not declared dead) but silent at the final collection: its numbers since its last answer are missing.</summary>
+    [Id(8)] public bool MissedFinalCollection { get; init; }
 }
 
 /// <summary>Everything the cluster measured; the CLI turns it into the report and grades thresholds.</summary>
@@ -162,6 +164,11 @@ public sealed record RunResult
     [Id(11)] public ClientTimeline[] Timelines { get; init; } = [];
     /// <summary>Why the run was aborted (the reason given to <c>Abort</c>, or the failure); null when it was not.</summary>
     [Id(12)] public string? AbortReason { get; init; }
+    /// <summary>
+    /// The run's active time in seconds: from the start instant until the clients were told to stop (the planned
+    /// duration, or less when the run was aborted), or until now in an interim result. Counter rates divide by it.
+    /// </summary>
+    [Id(13)] public double ActiveSeconds { get; init; }
 }
 
 /// <summary>One thing that happened to a sampled client: a state transition or a notable event.</summary>

@@ -13,7 +13,7 @@ public static class CaseGrader
 {
     public static Verdict Grade(Expectation expected, Observation observed)
     {
-        if (observed.Reaction == Reaction.NotApplicable) return Verdict.NonStrict;
+        if (observed.Reaction == Reaction.NotApplicable) return Verdict.NotApplicable;
         return expected.Kind switch
         {
             ExpectKind.FailConnection => FailConnection(expected, observed),

@@ -10,6 +10,8 @@ namespace SimCluster.Grains.Metrics;
 /// One group's measurements on this silo for one run. Every client of the group records here directly,
 /// from any thread: counters are interlocked, trends go into HdrHistogram recorders (wait-free writers).
 /// A histogram per client would cost more memory than the client itself, so clients share their group's.
+/// Snapshots carry cumulative trends (every sample since the run began), like the counters: a collection
+/// reply that comes late or never reaches the coordinator loses nothing, the next one has it all.
 /// </summary>
 public sealed class GroupRecorder(string group)
 {
@@ -20,6 +22,14 @@ public sealed class GroupRecorder(string group)
 
     private readonly long[] _counters = new long[CounterSlots.Count];
     private readonly FrozenDictionary<string, Recorder> _trends = TrendNames.ToFrozenDictionary(n => n, _ => HistogramCodec.CreateRecorder());
+    /// <summary>
+    /// Every interval taken from the recorders so far, per trend, created with the trend's first sample (most
+    /// trends of a run stay empty); guarded by <see cref="_snapshotLock"/>.
+    /// </summary>
+    private readonly Dictionary<string, HistogramBase> _cumulative = [];
+    /// <summary>The recorders' previous interval histograms, handed back to them so a snapshot allocates none.</summary>
+    private readonly Dictionary<string, HistogramBase?> _spare = [];
+    private readonly Lock _snapshotLock = new();
     private readonly ConcurrentDictionary<string, long> _closeCodes = new();
     private readonly ConcurrentDictionary<string, long> _causes = new();
     private int _open;
@@ -44,14 +54,32 @@ public sealed class GroupRecorder(string group)
 
     public long Read(string counter) => Volatile.Read(ref _counters[CounterSlots[counter]]);
 
-    /// <summary>Cumulative counters, and the trend samples recorded since the previous call.</summary>
-    public GroupSnapshot TakeSnapshot() => new()
+    /// <summary>Cumulative counters and cumulative trends: everything recorded since the run began.</summary>
+    public GroupSnapshot TakeSnapshot()
     {
-        Group = Group,
-        Counters = CounterSlots.ToDictionary(s => s.Key, s => Volatile.Read(ref _counters[s.Value])),
-        TrendIntervals = _trends.ToDictionary(t => t.Key, t => HistogramCodec.Encode(t.Value.GetIntervalHistogram())),
-        CloseCodes = new Dictionary<string, long>(_closeCodes),
-        Causes = new Dictionary<string, long>(_causes),
-        Open = Open,
-    };
+        lock (_snapshotLock)
+        {
+            var trends = new Dictionary<string, byte[]>(_trends.Count);
+            foreach (var (name, recorder) in _trends)
+            {
+                var interval = recorder.GetIntervalHistogram(_spare.GetValueOrDefault(name));
+                _spare[name] = interval;
+                if (interval.TotalCount > 0)
+                {
+                    if (!_cumulative.TryGetValue(name, out var sum)) _cumulative[name] = sum = HistogramCodec.Create();
+                    sum.Add(interval);
+                }
+                trends[name] = _cumulative.TryGetValue(name, out var cumulative) ? HistogramCodec.Encode(cumulative) : [];
+            }
+            return new()
+            {
+                Group = Group,
+                Counters = CounterSlots.ToDictionary(s => s.Key, s => Volatile.Read(ref _counters[s.Value])),
+                Trends = trends,
+                CloseCodes = new Dictionary<string, long>(_closeCodes),
+                Causes = new Dictionary<string, long>(_causes),
+                Open = Open,
+            };
+        }
+    }
 }

@@ -2,6 +2,7 @@ using HdrHistogram;
 using SimCluster.Abstractions.Metrics;
 using SimCluster.Abstractions.Plans;
 using SimCluster.Abstractions.Runs;
+using SimCluster.Transport.Malformed;
 
 namespace SimCluster.Grains.Runs;
 
@@ -14,7 +15,8 @@ public sealed class RunAccumulator
 {
     private readonly RunPlan _plan;
     private readonly Dictionary<(string Silo, string Group), GroupSnapshot> _latest = [];
-    private readonly Dictionary<string, Dictionary<string, HistogramBase>> _trends = [];
+    /// <summary>Silos declared dead: their last counters and trends stay in the run, their open connections do not.</summary>
+    private readonly HashSet<string> _lost = [];
     private readonly List<TimelinePoint> _timeline = [];
     private Totals _previous;
 
@@ -37,8 +39,6 @@ public sealed class RunAccumulator
                 _rttBefore[group.Name] = HistogramCodec.Create();
                 _rttDuring[group.Name] = HistogramCodec.Create();
             }
-            _trends[group.Name] = MetricNames.All.Where(m => m.Value == MetricKind.Trend)
-                .ToDictionary(m => m.Key, HistogramBase (_) => HistogramCodec.Create());
         }
     }
 
@@ -48,7 +48,20 @@ public sealed class RunAccumulator
 
     public double LastRttP95Ms { get; private set; }
 
-    /// <summary>Adds one collection round (one snapshot per reachable silo) and returns the run totals.</summary>
+    /// <summary>
+    /// A silo membership declared dead: its clients' connections are gone (or re-opened elsewhere, where they
+    /// are counted again), so its last <c>Open</c> no longer counts; its counters and trends stay.
+    /// </summary>
+    public void MarkLost(string silo)
+    {
+        _lost.Add(silo);
+        Current = SumLatest();
+    }
+
+    /// <summary>
+    /// Adds one collection round (one snapshot per silo that answered) as the timeline point for second
+    /// <paramref name="secondOfRun"/> (each round a later second than the one before) and returns the run totals.
+    /// </summary>
     public Totals Add(IEnumerable<SiloSnapshot> snapshots, int secondOfRun)
     {
         var intervalRtt = HistogramCodec.Create();
@@ -59,26 +72,22 @@ public sealed class RunAccumulator
             if (silo.Cases.Length > 0) _cases[silo.Silo] = silo.Cases;
             foreach (var group in silo.Groups)
             {
-                _latest[(silo.Silo, group.Group)] = group;
-                if (!_trends.TryGetValue(group.Group, out var trends)) continue;
-                foreach (var (name, encoded) in group.TrendIntervals)
-                {
-                    if (!trends.TryGetValue(name, out var histogram) || encoded.Length == 0) continue;
-                    var interval = HistogramCodec.Decode(encoded);
-                    histogram.Add(interval);
-                    if (name == MetricNames.MessageRtt)
-                    {
-                        intervalRtt.Add(interval);
-                        if (_attacked) groupRtt.Add((group.Group, interval));
-                    }
-                }
+                var key = (silo.Silo, group.Group);
+                var rttBefore = _latest.TryGetValue(key, out var previous) ? previous.Trends.GetValueOrDefault(MetricNames.MessageRtt) ?? [] : [];
+                _latest[key] = group;
+                // The samples this silo recorded since its previous answer, however many rounds ago that was.
+                var added = HistogramCodec.Subtract(group.Trends.GetValueOrDefault(MetricNames.MessageRtt) ?? [], rttBefore);
+                if (added.Length == 0) continue;
+                var interval = HistogramCodec.Decode(added);
+                intervalRtt.Add(interval);
+                if (_attacked) groupRtt.Add((group.Group, interval));
             }
         }
         Current = SumLatest();
         if (beforeThisRound is not null && Current.Attacks > 0)
         {
             // The attack began during this collection interval: what came before it is the baseline.
-            _firstAttackSecond = secondOfRun > 0 ? secondOfRun : _timeline.Count + 1;
+            _firstAttackSecond = secondOfRun;
             _atAttack = beforeThisRound;
         }
         foreach (var (group, interval) in groupRtt)
@@ -87,31 +96,39 @@ public sealed class RunAccumulator
             if (phase.TryGetValue(group, out var histogram)) histogram.Add(interval);
         }
         LastRttP95Ms = intervalRtt.TotalCount > 0 ? intervalRtt.GetValueAtPercentile(95) / 1000.0 : 0;
-        if (secondOfRun > 0)
+        _timeline.Add(new TimelinePoint
         {
-            _timeline.Add(new TimelinePoint
-            {
-                T = secondOfRun,
-                Open = Current.Open,
-                Connects = Current.Connects - _previous.Connects,
-                ConnectFailures = Current.ConnectFailures - _previous.ConnectFailures,
-                Disconnects = Current.Disconnects - _previous.Disconnects,
-                ForcedDrops = Current.ForcedDrops - _previous.ForcedDrops,
-                MessagesSent = Current.MessagesSent - _previous.MessagesSent,
-                MessagesReceived = Current.MessagesReceived - _previous.MessagesReceived,
-                MessagesLost = Current.MessagesLost - _previous.MessagesLost,
-                RttP95Ms = Math.Round(LastRttP95Ms, 3),
-                Attacks = Current.Attacks - _previous.Attacks,
-                ZombiesEvicted = Current.ZombiesEvicted - _previous.ZombiesEvicted,
-                TokenRefreshes = Current.TokenRefreshes - _previous.TokenRefreshes,
-                TokenRefreshFailures = Current.TokenRefreshFailures - _previous.TokenRefreshFailures,
-            });
-            _previous = Current;
-        }
+            T = secondOfRun,
+            Open = Current.Open,
+            Connects = Current.Connects - _previous.Connects,
+            ConnectFailures = Current.ConnectFailures - _previous.ConnectFailures,
+            Disconnects = Current.Disconnects - _previous.Disconnects,
+            ForcedDrops = Current.ForcedDrops - _previous.ForcedDrops,
+            MessagesSent = Current.MessagesSent - _previous.MessagesSent,
+            MessagesReceived = Current.MessagesReceived - _previous.MessagesReceived,
+            MessagesLost = Current.MessagesLost - _previous.MessagesLost,
+            RttP95Ms = Math.Round(LastRttP95Ms, 3),
+            Attacks = Current.Attacks - _previous.Attacks,
+            ZombiesEvicted = Current.ZombiesEvicted - _previous.ZombiesEvicted,
+            TokenRefreshes = Current.TokenRefreshes - _previous.TokenRefreshes,
+            TokenRefreshFailures = Current.TokenRefreshFailures - _previous.TokenRefreshFailures,
+        });
+        _previous = Current;
         return Current;
     }
 
-    public GroupResult[] Results() => [.. _plan.Groups.Select(group =>
+    public GroupResult[] Results()
+    {
+        var notRun = NotRunByGroup();
+        return [.. _plan.Groups.Select(group =>
+        {
+            var result = GroupResult(group);
+            if (notRun.GetValueOrDefault(group.Name) is > 0 and var n) result.Counters[MetricNames.MalformedCasesNotRun] = n;
+            return result;
+        })];
+    }
+
+    private GroupResult GroupResult(GroupPlan group)
     {
         var snapshots = _latest.Where(l => l.Key.Group == group.Name).Select(l => l.Value).ToList();
         return new GroupResult
@@ -121,17 +138,40 @@ public sealed class RunAccumulator
             Clients = group.Clients,
             Counters = MetricNames.All.Where(m => m.Value == MetricKind.Counter)
                 .ToDictionary(m => m.Key, m => snapshots.Sum(s => s.Counters.GetValueOrDefault(m.Key))),
-            Trends = _trends[group.Name].ToDictionary(t => t.Key, t => HistogramCodec.Encode(t.Value)),
+            Trends = MetricNames.All.Where(m => m.Value == MetricKind.Trend).ToDictionary(m => m.Key, m => MergedTrend(snapshots, m.Key)),
             CloseCodes = snapshots.SelectMany(s => s.CloseCodes).GroupBy(c => c.Key).ToDictionary(g => g.Key, g => g.Sum(c => c.Value)),
             Causes = snapshots.SelectMany(s => s.Causes).GroupBy(c => c.Key).ToDictionary(g => g.Key, g => g.Sum(c => c.Value)),
         };
-    })];
+    }
+
+    /// <summary>
+    /// Planned cases without a graded run, per group: each case counted once, for the first group that planned it
+    /// (a case planned by two groups shares one tally).
+    /// </summary>
+    private Dictionary<string, long> NotRunByGroup()
+    {
+        if (!_attacked) return [];
+        var graded = CasesSoFar.Where(c => c.Worst is not null).Select(c => c.Id).ToHashSet();
+        var counted = new HashSet<string>();
+        return _plan.Groups.Where(g => g.Malformed is not null).ToDictionary(g => g.Name,
+            g => (long)g.Malformed!.Cases.Count(id => !graded.Contains(id) && counted.Add(id)));
+    }
+
+    /// <summary>One trend over every silo's latest snapshot of a group: each sample exactly once.</summary>
+    private static byte[] MergedTrend(List<GroupSnapshot> snapshots, string trend)
+    {
+        var parts = snapshots.Select(s => s.Trends.GetValueOrDefault(trend) ?? []).Where(e => e.Length > 0).ToList();
+        if (parts.Count <= 1) return parts.FirstOrDefault() ?? [];
+        var merged = HistogramCodec.Create();
+        foreach (var part in parts) HistogramCodec.AddEncoded(merged, part);
+        return HistogramCodec.Encode(merged);
+    }
 
     private Totals SumLatest()
     {
         long Sum(string counter) => _latest.Values.Sum(g => g.Counters.GetValueOrDefault(counter));
         return new Totals(
-            Open: _latest.Values.Sum(g => g.Open),
+            Open: _latest.Where(l => !_lost.Contains(l.Key.Silo)).Sum(l => l.Value.Open),
             Connects: Sum(MetricNames.Connects),
             ConnectFailures: Sum(MetricNames.ConnectFailures),
             Disconnects: Sum(MetricNames.Disconnects),
@@ -151,8 +191,23 @@ public sealed class RunAccumulator
         long MessagesSent, long MessagesReceived, long MessagesLost, long Attacks = 0,
         long ZombiesEvicted = 0, long TokenRefreshes = 0, long TokenRefreshFailures = 0);
 
-    /// <summary>Every silo's latest case tallies, merged (empty for a run without malformed attackers).</summary>
-    public CaseTally[] CasesSoFar => _attacked ? Attacks.SiloCaseResults.Merge(_cases.Values.SelectMany(c => c)) : [];
+    /// <summary>
+    /// Every silo's latest case tallies, merged, plus an ungraded tally for each planned case no attacker has
+    /// reported yet (empty for a run without malformed attackers).
+    /// </summary>
+    public CaseTally[] CasesSoFar
+    {
+        get
+        {
+            if (!_attacked) return [];
+            var reported = Attacks.SiloCaseResults.Merge(_cases.Values.SelectMany(c => c));
+            var missing = _plan.Groups.Where(g => g.Malformed is not null).SelectMany(g => g.Malformed!.Cases).Distinct()
+                .Where(id => reported.All(r => r.Id != id) && CaseCatalogue.TryGet(id, out _))
+                .Select(id => CaseCatalogue.Get(id))
+                .Select(c => new CaseTally { Id = c.Id, Title = c.Title, Expected = c.Expected.Describe(), RfcSection = c.RfcSection });
+            return [.. reported.Concat(missing).OrderBy(c => c.Id, StringComparer.Ordinal)];
+        }
+    }
 
     /// <summary>Case verdicts and collateral damage; null for a run without malformed attackers.</summary>
     public MalformedResult? Malformed(ServerProbeResult? afterRun)
@@ -161,7 +216,7 @@ public sealed class RunAccumulator
         var now = GroupCounters();
         return new MalformedResult
         {
-            Cases = Attacks.SiloCaseResults.Merge(_cases.Values.SelectMany(c => c)),
+            Cases = CasesSoFar,
             FirstAttackSecond = _firstAttackSecond,
             AfterRun = afterRun,
             CanaryGroups = [.. _plan.Groups.Where(g => g.CanaryOf is not null).Select(g => g.Name)],

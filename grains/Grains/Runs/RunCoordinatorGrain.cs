@@ -34,6 +34,16 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
     private readonly Dictionary<string, double> _lostSilos = [];
     /// <summary>Silos that missed a collection but are not (yet) declared dead: their last snapshot stands.</summary>
     private readonly HashSet<string> _unanswering = [];
+    /// <summary>The second of the run of each silo's latest answer to a collection.</summary>
+    private readonly Dictionary<string, int> _lastAnswer = [];
+    /// <summary>Live silos that did not answer the final collection: their numbers since their last answer are missing.</summary>
+    private readonly List<string> _missedFinal = [];
+    /// <summary>The timeline's latest second (each collection is one point, one second later at least).</summary>
+    private int _lastSecond;
+    /// <summary>When the clients were told to stop sending (the planned end, or an abort): the end of the run's active time.</summary>
+    private DateTime? _activeEndedAtUtc;
+    /// <summary>When the latest collection began: the instant the merged numbers are as of.</summary>
+    private DateTime _collectedAtUtc;
     private readonly Dictionary<string, int> _adopted = [];
     private int _lostClients;
     private int _reactivatedClients;
@@ -159,10 +169,11 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
             _started = plan.Clients;
             _phase = RunPhase.Running;
             await CollectUntilEndAsync(plan);
+            _activeEndedAtUtc = time.GetUtcNow().UtcDateTime;
             _phase = RunPhase.Stopping;
             _message = "stopping clients";
-            await StopAllAsync();
-            await CollectAsync((int)Math.Ceiling((time.GetUtcNow().UtcDateTime - _runStartsAtUtc).TotalSeconds), final: true);
+            await CollectWhileAsync(StopAllAsync());
+            await CollectAsync(NextSecond(), final: true);
             _timelines = await CollectTimelinesAsync(plan);
             if (plan.Groups.Any(g => g.Malformed is not null)) await ProbeAfterAttackAsync(plan);
             _result = BuildResult(plan);
@@ -225,8 +236,29 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
         }
     }
 
+    /// <summary>
+    /// Keeps collecting once a second while <paramref name="work"/> (the stop and its drain) runs, so the
+    /// timeline goes on through the run's last second and the drain; the final collection follows it.
+    /// </summary>
+    private async Task CollectWhileAsync(Task work)
+    {
+        while (!work.IsCompleted)
+        {
+            var wait = _runStartsAtUtc + TimeSpan.FromSeconds(_lastSecond + 1) - time.GetUtcNow().UtcDateTime;
+            if (wait > TimeSpan.Zero) await Task.WhenAny(work, Task.Delay(wait, time));
+            if (work.IsCompleted) break;
+            await CollectAsync(NextSecond(), final: false);
+        }
+        await work;
+    }
+
+    /// <summary>The second of the run a collection made now stands for: the one under way, after the previous point.</summary>
+    private int NextSecond() =>
+        Math.Max(_lastSecond + 1, (int)Math.Ceiling((time.GetUtcNow().UtcDateTime - _runStartsAtUtc).TotalSeconds));
+
     private async Task CollectAsync(int second, bool final)
     {
+        _collectedAtUtc = time.GetUtcNow().UtcDateTime;
         var live = _agents.Where(a => !_lostSilos.ContainsKey(a.Key)).ToList();
         var calls = live.Select(async a =>
         {
@@ -234,6 +266,7 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
             {
                 var snapshot = await a.Value.Agent.Collect(_plan!.RunId).WaitAsync(CollectTimeout);
                 _unanswering.Remove(a.Key);
+                _lastAnswer[a.Key] = second;
                 return snapshot;
             }
             catch (Exception e)
@@ -244,8 +277,17 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
             }
         });
         var snapshots = (await Task.WhenAll(calls)).OfType<SiloSnapshot>().ToList();
-        _accumulator!.Add(snapshots, final ? 0 : second);
+        _accumulator!.Add(snapshots, second);
+        _lastSecond = second;
         if (_unanswering.Count > 0) await HandleDeadSilosAsync(second);
+        if (!final) return;
+        foreach (var name in _unanswering.Order(StringComparer.Ordinal))
+        {
+            // Not declared dead, so its clients may have counted on: what it measured since its last answer is missing.
+            _missedFinal.Add(name);
+            var last = _lastAnswer.TryGetValue(name, out var at) ? $"its last answer was at {at} s" : "it never answered one";
+            _notes.Add($"silo {name} did not answer the final collection ({last}); its clients' numbers since then are missing");
+        }
     }
 
     /// <summary>
@@ -268,6 +310,7 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
             if (status != SiloStatus.Dead) continue;
             _unanswering.Remove(name);
             _lostSilos[name] = second;
+            _accumulator!.MarkLost(name);
             var lost = _shares[name];
             _lostClients += lost.Length;
             _notes.Add($"silo {name} was declared dead by membership at {second} s; its {lost.Length} clients were lost (their metrics up to its last answer are kept)");
@@ -346,6 +389,17 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
         if (!probe.Accepted) _notes.Add($"after the malformed attack the target no longer accepts connections: {probe.Detail}");
     }
 
+    /// <summary>
+    /// Seconds from the start instant until the clients were told to stop; while the run goes, until the latest
+    /// collection (the instant the merged counters are as of).
+    /// </summary>
+    private double ActiveSeconds()
+    {
+        if (_runStartsAtUtc == default || _collectedAtUtc == default) return 0;
+        var until = _activeEndedAtUtc is { } end && end < _collectedAtUtc ? end : _collectedAtUtc;
+        return Math.Max(0, (until - _runStartsAtUtc).TotalSeconds);
+    }
+
     private RunResult BuildResult(RunPlan plan)
     {
         var sources = SiloSources().ToDictionary(r => r.Silo);
@@ -368,7 +422,9 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
                 Coordinator = a.Key == localSilo.SiloAddress.ToParsableString(),
                 SourceRange = sources.GetValueOrDefault(a.Key)?.Range,
                 SourceAddresses = sources.GetValueOrDefault(a.Key)?.Addresses ?? 0,
+                MissedFinalCollection = _missedFinal.Contains(a.Key),
             })],
+            ActiveSeconds = ActiveSeconds(),
             Notes = [.. _notes],
             Aborted = _abortReason is not null,
             AbortReason = _abortReason,
