@@ -85,6 +85,9 @@ public static class Excerpt
     public static string Of(string value) =>
         value.Length <= MaxChars ? value : $"{Head(value)}…";
 
+    /// <summary>A library's error message, kept to its first 200 characters (some quote the input they choked on).</summary>
+    public static string Message(string message) => message.Length <= 200 ? message : message[..200] + "…";
+
     /// <summary>The first characters, never splitting a surrogate pair.</summary>
     private static string Head(string value) =>
         value[..(char.IsHighSurrogate(value[MaxChars - 1]) ? MaxChars - 1 : MaxChars)];

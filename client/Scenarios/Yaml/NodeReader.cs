@@ -254,14 +254,29 @@ internal sealed class MapReader
     /// <summary>Reports every key that no reading code asked for, suggesting the closest known key.</summary>
     public void ReportUnknownKeys()
     {
+        string? valid = null;
+        YScalar? firstListed = null;
+        var listed = 0;
         foreach (var entry in Node.Entries)
         {
             var key = entry.Key.Value;
             if (known.Contains(key))
                 continue;
             var hint = Suggest.DidYouMean(key, known);
-            Diag.Add(entry.Key, PathOf(key),
-                hint.Length > 0 ? $"unknown key {Excerpt.Quote(key)}{hint}" : $"unknown key {Excerpt.Quote(key)}; valid keys here: {Suggest.List(known)}");
+            if (hint.Length > 0)
+            {
+                Diag.Add(entry.Key, PathOf(key), $"unknown key {Excerpt.Quote(key)}{hint}");
+                continue;
+            }
+            // The list of valid keys is given with the first few unknown keys of a mapping, not repeated
+            // 100,000 times: every message is also searched for secrets, and that cost is per character.
+            valid ??= Suggest.List(known);
+            firstListed ??= entry.Key;
+            Diag.Add(entry.Key, PathOf(key), listed++ < MaxListed
+                ? $"unknown key {Excerpt.Quote(key)}; valid keys here: {valid}"
+                : $"unknown key {Excerpt.Quote(key)}; the valid keys here are listed at line {firstListed.Line}");
         }
     }
+
+    private const int MaxListed = 10;
 }

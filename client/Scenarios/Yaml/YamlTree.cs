@@ -63,7 +63,7 @@ internal static class YamlTree
             }
             catch (YamlException e)
             {
-                Error(e.Start, e.Message.Length > 200 ? e.Message[..200] + "…" : e.Message);
+                Error(e.Start, Excerpt.Message(e.Message));
                 return null;
             }
             catch (TooDeepException e)
