@@ -51,14 +51,15 @@ public static class Numbers
     public static bool TryParseWhole(ReadOnlySpan<char> text, long min, long max, out long value, out string? error)
     {
         value = 0;
-        if (!TryParseDecimal(text, allowSign: min < 0, out var d) || text.Contains('.'))
+        if (text.Length == 0 || Scan(text, allowSign: min < 0, allowFraction: false) != text.Length)
         {
             error = $"expected {WholeForm(min, max)}, got {Excerpt.Quote(text.ToString())}";
             return false;
         }
-        if (d < min || d > max)
+        var parsed = TryParseDecimal(text, allowSign: min < 0, out var d);
+        if (!parsed || d < min || d > max)
         {
-            error = $"must be {RangeText(min, max)}, got {d.ToString(CultureInfo.InvariantCulture)}";
+            error = $"must be {RangeText(min, max)}, got {(parsed ? d.ToString(CultureInfo.InvariantCulture) : Excerpt.Quote(text.ToString()))}";
             return false;
         }
         value = (long)d;

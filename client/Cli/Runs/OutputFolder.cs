@@ -33,12 +33,12 @@ public sealed class OutputFolder : IDisposable
     /// Claims <paramref name="requested"/> (<c>--out</c>), or the first free default folder
     /// <c>simcluster-reports/NAME-TIMESTAMP[-N]</c>: one that holds no report and is not claimed by a running run.
     /// </summary>
-    public static OutputFolder? Claim(string? requested, string scenarioName, DateTime localNow, out Refusal? refusal)
+    public static OutputFolder? Claim(string? requested, string scenarioName, DateTime localNow, out Refusal? refusal, string reportsRoot = "simcluster-reports")
     {
         if (requested is not null)
             return TryClaim(requested, out refusal, "--out");
 
-        var stem = System.IO.Path.Combine("simcluster-reports", $"{scenarioName}-{localNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}");
+        var stem = System.IO.Path.Combine(reportsRoot, $"{scenarioName}-{localNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}");
         for (var n = 1; n <= MaxSuffix; n++)
         {
             var candidate = n == 1 ? stem : $"{stem}-{n}";
