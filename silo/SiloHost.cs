@@ -30,7 +30,7 @@ public static class SiloHost
         QuietLogging(builder.Logging);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = SiloOptions.ShutdownTimeout);
         if (options.HttpPort > 0)
-            builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Parse(options.HttpHost), options.HttpPort));
+            builder.WebHost.ConfigureKestrel(k => k.Listen(options.HttpAddress!, options.HttpPort));
         else
             builder.Services.AddSingleton<Microsoft.AspNetCore.Hosting.Server.IServer, NoHttpServer>();
         builder.UseOrleans(silo =>
@@ -75,7 +75,7 @@ public static class SiloHost
             ("--silo-port", IPAddress.Any, options.SiloPort),
             ("--gateway-port", IPAddress.Any, options.GatewayPort),
         };
-        if (options.HttpPort > 0 && IPAddress.TryParse(options.HttpHost, out var http)) ports.Add(("--http-port", http, options.HttpPort));
+        if (options.HttpPort > 0 && options.HttpAddress is { } http) ports.Add(("--http-port", http, options.HttpPort));
         foreach (var (option, address, port) in ports)
         {
             try
@@ -86,6 +86,10 @@ public static class SiloHost
             catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse)
             {
                 errors.Add($"{option} {port} is already in use on this machine (another silo with the same ports?); pick a free port");
+            }
+            catch (System.Net.Sockets.SocketException e)
+            {
+                errors.Add($"{option} {port}: cannot listen on {address}: {e.Message}{(option == "--http-port" ? " (is --http-host an address of this machine?)" : "")}");
             }
         }
         return errors;

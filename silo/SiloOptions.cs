@@ -109,14 +109,29 @@ public sealed record SiloOptions
         if (SiloPort == GatewayPort) errors.Add($"--gateway-port: {GatewayPort} is also the silo port");
         if (HttpPort != 0 && (HttpPort == SiloPort || HttpPort == GatewayPort)) errors.Add($"--http-port: {HttpPort} is already the silo or gateway port");
         if (!IPAddress.TryParse(AdvertisedAddress, out _)) errors.Add($"advertised address '{AdvertisedAddress}' (POD_IP) is not an IP address");
-        if (HttpPort != 0 && !IPAddress.TryParse(HttpHost, out _)) errors.Add($"--http-host: '{HttpHost}' is not an IP address (0.0.0.0 = every interface)");
-        else if (HttpPort != 0 && Token is null && !IPAddress.IsLoopback(IPAddress.Parse(HttpHost)))
-            errors.Add($"--http-host: {HttpHost} is not loopback, so the control API and dashboard would be open to the network: " +
-                       $"set a token in {ApiToken.Variable} or --api-token-file (at least {ApiToken.MinLength} characters), or bind to 127.0.0.1");
+        if (HttpPort != 0 && HttpAddress is null) errors.Add($"--http-host: '{HttpHost}' is not an IP address (0.0.0.0 = every interface)");
+        else if (UnprotectedExposure() is { } exposure) errors.Add(exposure);
         if (Token is { Length: < ApiToken.MinLength })
             errors.Add($"the API token ({ApiToken.Variable} or --api-token-file) is shorter than {ApiToken.MinLength} characters; use e.g. `openssl rand -hex 24`");
         return errors;
     }
+
+    /// <summary>
+    /// <see cref="HttpHost"/> as an address; an IPv4 address written IPv6-mapped (<c>::ffff:127.0.0.1</c>) is that
+    /// IPv4 address (binding the mapped form needs a dual-mode socket, and loopback checks must see through it).
+    /// </summary>
+    public IPAddress? HttpAddress =>
+        IPAddress.TryParse(HttpHost, out var address) ? address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address : null;
+
+    /// <summary>
+    /// The refusal to open the control API and dashboard to the network without a token, or null. A run could not
+    /// be carried out safely rather than a malformed argument: `simcluster silo` exits 105 when this is the only problem.
+    /// </summary>
+    public string? UnprotectedExposure() =>
+        HttpPort != 0 && Token is null && HttpAddress is { } address && !IPAddress.IsLoopback(address)
+            ? $"--http-host: {HttpHost} is not loopback, so the control API and dashboard would be open to the network: " +
+              $"set a token in {ApiToken.Variable} or --api-token-file (at least {ApiToken.MinLength} characters), or bind to 127.0.0.1"
+            : null;
 
     /// <summary>The PostgreSQL clustering settings of a <c>postgres://</c> cluster (throws ArgumentException naming --cluster when malformed).</summary>
     public PostgresClustering Postgres => PostgresClustering.Parse(Cluster, ClusterPasswordFile,

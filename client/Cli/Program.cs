@@ -52,7 +52,7 @@ namespace SimCluster.Cli
         {
             var scenario = new Argument<string>("SCENARIO") { Description = "Scenario file (YAML)" };
             var target = new Option<string>("--target") { Description = "Replaces the scenario's target (ws:// or wss:// URL, or 'embedded')" };
-            var clients = new Option<int?>("--clients") { Description = "Replaces the number of clients" };
+            var clients = new Option<string>("--clients") { Description = "Replaces the number of clients" }; // read by the scenario's own number parser, as --set clients=N
             var duration = new Option<string>("--duration") { Description = "Replaces the duration (e.g. 30s, 1m30s)" };
             var seed = new Option<long?>("--seed") { Description = "Seed for every random choice (the same seed repeats the same schedule)" };
             var outDir = new Option<string>("--out") { Description = "Report folder (default simcluster-reports/NAME-TIMESTAMP)" };

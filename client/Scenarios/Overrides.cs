@@ -60,12 +60,12 @@ internal static class Overrides
             {
                 if (current is not YMapping map)
                 {
-                    d.Add(Source, 1, step.Column, pathText, $"cannot set '{step.Key}': {walked} is {current.Describe()}, not a mapping");
+                    d.Add(Source, 1, step.Column, pathText, $"cannot set {Excerpt.Quote(step.Key!)}: {walked} is {current.Describe()}, not a mapping");
                     return root;
                 }
                 var entry = map.Find(step.Key!);
                 if (entry is null)
-                    map.Entries.Add(entry = new YEntry(new YScalar(step.Key!, false, Source, 1, step.Column), Fresh()));
+                    map.Add(entry = new YEntry(new YScalar(step.Key!, false, Source, 1, step.Column), Fresh()));
                 else if (last || entry.Value is YScalar { IsNull: true })
                     entry.Value = Fresh();
                 current = entry.Value;
@@ -124,6 +124,8 @@ internal static class Overrides
                     return Fail(start, "expected a key name here", out error, out errorColumn);
                 steps.Add(new Step(key, 0, start + 1));
             }
+            if (steps.Count > ScenarioLimits.MaxDepth)
+                return Fail(i, $"the path has more than {ScenarioLimits.MaxDepth} steps", out error, out errorColumn);
             if (i == path.Length)
                 break;
             if (path[i] == '.')
@@ -137,10 +139,10 @@ internal static class Overrides
             var digitsStart = i;
             while (i < path.Length && char.IsAsciiDigit(path[i])) i++;
             if (i == digitsStart || i >= path.Length || path[i] != ']'
-                || !int.TryParse(path[digitsStart..i], System.Globalization.CultureInfo.InvariantCulture, out var index))
+                || !Numbers.TryParseWhole(path.AsSpan(digitsStart, i - digitsStart), 0, int.MaxValue, out var index, out _))
                 return Fail(open, "expected a list index like [0]", out error, out errorColumn);
             i++;
-            steps.Add(new Step(null, index, open + 1));
+            steps.Add(new Step(null, (int)index, open + 1));
             expectKey = false;
             if (i < path.Length && path[i] != '.' && path[i] != '[')
                 return Fail(i, "expected '.' or '[' after an index", out error, out errorColumn);

@@ -84,9 +84,9 @@ internal static class PopulationBinder
         if (g.Require("name", ScenarioBinder.NameForm) is { } nameNode && NodeReader.String(nameNode, g.PathOf("name"), d) is { } n)
         {
             if (!ScenarioBinder.NamePattern().IsMatch(n))
-                d.Add(nameNode, g.PathOf("name"), $"expected {ScenarioBinder.NameForm}, got '{n}'");
+                d.Add(nameNode, g.PathOf("name"), $"expected {ScenarioBinder.NameForm}, got {Excerpt.Quote(n)}");
             else if (firstByName.TryGetValue(n, out var first))
-                d.Add(nameNode, g.PathOf("name"), $"group name '{n}' is already used (line {first.Line}, column {first.Column}); group names must be unique");
+                d.Add(nameNode, g.PathOf("name"), $"group name {Excerpt.Quote(n)} is already used (line {first.Line}, column {first.Column}); group names must be unique");
             else
             {
                 firstByName[n] = nameNode;
@@ -114,7 +114,7 @@ internal static class PopulationBinder
             if (block != behavior)
             {
                 if (blockNode is not null)
-                    d.Add(g.KeyNode(block)!, g.PathOf(block), $"a '{block}' block only applies to behavior: {block} (this group's behavior is '{behavior}')");
+                    d.Add(g.KeyNode(block)!, g.PathOf(block), $"a {Excerpt.Quote(block)} block only applies to behavior: {block} (this group's behavior is {Excerpt.Quote(behavior)})");
                 continue;
             }
             if (blockNode is null)
@@ -122,7 +122,7 @@ internal static class PopulationBinder
                 if (block == "flapping")
                     flapping = new FlappingSpec();          // flapping has usable defaults; the others do not
                 else
-                    d.Add(behaviorNode ?? g.Node, g.PathOf(block), $"behavior '{block}' needs a '{block}' block, e.g. {BlockHint(block)}");
+                    d.Add(behaviorNode ?? g.Node, g.PathOf(block), $"behavior {Excerpt.Quote(block)} needs a {Excerpt.Quote(block)} block, e.g. {BlockHint(block)}");
                 continue;
             }
             if (MapReader.Open(blockNode, g.PathOf(block), d) is not { } bm)
@@ -195,7 +195,7 @@ internal static class PopulationBinder
                 $"expectDetectWithin ({Units.FormatDuration(expect.Value)}) is longer than observeFor ({Units.FormatDuration(observeFor)}), so it could never be confirmed");
         var readRate = m.Long("readBytesPerSecond", 1, long.MaxValue);
         if (readRate is not null && kind is not null && kind != "slow-reader")
-            d.Add(m.KeyNode("readBytesPerSecond")!, m.PathOf("readBytesPerSecond"), $"readBytesPerSecond applies only to kind slow-reader (this kind is '{kind}')");
+            d.Add(m.KeyNode("readBytesPerSecond")!, m.PathOf("readBytesPerSecond"), $"readBytesPerSecond applies only to kind slow-reader (this kind is {Excerpt.Quote(kind)})");
         var spec = new ZombieSpec
         {
             Kind = kind ?? "",
@@ -284,14 +284,14 @@ internal static class PopulationBinder
             return null;
         decimal value;
         if (!Units.TryParsePercent(s.Value, out value, out _)
-            && !decimal.TryParse(s.Value, System.Globalization.NumberStyles.AllowDecimalPoint, System.Globalization.CultureInfo.InvariantCulture, out value))
+            && !Numbers.TryParseDecimal(s.Value.Trim(), allowSign: false, out value))
         {
-            d.Add(node, path, $"expected {form}, got '{s.Value}'");
+            d.Add(node, path, $"expected {form}, got {Excerpt.Quote(s.Value)}");
             return null;
         }
         if (value is < 0m or >= 1m)
         {
-            d.Add(node, path, $"must be from 0% up to but not including 100%, got '{s.Value}'");
+            d.Add(node, path, $"must be from 0% up to but not including 100%, got {Excerpt.Quote(s.Value)}");
             return null;
         }
         return (double)value;

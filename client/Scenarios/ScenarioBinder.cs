@@ -101,7 +101,7 @@ internal static partial class ScenarioBinder
         var name = NodeReader.String(node, m.PathOf("name"), m.Diag, NameForm);
         if (name is not null && !NamePattern().IsMatch(name))
         {
-            m.Diag.Add(node, m.PathOf("name"), $"expected {NameForm}, got '{name}'");
+            m.Diag.Add(node, m.PathOf("name"), $"expected {NameForm}, got {Excerpt.Quote(name)}");
             return null;
         }
         return name;
@@ -127,9 +127,9 @@ internal static partial class ScenarioBinder
             if (text is null)
                 continue;
             if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || string.IsNullOrEmpty(uri.Host))
-                d.Add(itemNode, itemPath, $"expected embedded or a ws:// or wss:// URL, got '{text}'");
+                d.Add(itemNode, itemPath, $"expected embedded or a ws:// or wss:// URL, got {Excerpt.Quote(text)}");
             else if (uri.Scheme is not ("ws" or "wss"))
-                d.Add(itemNode, itemPath, $"target URLs must use ws:// or wss://, got {uri.Scheme}:// in '{text}'");
+                d.Add(itemNode, itemPath, $"target URLs must use ws:// or wss://, got {uri.Scheme}:// in {Excerpt.Quote(text)}");
             else
                 urls.Add(uri);
         }
@@ -256,11 +256,11 @@ internal static partial class ScenarioBinder
         if (addressText.Split('.').Length != 4 || !IPAddress.TryParse(addressText, out var address)
             || address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork
             || (slash >= 0 && !int.TryParse(text[(slash + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out prefix)))
-            return $"expected {CidrForm}, got '{text}'";
+            return $"expected {CidrForm}, got {Excerpt.Quote(text)}";
         if (prefix is < 8 or > 32)
-            return $"the prefix length must be from /8 to /32, got '{text}'";
+            return $"the prefix length must be from /8 to /32, got {Excerpt.Quote(text)}";
         if (address.GetAddressBytes()[0] != 127)
-            return $"source addresses must lie in 127.0.0.0/8 (loopback), got '{text}'";
+            return $"source addresses must lie in 127.0.0.0/8 (loopback), got {Excerpt.Quote(text)}";
         return null;
     }
 
@@ -296,7 +296,7 @@ internal static partial class ScenarioBinder
             if (Uri.TryCreate(url, UriKind.Absolute, out var u) && u.Scheme is "http" or "https")
                 tokenUrl = url;
             else
-                d.Add(tokenUrlNode, m.PathOf("tokenUrl"), $"expected an http:// or https:// URL, got '{url}'");
+                d.Add(tokenUrlNode, m.PathOf("tokenUrl"), $"expected an http:// or https:// URL, got {Excerpt.Quote(url)}");
         }
         var jwtGiven = m.Get("jwt") is not null;
         if (jwtGiven == (tokenUrlNode is not null))
@@ -354,7 +354,7 @@ internal static partial class ScenarioBinder
         RejectInlineSecret(m);
         var secretEnv = m.String("secretEnv", "an environment variable name like SIM_JWT_SECRET");
         if (secretEnv is not null && !Regex.IsMatch(secretEnv, "^[A-Za-z_][A-Za-z0-9_]*$"))
-            d.Add(m.Get("secretEnv")!, m.PathOf("secretEnv"), $"expected an environment variable name like SIM_JWT_SECRET, got '{secretEnv}'");
+            d.Add(m.Get("secretEnv")!, m.PathOf("secretEnv"), $"expected an environment variable name like SIM_JWT_SECRET, got {Excerpt.Quote(secretEnv)}");
         var secretFile = m.String("secretFile", "a file path");
         var generateKey = m.Bool("generateKey") ?? false;
         var sources = (m.Get("secretEnv") is null ? 0 : 1) + (m.Get("secretFile") is null ? 0 : 1) + (generateKey ? 1 : 0);
@@ -404,7 +404,7 @@ internal static partial class ScenarioBinder
             if (NodeReader.String(itemNode, itemPath, m.Diag, "a host, host:port or URL") is { } text)
             {
                 if (text.Any(char.IsWhiteSpace))
-                    m.Diag.Add(itemNode, itemPath, $"expected a host, host:port or URL without spaces, got '{text}'");
+                    m.Diag.Add(itemNode, itemPath, $"expected a host, host:port or URL without spaces, got {Excerpt.Quote(text)}");
                 else
                     result.Add(text);
             }

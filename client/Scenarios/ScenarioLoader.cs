@@ -15,11 +15,13 @@ public static class ScenarioLoader
         string text;
         try
         {
-            text = File.ReadAllText(path);
+            text = ReadBounded(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
-            var why = e is FileNotFoundException or DirectoryNotFoundException ? "file not found" : $"cannot read the file: {e.Message}";
+            var why = e is FileNotFoundException or DirectoryNotFoundException ? "file not found"
+                : e is TooLargeException ? e.Message
+                : $"cannot read the file: {e.Message}";
             return new ScenarioLoadResult(null, [new ScenarioError(path, 0, 0, "(file)", why)]);
         }
         return Parse(text, path, setOverrides, vocabulary);
@@ -30,6 +32,11 @@ public static class ScenarioLoader
         ArgumentNullException.ThrowIfNull(yaml);
         ArgumentNullException.ThrowIfNull(sourceName);
         var diag = new Diagnostics();
+        if (yaml.Length > ScenarioLimits.MaxBytes)
+        {
+            diag.Add(sourceName, 1, 1, Diagnostics.RootKey, ScenarioLimits.TooLarge(yaml.Length));
+            return Done(null, diag);
+        }
 
         var root = YamlTree.Load(yaml, sourceName, diag);
         if (root is null)
@@ -41,6 +48,26 @@ public static class ScenarioLoader
         var scenario = ScenarioBinder.Bind(root, sourceName, vocabulary ?? ScenarioVocabulary.Default, diag);
         return Done(scenario, diag);
     }
+
+    /// <summary>
+    /// Reads at most <see cref="ScenarioLimits.MaxBytes"/> (plus one, to tell): a device such as /dev/zero, a
+    /// pipe or a huge file is refused without being read to its end.
+    /// </summary>
+    private static string ReadBounded(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
+        if (stream.CanSeek && stream.Length > ScenarioLimits.MaxBytes) throw new TooLargeException(ScenarioLimits.TooLarge(stream.Length));
+        var bytes = new MemoryStream();
+        var chunk = new byte[64 * 1024];
+        int read;
+        while (bytes.Length <= ScenarioLimits.MaxBytes && (read = stream.Read(chunk, 0, chunk.Length)) > 0) bytes.Write(chunk, 0, read);
+        if (bytes.Length > ScenarioLimits.MaxBytes) throw new TooLargeException(ScenarioLimits.TooLarge(-1));
+        bytes.Position = 0;
+        using var reader = new StreamReader(bytes, detectEncodingFromByteOrderMarks: true);
+        return reader.ReadToEnd();
+    }
+
+    private sealed class TooLargeException(string message) : IOException(message);
 
     private static ScenarioLoadResult Done(Scenario? scenario, Diagnostics diag)
     {

@@ -15,30 +15,30 @@ public static partial class Units
     public const string BandwidthForm = "a bandwidth like 30Mbps, 256kbps or 800bps";
     public const string PercentForm = "a percentage like 20%";
 
-    // Duration: one or more NUMBER UNIT parts, e.g. 1h, 1m30s, 1.5s, 250ms. A bare number is only
-    // accepted for 0: "5" could mean seconds or milliseconds, so we make the user say.
-    [GeneratedRegex(@"\G(\d+(?:\.\d+)?)([a-zµ]*)", RegexOptions.CultureInvariant)]
-    private static partial Regex DurationPart();
-
     public static bool TryParseDuration(string text, out TimeSpan value, out string? error)
     {
         value = TimeSpan.Zero;
         var s = text.Trim();
         if (s.Length == 0) { error = $"expected {DurationForm}, got nothing"; return false; }
-        if (s.StartsWith('-')) { error = $"durations cannot be negative, got '{s}'"; return false; }
+        if (s.StartsWith('-')) { error = $"durations cannot be negative, got {Excerpt.Quote(s)}"; return false; }
         if (s == "0") { error = null; return true; }
 
+        // One or more NUMBER UNIT parts, e.g. 1h, 1m30s, 1.5s, 250ms. A bare number is only accepted for
+        // 0: "5" could mean seconds or milliseconds, so we make the user say.
         decimal totalMs = 0;
         for (var at = 0; at < s.Length;)
         {
-            var m = DurationPart().Match(s, at);
-            if (!m.Success || m.Length == 0)
+            var numberLength = Numbers.Scan(s.AsSpan(at), allowSign: false, allowFraction: true);
+            if (numberLength == 0 || !Numbers.TryParseDecimal(s.AsSpan(at, numberLength), allowSign: false, out var number))
             {
-                error = $"expected {DurationForm}, got '{s}'";
+                error = numberLength == 0 ? $"expected {DurationForm}, got {Excerpt.Quote(s)}" : $"a number in {Excerpt.Quote(s)} has too many digits";
                 return false;
             }
-            var number = decimal.Parse(m.Groups[1].Value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture);
-            decimal? perUnitMs = m.Groups[2].Value switch
+            var unitStart = at + numberLength;
+            var unitEnd = unitStart;
+            while (unitEnd < s.Length && (char.IsAsciiLetterLower(s[unitEnd]) || s[unitEnd] == 'µ')) unitEnd++;
+            var unit = s[unitStart..unitEnd];
+            decimal? perUnitMs = unit switch
             {
                 "ms" => 1m,
                 "s" => 1_000m,
@@ -48,19 +48,19 @@ public static partial class Units
             };
             if (perUnitMs is null)
             {
-                var bareNumber = m.Groups[2].Value.Length == 0 && at + m.Length == s.Length;
-                error = m.Groups[2].Value.Length == 0
-                    ? bareNumber ? $"a duration needs a unit (ms, s, m or h), e.g. 500ms or 5s; got '{s}'" : $"expected {DurationForm}, got '{s}'"
-                    : $"unknown duration unit '{m.Groups[2].Value}' in '{s}'; use ms, s, m or h";
+                var bareNumber = unit.Length == 0 && unitEnd == s.Length;
+                error = unit.Length == 0
+                    ? bareNumber ? $"a duration needs a unit (ms, s, m or h), e.g. 500ms or 5s; got {Excerpt.Quote(s)}" : $"expected {DurationForm}, got {Excerpt.Quote(s)}"
+                    : $"unknown duration unit {Excerpt.Quote(unit)} in {Excerpt.Quote(s)}; use ms, s, m or h";
                 return false;
             }
             totalMs += number * perUnitMs.Value;
             if (totalMs > (decimal)TimeSpan.MaxValue.TotalMilliseconds / 2)
             {
-                error = $"duration '{s}' is too long";
+                error = $"duration {Excerpt.Quote(s)} is too long";
                 return false;
             }
-            at += m.Length;
+            at = unitEnd;
         }
         value = TimeSpan.FromTicks((long)Math.Round(totalMs * TimeSpan.TicksPerMillisecond));
         error = null;
@@ -99,7 +99,7 @@ public static partial class Units
         {
             // Keep a specific complaint (negative, missing unit); replace a generic one with the range form.
             error = partError is null || partError.StartsWith("expected", StringComparison.Ordinal)
-                ? $"expected {RangeForm}, got '{s}'"
+                ? $"expected {RangeForm}, got {Excerpt.Quote(s)}"
                 : partError;
             return false;
         }
@@ -113,7 +113,7 @@ public static partial class Units
         return true;
     }
 
-    [GeneratedRegex(@"^(\d+(?:\.\d+)?)\s*(bps|kbps|Kbps|Mbps|Gbps)$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^([0-9]+(?:\.[0-9]+)?)\s*(bps|kbps|Kbps|Mbps|Gbps)$", RegexOptions.CultureInvariant)]
     private static partial Regex BandwidthPattern();
 
     /// <summary>Bits per second from <c>800bps</c>, <c>256kbps</c>, <c>1.5Mbps</c>, <c>1Gbps</c> (decimal prefixes, as networks use).</summary>
@@ -122,12 +122,11 @@ public static partial class Units
         bitsPerSecond = 0;
         var s = text.Trim();
         var m = BandwidthPattern().Match(s);
-        if (!m.Success)
+        if (!m.Success || !Numbers.TryParseDecimal(m.Groups[1].ValueSpan, allowSign: false, out var number))
         {
-            error = $"expected {BandwidthForm}, got '{s}'";
+            error = m.Success ? $"bandwidth must be from 1bps to 1000Gbps, got {Excerpt.Quote(s)}" : $"expected {BandwidthForm}, got {Excerpt.Quote(s)}";
             return false;
         }
-        var number = decimal.Parse(m.Groups[1].Value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture);
         var perUnit = m.Groups[2].Value switch
         {
             "bps" => 1m,
@@ -138,7 +137,7 @@ public static partial class Units
         var bps = Math.Round(number * perUnit);
         if (bps < 1 || bps > 1_000_000_000_000m)
         {
-            error = $"bandwidth must be from 1bps to 1000Gbps, got '{s}'";
+            error = $"bandwidth must be from 1bps to 1000Gbps, got {Excerpt.Quote(s)}";
             return false;
         }
         bitsPerSecond = (long)bps;
@@ -146,7 +145,7 @@ public static partial class Units
         return true;
     }
 
-    [GeneratedRegex(@"^(-?\d+(?:\.\d+)?)\s*%$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^(-?[0-9]+(?:\.[0-9]+)?)\s*%$", RegexOptions.CultureInvariant)]
     private static partial Regex PercentPattern();
 
     /// <summary>
@@ -159,12 +158,12 @@ public static partial class Units
         var s = text.Trim();
         if (s == "0") { error = null; return true; }
         var m = PercentPattern().Match(s);
-        if (!m.Success)
+        if (!m.Success || !Numbers.TryParseDecimal(m.Groups[1].ValueSpan, allowSign: true, out var percent))
         {
-            error = $"expected {PercentForm}, got '{s}'";
+            error = m.Success ? $"percentage {Excerpt.Quote(s)} is out of range" : $"expected {PercentForm}, got {Excerpt.Quote(s)}";
             return false;
         }
-        fraction = decimal.Parse(m.Groups[1].Value, NumberStyles.AllowDecimalPoint | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture) / 100m;
+        fraction = percent / 100m;
         error = null;
         return true;
     }

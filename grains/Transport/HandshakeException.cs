@@ -15,6 +15,8 @@ public enum ConnectFailure
     /// <summary>The server closed or reset the connection during the upgrade.</summary>
     ClosedDuringHandshake,
     Tls,
+    /// <summary>Not attempted: the address the host resolved to is off loopback and not allow-listed (<see cref="EgressRule"/>).</summary>
+    Egress,
     Other,
 }
 
@@ -32,6 +34,7 @@ public sealed class ConnectFailedException(ConnectFailure failure, string messag
             ConnectFailure.ClosedDuringHandshake => "closed-during-handshake",
             ConnectFailure.BadUpgrade => "bad-upgrade",
             ConnectFailure.BadResponse => "bad-response",
+            ConnectFailure.Egress => "egress-refused",
             _ => Failure.ToString().ToLowerInvariant(),
         };
 }

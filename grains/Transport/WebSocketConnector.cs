@@ -104,15 +104,13 @@ public static class WebSocketConnector
     private static async Task ConnectSocketAsync(Socket socket, Uri target, CancellationToken ct)
     {
         var port = target.Port > 0 ? target.Port : target.Scheme == "wss" ? 443 : 80;
-        if (IPAddress.TryParse(target.DnsSafeHost, out var address))
-            await socket.ConnectAsync(new IPEndPoint(address, port), ct).ConfigureAwait(false);
-        else
-            await socket.ConnectAsync(target.DnsSafeHost, port, ct).ConfigureAwait(false);
+        await Egress.ConnectAsync(socket, target.DnsSafeHost, port, EgressRule.For(target), ct).ConfigureAwait(false);
     }
 
     private static Exception Classify(Exception e, CancellationToken callerToken) => e switch
     {
         ConnectFailedException => e,
+        EgressRefusedException => new ConnectFailedException(ConnectFailure.Egress, e.Message, inner: e),
         OperationCanceledException when !callerToken.IsCancellationRequested =>
             new ConnectFailedException(ConnectFailure.Timeout, "connect timed out", inner: e),
         OperationCanceledException => e,

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text;
 using SimCluster.Cli;
 using SimCluster.Cli.Runs;
 using SimCluster.Scenarios;
@@ -54,6 +55,9 @@ public sealed class FuzzTests(Xunit.Abstractions.ITestOutputHelper output)
         "ws://10.1.2.3:80/ws", "wss://example.com/ws", "http://127.0.0.1/", "ws://[::1]:1/ws", "ws://127.0.0.1:99999/ws", "&a x", "*a", "!!binary AAAA",
         "!!int x", "|", ">", "- a", "a: b", "x\ty", "é", "\u0000", "\u202e", "#", "@", "`", new string('x', 5000), "[1, [2, [3]]]", "{a: {b: {c: d}}}",
         "count==0", "p(95)<", "p(999)<1", "\"count==0\"", "[\"p(95)<500\"]", "steady", "zombie", "malformed", "all", "[F01, F99]",
+        // Issue 23: Unicode digits (Arabic-Indic, Devanagari, full-width) and numbers too large for any type.
+        "٣", "٣s", "٥٠%", "٣Mbps", "१००ms", "１２８", "٢s..٥s", "99999999999999999999999999999", "99999999999999999999999999999s",
+        "99999999999999999999999999999%", "99999999999999999999999999999Mbps", "0.0000000000000000000000000001s", "1e999s",
     ];
 
     private static readonly char[] Bytes = [':', '-', '[', ']', '{', '}', ',', '"', '\'', '#', '\t', ' ', '\n', '&', '*', '!', '|', '>', '%', '@', '`', '?', '\\', '\0', 'é', '9', '.', '=', '<'];
@@ -151,6 +155,103 @@ public sealed class FuzzTests(Xunit.Abstractions.ITestOutputHelper output)
         var crashing = Fuzz.Run(seed: 1, maxCases: 10, budget: TimeSpan.FromSeconds(5),
             _ => "name: x", _ => CheckScenario(null!), s => s);
         Assert.Equal(10, crashing.Failures.Count);
+    }
+
+    private static readonly string[] NumericKeys =
+    [
+        "clients", "duration", "rampUp", "seed", "messages.interval", "messages.size", "messages.lossTimeout", "heartbeat.interval",
+        "network.latency", "network.bandwidthDown", "network.bandwidthUp", "network.loss", "reconnect.base", "reconnect.max",
+        "reconnect.maxAttempts", "population[0].share", "population[0].flapping.up", "population[0].flapping.cycles",
+    ];
+
+    private static readonly string[] HostileNumbers =
+        ["٣", "٣s", "٥٠%", "٣Mbps", "१००ms", "１２８", "٢s..٥s", "99999999999999999999999999999", "99999999999999999999999999999s", "99999999999999999999999999999%", "99999999999999999999999999999Mbps"];
+
+    /// <summary>One hostile shape: scenario text (null: read <see cref="File"/>), the --set overrides, and what it is.</summary>
+    private sealed record Shape(string What, string? Text, string? File, string[] Sets);
+
+    private const string Base = "name: shape\ntarget: ws://127.0.0.1:1/ws\nclients: 5\nduration: 2s\npopulation:\n  - { name: a, behavior: flapping, flapping: { up: 1s, down: 1s } }\n";
+
+    private static Shape HostileShape(Random r)
+    {
+        string Deep(bool map, int depth, bool flow) => flow
+            ? map ? string.Concat(Enumerable.Repeat("{a: ", depth)) + "1" + new string('}', depth) : new string('[', depth) + "1" + new string(']', depth)
+            : string.Concat(Enumerable.Range(1, depth).Select(i => "\n" + new string(' ', 2 * i) + (map ? "a:" : "- "))) + " 1";
+        var depths = new[] { 2, 100, ScenarioLimits.MaxDepth - 3, ScenarioLimits.MaxDepth + 1, 1_000, 20_000, 100_000 };
+        switch (r.Next(6))
+        {
+            case 0: // Unicode digits or a huge number in a numeric key, in the file or by --set
+                var key = NumericKeys[r.Next(NumericKeys.Length)];
+                var value = HostileNumbers[r.Next(HostileNumbers.Length)];
+                return new Shape($"{key}={value}", Base, null, [$"{key}={value}"]);
+            case 1: // deep nesting of mappings or lists, block or flow, under a known key or an unknown one
+                var map = r.Next(2) == 0;
+                var flow = r.Next(3) > 0;
+                var depth = depths[r.Next(flow ? depths.Length : 5)]; // block nesting indents every level: 1,000 levels are 1 MB
+                var under = new[] { "clients", "population", "network", "thresholds", "deep" }[r.Next(5)];
+                var text = under == "clients" ? Base.Replace("clients: 5", $"clients: {Deep(map, depth, flow)}", StringComparison.Ordinal) : Base + $"{under}: {Deep(map, depth, flow)}\n";
+                return new Shape($"{(flow ? "flow" : "block")} {(map ? "maps" : "lists")} {depth} deep under {under}", text, null, []);
+            case 2: // deep nesting in a --set value
+                var setDepth = depths[r.Next(depths.Length)];
+                return new Shape($"--set network={setDepth} deep", Base, null, [$"network={Deep(r.Next(2) == 0, setDepth, flow: true)}"]);
+            case 3: // many keys, unknown or duplicated, at the root or nested
+                var count = new[] { 1_000, 10_000, 100_000 }[r.Next(3)];
+                var nested = r.Next(2) == 0;
+                var duplicate = r.Next(3) == 0;
+                var keys = new StringBuilder(Base).Append(nested ? "messages:\n" : "");
+                for (var i = 0; i < count; i++) keys.Append(nested ? "  " : "").Append('k').Append(duplicate ? i % 10 : i).Append(": 1\n");
+                return new Shape($"{count} {(duplicate ? "duplicate" : "unknown")} keys{(nested ? " under messages" : "")}", keys.ToString(), null, []);
+            case 4: // endless or oversize input
+                return r.Next(2) == 0
+                    ? new Shape("/dev/zero", null, "/dev/zero", [])
+                    : new Shape("a file over the size limit", Base + "# " + new string('x', ScenarioLimits.MaxBytes) + "\n", null, []);
+            default: // a huge scalar where a number, a name or a URL goes
+                var field = new[] { "clients", "duration", "name", "target" }[r.Next(4)];
+                var huge = new string('9', r.Next(1_000, 2_000_000));
+                return new Shape($"{huge.Length}-digit {field}", Base.Replace($"{field}: ", $"{field}: {huge}\nx{field}: ", StringComparison.Ordinal), null, []);
+        }
+    }
+
+    /// <summary>
+    /// Issue 23: hostile shapes (Unicode digits, huge numbers, deep nesting of maps and lists, many keys, endless
+    /// input) through `validate`, in process: every case exits 104 (or 0 for a valid scenario) within its budget,
+    /// never an exception (exit 1), a stack overflow (134, which would take the test host down) or a hang. The
+    /// deepest shapes also run as real processes in HostileCliTests.
+    /// </summary>
+    [Fact]
+    public void Hostile_shapes_exit_104_or_validate_within_their_budget_never_crash_or_hang()
+    {
+        var folder = Simcluster.TempFolder("fuzz-shapes");
+        var (stdout, stderr) = (Console.Out, Console.Error);
+        Console.SetOut(TextWriter.Null);
+        Console.SetError(TextWriter.Null);
+        var shapes = new Dictionary<string, int>();
+        try
+        {
+            var outcome = Fuzz.Run(seed: 23, maxCases: 60, budget: TimeSpan.FromSeconds(90), HostileShape,
+                shape =>
+                {
+                    var file = shape.File ?? Path.Combine(folder, "shape.yaml");
+                    if (shape.Text is not null) System.IO.File.WriteAllText(file, shape.Text);
+                    string[] args = ["validate", file, .. shape.Sets.SelectMany(s => new[] { "--set", s })];
+                    var run = Task.Run(() => SimClusterCli.Create().RunAsync(args));
+                    if (!run.Wait(TimeSpan.FromSeconds(60))) return "no answer within 60 s";
+                    var kind = shape.What.Split(' ')[0];
+                    lock (shapes) shapes[kind] = shapes.GetValueOrDefault(kind) + 1;
+                    return run.Result is ExitCodes.InvalidInput or 0 ? null : $"exit {run.Result}";
+                },
+                shape => shape.What);
+
+            output.WriteLine($"{outcome.Cases} hostile shapes, {outcome.Failures.Count} failures: {string.Join(", ", shapes.Select(p => $"{p.Key} x{p.Value}"))}");
+            Assert.True(outcome.Cases >= 20, $"only {outcome.Cases} cases ran in the time budget");
+            Assert.True(outcome.Failures.Count == 0, $"{outcome.Failures.Count} of {outcome.Cases} cases failed:\n{string.Join("\n\n", outcome.Failures.Take(5))}");
+        }
+        finally
+        {
+            Console.SetOut(stdout);
+            Console.SetError(stderr);
+            try { Directory.Delete(folder, recursive: true); } catch (IOException) { }
+        }
     }
 
     private static readonly string[] SetKeys =

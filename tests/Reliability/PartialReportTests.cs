@@ -8,7 +8,8 @@ namespace SimCluster.Tests.Reliability;
 /// <summary>
 /// Issue 10: results survive trouble. A run stopped by SIGTERM (a CI job cancelled, a pod evicted) stops
 /// its clients, writes report.json, report.html and report.junit.xml marked partial with the reason, and
-/// exits 105 (CONTRACT: aborted).
+/// exits 105 (CONTRACT: aborted). Issue 23: SIGHUP (the terminal or ssh session closed; it exited 129 with
+/// nothing) and SIGQUIT (ignored) end the run the same way.
 /// </summary>
 [Collection(ProbesCollection.Name)]
 [Trait("Category", "Integration")]
@@ -21,12 +22,15 @@ public sealed class PartialReportTests : IDisposable
         try { Directory.Delete(_temp, recursive: true); } catch (IOException) { }
     }
 
-    [Fact]
-    public async Task A_run_stopped_by_SIGTERM_writes_a_partial_report_and_exits_105()
+    [Theory]
+    [InlineData("TERM")]
+    [InlineData("HUP")]
+    [InlineData("QUIT")]
+    public async Task A_run_stopped_by_a_signal_writes_a_partial_report_and_exits_105(string signal)
     {
         var warmUp = await Simcluster.RunAsync("version"); // builds the CLI once, outside the measured run
         Assert.Equal(0, warmUp.ExitCode);
-        var outDir = Path.Combine(_temp, "report");
+        var outDir = Path.Combine(_temp, $"report-{signal}");
         var info = ChildProcess.StartInfo(Path.Combine(Simcluster.RepoRoot, "simcluster"),
             ["run", "scenarios/smoke.yaml", "--duration", "10m", "--no-live", "--out", outDir], Simcluster.RepoRoot);
         using var process = new Process { StartInfo = info };
@@ -47,7 +51,7 @@ public sealed class PartialReportTests : IDisposable
             // ./simcluster execs the CLI, so this pid is the CLI itself. Let the clients run a few seconds.
             await firstProgress.Task.WaitAsync(TimeSpan.FromSeconds(60));
             await Task.Delay(TimeSpan.FromSeconds(4));
-            using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            using (var kill = Process.Start("kill", [$"-{signal}", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
                 await kill.WaitForExitAsync();
             var signalled = Stopwatch.StartNew();
             await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
@@ -56,16 +60,16 @@ public sealed class PartialReportTests : IDisposable
             lock (stdout) output = stdout.ToString();
 
             Assert.True(process.ExitCode == 105, $"exit {process.ExitCode}\n{output}");
-            Assert.True(signalled.Elapsed < TimeSpan.FromSeconds(45), $"took {signalled.Elapsed} to stop after SIGTERM");
+            Assert.True(signalled.Elapsed < TimeSpan.FromSeconds(45), $"took {signalled.Elapsed} to stop after SIG{signal}");
             var report = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(outDir, "report.json")))!.AsObject();
             Assert.True((bool)report["partial"]!, output);
             Assert.Equal("partial", (string?)report["verdict"]);
-            Assert.Contains("SIGTERM", (string?)report["partialReason"]);
+            Assert.Contains($"SIG{signal}", (string?)report["partialReason"]);
             Assert.True(report["durationSeconds"]!.GetValue<double>() < 120, "the report covers the whole planned 10 minutes");
             Assert.True(Contract.Count(report, "connects") >= 20, report["metrics"]!.ToJsonString());
             Assert.True(Contract.Count(report, "messages_sent") > 0);
             Assert.True(Contract.Count(report, "messages_received") > 0);
-            Assert.Contains("SIGTERM", await File.ReadAllTextAsync(Path.Combine(outDir, "report.html")));
+            Assert.Contains($"SIG{signal}", await File.ReadAllTextAsync(Path.Combine(outDir, "report.html")));
             Assert.Contains("partial", await File.ReadAllTextAsync(Path.Combine(outDir, "report.junit.xml")));
         }
         finally

@@ -7,8 +7,10 @@ using SimCluster.Abstractions.Runs;
 using SimCluster.Cli.Commands;
 using SimCluster.Cli.Output;
 using SimCluster.Cli.Reports;
+using SimCluster.Cli.Runs;
 using SimCluster.Scenarios;
 using SimCluster.Silo;
+using SimCluster.Transport;
 using Spectre.Console;
 
 namespace SimCluster.Cli.Api;
@@ -31,7 +33,19 @@ public static class ApiRunCommand
             return ExitCodes.InvalidInput;
         }
         var scenario = loaded.Scenario!;
-        using var http = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10) }) { BaseAddress = api, Timeout = Timeout.InfiniteTimeSpan };
+        using var output = OutputFolder.Claim(args.Out, scenario.Name, DateTime.Now, out var refusal);
+        if (output is null)
+        {
+            stderr.WriteLine($"error: {refusal!.Message}");
+            return refusal.InUse ? ExitCodes.CouldNotRun : ExitCodes.InvalidInput;
+        }
+        // The API's own host was named by the user (--api); a redirect is never followed, to it or elsewhere.
+        using var http = new HttpClient(Egress.HttpHandler(EgressRule.Allowing([api.DnsSafeHost, .. args.AllowTargets]), TimeSpan.FromSeconds(10)))
+        {
+            BaseAddress = api,
+            Timeout = Timeout.InfiniteTimeSpan,
+            MaxResponseContentBufferSize = 256L * 1024 * 1024, // a report.json with every timeline is tens of MB at most
+        };
         if (token is not null) http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token.Reveal());
 
         JsonObject started;
@@ -48,13 +62,22 @@ public static class ApiRunCommand
                 return Refused(post.StatusCode, body, args.ScenarioPath, api, stderr);
             started = body!;
         }
+        catch (Exception e) when (Egress.Refusal(e) is { } refused)
+        {
+            stderr.WriteLine($"error: the control API at {api} was not contacted: {refused.Message}");
+            return ExitCodes.CouldNotRun;
+        }
         catch (Exception e) when (e is HttpRequestException or TimeoutException or TaskCanceledException)
         {
             stderr.WriteLine($"error: cannot reach the control API at {api}: {e.GetBaseException().Message}; is `simcluster silo` running with --http-port there?");
             return ExitCodes.CouldNotRun;
         }
 
-        var runId = started["runId"]!.GetValue<string>();
+        if (started["runId"] is not JsonValue runIdValue || !runIdValue.TryGetValue<string>(out var runId))
+        {
+            stderr.WriteLine($"error: {api} answered 202 without a run id; is it a SimCluster silo?");
+            return ExitCodes.CouldNotRun;
+        }
         console.MarkupLine($"[bold]{Markup.Escape(scenario.Name)}[/]: run {Markup.Escape(runId)} started on {Markup.Escape(api.ToString())}");
         var view = args.NoLive || Console.IsOutputRedirected || !console.Profile.Capabilities.Interactive
             ? (IProgressView)new PlainProgressView(Console.Out, scenario.Duration.TotalSeconds)
@@ -67,12 +90,12 @@ public static class ApiRunCommand
             return ExitCodes.CouldNotRun;
         }
 
-        var exitCode = completed["exitCode"]?.GetValue<int>() ?? ExitCodes.CouldNotRun;
-        if (completed["errors"]?.GetValue<string>() is { } errors) stderr.WriteLine(errors);
+        var exitCode = completed["exitCode"] is JsonValue code && code.TryGetValue<int>(out var c) ? c : ExitCodes.CouldNotRun;
+        if (completed["errors"] is JsonValue errorsValue && errorsValue.TryGetValue<string>(out var errors)) stderr.WriteLine(errors);
         using var reportResponse = await http.GetAsync($"{ControlApi.Prefix}/runs/{runId}/report", CancellationToken.None);
         if (reportResponse.StatusCode != HttpStatusCode.OK) return exitCode;
         var report = (await ReadJsonAsync(reportResponse, CancellationToken.None))!;
-        var outDir = args.Out ?? Path.Combine("simcluster-reports", $"{scenario.Name}-{DateTime.Now:yyyyMMdd-HHmmss}");
+        var outDir = output.Path;
         await Report.WriteJsonAsync(outDir, report);
         await ReportFiles.WriteAsync(outDir, report, Console.Out, stderr);
         PrintVerdict(console, report, outDir);
@@ -93,8 +116,13 @@ public static class ApiRunCommand
             else if (line.StartsWith("data: ", StringComparison.Ordinal))
             {
                 var data = line["data: ".Length..];
-                if (eventName == "progress" && JsonSerializer.Deserialize<RunProgress>(data, ControlApi.ProgressJsonOptions) is { } progress) show(progress);
-                else if (eventName == "completed") return JsonNode.Parse(data)?.AsObject();
+                try
+                {
+                    if (eventName == "progress" && JsonSerializer.Deserialize<RunProgress>(data, ControlApi.ProgressJsonOptions) is { } progress) show(progress);
+                    else if (eventName == "completed") return JsonNode.Parse(data) as JsonObject;
+                }
+                catch (JsonException) { } // a garbled event is skipped; "completed" decides
+
             }
         }
         return null;

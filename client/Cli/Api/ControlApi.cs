@@ -35,12 +35,22 @@ public static class ControlApi
     public const string Prefix = "/api";
     /// <summary>Largest scenario accepted: scenario files are small; this keeps a stray upload from filling memory.</summary>
     public const int MaxScenarioBytes = 256 * 1024;
+    /// <summary>Deepest JSON body accepted (the body is an object of strings and lists: three levels).</summary>
+    public const int MaxJsonDepth = 16;
 
     public static void Map(IEndpointRouteBuilder app, string dataDirectory)
     {
         var runs = new ApiRuns(dataDirectory, app.ServiceProvider.GetRequiredService<IGrainFactory>());
         var api = app.MapGroup(Prefix);
-        api.MapPost("/runs", (HttpRequest request) => runs.StartAsync(request));
+        api.MapPost("/runs", async (HttpRequest request) =>
+        {
+            // Whatever a request holds, the answer says what was wrong: nothing it sends may take the silo down.
+            try { return await runs.StartAsync(request); }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                return Results.Json(new JsonObject { ["errors"] = new JsonArray(new JsonObject { ["message"] = $"the run could not be started: {Excerpt.Message(e.Message)}" }) }, statusCode: 500);
+            }
+        });
         api.MapGet("/cluster", async (IGrainFactory grains) =>
         {
             var hosts = await grains.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: false);
@@ -137,17 +147,30 @@ public static class ControlApi
             return Results.Json(run.State(), statusCode: 202);
         }
 
+        /// <summary>
+        /// At most <see cref="MaxScenarioBytes"/>, whatever Content-Length says (a chunked body has none), and JSON
+        /// at most <see cref="MaxJsonDepth"/> deep: a request that breaks either is a 400 that says which.
+        /// </summary>
         private static async Task<(JsonObject? Body, string? Error)> ReadBodyAsync(HttpRequest request)
         {
-            if (request.ContentLength > MaxScenarioBytes) return (null, $"the body is larger than {MaxScenarioBytes} bytes");
+            var tooLarge = $"the body is larger than the limit of {MaxScenarioBytes} bytes";
+            if (request.ContentLength > MaxScenarioBytes) return (null, tooLarge);
+            var bytes = new MemoryStream();
+            var chunk = new byte[16 * 1024];
+            int read;
+            while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
+            {
+                if (bytes.Length + read > MaxScenarioBytes) return (null, tooLarge);
+                bytes.Write(chunk, 0, read);
+            }
             try
             {
-                var node = await JsonNode.ParseAsync(request.Body);
+                var node = JsonNode.Parse(bytes.ToArray(), documentOptions: new JsonDocumentOptions { MaxDepth = MaxJsonDepth });
                 return node is JsonObject o ? (o, null) : (null, "the body must be a JSON object like {\"scenario\": \"name: ...\"}");
             }
             catch (JsonException e)
             {
-                return (null, $"the body is not JSON: {e.Message}");
+                return (null, $"the body is not JSON that can be used (at most {MaxJsonDepth} levels deep): {Excerpt.Message(e.Message)}");
             }
         }
 

@@ -15,7 +15,8 @@ public sealed record RunArguments
 {
     public required string ScenarioPath { get; init; }
     public string? Target { get; init; }
-    public int? Clients { get; init; }
+    /// <summary>As typed: checked like <c>--set clients=...</c>, by the scenario's number parser.</summary>
+    public string? Clients { get; init; }
     public string? Duration { get; init; }
     public long? Seed { get; init; }
     public string? Out { get; init; }
@@ -66,15 +67,35 @@ public static class RunCommand
         }
 
         var runId = args.RunId ?? NewRunId(scenario.Name);
-        var outDir = args.Out ?? Path.Combine("simcluster-reports", $"{scenario.Name}-{DateTime.Now:yyyyMMdd-HHmmss}");
+        // The report folder is claimed now: an unusable --out must not be found after the whole run.
+        using var output = OutputFolder.Claim(args.Out, scenario.Name, DateTime.Now, out var refusal);
+        if (output is null)
+        {
+            stderr.WriteLine($"error: {refusal!.Message}");
+            return refusal.InUse ? ExitCodes.CouldNotRun : ExitCodes.InvalidInput;
+        }
+        var outDir = output.Path;
 
         EmbeddedTarget? embedded = null;
         ClusterConnection? cluster = null;
         // System.CommandLine turns SIGINT and SIGTERM into the cancellation of ct; these only note which one
         // came, so the partial report can say so (they do not cancel the default handling themselves).
+        // SIGHUP (the terminal or ssh session closed) and SIGQUIT would otherwise end the process at once (or
+        // be ignored): they end the run the same way, with a partial report.
         string? signal = null;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         using var onSigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => signal ??= "SIGINT (Ctrl-C)");
         using var onSigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => signal ??= "SIGTERM");
+        // (Not inside a silo, whose runs come through the control API: the silo's own signals are its host's.)
+        using var onSighup = args.Grains is null ? PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => Stop(c, "SIGHUP")) : null;
+        using var onSigquit = args.Grains is null ? PosixSignalRegistration.Create(PosixSignal.SIGQUIT, c => Stop(c, "SIGQUIT")) : null;
+        void Stop(PosixSignalContext context, string name)
+        {
+            context.Cancel = true;
+            signal ??= name;
+            try { stop.Cancel(); } catch (ObjectDisposedException) { } // the run is over already
+        }
+        ct = stop.Token;
         try
         {
             IReadOnlyList<Uri> targets;
@@ -108,8 +129,9 @@ public static class RunCommand
                 stderr.WriteLine($"error: the run could not be finished: {Secrets.RedactMessage(null, outcome.Failure)}");
             if (outcome.Result is null)
                 return ExitCodes.CouldNotRun;
-            var result = outcome.Result;
             var statsAfter = statsBefore is null ? null : await probe.ReadSettledAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
+            // Whatever the target's /stats said, the clients' numbers are reported; a bad answer is only a note.
+            var result = probe.Problems.Count == 0 ? outcome.Result : outcome.Result with { Notes = [.. outcome.Result.Notes, .. probe.Problems] };
             // An interrupted run still stops its clients, collects their numbers and writes every report file,
             // marked partial (exit 105), so a Ctrl-C or a pod eviction never loses what was measured.
             var report = Report.Create(scenario, seed, targets, result, statsBefore, statsAfter,

@@ -11,7 +11,8 @@ public static class SiloCommand
         if (errors.Count > 0)
         {
             foreach (var e in errors) stderr.WriteLine($"error: {e}");
-            return ExitCodes.InvalidInput;
+            // Valid arguments that would open the control API to the network without a token: refused, not mistyped.
+            return errors.Count == 1 && errors[0] == options.UnprotectedExposure() ? ExitCodes.CouldNotRun : ExitCodes.InvalidInput;
         }
         // A port taken by another process (often a second silo with the same ports) is found at once,
         // rather than as a bind failure deep in Orleans' start.

@@ -1,30 +1,62 @@
 using System.Text.Json.Nodes;
+using SimCluster.Transport;
 
 namespace SimCluster.Cli.Runs;
 
 /// <summary>
 /// Reads a target's <c>/stats</c> (the reference target has one; other servers usually do not). Used
 /// before and after a run to check the server's own counts and memory against what the clients saw.
+/// Whatever the target answers, the run goes on and is reported: an answer that cannot be used (malformed,
+/// a redirect, an address the egress rule refuses) leaves the stats out and becomes a note in
+/// <see cref="Problems"/>.
 /// </summary>
-public sealed class TargetProbe(Uri webSocketUri) : IDisposable
+public sealed class TargetProbe(Uri webSocketUri, EgressRule egress, TimeProvider time) : IDisposable
 {
-    /// <summary>Bounded in time and size: a hostile target cannot hold the run or fill its memory through /stats.</summary>
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(3), MaxResponseContentBufferSize = 1024 * 1024 };
+    /// <summary>Bounded in time and size: a hostile target cannot hold the run or fill its memory through /stats. No redirects.</summary>
+    private readonly HttpClient _http = new(Egress.HttpHandler(egress, TimeSpan.FromSeconds(3)))
+    {
+        Timeout = TimeSpan.FromSeconds(3),
+        MaxResponseContentBufferSize = 1024 * 1024,
+    };
+
+    private readonly List<string> _problems = [];
+
+    public TargetProbe(Uri webSocketUri) : this(webSocketUri, EgressRule.For(webSocketUri), TimeProvider.System) { }
 
     public Uri StatsUri { get; } = new UriBuilder(webSocketUri) { Scheme = webSocketUri.Scheme == "wss" ? "https" : "http", Path = "/stats", Query = "" }.Uri;
 
-    /// <summary>The stats as JSON, or null when the target offers none. <paramref name="collectGarbage"/> asks for a full GC first (leak checks).</summary>
+    /// <summary>Why stats were left out, once per kind of problem, for the report's notes.</summary>
+    public IReadOnlyList<string> Problems => _problems;
+
+    /// <summary>The stats as JSON, or null when the target offers none (or none usable). <paramref name="collectGarbage"/> asks for a full GC first (leak checks).</summary>
     public async Task<JsonObject?> ReadAsync(bool collectGarbage, CancellationToken ct)
     {
         try
         {
             var uri = collectGarbage ? new Uri(StatsUri + "?gc=1") : StatsUri;
             using var response = await _http.GetAsync(uri, ct);
+            if ((int)response.StatusCode is >= 300 and < 400)
+            {
+                Note($"the target's {StatsUri.AbsolutePath} answered HTTP {(int)response.StatusCode} (a redirect, not followed); its stats are left out");
+                return null;
+            }
             if (!response.IsSuccessStatusCode) return null;
             var body = await response.Content.ReadAsStringAsync(ct);
-            return JsonNode.Parse(body) is JsonObject stats && stats.ContainsKey("openConnections") ? stats : null;
+            if (JsonNode.Parse(body, documentOptions: new System.Text.Json.JsonDocumentOptions { MaxDepth = 16 }) is not JsonObject stats || !stats.ContainsKey("openConnections"))
+                return null; // not a stats endpoint: nothing to say
+            if (Malformed(stats) is { } why)
+            {
+                Note($"the target's {StatsUri.AbsolutePath} answer is malformed ({why}); its stats are left out");
+                return null;
+            }
+            return stats;
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
+        catch (Exception e) when (Egress.Refusal(e) is { } refused)
+        {
+            Note($"the target's {StatsUri.AbsolutePath} was not read: {refused.Message}");
+            return null;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException or InvalidOperationException)
         {
             return null;
         }
@@ -33,21 +65,40 @@ public sealed class TargetProbe(Uri webSocketUri) : IDisposable
     /// <summary>Waits (bounded) for the target's open connection count to settle after the clients closed.</summary>
     public async Task<JsonObject?> ReadSettledAsync(TimeSpan within, CancellationToken ct)
     {
-        var deadline = DateTime.UtcNow + within;
+        var deadline = time.GetUtcNow() + within;
         JsonObject? stats;
         while ((stats = await ReadAsync(collectGarbage: false, ct)) is not null
-               && OpenConnections(stats) > 0 && DateTime.UtcNow < deadline)
+               && OpenConnections(stats) > 0 && time.GetUtcNow() < deadline)
         {
-            await Task.Delay(200, ct);
+            await Task.Delay(TimeSpan.FromMilliseconds(200), time, ct);
         }
         return stats is null ? null : await ReadAsync(collectGarbage: true, ct) ?? stats;
     }
 
-    public static long OpenConnections(JsonObject stats) => stats["openConnections"]?.GetValue<long>() ?? 0;
+    public static long OpenConnections(JsonObject stats) => Whole(stats["openConnections"]) ?? 0;
 
-    public static long RssBytes(JsonObject stats) => stats["process"]?["rssBytes"]?.GetValue<long>() ?? 0;
+    public static long RssBytes(JsonObject stats) => Whole((stats["process"] as JsonObject)?["rssBytes"]) ?? 0;
 
-    public static long HeapBytes(JsonObject stats) => stats["process"]?["managedHeapBytes"]?.GetValue<long>() ?? 0;
+    public static long HeapBytes(JsonObject stats) => Whole((stats["process"] as JsonObject)?["managedHeapBytes"]) ?? 0;
+
+    /// <summary>What is wrong with the fields the report reads, or null.</summary>
+    private static string? Malformed(JsonObject stats)
+    {
+        if (Whole(stats["openConnections"]) is null) return "openConnections is not a whole number";
+        if (!stats.ContainsKey("process")) return null;
+        if (stats["process"] is not JsonObject process) return "process is not an object";
+        foreach (var field in new[] { "rssBytes", "managedHeapBytes" })
+            if (process.ContainsKey(field) && Whole(process[field]) is null) return $"process.{field} is not a whole number";
+        return null;
+    }
+
+    private static long? Whole(JsonNode? node) =>
+        node is JsonValue v && v.TryGetValue<long>(out var n) && n >= 0 ? n : null;
+
+    private void Note(string problem)
+    {
+        if (!_problems.Contains(problem)) _problems.Add(problem);
+    }
 
     public void Dispose() => _http.Dispose();
 }

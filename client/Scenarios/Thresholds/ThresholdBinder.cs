@@ -67,7 +67,7 @@ internal static class ThresholdBinder
                 {
                     var allowed = string.Join(", ", ThresholdRules.AllowedFor(kind).Select(ThresholdRules.Spelling));
                     d.Add(s.Source, s.Line, s.TextColumn, expressionPath,
-                        $"{ThresholdRules.Spelling(expr.Aggregation)} does not apply to {kind.ToString().ToLowerInvariant()} metric '{mk.Metric}'; use {allowed}");
+                        $"{ThresholdRules.Spelling(expr.Aggregation)} does not apply to {kind.ToString().ToLowerInvariant()} metric {Excerpt.Quote(mk.Metric)}; use {allowed}");
                     continue;
                 }
                 result.Add(new ThresholdSpec
@@ -98,7 +98,7 @@ internal static class ThresholdBinder
             metric = text[..brace].Trim();
             if (!text.EndsWith('}'))
             {
-                d.Add(key, path, $"expected a tag like {metric}{{group:flappers}}, got '{text}'");
+                d.Add(key, path, $"expected a tag like {metric}{{group:flappers}}, got {Excerpt.Quote(text)}");
                 return null;
             }
             var tag = text[(brace + 1)..^1];
@@ -117,12 +117,12 @@ internal static class ThresholdBinder
         {
             // The metric list is long: show it only when there is no obvious suggestion.
             var hint = Suggest.DidYouMean(metric, MetricNames.All.Keys);
-            d.Add(key, path, hint.Length > 0 ? $"unknown metric '{metric}'{hint}" : $"unknown metric '{metric}'; valid: {Suggest.List(MetricNames.All.Keys)}");
+            d.Add(key, path, hint.Length > 0 ? $"unknown metric {Excerpt.Quote(metric)}{hint}" : $"unknown metric {Excerpt.Quote(metric)}; valid: {Suggest.List(MetricNames.All.Keys)}");
             ok = false;
         }
         if (group is not null && groups is not null && !groups.Contains(group))
         {
-            d.Add(key, path, $"group '{group}' is not in the population{Suggest.DidYouMean(group, groups)}; groups: {Suggest.List(groups)}");
+            d.Add(key, path, $"group {Excerpt.Quote(group)} is not in the population{Suggest.DidYouMean(group, groups)}; groups: {Suggest.List(groups)}");
             ok = false;
         }
         return ok ? (metric, group) : null;

@@ -67,7 +67,7 @@ public sealed record ThresholdExpression(Aggregation Aggregation, double? Percen
                 var hint = word.Length > 1 && word[0] == 'p' && double.TryParse(word[1..], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out _)
                     ? $" - did you mean p({word[1..]})?"
                     : "";
-                return Fail(aggStart, $"unknown aggregation '{word}'{hint}; expected {AggregationForm}", out error, out errorColumn);
+                return Fail(aggStart, $"unknown aggregation {Excerpt.Quote(word)}{hint}; expected {AggregationForm}", out error, out errorColumn);
             }
             aggregation = Names[match].Value;
         }
@@ -93,7 +93,7 @@ public sealed record ThresholdExpression(Aggregation Aggregation, double? Percen
             return Fail(limitStart, "expected a number after the operator, like 500 or 0.95", out error, out errorColumn);
         p.SkipSpaces();
         if (!p.AtEnd)
-            return Fail(p.Pos, $"unexpected '{text[p.Pos..]}' after the number", out error, out errorColumn);
+            return Fail(p.Pos, $"unexpected {Excerpt.Quote(text[p.Pos..])} after the number", out error, out errorColumn);
 
         expr = new ThresholdExpression(aggregation, percentile, op, limit);
         error = null;
@@ -195,7 +195,12 @@ public sealed record ThresholdExpression(Aggregation Aggregation, double? Percen
                 Pos = start;
                 return null;
             }
-            return double.Parse(text[start..Pos], NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture);
+            if (!Numbers.TryParseDecimal(text.AsSpan(start, Pos - start), allowSign, out var value))
+            {
+                Pos = start;
+                return null;
+            }
+            return (double)value;
         }
     }
 }

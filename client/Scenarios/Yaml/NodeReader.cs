@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace SimCluster.Scenarios.Yaml;
 
 /// <summary>
@@ -25,17 +23,11 @@ internal static class NodeReader
 
     public static long? Long(YNode node, string path, Diagnostics d, long min, long max)
     {
-        var form = WholeNumberForm(min, max);
-        if (Scalar(node, path, d, form) is not { } s)
+        if (Scalar(node, path, d, Numbers.WholeForm(min, max)) is not { } s)
             return null;
-        if (!long.TryParse(s.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v))
+        if (!Numbers.TryParseWhole(s.Value.Trim(), min, max, out var v, out var error))
         {
-            d.Add(node, path, $"expected {form}, got '{s.Value}'");
-            return null;
-        }
-        if (v < min || v > max)
-        {
-            d.Add(node, path, $"must be {RangeText(min, max)}, got {v}");
+            d.Add(node, path, error!);
             return null;
         }
         return v;
@@ -50,7 +42,7 @@ internal static class NodeReader
             case "true" or "True" or "TRUE": return true;
             case "false" or "False" or "FALSE": return false;
             default:
-                d.Add(node, path, $"expected true or false, got '{s.Value}'");
+                d.Add(node, path, $"expected true or false, got {Excerpt.Quote(s.Value)}");
                 return null;
         }
     }
@@ -66,7 +58,7 @@ internal static class NodeReader
         }
         if (mustBePositive && value <= TimeSpan.Zero)
         {
-            d.Add(node, path, $"must be above 0s, got '{s.Value}'");
+            d.Add(node, path, $"must be above 0s, got {Excerpt.Quote(s.Value)}");
             return null;
         }
         return value;
@@ -83,7 +75,7 @@ internal static class NodeReader
         }
         if (minMustBePositive && range!.Min <= TimeSpan.Zero)
         {
-            d.Add(node, path, $"must be above 0s, got '{s.Value}'");
+            d.Add(node, path, $"must be above 0s, got {Excerpt.Quote(s.Value)}");
             return null;
         }
         return range;
@@ -102,7 +94,7 @@ internal static class NodeReader
         var tooLow = zeroAllowed ? fraction < 0 : fraction <= 0;
         if (tooLow || fraction > max)
         {
-            d.Add(node, path, $"must be {(zeroAllowed ? "from 0%" : "above 0%")} and at most {Units.FormatPercent(max)}, got '{s.Value}'");
+            d.Add(node, path, $"must be {(zeroAllowed ? "from 0%" : "above 0%")} and at most {Units.FormatPercent(max)}, got {Excerpt.Quote(s.Value)}");
             return null;
         }
         return fraction;
@@ -132,7 +124,7 @@ internal static class NodeReader
             if (name == s.Value)
                 return value;
         }
-        d.Add(node, path, $"unknown value '{s.Value}'{Suggest.DidYouMean(s.Value, names)}; expected {form}");
+        d.Add(node, path, $"unknown value {Excerpt.Quote(s.Value)}{Suggest.DidYouMean(s.Value, names)}; expected {form}");
         return null;
     }
 
@@ -143,7 +135,7 @@ internal static class NodeReader
             return null;
         if (valid.Contains(s.Value))
             return s.Value;
-        d.Add(node, path, $"unknown {what} '{s.Value}'{Suggest.DidYouMean(s.Value, valid)}; valid: {Suggest.List(valid)}");
+        d.Add(node, path, $"unknown {what} {Excerpt.Quote(s.Value)}{Suggest.DidYouMean(s.Value, valid)}; valid: {Suggest.List(valid)}");
         return null;
     }
 
@@ -165,10 +157,6 @@ internal static class NodeReader
         }
     }
 
-    private static string WholeNumberForm(long min, long max) => $"a whole number {RangeText(min, max)}";
-
-    private static string RangeText(long min, long max) =>
-        max >= int.MaxValue ? $"{min} or more" : $"from {min} to {max}";
 }
 
 /// <summary>
@@ -225,7 +213,7 @@ internal sealed class MapReader
         {
             var entry = Node.Find(key);
             if (entry is null)
-                Diag.Add(Node, PathOf(key), $"missing required key '{key}' ({form})");
+                Diag.Add(Node, PathOf(key), $"missing required key {Excerpt.Quote(key)} ({form})");
             else
                 Diag.Add(entry.Value, PathOf(key), $"expected {form}, got nothing");
         }
@@ -266,14 +254,29 @@ internal sealed class MapReader
     /// <summary>Reports every key that no reading code asked for, suggesting the closest known key.</summary>
     public void ReportUnknownKeys()
     {
+        string? valid = null;
+        YScalar? firstListed = null;
+        var listed = 0;
         foreach (var entry in Node.Entries)
         {
             var key = entry.Key.Value;
             if (known.Contains(key))
                 continue;
             var hint = Suggest.DidYouMean(key, known);
-            Diag.Add(entry.Key, PathOf(key),
-                hint.Length > 0 ? $"unknown key '{key}'{hint}" : $"unknown key '{key}'; valid keys here: {Suggest.List(known)}");
+            if (hint.Length > 0)
+            {
+                Diag.Add(entry.Key, PathOf(key), $"unknown key {Excerpt.Quote(key)}{hint}");
+                continue;
+            }
+            // The list of valid keys is given with the first few unknown keys of a mapping, not repeated
+            // 100,000 times: every message is also searched for secrets, and that cost is per character.
+            valid ??= Suggest.List(known);
+            firstListed ??= entry.Key;
+            Diag.Add(entry.Key, PathOf(key), listed++ < MaxListed
+                ? $"unknown key {Excerpt.Quote(key)}; valid keys here: {valid}"
+                : $"unknown key {Excerpt.Quote(key)}; the valid keys here are listed at line {firstListed.Line}");
         }
     }
+
+    private const int MaxListed = 10;
 }

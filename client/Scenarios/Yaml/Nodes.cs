@@ -28,7 +28,7 @@ internal sealed class YScalar(string value, bool quoted, string source, int line
     /// <summary>Column of the first character of the text itself (after an opening quote).</summary>
     public int TextColumn => Column + (Quoted ? 1 : 0);
 
-    public override string Describe() => IsNull ? "nothing" : $"'{Value}'";
+    public override string Describe() => IsNull ? "nothing" : Excerpt.Quote(Value);
 }
 
 internal sealed class YSequence(string source, int line, int column) : YNode(source, line, column)
@@ -46,10 +46,22 @@ internal sealed class YEntry(YScalar key, YNode value)
 
 internal sealed class YMapping(string source, int line, int column) : YNode(source, line, column)
 {
-    /// <summary>In file order; keys are unique (the tree builder reports and drops duplicates).</summary>
-    public List<YEntry> Entries { get; } = [];
+    private readonly List<YEntry> entries = [];
+    // Keys are looked up once per entry while the tree is built (duplicates) and once per known key while it
+    // is bound: an index keeps a mapping with 100,000 keys linear instead of quadratic.
+    private readonly Dictionary<string, YEntry> byKey = new(StringComparer.Ordinal);
 
-    public YEntry? Find(string key) => Entries.Find(e => e.Key.Value == key);
+    /// <summary>In file order; keys are unique (the tree builder reports and drops duplicates).</summary>
+    public IReadOnlyList<YEntry> Entries => entries;
+
+    public YEntry? Find(string key) => byKey.GetValueOrDefault(key);
+
+    /// <summary>Adds an entry whose key is not there yet (the caller checks with <see cref="Find"/>).</summary>
+    public void Add(YEntry entry)
+    {
+        byKey.Add(entry.Key.Value, entry);
+        entries.Add(entry);
+    }
 
     public override string Describe() => "a mapping";
 }
@@ -57,6 +69,17 @@ internal sealed class YMapping(string source, int line, int column) : YNode(sour
 /// <summary>Helpers to build key paths like <c>population[1].flapping.cycles</c>.</summary>
 internal static class KeyPath
 {
-    public static string Child(string path, string key) => path.Length == 0 ? key : $"{path}.{key}";
+    /// <summary>
+    /// A key longer than this is shortened in paths: every error under it repeats its path, so a 1 MB key
+    /// must not be copied into each of them.
+    /// </summary>
+    public const int MaxKeyChars = 64;
+
+    public static string Child(string path, string key)
+    {
+        var shown = key.Length <= MaxKeyChars ? key : key[..MaxKeyChars] + "…";
+        return path.Length == 0 ? shown : $"{path}.{shown}";
+    }
+
     public static string Index(string path, int index) => $"{path}[{index}]";
 }

@@ -7,19 +7,23 @@ internal static class Suggest
     {
         string? best = null;
         var bestDistance = int.MaxValue;
-        foreach (var candidate in known)
-        {
-            var d = Distance(typed.ToLowerInvariant(), candidate.ToLowerInvariant());
-            if (d < bestDistance) { best = candidate; bestDistance = d; }
-        }
         // One edit for short words, up to two for longer ones; beyond that a suggestion is more noise than help.
         var allowed = Math.Max(1, Math.Min(2, typed.Length / 3));
+        var lower = typed.ToLowerInvariant();
+        foreach (var candidate in known)
+        {
+            // The distance is at least the difference in length: skip the table (a long typo costs nothing).
+            if (Math.Abs(candidate.Length - typed.Length) > allowed)
+                continue;
+            var d = Distance(lower, candidate.ToLowerInvariant());
+            if (d < bestDistance) { best = candidate; bestDistance = d; }
+        }
         return bestDistance <= allowed ? best : null;
     }
 
     /// <summary>" - did you mean 'clients'?" or "".</summary>
     public static string DidYouMean(string typed, IEnumerable<string> known) =>
-        Closest(typed, known) is { } s ? $" - did you mean '{s}'?" : "";
+        Closest(typed, known) is { } s ? $" - did you mean {Excerpt.Quote(s)}?" : "";
 
     /// <summary>Sorted, comma-separated, for "valid: a, b, c".</summary>
     public static string List(IEnumerable<string> names) => string.Join(", ", names.Order(StringComparer.Ordinal));

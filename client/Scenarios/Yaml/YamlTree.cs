@@ -21,9 +21,16 @@ internal static class YamlTree
         return builder.ReadDocument();
     }
 
+    private sealed class TooDeepException(Mark at) : Exception
+    {
+        public Mark At { get; } = at;
+    }
+
     private sealed class Builder(IParser parser, string source, Diagnostics diag, int columnOffset, string basePath)
     {
         private readonly Dictionary<string, YNode> anchors = new(StringComparer.Ordinal);
+        // Mappings and lists still being read: an alias to one of them would make the tree a cycle.
+        private readonly HashSet<YNode> open = new(ReferenceEqualityComparer.Instance);
         private string path = "";         // where we are, for the key path of a syntax error
         private Mark lastGood = Mark.Empty;   // end of the last event read, for errors without a position
 
@@ -40,7 +47,7 @@ internal static class YamlTree
                     return null;
                 }
                 parser.MoveNext();                        // past DocumentStart
-                var root = ReadNode(basePath);
+                var root = ReadNode(basePath, depth: 0);
                 parser.MoveNext();                        // past DocumentEnd
                 if (parser.Current is DocumentStart extra)
                 {
@@ -56,7 +63,13 @@ internal static class YamlTree
             }
             catch (YamlException e)
             {
-                Error(e.Start, e.Message);
+                Error(e.Start, Excerpt.Message(e.Message));
+                return null;
+            }
+            catch (TooDeepException e)
+            {
+                // Stop at once: reading on would recurse as deep as the input goes.
+                Error(e.At, ScenarioLimits.TooDeep);
                 return null;
             }
             catch (InvalidOperationException)
@@ -68,10 +81,12 @@ internal static class YamlTree
             }
         }
 
-        private YNode ReadNode(string nodePath)
+        private YNode ReadNode(string nodePath, int depth)
         {
             path = nodePath;
             var ev = parser.Current ?? throw new InvalidOperationException("unexpected end of the YAML event stream");
+            if (depth > ScenarioLimits.MaxDepth)
+                throw new TooDeepException(ev.Start);
             lastGood = ev.End;
             parser.MoveNext();
             switch (ev)
@@ -84,8 +99,10 @@ internal static class YamlTree
                 {
                     var seq = new YSequence(source, (int)ss.Start.Line, Col(ss.Start));
                     Remember(ss.Anchor, seq);
+                    open.Add(seq);
                     while (parser.Current is not SequenceEnd)
-                        seq.Items.Add(ReadNode(KeyPath.Index(nodePath, seq.Items.Count)));
+                        seq.Items.Add(ReadNode(KeyPath.Index(nodePath, seq.Items.Count), depth + 1));
+                    open.Remove(seq);
                     parser.MoveNext();
                     return seq;
                 }
@@ -94,40 +111,46 @@ internal static class YamlTree
                 {
                     var map = new YMapping(source, (int)ms.Start.Line, Col(ms.Start));
                     Remember(ms.Anchor, map);
+                    open.Add(map);
                     while (parser.Current is not MappingEnd)
-                        ReadEntry(map, nodePath);
+                        ReadEntry(map, nodePath, depth + 1);
+                    open.Remove(map);
                     parser.MoveNext();
                     return map;
                 }
 
                 case AnchorAlias alias:
                     if (anchors.TryGetValue(alias.Value.Value, out var target))
+                    {
+                        if (open.Contains(target))
+                            throw new YamlException(alias.Start, alias.End, $"alias '*{Excerpt.Of(alias.Value.Value)}' refers to a mapping or list that contains it");
                         return target;
-                    throw new YamlException(alias.Start, alias.End, $"unknown alias '*{alias.Value.Value}'");
+                    }
+                    throw new YamlException(alias.Start, alias.End, $"unknown alias '*{Excerpt.Of(alias.Value.Value)}'");
 
                 default:
                     throw new YamlException(ev.Start, ev.End, $"unexpected YAML element {ev.GetType().Name}");
             }
         }
 
-        private void ReadEntry(YMapping map, string mapPath)
+        private void ReadEntry(YMapping map, string mapPath, int depth)
         {
-            var keyNode = ReadNode(mapPath);
+            var keyNode = ReadNode(mapPath, depth);
             if (keyNode is not YScalar key)
             {
                 Error(keyNode, "keys must be plain names, not a list or mapping");
-                ReadNode(mapPath);                        // read and drop the value
+                ReadNode(mapPath, depth);                 // read and drop the value
                 return;
             }
-            var value = ReadNode(KeyPath.Child(mapPath, key.Value));
+            var value = ReadNode(KeyPath.Child(mapPath, key.Value), depth);
             var first = map.Find(key.Value);
             if (first is not null)
             {
                 diag.Add(key, KeyPath.Child(mapPath, key.Value),
-                    $"duplicate key '{key.Value}' (first given at line {first.Key.Line}, column {first.Key.Column})");
+                    $"duplicate key {Excerpt.Quote(key.Value)} (first given at line {first.Key.Line}, column {first.Key.Column})");
                 return;                                   // keep the first, so later checks see one value
             }
-            map.Entries.Add(new YEntry(key, value));
+            map.Add(new YEntry(key, value));
         }
 
         private YNode Remember(AnchorName anchor, YNode node)

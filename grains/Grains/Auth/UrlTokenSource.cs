@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using SimCluster.Abstractions.Plans;
+using SimCluster.Transport;
 
 namespace SimCluster.Grains.Auth;
 
@@ -12,9 +13,14 @@ namespace SimCluster.Grains.Auth;
 /// </summary>
 public sealed class UrlTokenSource(AuthPlan plan, TimeProvider time) : ITokenSource
 {
-    private static readonly HttpClient Http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(1), UseProxy = false })
+    /// <summary>
+    /// Token endpoints must be on loopback (the CLI checks the name), and the address connected to is checked
+    /// too. No redirect is followed: a 307 would re-send the client's credentials wherever it points.
+    /// </summary>
+    private static readonly HttpClient Http = new(Egress.HttpHandler(EgressRule.LoopbackOnly, Timeout.InfiniteTimeSpan))
     {
         Timeout = Timeout.InfiniteTimeSpan,
+        MaxResponseContentBufferSize = 64 * 1024, // a token answer is a few hundred bytes
     };
 
     public async Task<IssuedToken> IssueAsync(int clientIndex, CancellationToken ct)
@@ -25,6 +31,8 @@ public sealed class UrlTokenSource(AuthPlan plan, TimeProvider time) : ITokenSou
         {
             using var content = new FormUrlEncodedContent([new("grant_type", "client_credentials"), new("client_id", $"client-{clientIndex}")]);
             using var response = await Http.PostAsync(plan.TokenUrl, content, timeout.Token).ConfigureAwait(false);
+            if ((int)response.StatusCode is >= 300 and < 400)
+                throw new TokenUnavailableException("token-endpoint", $"token endpoint answered HTTP {(int)response.StatusCode}, a redirect, which is not followed");
             if (!response.IsSuccessStatusCode)
                 throw new TokenUnavailableException("token-endpoint", $"token endpoint answered HTTP {(int)response.StatusCode}");
             var answer = await response.Content.ReadFromJsonAsync<TokenAnswer>(timeout.Token).ConfigureAwait(false);
@@ -38,7 +46,9 @@ public sealed class UrlTokenSource(AuthPlan plan, TimeProvider time) : ITokenSou
         }
         catch (Exception e) when (e is HttpRequestException or JsonException or NotSupportedException)
         {
-            throw new TokenUnavailableException("token-endpoint", $"token endpoint failed: {e.GetType().Name}");
+            throw Egress.Refusal(e) is { } refused
+                ? new TokenUnavailableException("egress-refused", $"token endpoint not contacted: {refused.Message}", refused)
+                : new TokenUnavailableException("token-endpoint", $"token endpoint failed: {e.GetType().Name}");
         }
     }
 

@@ -67,10 +67,7 @@ public sealed class RawConnection : IAsyncDisposable
                 socket.Bind(new IPEndPoint(local, 0));
             }
             var port = options.Target.Port > 0 ? options.Target.Port : options.Target.Scheme == "wss" ? 443 : 80;
-            if (IPAddress.TryParse(options.Target.DnsSafeHost, out var address))
-                await socket.ConnectAsync(new IPEndPoint(address, port), timeout.Token).ConfigureAwait(false);
-            else
-                await socket.ConnectAsync(options.Target.DnsSafeHost, port, timeout.Token).ConfigureAwait(false);
+            await Egress.ConnectAsync(socket, options.Target.DnsSafeHost, port, EgressRule.For(options.Target), timeout.Token).ConfigureAwait(false);
 
             var random = new Random(options.Seed);
             faults = new FaultStream(
@@ -95,6 +92,7 @@ public sealed class RawConnection : IAsyncDisposable
             {
                 OperationCanceledException when !ct.IsCancellationRequested => new ConnectFailedException(ConnectFailure.Timeout, "connect timed out", inner: e),
                 OperationCanceledException => e,
+                EgressRefusedException => new ConnectFailedException(ConnectFailure.Egress, e.Message, inner: e),
                 SocketException { SocketErrorCode: SocketError.ConnectionRefused } => new ConnectFailedException(ConnectFailure.Refused, "connection refused", inner: e),
                 SocketException { SocketErrorCode: SocketError.TimedOut } => new ConnectFailedException(ConnectFailure.Timeout, "connect timed out", inner: e),
                 SocketException se => new ConnectFailedException(ConnectFailure.Unreachable, se.Message, inner: e),
