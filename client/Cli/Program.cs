@@ -251,13 +251,27 @@ namespace SimCluster.Cli
         {
             var dir = new Argument<string?>("DIR") { Description = "Report folder (or its report.json); default: the newest folder under simcluster-reports/", Arity = ArgumentArity.ZeroOrOne };
             var open = new Option<bool>("--open") { Description = "Open report.html in the default browser afterwards" };
+            var baseline = new Option<string?>("--baseline") { Description = "A baseline report folder (or report.json): report.html gets a section comparing the two" };
             var command = new Command("report", """
                 Re-render report.html and report.junit.xml from a report folder's report.json (a run writes all three).
                 Examples:
                   ./simcluster report simcluster-reports/smoke-20260101-120000
                   ./simcluster report --open          # the newest report, opened in a browser
-                """) { dir, open };
-            command.SetAction(parse => ReportCommands.ReportAsync(parse.GetValue(dir), parse.GetValue(open), Console.Out, Console.Error));
+                  ./simcluster report NEW --baseline OLD   # with a section comparing NEW against OLD
+                """) { dir, open, baseline };
+            command.SetAction(parse => ReportCommands.ReportAsync(parse.GetValue(dir), parse.GetValue(open), Console.Out, Console.Error, parse.GetValue(baseline)));
+            var before = new Argument<string>("BASELINE") { Description = "The baseline report folder (or its report.json)" };
+            var after = new Argument<string>("CURRENT") { Description = "The report folder to compare with it" };
+            var json = new Option<bool>("--json") { Description = "Print the comparison as JSON (simcluster.comparison/v1) instead of a table" };
+            var compare = new Command("compare", """
+                Compare two runs: every metric and threshold side by side with the change. Prints a table (or --json),
+                writes CURRENT/comparison.json and re-renders CURRENT/report.html with a "Compared with the baseline" section.
+                Exit 0 without regressions, 99 when a threshold that passed now fails or a graded metric got worse.
+                Example:
+                  ./simcluster report compare simcluster-reports/flapping-A simcluster-reports/flapping-B
+                """) { before, after, json };
+            compare.SetAction(parse => ReportCommands.CompareAsync(parse.GetValue(before)!, parse.GetValue(after)!, parse.GetValue(json), Console.Out, Console.Error));
+            command.Add(compare);
             return command;
         }
 

@@ -52,6 +52,7 @@ public sealed class RunAccumulator
     public Totals Add(IEnumerable<SiloSnapshot> snapshots, int secondOfRun)
     {
         var intervalRtt = HistogramCodec.Create();
+        var intervalTrends = new Dictionary<string, HistogramBase>();
         var groupRtt = new List<(string Group, HistogramBase Interval)>();
         var beforeThisRound = _attacked && _firstAttackSecond is null ? GroupCounters() : null;
         foreach (var silo in snapshots)
@@ -66,6 +67,11 @@ public sealed class RunAccumulator
                     if (!trends.TryGetValue(name, out var histogram) || encoded.Length == 0) continue;
                     var interval = HistogramCodec.Decode(encoded);
                     histogram.Add(interval);
+                    if (interval.TotalCount > 0)
+                    {
+                        if (!intervalTrends.TryGetValue(name, out var second)) intervalTrends[name] = second = HistogramCodec.Create();
+                        second.Add(interval);
+                    }
                     if (name == MetricNames.MessageRtt)
                     {
                         intervalRtt.Add(interval);
@@ -105,11 +111,20 @@ public sealed class RunAccumulator
                 ZombiesEvicted = Current.ZombiesEvicted - _previous.ZombiesEvicted,
                 TokenRefreshes = Current.TokenRefreshes - _previous.TokenRefreshes,
                 TokenRefreshFailures = Current.TokenRefreshFailures - _previous.TokenRefreshFailures,
+                Trends = intervalTrends.ToDictionary(t => t.Key, t => TrendSecondOf(t.Value)),
             });
             _previous = Current;
         }
         return Current;
     }
+
+    private static TrendSecond TrendSecondOf(HistogramBase h) => new()
+    {
+        Count = h.TotalCount,
+        P50 = Math.Round(h.GetValueAtPercentile(50) / 1000.0, 3),
+        P95 = Math.Round(h.GetValueAtPercentile(95) / 1000.0, 3),
+        P99 = Math.Round(h.GetValueAtPercentile(99) / 1000.0, 3),
+    };
 
     public GroupResult[] Results() => [.. _plan.Groups.Select(group =>
     {
