@@ -60,12 +60,17 @@ namespace SimCluster.Cli
             var set = new Option<string[]>("--set") { Description = "Override a scenario key by path, e.g. --set population[1].flapping.cycles=3 (repeatable)", AllowMultipleArgumentsPerToken = false };
             var allow = new Option<string[]>("--allow-target") { Description = "Allow a non-loopback target host (repeatable)" };
             var noLive = new Option<bool>("--no-live") { Description = "Plain line-by-line progress (default when output is not a terminal)" };
+            var dashboard = new Option<int?>("--dashboard")
+            {
+                Description = "Serve the live run page on 127.0.0.1:PORT (a free port when PORT is left out) and print its address; embedded runs only",
+                Arity = ArgumentArity.ZeroOrOne,
+            };
             var api = new Option<string>("--api") { Description = "Run on a silo cluster through its HTTP control API, e.g. --api http://silo-host:8080 (instead of --cluster)" };
             var apiTokenFile = new Option<string>("--api-token-file") { Description = "With --api: file whose first line is the silo's token (default: $SIMCLUSTER_API_TOKEN)" };
             var command = new Command("run", "Run a scenario: live progress, a summary, report.json. Examples: ./simcluster run scenarios/smoke.yaml --clients 20; " +
                                              "./simcluster run scenarios/flapping.yaml --cluster redis://127.0.0.1:6379; ./simcluster run scenarios/smoke.yaml --api http://127.0.0.1:8080")
             {
-                scenario, target, clients, duration, seed, outDir, cluster, set, allow, noLive, api, apiTokenFile, clusterPasswordFile,
+                scenario, target, clients, duration, seed, outDir, cluster, set, allow, noLive, dashboard, api, apiTokenFile, clusterPasswordFile,
             };
             command.SetAction((parse, ct) =>
             {
@@ -78,6 +83,8 @@ namespace SimCluster.Cli
                     catch (ArgumentException e) { return Fail(e.Message); }
                 }
                 if (parse.GetValue(api) is not { } apiText) return RunCommand.ExecuteAsync(arguments, AnsiConsole.Console, Console.Error, ct);
+                if (arguments.Dashboard is not null)
+                    return Fail($"--dashboard is for embedded runs; with --api the silo serves the live page at {apiText.TrimEnd('/')}{LivePages.Prefix}/RUN-ID");
                 if (parse.GetValue(cluster) is not null)
                     return Fail("--api and --cluster exclude each other: --api reaches a cluster over HTTP, --cluster through its Orleans gateway");
                 if (!Uri.TryCreate(apiText, UriKind.Absolute, out var apiUri) || apiUri.Scheme is not ("http" or "https"))
@@ -112,6 +119,8 @@ namespace SimCluster.Cli
                 Sets = parse.GetValue(set) ?? [],
                 AllowTargets = parse.GetValue(allow) ?? [],
                 NoLive = parse.GetValue(noLive),
+                // Present without a port: 0, a free one.
+                Dashboard = parse.GetResult(dashboard) is null ? null : parse.GetValue(dashboard) ?? 0,
             };
         }
 

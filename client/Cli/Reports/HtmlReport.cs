@@ -428,16 +428,16 @@ public static class HtmlReport
         foreach (var (metricName, m) in shown)
         {
             var type = Str(m["type"]) ?? "";
-            h.Append("<tr><td><code>").Append(E(metricName)).Append("</code></td><td>").Append(E(type)).Append(m["unit"] is { } u ? $" ({E(Str(u))})" : "").Append("</td>");
+            h.Append("<tr data-metric=\"").Append(E(metricName)).Append("\"><td><code>").Append(E(metricName)).Append("</code></td><td>").Append(E(type)).Append(m["unit"] is { } u ? $" ({E(Str(u))})" : "").Append("</td>");
             if (type == "trend")
             {
-                h.Append("<td class=\"num\">").Append(E(Num(m["count"]))).Append("</td><td></td>");
+                h.Append("<td class=\"num\" data-value=\"").Append(E(Str(m["count"]))).Append("\">").Append(E(Num(m["count"]))).Append("</td><td></td>");
                 foreach (var f in new[] { "min", "avg", "med", "p90", "p95", "p99", "max" })
                     h.Append("<td class=\"num\">").Append(E(Num(m[f]))).Append("</td>");
             }
             else
             {
-                h.Append("<td class=\"num\">").Append(E(Num(m["value"]))).Append("</td><td class=\"num\">").Append(E(Num(m["rate"]))).Append("</td>")
+                h.Append("<td class=\"num\" data-value=\"").Append(E(Str(m["value"]))).Append("\">").Append(E(Num(m["value"]))).Append("</td><td class=\"num\">").Append(E(Num(m["rate"]))).Append("</td>")
                     .Append("<td></td><td></td><td></td><td></td><td></td><td></td><td></td>");
             }
             h.Append("</tr>\n");
