@@ -9,6 +9,7 @@ using Orleans.Configuration;
 using Orleans.Dashboard;
 using Orleans.Hosting;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using SimCluster.Grains;
 using SimCluster.Grains.Metrics;
 
@@ -46,7 +47,13 @@ public static class SiloHost
 
         // The run's metrics for Prometheus (GET /metrics, behind the token like the rest): OpenTelemetry
         // reads the silo's recorders through SiloMeter's observable instruments at scrape time.
-        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(SiloMeter.Name).AddPrometheusExporter());
+        // service.name and the silo as the resource (Prometheus: target_info); each series also carries run, scenario,
+        // group and silo, because one silo process runs many runs one after another.
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService("simcluster", serviceVersion: typeof(SiloHost).Assembly.GetName().Version?.ToString(),
+                    serviceInstanceId: options.SiloName ?? $"{options.AdvertisedAddress}:{options.SiloPort}")
+                .AddAttributes([new("simcluster.silo", options.SiloName ?? $"{options.AdvertisedAddress}:{options.SiloPort}"), new("simcluster.cluster", options.ClusterId)]))
+            .WithMetrics(metrics => metrics.AddMeter(SiloMeter.MeterWildcard).AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
 
         var app = builder.Build();
         app.Services.GetRequiredService<SiloMeter>(); // creates the instruments before the first scrape

@@ -71,16 +71,27 @@ public sealed class LivePageOnClusterTests(Xunit.Abstractions.ITestOutputHelper 
             // The second silo: the page reads the cluster's live runs wherever the run's grains are.
             await browser.NavigateAsync($"http://127.0.0.1:{cluster.Silos[1].HttpPort}{path}");
             var watched = await LivePage.WatchAsync(browser);
+            var runId = path["/runs/".Length..];
+            // Mid-run, each silo's /metrics has the run's trends as histograms.
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+            var during = new List<string>();
+            foreach (var silo in cluster.Silos) during.Add(await http.GetStringAsync($"http://127.0.0.1:{silo.HttpPort}/metrics"));
+            foreach (var scrape in during) PrometheusScrape.AssertRunHistograms(scrape, runId, "message_rtt");
             var final = await LivePage.FinalAsync(browser);
             var exit = await run.WaitForExitAsync(TimeSpan.FromMinutes(2));
             output.WriteLine(run.Output);
             Assert.True(exit is 0 or 99, $"exit {exit}\n{run.Output}");
+            // Once the run ended, none of its series is left on any silo.
+            foreach (var silo in cluster.Silos)
+            {
+                await Eventually.TrueAsync(() => !PrometheusScrape.Series(http.GetStringAsync($"http://127.0.0.1:{silo.HttpPort}/metrics").GetAwaiter().GetResult())
+                    .Any(s => s.Labels.GetValueOrDefault("run") == runId), $"no series of run {runId} on silo {silo.HttpPort}", TimeSpan.FromSeconds(30));
+            }
             var report = await LivePage.ReadReportAsync(outDir);
             Assert.Equal(2, report["silos"]!.AsArray().Count);
             LivePage.AssertSameNumbers(final, report, watched);
 
             // The silo's run list links the run, and the Orleans dashboard page links the list.
-            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
             var list = await http.GetStringAsync($"http://127.0.0.1:{cluster.Silos[0].HttpPort}/runs");
             Assert.Contains($"href=\"{path}\"", list);
             var dashboard = await http.GetStringAsync($"http://127.0.0.1:{cluster.Silos[0].HttpPort}/dashboard");
