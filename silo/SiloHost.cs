@@ -9,6 +9,7 @@ using Orleans.Configuration;
 using Orleans.Dashboard;
 using Orleans.Hosting;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using SimCluster.Grains;
 using SimCluster.Grains.Metrics;
 
@@ -46,7 +47,13 @@ public static class SiloHost
 
         // The run's metrics for Prometheus (GET /metrics, behind the token like the rest): OpenTelemetry
         // reads the silo's recorders through SiloMeter's observable instruments at scrape time.
-        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(SiloMeter.Name).AddPrometheusExporter());
+        // service.name and the silo as the resource (Prometheus: target_info); each series also carries run, scenario,
+        // group and silo, because one silo process runs many runs one after another.
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService("simcluster", serviceVersion: typeof(SiloHost).Assembly.GetName().Version?.ToString(),
+                    serviceInstanceId: options.SiloName ?? $"{options.AdvertisedAddress}:{options.SiloPort}")
+                .AddAttributes([new("simcluster.silo", options.SiloName ?? $"{options.AdvertisedAddress}:{options.SiloPort}"), new("simcluster.cluster", options.ClusterId)]))
+            .WithMetrics(metrics => metrics.AddMeter(SiloMeter.MeterWildcard).AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
 
         var app = builder.Build();
         app.Services.GetRequiredService<SiloMeter>(); // creates the instruments before the first scrape
@@ -58,9 +65,44 @@ public static class SiloHost
         app.MapGet("/health/live", () => Results.Ok("live"));
         app.MapGet("/health/startup", () => ready ? Results.Ok("started") : Results.StatusCode(503));
         app.MapGet("/health/ready", () => ready ? Results.Ok("ready") : Results.StatusCode(503));
+        app.Use(LinkRunsFromDashboard);
         app.MapOrleansDashboard("/dashboard");
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
+    }
+
+    /// <summary>
+    /// The stock Orleans dashboard knows nothing of SimCluster's runs: its page gets one link to the live run pages
+    /// (<c>/runs</c>), added to the HTML as it is served. Everything else on /dashboard passes untouched.
+    /// </summary>
+    private static async Task LinkRunsFromDashboard(HttpContext context, RequestDelegate next)
+    {
+        var path = context.Request.Path.Value;
+        if (!HttpMethods.IsGet(context.Request.Method) || path is not ("/dashboard" or "/dashboard/" or "/dashboard/index.html"))
+        {
+            await next(context);
+            return;
+        }
+        var original = context.Response.Body;
+        using var buffer = new MemoryStream();
+        context.Response.Body = buffer;
+        context.Request.Headers.AcceptEncoding = "identity"; // the page is rewritten as text
+        try { await next(context); }
+        finally { context.Response.Body = original; }
+        var html = System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+        var end = html.LastIndexOf("</body>", StringComparison.OrdinalIgnoreCase);
+        if (context.Response.ContentType?.StartsWith("text/html", StringComparison.OrdinalIgnoreCase) == true && end >= 0)
+        {
+            html = html.Insert(end, "<a href=\"/runs\" id=\"simcluster-runs\" style=\"position:fixed;right:16px;bottom:16px;z-index:9999;padding:8px 14px;" +
+                "background:#2563eb;color:#fff;border-radius:6px;font:600 14px system-ui,sans-serif;text-decoration:none\">SimCluster live runs</a>");
+            context.Response.ContentLength = null;
+            await context.Response.WriteAsync(html);
+        }
+        else
+        {
+            buffer.Position = 0;
+            await buffer.CopyToAsync(original);
+        }
     }
 
     /// <summary>How long `simcluster silo` waits to become an active member before it gives up with an error.</summary>

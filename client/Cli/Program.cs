@@ -61,12 +61,17 @@ namespace SimCluster.Cli
             var set = new Option<string[]>("--set") { Description = "Override a scenario key by path, e.g. --set population[1].flapping.cycles=3 (repeatable)", AllowMultipleArgumentsPerToken = false };
             var allow = new Option<string[]>("--allow-target") { Description = "Allow a non-loopback target host (repeatable)" };
             var noLive = new Option<bool>("--no-live") { Description = "Plain line-by-line progress (default when output is not a terminal)" };
+            var dashboard = new Option<int?>("--dashboard")
+            {
+                Description = "Serve the live run page on 127.0.0.1:PORT (a free port when PORT is left out) and print its address; embedded runs only",
+                Arity = ArgumentArity.ZeroOrOne,
+            };
             var api = new Option<string>("--api") { Description = "Run on a silo cluster through its HTTP control API, e.g. --api http://silo-host:8080 (instead of --cluster)" };
             var apiTokenFile = new Option<string>("--api-token-file") { Description = "With --api: file whose first line is the silo's token (default: $SIMCLUSTER_API_TOKEN)" };
             var command = new Command("run", "Run a scenario: live progress, a summary, report.json. Examples: ./simcluster run scenarios/smoke.yaml --clients 20; " +
                                              "./simcluster run scenarios/flapping.yaml --cluster redis://127.0.0.1:6379; ./simcluster run scenarios/smoke.yaml --api http://127.0.0.1:8080")
             {
-                scenario, target, clients, duration, seed, outDir, cluster, set, allow, noLive, api, apiTokenFile, clusterPasswordFile,
+                scenario, target, clients, duration, seed, outDir, cluster, set, allow, noLive, dashboard, api, apiTokenFile, clusterPasswordFile,
             };
             command.SetAction((parse, ct) =>
             {
@@ -79,6 +84,8 @@ namespace SimCluster.Cli
                     catch (ArgumentException e) { return Fail(e.Message); }
                 }
                 if (parse.GetValue(api) is not { } apiText) return RunCommand.ExecuteAsync(arguments, AnsiConsole.Console, Console.Error, ct);
+                if (arguments.Dashboard is not null)
+                    return Fail($"--dashboard is for embedded runs; with --api the silo serves the live page at {apiText.TrimEnd('/')}{LivePages.Prefix}/RUN-ID");
                 if (parse.GetValue(cluster) is not null)
                     return Fail("--api and --cluster exclude each other: --api reaches a cluster over HTTP, --cluster through its Orleans gateway");
                 if (!Uri.TryCreate(apiText, UriKind.Absolute, out var apiUri) || apiUri.Scheme is not ("http" or "https"))
@@ -113,6 +120,8 @@ namespace SimCluster.Cli
                 Sets = parse.GetValue(set) ?? [],
                 AllowTargets = parse.GetValue(allow) ?? [],
                 NoLive = parse.GetValue(noLive),
+                // Present without a port: 0, a free one.
+                Dashboard = parse.GetResult(dashboard) is null ? null : parse.GetValue(dashboard) ?? 0,
             };
         }
 
@@ -252,13 +261,27 @@ namespace SimCluster.Cli
         {
             var dir = new Argument<string?>("DIR") { Description = "Report folder (or its report.json); default: the newest folder under simcluster-reports/", Arity = ArgumentArity.ZeroOrOne };
             var open = new Option<bool>("--open") { Description = "Open report.html in the default browser afterwards" };
+            var baseline = new Option<string?>("--baseline") { Description = "A baseline report folder (or report.json): report.html gets a section comparing the two" };
             var command = new Command("report", """
                 Re-render report.html and report.junit.xml from a report folder's report.json (a run writes all three).
                 Examples:
                   ./simcluster report simcluster-reports/smoke-20260101-120000
                   ./simcluster report --open          # the newest report, opened in a browser
-                """) { dir, open };
-            command.SetAction(parse => ReportCommands.ReportAsync(parse.GetValue(dir), parse.GetValue(open), Console.Out, Console.Error));
+                  ./simcluster report NEW --baseline OLD   # with a section comparing NEW against OLD
+                """) { dir, open, baseline };
+            command.SetAction(parse => ReportCommands.ReportAsync(parse.GetValue(dir), parse.GetValue(open), Console.Out, Console.Error, parse.GetValue(baseline)));
+            var before = new Argument<string>("BASELINE") { Description = "The baseline report folder (or its report.json)" };
+            var after = new Argument<string>("CURRENT") { Description = "The report folder to compare with it" };
+            var json = new Option<bool>("--json") { Description = "Print the comparison as JSON (simcluster.comparison/v1) instead of a table" };
+            var compare = new Command("compare", """
+                Compare two runs: every metric and threshold side by side with the change. Prints a table (or --json),
+                writes CURRENT/comparison.json and re-renders CURRENT/report.html with a "Compared with the baseline" section.
+                Exit 0 without regressions, 99 when a threshold that passed now fails or a graded metric got worse.
+                Example:
+                  ./simcluster report compare simcluster-reports/flapping-A simcluster-reports/flapping-B
+                """) { before, after, json };
+            compare.SetAction(parse => ReportCommands.CompareAsync(parse.GetValue(before)!, parse.GetValue(after)!, parse.GetValue(json), Console.Out, Console.Error));
+            command.Add(compare);
             return command;
         }
 

@@ -124,6 +124,8 @@ public sealed partial class ReportInBrowserTests
 /// <summary>Headless Chromium, driven by its own command-line switches (no driver library needed).</summary>
 internal sealed class Chromium(string executable)
 {
+    public string Executable => executable;
+
     public static Chromium Find()
     {
         var candidates = new[] { Environment.GetEnvironmentVariable("SIMCLUSTER_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome" };

@@ -26,6 +26,8 @@ public sealed record RunArguments
     public IReadOnlyList<string> Sets { get; init; } = [];
     public IReadOnlyList<string> AllowTargets { get; init; } = [];
     public bool NoLive { get; init; }
+    /// <summary>`--dashboard [PORT]`: the live run page on 127.0.0.1:PORT (0 = a free port) for an embedded run; null = off.</summary>
+    public int? Dashboard { get; init; }
 
     // Set by the control API, which runs scenarios inside a silo: its own grain factory instead of a
     // cluster connection, a run id it handed out already, and a progress view that feeds its event stream.
@@ -58,6 +60,11 @@ public static class RunCommand
             return ExitCodes.InvalidInput;
         }
 
+        if (args.Dashboard is not null && (!string.IsNullOrEmpty(args.Cluster) || args.Grains is not null))
+        {
+            stderr.WriteLine($"error: --dashboard serves the live page of an embedded run; on a cluster every silo's HTTP port serves it at {Api.LivePages.Prefix}/RUN-ID");
+            return ExitCodes.InvalidInput;
+        }
         var seed = args.Seed ?? scenario.Seed ?? Random.Shared.NextInt64(1, int.MaxValue);
         var refused = TargetGuard.Check(scenario.Target.Urls, [.. scenario.AllowTargets, .. args.AllowTargets]);
         if (refused.Count > 0)
@@ -78,6 +85,7 @@ public static class RunCommand
 
         EmbeddedTarget? embedded = null;
         ClusterConnection? cluster = null;
+        Api.LiveDashboard? dashboard = null;
         // System.CommandLine turns SIGINT and SIGTERM into the cancellation of ct; these only note which one
         // came, so the partial report can say so (they do not cancel the default handling themselves).
         // SIGHUP (the terminal or ssh session closed) and SIGQUIT would otherwise end the process at once (or
@@ -113,6 +121,14 @@ public static class RunCommand
             IGrainFactory grains;
             if (args.Grains is not null) grains = args.Grains;
             else grains = (cluster = await ClusterConnection.ConnectAsync(args.Cluster, ct, args.ClusterPasswordFile)).Client;
+            if (args.Dashboard is { } port)
+            {
+                dashboard = await Api.LiveDashboard.StartAsync(grains, port, ct);
+                console.WriteLine($"live: {dashboard.PageUrl(runId)}");
+            }
+            else if (args.Grains is null && !string.IsNullOrEmpty(args.Cluster))
+                console.WriteLine($"live: {Api.LivePages.Prefix}/{runId} on any silo's HTTP port");
+            var live = new Api.LivePublisher(grains, scenario, runId, seed, targets, TimeProvider.System);
             using var probe = new TargetProbe(targets[0]);
             var statsBefore = await probe.ReadAsync(collectGarbage: true, ct);
 
@@ -124,7 +140,7 @@ public static class RunCommand
                 : new LiveProgressView(console, scenario.Name, scenario.Duration.TotalSeconds, scenario.RampUp.TotalSeconds));
             var driver = new RunDriver(grains, scenario, plan, TimeProvider.System);
             RunOutcome outcome = null!;
-            await view.RunAsync(async show => outcome = await driver.RunAsync(p => { show(p); return Task.CompletedTask; }, ct));
+            await view.RunAsync(async show => outcome = await driver.RunAsync(p => { show(p); live.OnProgress(p); return Task.CompletedTask; }, ct));
             if (outcome.Failure is not null)
                 stderr.WriteLine($"error: the run could not be finished: {Secrets.RedactMessage(null, outcome.Failure)}");
             if (outcome.Result is null)
@@ -146,6 +162,7 @@ public static class RunCommand
             };
             report = report with { ScenarioSource = ScenarioSource.Read(args.ScenarioPath, Overrides(args)) };
             await report.WriteAsync(outDir);
+            await live.PublishFinalAsync(report.ToJson());
             SummaryPrinter.Print(console, report, outDir);
             await ReportFiles.WriteAsync(outDir, report.ToJson(), args.Output ?? Console.Out, stderr);
             return report.Partial ? ExitCodes.CouldNotRun : report.Passed ? ExitCodes.Passed : ExitCodes.ThresholdFailed;
@@ -157,6 +174,7 @@ public static class RunCommand
         }
         finally
         {
+            if (dashboard is not null) await dashboard.DisposeAsync();
             if (cluster is not null) await cluster.DisposeAsync();
             if (embedded is not null) await embedded.DisposeAsync();
         }

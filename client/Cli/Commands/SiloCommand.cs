@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using SimCluster.Silo;
 
 namespace SimCluster.Cli.Commands;
@@ -45,7 +46,11 @@ public static class SiloCommand
         try
         {
             await using var app = SiloHost.BuildServer(options);
-            if (options.HttpPort > 0) Api.ControlApi.Map(app, Path.GetFullPath(options.DataDirectory));
+            if (options.HttpPort > 0)
+            {
+                Api.ControlApi.Map(app, Path.GetFullPath(options.DataDirectory));
+                Api.LivePages.Map(app, app.Services.GetRequiredService<IGrainFactory>());
+            }
             using (var joining = CancellationTokenSource.CreateLinkedTokenSource(ct))
             {
                 joining.CancelAfter(SiloHost.JoinTimeout);
@@ -58,7 +63,7 @@ public static class SiloCommand
                 }
             }
             stdout.WriteLine($"silo ready: cluster {options.ClusterDisplay}, silo port {options.SiloPort}, gateway port {options.GatewayPort}" +
-                             (options.HttpPort > 0 ? $", dashboard http://{options.HttpHost}:{options.HttpPort}/dashboard, control API http://{options.HttpHost}:{options.HttpPort}{Api.ControlApi.Prefix}/runs" +
+                             (options.HttpPort > 0 ? $", dashboard http://{options.HttpHost}:{options.HttpPort}/dashboard, control API http://{options.HttpHost}:{options.HttpPort}{Api.ControlApi.Prefix}/runs, live runs http://{options.HttpHost}:{options.HttpPort}{Api.LivePages.Prefix}" +
                               (options.Token is null ? "" : " (token required)") : ""));
             try { await Task.Delay(Timeout.Infinite, ct); }
             catch (OperationCanceledException) { }

@@ -54,14 +54,12 @@ public static class HtmlReport
         ["4001"] = "token expired (session protocol)",
     };
 
-    public static string Render(JsonObject report)
+    public static string Render(JsonObject report, JsonObject? comparison = null)
     {
         ArgumentNullException.ThrowIfNull(report);
         var chartLibrary = ScriptText(Asset("chart.umd.min.js"));
         var pageScript = ScriptText(Asset("report.js"));
         var style = Asset("report.css");
-        var name = Str(report["scenario"]) ?? "scenario";
-        var verdict = (Str(report["verdict"]) ?? "unknown").ToLowerInvariant();
 
         var h = new StringBuilder(capacity: 300_000);
         h.Append("<!DOCTYPE html>\n<html lang=\"en\" data-ready=\"false\">\n<head>\n<meta charset=\"utf-8\">\n");
@@ -69,30 +67,57 @@ public static class HtmlReport
         h.Append("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src ")
             .Append(Hash(chartLibrary)).Append(' ').Append(Hash(pageScript)).Append("\">\n");
         h.Append("<meta name=\"generator\" content=\"simcluster ").Append(E(Version())).Append("\">\n");
-        h.Append("<title>").Append(E($"{name}: {verdict.ToUpperInvariant()} - SimCluster report")).Append("</title>\n");
+        h.Append("<title>").Append(E(Title(report))).Append("</title>\n");
         h.Append("<style>\n").Append(style).Append("\n</style>\n</head>\n<body>\n");
-
-        Header(h, report, name, verdict);
-        h.Append("<nav><a href=\"#thresholds\">Thresholds</a><a href=\"#timeline\">Over time</a><a href=\"#breakdowns\">Closes and errors</a><a href=\"#causes\">Disconnect causes</a>")
-            .Append("<a href=\"#client-timelines\">Client timelines</a><a href=\"#groups\">Groups</a><a href=\"#metrics\">All metrics</a><a href=\"#cases\">Malformed cases</a>")
-            .Append("<a href=\"#run\">Run</a><a href=\"#scenario\">Scenario</a></nav>\n<main>\n");
-        Thresholds(h, report);
-        Timeline(h, report);
-        Breakdowns(h, report);
-        DisconnectCauses(h, report);
-        ClientTimelines(h, report);
-        Groups(h, report);
-        Metrics(h, report);
-        Cases(h, report);
-        Collateral(h, report);
-        RunDetails(h, report);
-        Scenario(h, report);
-        h.Append("</main>\n<footer>SimCluster ").Append(E(Version())).Append(" · ").Append(E(Str(report["schema"]) ?? "")).Append(" · charts by Chart.js (MIT)</footer>\n");
-
+        h.Append(Body(report, comparison));
         h.Append("<script id=\"report-data\" type=\"application/json\">").Append(DataBlock(report)).Append("</script>\n");
+        if (comparison is not null) h.Append("<script id=\"comparison-data\" type=\"application/json\">").Append(DataBlock(comparison)).Append("</script>\n");
         h.Append("<script>").Append(chartLibrary).Append("</script>\n");
         h.Append("<script>").Append(pageScript).Append("</script>\n");
         h.Append("</body>\n</html>\n");
+        return h.ToString();
+    }
+
+    internal static string Title(JsonObject report) =>
+        $"{Str(report["scenario"]) ?? "scenario"}: {(Str(report["verdict"]) ?? "unknown").ToUpperInvariant()} - SimCluster report";
+
+    /// <summary>
+    /// The page's visible part (header, navigation, sections), shared by report.html and the live run page, which
+    /// replaces it every second. Only sections with something to show are written, and the navigation lists those.
+    /// </summary>
+    public static string Body(JsonObject report, JsonObject? comparison = null)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var name = Str(report["scenario"]) ?? "scenario";
+        var verdict = (Str(report["verdict"]) ?? "unknown").ToLowerInvariant();
+        var sections = new List<(string Id, string Title, string Html)>();
+        void Add(string id, string title, Action<StringBuilder, JsonObject> write)
+        {
+            var section = new StringBuilder();
+            write(section, report);
+            if (section.Length > 0) sections.Add((id, title, section.ToString()));
+        }
+        if (comparison is not null) Add("baseline", "Baseline", (b, _) => ComparisonSection.Write(b, comparison));
+        Add("thresholds", "Thresholds", Thresholds);
+        Add("trends", "Timings", Trends);
+        Add("timeline", "Over time", Timeline);
+        Add("breakdowns", "Closes and errors", Breakdowns);
+        Add("causes", "Disconnect causes", DisconnectCauses);
+        Add("client-timelines", "Client timelines", ClientTimelines);
+        Add("groups", "Groups", Groups);
+        Add("metrics", "All metrics", Metrics);
+        Add("cases", "Malformed cases", Cases);
+        Add("collateral", "Collateral damage", Collateral);
+        Add("run", "Run", RunDetails);
+        Add("scenario", "Scenario", Scenario);
+
+        var h = new StringBuilder(capacity: 200_000);
+        Header(h, report, name, verdict);
+        h.Append("<nav>");
+        foreach (var (id, title, _) in sections) h.Append("<a href=\"#").Append(id).Append("\">").Append(E(title)).Append("</a>");
+        h.Append("</nav>\n<main>\n");
+        foreach (var (_, _, html) in sections) h.Append(html);
+        h.Append("</main>\n<footer>SimCluster ").Append(E(Version())).Append(" · ").Append(E(Str(report["schema"]) ?? "")).Append(" · charts by Chart.js (MIT)</footer>\n");
         return h.ToString();
     }
 
@@ -110,6 +135,8 @@ public static class HtmlReport
         Fact(h, "seed", r["seed"]?.ToString());
         Fact(h, "run", Str(r["runId"]));
         h.Append("</dl>\n");
+        if ((r["thresholds"] as JsonArray ?? []).Count == 0)
+            h.Append("<p class=\"note\">No thresholds in this scenario: the verdict only says whether the run completed.</p>\n");
         if (r["partial"]?.GetValueKind() == JsonValueKind.True || verdict == "partial")
             h.Append("<p class=\"warning\">The run did not complete (").Append(E(Str(r["partialReason"]) ?? "interrupted or aborted"))
                 .Append("): the numbers cover only what happened before it stopped.</p>\n");
@@ -126,12 +153,8 @@ public static class HtmlReport
     {
         var thresholds = (r["thresholds"] as JsonArray ?? []).OfType<JsonObject>().ToList();
         var passed = thresholds.Count(t => t["passed"]?.GetValueKind() == JsonValueKind.True);
+        if (thresholds.Count == 0) return;
         h.Append("<section id=\"thresholds\">\n<h2>Thresholds</h2>\n");
-        if (thresholds.Count == 0)
-        {
-            h.Append("<p class=\"empty\">No thresholds in this scenario: the verdict only says whether the run completed.</p>\n</section>\n");
-            return;
-        }
         h.Append("<p class=\"summary\">").Append(passed).Append(" of ").Append(thresholds.Count).Append(" passed").Append("</p>\n");
         h.Append("<table class=\"thresholds\"><thead><tr><th></th><th>metric</th><th>expression</th><th class=\"num\">actual</th><th>note</th></tr></thead><tbody>\n");
         foreach (var t in thresholds)
@@ -144,14 +167,51 @@ public static class HtmlReport
         h.Append("</tbody></table>\n</section>\n");
     }
 
+    /// <summary>
+    /// Every trend that has samples (those a threshold grades first): its distribution from the merged histogram
+    /// and its p50/p95/p99 per second, both drawn by the page script from <c>distributions</c> and <c>timeline[].trends</c>.
+    /// </summary>
+    private static void Trends(StringBuilder h, JsonObject r)
+    {
+        var distributions = r["distributions"] as JsonObject ?? [];
+        if (distributions.Count == 0) return;
+        var thresholds = (r["thresholds"] as JsonArray ?? []).OfType<JsonObject>().Select(t => (Trend: TrendOf(Str(t["metric"])), T: t)).ToList();
+        var order = thresholds.Select(t => t.Trend).Concat((r["metrics"] as JsonObject ?? []).Select(m => m.Key)).Where(distributions.ContainsKey).Distinct().ToList();
+        var perSecond = (r["timeline"] as JsonArray ?? []).OfType<JsonObject>().SelectMany(p => (p["trends"] as JsonObject ?? []).Select(t => t.Key)).ToHashSet();
+        h.Append("<section id=\"trends\">\n<h2>Timings</h2>\n<p class=\"summary\">Each timing the run measured: how its samples are distributed (from the ")
+            .Append("histogram merged over every silo, the one thresholds are graded on) and its p50, p95 and p99 second by second. Graded ones first.</p>\n");
+        foreach (var trend in order)
+        {
+            var m = r["metrics"]?[trend] as JsonObject ?? [];
+            var graded = thresholds.Where(t => t.Trend == trend).ToList();
+            h.Append("<div class=\"trend\" id=\"trend-").Append(E(trend)).Append("\"><h3><code>").Append(E(trend)).Append("</code>");
+            if (graded.Count > 0) h.Append(" <span class=\"chip soft\">graded</span>");
+            h.Append("</h3>\n<p class=\"summary\">").Append(E(Num(m["count"]))).Append(" samples · med ").Append(E(Num(m["med"]))).Append(" · p95 ").Append(E(Num(m["p95"])))
+                .Append(" · p99 ").Append(E(Num(m["p99"]))).Append(" · max ").Append(E(Num(m["max"]))).Append(" ms");
+            foreach (var (_, t) in graded)
+            {
+                var ok = t["passed"]?.GetValueKind() == JsonValueKind.True;
+                h.Append(" · <span class=\"chip ").Append(ok ? "ok" : "bad").Append("\">").Append(ok ? "✓ " : "✗ ").Append("<code>").Append(E(Str(t["metric"]))).Append(' ')
+                    .Append(E(Str(t["expression"]))).Append("</code> actual ").Append(E(t["actual"] is { } a ? Num(a) : "no value")).Append("</span>");
+            }
+            h.Append("</p>\n<div class=\"charts\">\n");
+            Chart(h, $"dist-{trend}", "Distribution", "samples per millisecond bucket (1-2-5 steps), whole run");
+            if (perSecond.Contains(trend))
+                Chart(h, $"pct-{trend}", "p50, p95 and p99 per second", "over the samples of each second; dashed: a threshold on it");
+            else
+                h.Append("<p class=\"note\">All of its samples came in the run's last collection, after the clients stopped: there is no per-second series.</p>\n");
+            h.Append("</div></div>\n");
+        }
+        h.Append("</section>\n");
+    }
+
+    /// <summary><c>reconnect_time{group:flappers}</c> → <c>reconnect_time</c>.</summary>
+    internal static string TrendOf(string? metric) => metric is null ? "" : metric.IndexOf('{') is var i and >= 0 ? metric[..i] : metric;
+
     private static void Timeline(StringBuilder h, JsonObject r)
     {
+        if (r["timeline"] is not JsonArray { Count: > 0 }) return;
         h.Append("<section id=\"timeline\">\n<h2>Over time</h2>\n");
-        if (r["timeline"] is not JsonArray { Count: > 0 })
-        {
-            h.Append("<p class=\"empty\">No per-second samples in this report.</p>\n</section>\n");
-            return;
-        }
         h.Append("<div class=\"charts\">\n");
         Chart(h, "open", "Open connections", "connections open at the end of each second");
         Chart(h, "churn", "Connects, drops and connect failures per second", "disconnects include forced drops");
@@ -175,24 +235,25 @@ public static class HtmlReport
 
     private static void Breakdowns(StringBuilder h, JsonObject r)
     {
+        var codes = Rows(r["closeCodes"] as JsonObject);
+        var errors = Rows(r["connectErrors"] as JsonObject);
+        if (codes.Count == 0 && errors.Count == 0) return;
         h.Append("<section id=\"breakdowns\">\n<h2>Closes and connect errors</h2>\n<div class=\"charts\">\n");
-        CountTable(h, "close-codes", "Close codes", "how connections ended, by WebSocket close code (1006: no close frame)",
-            r["closeCodes"] as JsonObject, code => CloseCodeNames.GetValueOrDefault(code, int.TryParse(code, out var c) && c >= 4000 ? "application-defined" : ""),
-            "No connection was closed by the server.");
-        CountTable(h, "connect-errors", "Connect errors", "why connection attempts failed",
-            r["connectErrors"] as JsonObject, _ => "", "No connection attempt failed.");
+        // Close codes of the clients' own connections (a malformed case's attacker connections are graded in the case matrix).
+        CountTable(h, "close-codes", "Close codes", "how the clients' connections ended, by WebSocket close code (1006: no close frame)",
+            codes, code => CloseCodeNames.GetValueOrDefault(code, int.TryParse(code, out var c) && c >= 4000 ? "application-defined" : ""));
+        CountTable(h, "connect-errors", "Connect errors", "why connection attempts failed", errors, label => CauseMeaning($"connect:{label}"));
         h.Append("</div>\n</section>\n");
     }
 
-    private static void CountTable(StringBuilder h, string id, string title, string caption, JsonObject? counts, Func<string, string> meaning, string empty)
+    private static List<(string Key, double Count)> Rows(JsonObject? counts) =>
+        [.. (counts ?? []).Select(c => (Key: c.Key, Count: ReportJson.Number(c.Value) ?? 0)).Where(c => c.Count > 0)
+            .OrderByDescending(c => c.Count).ThenBy(c => c.Key, StringComparer.Ordinal)];
+
+    private static void CountTable(StringBuilder h, string id, string title, string caption, List<(string Key, double Count)> rows, Func<string, string> meaning)
     {
+        if (rows.Count == 0) return;
         h.Append("<figure class=\"chart\"><figcaption>").Append(E(title)).Append(" <small>").Append(E(caption)).Append("</small></figcaption>\n");
-        var rows = (counts ?? []).Select(c => (Key: c.Key, Count: ReportJson.Number(c.Value) ?? 0)).OrderByDescending(c => c.Count).ThenBy(c => c.Key, StringComparer.Ordinal).ToList();
-        if (rows.Count == 0)
-        {
-            h.Append("<p class=\"empty\">").Append(E(empty)).Append("</p></figure>\n");
-            return;
-        }
         h.Append("<div class=\"chart-box short\"><canvas id=\"chart-").Append(id).Append("\" data-chart=\"").Append(id).Append("\" role=\"img\" aria-label=\"")
             .Append(E(title)).Append("\"></canvas></div>\n<table><thead><tr><th>").Append(id == "close-codes" ? "code" : "error").Append("</th><th>meaning</th><th class=\"num\">count</th></tr></thead><tbody>\n");
         var total = rows.Sum(x => x.Count);
@@ -204,7 +265,33 @@ public static class HtmlReport
         h.Append("</tbody></table></figure>\n");
     }
 
-    /// <summary>What a cause label means, by its category and detail (see DisconnectCauses).</summary>
+    /// <summary>What the detail of a <c>server:</c> label without a Close frame means (Disconnects.cs classifies them).</summary>
+    private static readonly Dictionary<string, string> ServerEndings = new()
+    {
+        ["reset"] = "the server reset the connection (RST) without a close frame",
+        ["eof"] = "the server ended the connection (FIN) without a close frame",
+        ["closed-without-handshake"] = "the connection ended between frames without a close handshake",
+        ["closed-mid-frame"] = "the connection ended in the middle of a frame",
+        ["message-too-big"] = "the server announced a message over the maximum message size; the client reset the connection",
+        ["protocol-error"] = "the server broke the WebSocket protocol (bad frame, invalid UTF-8); the client failed the connection",
+        ["error"] = "a socket error without a close frame",
+        ["other"] = "the connection failed without a close frame, for a reason not classified",
+    };
+
+    /// <summary>What failed connect labels mean (the rest are <c>http-CODE</c> or named as they came).</summary>
+    private static readonly Dictionary<string, string> ConnectFailures = new()
+    {
+        ["refused"] = "the connection was refused (nothing listening)",
+        ["timeout"] = "the connection attempt timed out",
+        ["unreachable"] = "the target's host or network was unreachable",
+        ["bad-upgrade"] = "the server answered 101 but with wrong upgrade headers or accept key",
+        ["bad-response"] = "the server's answer to the upgrade was not HTTP or too large",
+        ["closed-during-handshake"] = "the server closed or reset the connection during the upgrade",
+        ["tls"] = "the TLS handshake failed",
+        ["other"] = "the attempt failed for a reason not classified",
+    };
+
+    /// <summary>What a cause label means, by its category and detail (see DisconnectCauses); never empty.</summary>
     internal static string CauseMeaning(string label)
     {
         var colon = label.IndexOf(':');
@@ -214,32 +301,29 @@ public static class HtmlReport
             "forced" => $"dropped by the scenario ({detail})",
             "switch" => $"network switch: the old path ended by {detail}",
             "server" when detail.StartsWith("close-", StringComparison.Ordinal) =>
-                $"the server closed with {detail[6..]}" + (CloseCodeNames.TryGetValue(detail[6..], out var name) ? $" ({name})" : ""),
-            "server" when detail == "reset" => "the connection was reset (RST) without a close frame",
-            "server" when detail == "eof" => "the connection ended (FIN) without a close frame",
-            "server" => "the connection failed without a close frame",
+                detail[6..] == "1005" ? "the server sent a Close frame without a status code"
+                : $"the server closed with {detail[6..]}" + (CloseCodeNames.TryGetValue(detail[6..], out var name) ? $" ({name})"
+                    : int.TryParse(detail[6..], out var c) && c >= 4000 ? " (application-defined)" : ""),
+            "server" => ServerEndings.GetValueOrDefault(detail, $"the connection ended without a close frame ({detail})"),
             "zombie" when detail == "evicted" => "a zombie the server gave up on",
-            "zombie" => "a zombie the server still held when observation ended",
-            "connect" => $"a connection attempt failed: {detail}",
-            "tool" => "ended by the tool itself",
-            _ => "",
+            "zombie" when detail == "undetected" => "a zombie the server still held when observation ended",
+            "zombie" => $"a zombie episode ended ({detail})",
+            "connect" when detail.StartsWith("http-", StringComparison.Ordinal) => $"the upgrade was answered with HTTP {detail[5..]} instead of 101",
+            "connect" => $"a connection attempt failed: {ConnectFailures.GetValueOrDefault(detail, detail)}",
+            "tool" when detail == "close" => "the tool's own side ended the connection unexpectedly",
+            "tool" => $"ended by the tool itself ({detail})",
+            _ => $"{label} (a label this version does not know)",
         };
     }
 
     /// <summary>Every disconnect by cause and group: a stacked bar chart and the table behind it.</summary>
     private static void DisconnectCauses(StringBuilder h, JsonObject r)
     {
-        h.Append("<section id=\"causes\">\n<h2>Disconnect causes</h2>\n");
         var groups = (r["groups"] as JsonObject ?? []).Select(g => (Name: g.Key, Causes: (g.Value as JsonObject)?["disconnectCauses"] as JsonObject ?? [])).ToList();
         var overall = r["disconnectCauses"] as JsonObject ?? [];
         var labels = overall.Select(c => c.Key).ToList();
-        if (labels.Count == 0)
-        {
-            h.Append("<p class=\"empty\">").Append(r["disconnectCauses"] is null
-                ? "This report.json has no disconnect causes (it was written by an older SimCluster)."
-                : "No connection was lost and no attempt failed.").Append("</p>\n</section>\n");
-            return;
-        }
+        if (labels.Count == 0) return;
+        h.Append("<section id=\"causes\">\n<h2>Disconnect causes</h2>\n");
         h.Append("<p class=\"summary\">Why each connection ended (or never opened), per group: dropped by the scenario (<code>forced</code>), a network switch, ")
             .Append("the server (close code, reset, EOF), a zombie episode's end, a failed connect, or the tool itself. Connections closed because the run ended are not counted.</p>\n");
         h.Append("<figure class=\"chart\"><div class=\"chart-box\" style=\"height:").Append(Math.Max(160, 60 + 26 * labels.Count))
@@ -262,15 +346,9 @@ public static class HtmlReport
     /// </summary>
     private static void ClientTimelines(StringBuilder h, JsonObject r)
     {
-        h.Append("<section id=\"client-timelines\">\n<h2>Client timelines</h2>\n");
         var timelines = (r["timelines"] as JsonArray ?? []).OfType<JsonObject>().ToList();
-        if (timelines.Count == 0)
-        {
-            h.Append("<p class=\"empty\">").Append(r["timelines"] is null
-                ? "This report.json has no client timelines (it was written by an older SimCluster)."
-                : "No client was sampled (report.timelines: 0).").Append("</p>\n</section>\n");
-            return;
-        }
+        if (timelines.Count == 0) return;
+        h.Append("<section id=\"client-timelines\">\n<h2>Client timelines</h2>\n");
         h.Append("<p class=\"summary\">What ").Append(timelines.Count).Append(" sampled clients went through, state by state (spread over the groups; ")
             .Append("set the number with <code>report: { timelines: N }</code>). Times are seconds from the run's start.</p>\n");
         h.Append("<figure class=\"chart\"><div class=\"chart-box\" style=\"height:").Append(80 + 30 * timelines.Count)
@@ -298,13 +376,9 @@ public static class HtmlReport
 
     private static void Groups(StringBuilder h, JsonObject r)
     {
-        h.Append("<section id=\"groups\">\n<h2>Groups</h2>\n");
         var groups = (r["groups"] as JsonObject ?? []).ToList();
-        if (groups.Count == 0)
-        {
-            h.Append("<p class=\"empty\">No groups in this report.</p>\n</section>\n");
-            return;
-        }
+        if (groups.Count == 0) return;
+        h.Append("<section id=\"groups\">\n<h2>Groups</h2>\n");
         h.Append("<div class=\"scroll\"><table class=\"groups\"><thead><tr><th>group</th><th>behavior</th><th class=\"num\">clients</th>");
         foreach (var c in GroupColumns) h.Append("<th class=\"num\">").Append(E(c.Header)).Append("</th>");
         h.Append("<th>close codes</th></tr></thead><tbody>\n");
@@ -322,7 +396,17 @@ public static class HtmlReport
             var codes = (g["closeCodes"] as JsonObject ?? []).OrderByDescending(c => ReportJson.Number(c.Value) ?? 0).Select(c => $"{c.Key}×{Num(c.Value)}");
             h.Append("<td>").Append(E(string.Join(" ", codes))).Append("</td></tr>\n");
         }
-        h.Append("</tbody></table></div>\n</section>\n");
+        h.Append("</tbody></table></div>\n");
+        // A chart per timing that more than one group measured: the groups side by side.
+        var shared = groups.SelectMany(g => ((g.Value as JsonObject)?["distributions"] as JsonObject ?? []).Select(d => d.Key))
+            .GroupBy(t => t).Where(t => t.Count() > 1).Select(t => t.Key).ToList();
+        if (shared.Count > 0)
+        {
+            h.Append("<div class=\"charts\">\n");
+            foreach (var trend in shared) Chart(h, $"group-{trend}", $"{trend} by group", "p50, p95 and p99 of each group's samples, ms");
+            h.Append("</div>\n");
+        }
+        h.Append("</section>\n");
     }
 
     private static double? TrendOrValue(JsonObject metric, string field)
@@ -332,43 +416,53 @@ public static class HtmlReport
         return ReportJson.Number(metric[field]);
     }
 
+    /// <summary>Every metric that happened: counters above zero, trends with samples, ratios and gauges; the rest named in one line.</summary>
     private static void Metrics(StringBuilder h, JsonObject r)
     {
+        var metrics = (r["metrics"] as JsonObject ?? []).Where(m => m.Value is JsonObject).Select(m => (Name: m.Key, M: (JsonObject)m.Value!)).ToList();
+        if (metrics.Count == 0) return;
+        var shown = metrics.Where(m => HasData(m.M)).ToList();
+        var zero = metrics.Where(m => !HasData(m.M)).Select(m => m.Name).ToList();
         h.Append("<section id=\"metrics\">\n<h2>All metrics</h2>\n");
-        var metrics = (r["metrics"] as JsonObject ?? []).ToList();
         h.Append("<div class=\"scroll\"><table class=\"metrics\"><thead><tr><th>metric</th><th>type</th><th class=\"num\">value / count</th><th class=\"num\">rate /s</th>")
             .Append("<th class=\"num\">min</th><th class=\"num\">avg</th><th class=\"num\">med</th><th class=\"num\">p90</th><th class=\"num\">p95</th><th class=\"num\">p99</th><th class=\"num\">max</th></tr></thead><tbody>\n");
-        foreach (var (metricName, node) in metrics)
+        foreach (var (metricName, m) in shown)
         {
-            if (node is not JsonObject m) continue;
             var type = Str(m["type"]) ?? "";
-            h.Append("<tr><td><code>").Append(E(metricName)).Append("</code></td><td>").Append(E(type)).Append(m["unit"] is { } u ? $" ({E(Str(u))})" : "").Append("</td>");
+            h.Append("<tr data-metric=\"").Append(E(metricName)).Append("\"><td><code>").Append(E(metricName)).Append("</code></td><td>").Append(E(type)).Append(m["unit"] is { } u ? $" ({E(Str(u))})" : "").Append("</td>");
             if (type == "trend")
             {
-                var empty = ReportJson.Number(m["count"]) == 0;
-                h.Append("<td class=\"num\">").Append(E(Num(m["count"]))).Append("</td><td></td>");
+                h.Append("<td class=\"num\" data-value=\"").Append(E(Str(m["count"]))).Append("\">").Append(E(Num(m["count"]))).Append("</td><td></td>");
                 foreach (var f in new[] { "min", "avg", "med", "p90", "p95", "p99", "max" })
-                    h.Append("<td class=\"num\">").Append(empty ? "" : E(Num(m[f]))).Append("</td>");
+                    h.Append("<td class=\"num\">").Append(E(Num(m[f]))).Append("</td>");
             }
             else
             {
-                h.Append("<td class=\"num\">").Append(m["value"] is null ? "no data" : E(Num(m["value"]))).Append("</td><td class=\"num\">").Append(E(Num(m["rate"]))).Append("</td>")
+                h.Append("<td class=\"num\" data-value=\"").Append(E(Str(m["value"]))).Append("\">").Append(m["value"] is null ? "no data" : E(Num(m["value"]))).Append("</td><td class=\"num\">").Append(E(Num(m["rate"]))).Append("</td>")
                     .Append("<td></td><td></td><td></td><td></td><td></td><td></td><td></td>");
             }
             h.Append("</tr>\n");
         }
-        h.Append("</tbody></table></div>\n</section>\n");
+        h.Append("</tbody></table></div>\n");
+        if (zero.Count > 0)
+            h.Append("<p class=\"note\">Zero in this run (in report.json all the same): ").Append(string.Join(", ", zero.Select(z => $"<code>{E(z)}</code>"))).Append("</p>\n");
+        h.Append("</section>\n");
     }
+
+    /// <summary>A counter above zero, a trend with samples, any ratio with attempts behind it, any gauge.</summary>
+    private static bool HasData(JsonObject m) => Str(m["type"]) switch
+    {
+        "trend" => ReportJson.Number(m["count"]) is > 0,
+        "counter" => ReportJson.Number(m["value"]) is > 0,
+        "ratio" => ReportJson.Number(m["value"]) is > 0,
+        _ => m["value"] is not null,
+    };
 
     private static void Cases(StringBuilder h, JsonObject r)
     {
-        h.Append("<section id=\"cases\">\n<h2>Malformed cases</h2>\n");
         var cases = (r["cases"] as JsonArray ?? []).OfType<JsonObject>().ToList();
-        if (cases.Count == 0)
-        {
-            h.Append("<p class=\"empty\">No malformed cases in this run.</p>\n</section>\n");
-            return;
-        }
+        if (cases.Count == 0) return;
+        h.Append("<section id=\"cases\">\n<h2>Malformed cases</h2>\n");
         h.Append("<p class=\"summary\">");
         foreach (var v in cases.GroupBy(c => Str(c["verdict"]) ?? "?").OrderBy(v => v.Key == "OK" ? 0 : 1).ThenBy(v => v.Key, StringComparer.Ordinal))
             h.Append("<span class=\"chip ").Append(VerdictClass(v.Key)).Append("\">").Append(E(v.Key)).Append(": ").Append(v.Count()).Append("</span> ");
@@ -386,25 +480,53 @@ public static class HtmlReport
     /// <summary>What a malformed attack did to the healthy clients and the server (present only for such runs).</summary>
     private static void Collateral(StringBuilder h, JsonObject r)
     {
-        if (r["collateral"] is not JsonObject collateral) return;
-        h.Append("<section id=\"collateral\">\n<h2>Collateral damage</h2>\n<div class=\"scroll\"><table><tbody>\n");
-        Rows(h, "", collateral);
-        h.Append("</tbody></table></div>\n</section>\n");
-    }
-
-    /// <summary>Nested JSON as flat rows: <c>canaries.rttP99BeforeMs</c> → value.</summary>
-    private static void Rows(StringBuilder h, string prefix, JsonObject node)
-    {
-        foreach (var (key, value) in node)
+        if (r["collateral"] is not JsonObject c) return;
+        h.Append("<section id=\"collateral\">\n<h2>Collateral damage</h2>\n<p class=\"summary\">What the attack did to the clients that behaved well and to the server. ")
+            .Append("Before: until the first second an attacker sent a malformed case");
+        if (ReportJson.Number(c["firstAttackSecond"]) is { } first) h.Append(" (second ").Append(E(Num(first))).Append(')');
+        h.Append("; during: from then on. ").Append(E(Num(c["attackers"]))).Append(" attackers ran ").Append(E(Num(c["caseRuns"]))).Append(" cases.</p>\n");
+        var phases = new[] { ("canaries", "canaries"), ("healthy", "all healthy groups") }.Where(p => c[p.Item1] is JsonObject).ToList();
+        if (phases.Count > 0)
         {
-            var name = prefix.Length == 0 ? key : $"{prefix}.{key}";
-            if (value is JsonObject child)
+            h.Append("<table class=\"collateral\"><thead><tr><th></th>");
+            foreach (var (key, title) in phases)
             {
-                Rows(h, name, child);
-                continue;
+                var groups = (c[key]!["groups"] as JsonArray ?? []).Select(Str);
+                h.Append("<th class=\"num\">").Append(E(title)).Append(" <small>(").Append(E(string.Join(", ", groups))).Append("; ").Append(E(Num(c[key]!["clients"]))).Append(" clients)</small></th>");
             }
-            h.Append("<tr><th>").Append(E(name)).Append("</th><td>").Append(E(value?.ToJsonString() ?? "n/a")).Append("</td></tr>\n");
+            h.Append("</tr></thead><tbody>\n");
+            (string Label, string Field, string Unit)[] rows =
+            [
+                ("message RTT p99 before the attack", "rttP99BeforeMs", " ms"), ("message RTT p99 during the attack", "rttP99DuringMs", " ms"),
+                ("RTT samples before", "rttSamplesBefore", ""), ("RTT samples during", "rttSamplesDuring", ""),
+                ("disconnects during the attack", "disconnectsDuring", ""), ("false disconnects during the attack", "falseDisconnectsDuring", ""),
+                ("messages lost during the attack", "messagesLostDuring", ""),
+            ];
+            foreach (var (label, field, unit) in rows)
+            {
+                h.Append("<tr><th>").Append(E(label)).Append("</th>");
+                foreach (var (key, _) in phases)
+                {
+                    var v = c[key]![field];
+                    var bad = field is "falseDisconnectsDuring" or "messagesLostDuring" && ReportJson.Number(v) is > 0;
+                    h.Append("<td class=\"num").Append(bad ? " bad" : "").Append("\">").Append(v is null ? "no samples" : E(Num(v) + unit)).Append("</td>");
+                }
+                h.Append("</tr>\n");
+            }
+            h.Append("</tbody></table>\n");
         }
+        h.Append("<dl class=\"facts block\">");
+        if (c["serverAcceptsAfterAttack"] is JsonValue accepts)
+            Fact(h, "a new connection after the attack", accepts.GetValueKind() == JsonValueKind.True ? "accepted" : "refused");
+        Fact(h, "probe", Str(c["probeAfterAttack"]));
+        if (c["serverDownAfter"] is JsonObject { Count: > 0 } down)
+            Fact(h, "server stopped accepting right after", string.Join(", ", down.Select(d => $"{d.Key} ({Num(d.Value)}×)")));
+        if (c["targetMemory"] is JsonObject mem)
+        {
+            Fact(h, "target RSS", $"{Num(mem["rssBeforeMb"])} → {Num(mem["rssAfterMb"])} MB");
+            Fact(h, "target heap", $"{Num(mem["heapBeforeMb"])} → {Num(mem["heapAfterMb"])} MB");
+        }
+        h.Append("</dl>\n</section>\n");
     }
 
     private static string VerdictClass(string verdict) => verdict switch
@@ -448,14 +570,43 @@ public static class HtmlReport
             }
             h.Append("</tbody></table></details>\n");
         }
-        if (r["tool"] is JsonObject tool)
-        {
-            h.Append("<h3>The tool's own costs</h3>\n<table><tbody>\n");
-            foreach (var (key, value) in Flatten(tool))
-                h.Append("<tr><td><code>").Append(E(key)).Append("</code></td><td class=\"num\">").Append(E(value)).Append("</td></tr>\n");
-            h.Append("</tbody></table>\n");
-        }
+        if (r["tool"] is JsonObject tool) Tool(h, tool);
         h.Append("</section>\n");
+    }
+
+    /// <summary>The tool's own costs in words, and its memory over time as a chart (drawn by the page script) and a folded table.</summary>
+    private static void Tool(StringBuilder h, JsonObject tool)
+    {
+        (string Field, string Label, string Unit)[] facts =
+        [
+            ("cpuPercent", "CPU (of one core)", " %"), ("peakRssMb", "peak RSS", " MB"), ("highWaterRssMb", "RSS high-water mark", " MB"),
+            ("heapMbAtPeak", "managed heap at the RSS peak", " MB"), ("liveHeapMb", "live heap after a full GC", " MB"), ("rssMbAfterGc", "RSS after a full GC", " MB"),
+            ("gcPausePercent", "time paused in GC", " %"), ("gcMode", "GC mode", ""), ("embeddedSilo", "silo inside the command's process", ""), ("samples", "samples taken", ""),
+        ];
+        h.Append("<h3>The tool's own costs</h3>\n<table class=\"tool\"><tbody>\n");
+        foreach (var (field, label, unit) in facts)
+        {
+            if (tool[field] is not JsonValue v) continue;
+            var text = v.GetValueKind() switch { JsonValueKind.True => "yes", JsonValueKind.False => "no", _ => Num(v) + unit };
+            h.Append("<tr><th>").Append(E(label)).Append("</th><td class=\"num\">").Append(E(text)).Append("</td></tr>\n");
+        }
+        foreach (var (key, value) in tool.Where(t => t.Value is JsonValue && !facts.Any(f => f.Field == t.Key)))
+            h.Append("<tr><th><code>").Append(E(key)).Append("</code></th><td class=\"num\">").Append(E(Str(value))).Append("</td></tr>\n");
+        h.Append("</tbody></table>\n");
+        var series = (tool["series"] as JsonArray ?? []).OfType<JsonObject>().ToList();
+        if (series.Count == 0) return;
+        Chart(h, "tool", "The tool's memory over the run", "RSS and managed heap of the simcluster process, MB");
+        var columns = series.SelectMany(p => p.Where(x => x.Value is JsonValue).Select(x => x.Key)).Distinct().ToList();
+        h.Append("<details><summary>the samples (").Append(series.Count).Append(")</summary>\n<table><thead><tr>");
+        foreach (var col in columns) h.Append("<th class=\"num\">").Append(E(col)).Append("</th>");
+        h.Append("</tr></thead><tbody>\n");
+        foreach (var p in series)
+        {
+            h.Append("<tr>");
+            foreach (var col in columns) h.Append("<td class=\"num\">").Append(E(Str(p[col]))).Append("</td>");
+            h.Append("</tr>\n");
+        }
+        h.Append("</tbody></table></details>\n");
     }
 
     /// <summary>Scalars of a nested object as "a.b.c" → text, in document order.</summary>
@@ -490,12 +641,8 @@ public static class HtmlReport
 
     private static void Scenario(StringBuilder h, JsonObject r)
     {
+        if (r["scenarioFile"] is not JsonObject file) return;
         h.Append("<section id=\"scenario\">\n<h2>Scenario as run</h2>\n");
-        if (r["scenarioFile"] is not JsonObject file)
-        {
-            h.Append("<p class=\"empty\">This report.json does not carry the scenario file's text (it was written by an older SimCluster).</p>\n</section>\n");
-            return;
-        }
         h.Append("<p><code>").Append(E(Str(file["path"]))).Append("</code>");
         if (file["overrides"] is JsonArray { Count: > 0 } overrides)
         {

@@ -149,6 +149,44 @@ public sealed class MetricSet
         return json;
     }
 
+    /// <summary>Percentiles the distribution curve is drawn through (denser towards the tail, where the grades are).</summary>
+    private static readonly double[] CurvePercentiles =
+        [0, 5, 10, 20, 30, 40, 50, 60, 70, 75, 80, 85, 90, 92.5, 95, 96, 97, 98, 99, 99.5, 99.9, 99.95, 99.99, 100];
+
+    /// <summary>
+    /// Each trend that has samples, from its merged histogram: the percentile curve (<c>[percentile, ms]</c>) and
+    /// the sample counts in 1-2-5 millisecond buckets (<c>[fromMs, toMs, count]</c>, empty buckets left out).
+    /// </summary>
+    public JsonObject Distributions()
+    {
+        var json = new JsonObject();
+        foreach (var (name, h) in _trends.Where(t => t.Value.TotalCount > 0))
+        {
+            json[name] = new JsonObject
+            {
+                ["count"] = h.TotalCount,
+                ["percentiles"] = new JsonArray([.. CurvePercentiles.Select(p => (JsonNode)new JsonArray(p, Round(Ms(p == 0 ? MinOf(h) : h.GetValueAtPercentile(p)))))]),
+                ["buckets"] = new JsonArray([.. Buckets(h).Select(b => (JsonNode)new JsonArray(b.From, b.To, b.Count))]),
+            };
+        }
+        return json;
+    }
+
+    /// <summary>Bucket edges 0.01, 0.02, 0.05, 0.1 … ms: equal widths on a log axis, so microseconds and minutes both read.</summary>
+    private static IEnumerable<(double From, double To, long Count)> Buckets(HistogramBase h)
+    {
+        static double Edge(int i) => Math.Pow(10, Math.Floor(i / 3.0) - 2) * (i % 3) switch { 0 => 1, 1 => 2, _ => 5 };
+        var counts = new SortedDictionary<int, long>();
+        foreach (var v in h.RecordedValues())
+        {
+            var ms = Ms(h.HighestEquivalentValue(v.ValueIteratedTo));
+            var i = 0;
+            while (Edge(i + 1) < ms && i < 60) i++;
+            counts[i] = counts.GetValueOrDefault(i) + v.CountAtValueIteratedTo;
+        }
+        return counts.Select(c => (c.Key == 0 ? 0 : Edge(c.Key), Edge(c.Key + 1), c.Value));
+    }
+
     private static JsonObject TrendJson(HistogramBase h)
     {
         var empty = h.TotalCount == 0;

@@ -123,6 +123,7 @@ public sealed record Report
             ["abortedByThreshold"] = AbortedByThreshold,
             ["partialReason"] = PartialReason,
             ["metrics"] = Overall.ToJson(),
+            ["distributions"] = Overall.Distributions(),
             ["closeCodes"] = Codes(Overall.CloseCodes, connectErrors: false),
             ["connectErrors"] = Codes(Overall.CloseCodes, connectErrors: true),
             ["disconnectCauses"] = Causes(Overall.Causes),
@@ -139,6 +140,7 @@ public sealed record Report
                 ["behavior"] = g.Behavior,
                 ["clients"] = g.Clients,
                 ["metrics"] = Groups[g.Name].ToJson(),
+                ["distributions"] = Groups[g.Name].Distributions(),
                 ["closeCodes"] = Codes(Groups[g.Name].CloseCodes, connectErrors: false),
                 ["disconnectCauses"] = Causes(Groups[g.Name].Causes),
             }))),
@@ -157,6 +159,13 @@ public sealed record Report
                 ["zombiesEvicted"] = p.ZombiesEvicted,
                 ["tokenRefreshes"] = p.TokenRefreshes,
                 ["tokenRefreshFailures"] = p.TokenRefreshFailures,
+                ["trends"] = new JsonObject(p.Trends.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => KeyValuePair.Create(t.Key, (JsonNode?)new JsonObject
+                {
+                    ["count"] = t.Value.Count,
+                    ["p50"] = t.Value.P50,
+                    ["p95"] = t.Value.P95,
+                    ["p99"] = t.Value.P99,
+                }))),
             }.WithAttacks(Result.Malformed is null ? null : p.Attacks))]),
             ["cases"] = MalformedSection.Cases(Result.Malformed),
             ["silos"] = new JsonArray([.. Result.Silos.Select(s => (JsonNode)new JsonObject

@@ -10,7 +10,7 @@ public static class ReportCommands
     public const string ReportsFolder = "simcluster-reports";
 
     /// <summary>Re-renders report.html and report.junit.xml from DIR/report.json (default: the newest report folder).</summary>
-    public static async Task<int> ReportAsync(string? path, bool open, TextWriter stdout, TextWriter stderr)
+    public static async Task<int> ReportAsync(string? path, bool open, TextWriter stdout, TextWriter stderr, string? baselinePath = null)
     {
         if (path is null)
         {
@@ -27,8 +27,18 @@ public static class ReportCommands
             stderr.WriteLine($"error: {error}");
             return ExitCodes.InvalidInput;
         }
+        System.Text.Json.Nodes.JsonObject? comparison = null;
+        if (baselinePath is not null)
+        {
+            if (ReportFiles.Read(baselinePath, out var baselineError) is not { } baseline)
+            {
+                stderr.WriteLine($"error: --baseline: {baselineError}");
+                return ExitCodes.InvalidInput;
+            }
+            comparison = ReportComparison.Compare(baseline, report, baselinePath, path);
+        }
         var directory = Directory.Exists(path) ? path : Path.GetDirectoryName(Path.GetFullPath(path))!;
-        if (!await ReportFiles.WriteAsync(directory, report, stdout, stderr))
+        if (!await ReportFiles.WriteAsync(directory, report, stdout, stderr, comparison))
             return ExitCodes.CouldNotRun;
         var html = Path.GetFullPath(Path.Combine(directory, ReportFiles.HtmlName));
         var url = new Uri(html).AbsoluteUri;
@@ -36,6 +46,33 @@ public static class ReportCommands
         if (open)
             Open(url, stdout);
         return ExitCodes.Passed;
+    }
+
+    /// <summary>
+    /// `simcluster report compare BASELINE CURRENT`: prints the comparison, writes CURRENT/comparison.json and
+    /// re-renders CURRENT/report.html with the baseline section. Exit 99 when something regressed.
+    /// </summary>
+    public static async Task<int> CompareAsync(string baselinePath, string currentPath, bool json, TextWriter stdout, TextWriter stderr)
+    {
+        if (ReportFiles.Read(baselinePath, out var error) is not { } baseline)
+        {
+            stderr.WriteLine($"error: BASELINE: {error}");
+            return ExitCodes.InvalidInput;
+        }
+        if (ReportFiles.Read(currentPath, out error) is not { } current)
+        {
+            stderr.WriteLine($"error: CURRENT: {error}");
+            return ExitCodes.InvalidInput;
+        }
+        var comparison = ReportComparison.Compare(baseline, current, baselinePath, currentPath);
+        var directory = Directory.Exists(currentPath) ? currentPath : Path.GetDirectoryName(Path.GetFullPath(currentPath))!;
+        var text = comparison.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
+        await File.WriteAllTextAsync(Path.Combine(directory, ReportComparison.FileName), text);
+        if (json) stdout.WriteLine(text);
+        else ReportComparison.Print(comparison, stdout);
+        if (!await ReportFiles.WriteAsync(directory, current, json ? TextWriter.Null : stdout, stderr, comparison))
+            return ExitCodes.CouldNotRun;
+        return comparison["regressions"]?.GetValue<int>() > 0 ? ExitCodes.ThresholdFailed : ExitCodes.Passed;
     }
 
     private static void Open(string url, TextWriter stdout)

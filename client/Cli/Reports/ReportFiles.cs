@@ -15,12 +15,12 @@ public static class ReportFiles
     /// Writes report.html and report.junit.xml into <paramref name="directory"/>. A failure here is reported
     /// (with the way to retry) but never changes a run's outcome: report.json is already complete.
     /// </summary>
-    public static async Task<bool> WriteAsync(string directory, JsonObject report, TextWriter stdout, TextWriter stderr)
+    public static async Task<bool> WriteAsync(string directory, JsonObject report, TextWriter stdout, TextWriter stderr, JsonObject? comparison = null)
     {
         try
         {
             Directory.CreateDirectory(directory);
-            await WriteAtomicallyAsync(Path.Combine(directory, HtmlName), HtmlReport.Render(report));
+            await WriteAtomicallyAsync(Path.Combine(directory, HtmlName), HtmlReport.Render(report, comparison));
             await WriteAtomicallyAsync(Path.Combine(directory, JunitName), JunitReport.Render(report));
             stdout.WriteLine($"also: {Path.Combine(directory, HtmlName)} (open in a browser), {Path.Combine(directory, JunitName)} (for CI)");
             return true;

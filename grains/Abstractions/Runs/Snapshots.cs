@@ -110,6 +110,18 @@ public sealed record TimelinePoint
     [Id(11)] public long ZombiesEvicted { get; init; }
     [Id(12)] public long TokenRefreshes { get; init; }
     [Id(13)] public long TokenRefreshFailures { get; init; }
+    /// <summary>Each trend with samples in this second: its count and p50/p95/p99 (ms) over those samples.</summary>
+    [Id(14)] public Dictionary<string, TrendSecond> Trends { get; init; } = [];
+}
+
+/// <summary>One trend's samples within one second of the run (milliseconds).</summary>
+[GenerateSerializer, Immutable]
+public sealed record TrendSecond
+{
+    [Id(0)] public long Count { get; init; }
+    [Id(1)] public double P50 { get; init; }
+    [Id(2)] public double P95 { get; init; }
+    [Id(3)] public double P99 { get; init; }
 }
 
 [GenerateSerializer, Immutable]

@@ -40,7 +40,14 @@ public sealed class GroupRecorder(string group)
 
     public void Count(string counter, long by = 1) => Interlocked.Add(ref _counters[CounterSlots[counter]], by);
 
-    public void Record(string trend, TimeSpan duration) => _trends[trend].RecordValue(HistogramCodec.ToMicros(duration));
+    /// <summary>Set by SiloMeter while the run's series are exported: every trend sample also goes to its histogram instrument.</summary>
+    public Action<string, TimeSpan>? Sampled { get; set; }
+
+    public void Record(string trend, TimeSpan duration)
+    {
+        _trends[trend].RecordValue(HistogramCodec.ToMicros(duration));
+        Sampled?.Invoke(trend, duration);
+    }
 
     /// <summary>How a connection ended: a close code (<c>1000</c>) or a label (<c>1006</c> for no close frame).</summary>
     public void CountClose(string code) => _closeCodes.AddOrUpdate(code, 1, (_, n) => n + 1);

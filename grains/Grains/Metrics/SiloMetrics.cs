@@ -11,7 +11,15 @@ public sealed class SiloMetrics
     private readonly ConcurrentDictionary<(string Run, string Group), GroupRecorder> _groups = new();
 
     public GroupRecorder For(string runId, string group) =>
-        _groups.GetOrAdd((runId, group), key => new GroupRecorder(key.Group));
+        _groups.GetOrAdd((runId, group), key =>
+        {
+            var recorder = new GroupRecorder(key.Group);
+            RecorderCreated?.Invoke(key.Run, recorder);
+            return recorder;
+        });
+
+    /// <summary>A run's group got its recorder on this silo (SiloMeter hooks its histograms in).</summary>
+    public event Action<string, GroupRecorder>? RecorderCreated;
 
     public IReadOnlyList<GroupRecorder> ForRun(string runId) =>
         [.. _groups.Where(g => g.Key.Run == runId).Select(g => g.Value)];

@@ -65,6 +65,7 @@ public sealed class RunAccumulator
     public Totals Add(IEnumerable<SiloSnapshot> snapshots, int secondOfRun)
     {
         var intervalRtt = HistogramCodec.Create();
+        var intervalTrends = new Dictionary<string, HistogramBase>();
         var groupRtt = new List<(string Group, HistogramBase Interval)>();
         var beforeThisRound = _attacked && _firstAttackSecond is null ? GroupCounters() : null;
         foreach (var silo in snapshots)
@@ -73,14 +74,23 @@ public sealed class RunAccumulator
             foreach (var group in silo.Groups)
             {
                 var key = (silo.Silo, group.Group);
-                var rttBefore = _latest.TryGetValue(key, out var previous) ? previous.Trends.GetValueOrDefault(MetricNames.MessageRtt) ?? [] : [];
+                _latest.TryGetValue(key, out var previous);
                 _latest[key] = group;
-                // The samples this silo recorded since its previous answer, however many rounds ago that was.
-                var added = HistogramCodec.Subtract(group.Trends.GetValueOrDefault(MetricNames.MessageRtt) ?? [], rttBefore);
-                if (added.Length == 0) continue;
-                var interval = HistogramCodec.Decode(added);
-                intervalRtt.Add(interval);
-                if (_attacked) groupRtt.Add((group.Group, interval));
+                foreach (var (name, cumulative) in group.Trends)
+                {
+                    // The samples this silo recorded since its previous answer, however many rounds ago that was.
+                    var added = HistogramCodec.Subtract(cumulative, previous?.Trends.GetValueOrDefault(name) ?? []);
+                    if (added.Length == 0) continue;
+                    var interval = HistogramCodec.Decode(added);
+                    if (interval.TotalCount == 0) continue;
+                    if (!intervalTrends.TryGetValue(name, out var second)) intervalTrends[name] = second = HistogramCodec.Create();
+                    second.Add(interval);
+                    if (name == MetricNames.MessageRtt)
+                    {
+                        intervalRtt.Add(interval);
+                        if (_attacked) groupRtt.Add((group.Group, interval));
+                    }
+                }
             }
         }
         Current = SumLatest();
@@ -112,10 +122,19 @@ public sealed class RunAccumulator
             ZombiesEvicted = Current.ZombiesEvicted - _previous.ZombiesEvicted,
             TokenRefreshes = Current.TokenRefreshes - _previous.TokenRefreshes,
             TokenRefreshFailures = Current.TokenRefreshFailures - _previous.TokenRefreshFailures,
+            Trends = intervalTrends.ToDictionary(t => t.Key, t => TrendSecondOf(t.Value)),
         });
         _previous = Current;
         return Current;
     }
+
+    private static TrendSecond TrendSecondOf(HistogramBase h) => new()
+    {
+        Count = h.TotalCount,
+        P50 = Math.Round(h.GetValueAtPercentile(50) / 1000.0, 3),
+        P95 = Math.Round(h.GetValueAtPercentile(95) / 1000.0, 3),
+        P99 = Math.Round(h.GetValueAtPercentile(99) / 1000.0, 3),
+    };
 
     public GroupResult[] Results()
     {

@@ -14,7 +14,7 @@ namespace SimCluster.Grains.Runs;
 /// </summary>
 [SiloPinnedPlacement]
 [Reentrant]
-public sealed class SiloAgentGrain(SiloMetrics metrics, SiloCaseResults cases, ILocalSiloDetails silo, ILogger<SiloAgentGrain> logger) : Grain, ISiloAgentGrain
+public sealed class SiloAgentGrain(SiloMetrics metrics, SiloMeter meter, SiloCaseResults cases, ILocalSiloDetails silo, ILogger<SiloAgentGrain> logger) : Grain, ISiloAgentGrain
 {
     /// <summary>Calls in flight at once when fanning out to clients: enough to be fast, few enough not to flood the silo.</summary>
     private const int Batch = 512;
@@ -32,6 +32,7 @@ public sealed class SiloAgentGrain(SiloMetrics metrics, SiloCaseResults cases, I
     {
         _plan = plan;
         _clients = clientIndices;
+        meter.RunBegan(plan.RunId, plan.ScenarioName);
         foreach (var group in plan.Groups) metrics.For(plan.RunId, group.Name); // every group reports, even if empty here
         await ForEachClient((client, index, position) => client.Arm(plan, index, new SourceSlot(slice, slices, position)));
         DelayDeactivation(plan.Duration + plan.RampUp + TimeSpan.FromMinutes(10));
@@ -106,6 +107,7 @@ public sealed class SiloAgentGrain(SiloMetrics metrics, SiloCaseResults cases, I
             await client.Stop();
             Interlocked.Increment(ref _finished);
         });
+        meter.RunEnded(plan.RunId); // the run's series leave this silo's /metrics
     }
 
     /// <summary>Calls every client of this silo in batches, with its index in the run and its place in this silo's share.</summary>

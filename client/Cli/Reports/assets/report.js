@@ -1,6 +1,7 @@
 // SimCluster report.html: draws the charts from the report.json embedded in the page (#report-data).
 // When done it sets data-ready="true" on <html> (data-error="..." if something failed) and, on every
 // chart canvas, data-points (values drawn) and data-painted (non-blank pixels): the report test reads them.
+// The live run page (live.js) calls window.SimClusterReport.render(report) again every second.
 (function () {
   'use strict';
   var root = document.documentElement;
@@ -70,8 +71,10 @@
     }
   }
 
-  try {
-    var report = JSON.parse(document.getElementById('report-data').textContent);
+  function render(report, comparison) {
+    charts.forEach(function (c) { c.destroy(); });
+    charts = [];
+    root.removeAttribute('data-error');
     var timeline = Array.isArray(report.timeline) ? report.timeline : [];
     var maxT = timeline.reduce(function (m, p) { return Math.max(m, p.t || 0); }, 0);
     Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
@@ -272,6 +275,78 @@
       });
     }
 
+    // Timings: each trend's distribution (merged histogram buckets) and its p50/p95/p99 per second.
+    var distributions = report.distributions || {};
+    var thresholds = Array.isArray(report.thresholds) ? report.thresholds : [];
+    function bucketLabel(b) { return b[0] === 0 ? '≤ ' + b[1] + ' ms' : b[0] + '–' + b[1] + ' ms'; }
+    Object.keys(distributions).forEach(function (trend) {
+      var d = distributions[trend] || {};
+      var buckets = Array.isArray(d.buckets) ? d.buckets : [];
+      draw('chart-dist-' + trend, {
+        type: 'bar',
+        data: { labels: buckets.map(bucketLabel), datasets: [bar('samples', buckets.map(function (b) { return b[2]; }), palette.blue)] },
+        options: { scales: { x: { type: 'category', title: { display: true, text: 'milliseconds' } }, y: valueScale('samples') }, plugins: { legend: { display: false } } }
+      });
+      var perSecond = timeline.filter(function (p) { return p.trends && p.trends[trend]; });
+      if (perSecond.length === 0) return;
+      function pct(field) { return perSecond.map(function (p) { return { x: p.t, y: num(p.trends[trend][field]) }; }); }
+      var sets = [line('p50', pct('p50'), palette.green), line('p95', pct('p95'), palette.orange), line('p99', pct('p99'), palette.red)];
+      thresholds.forEach(function (t) {
+        var metric = String(t.metric || '').split('{')[0];
+        var m = /^p\(([\d.]+)\)\s*[<>]=?\s*([\d.]+)$/.exec(String(t.expression || '').replace(/\s+/g, ''));
+        if (metric !== trend || !m) return;
+        var limit = parseFloat(m[2]);
+        sets.push(line('threshold ' + t.expression, [{ x: 0, y: limit }, { x: Math.max(1, maxT), y: limit }], palette.grey, { borderDash: [6, 4], pointRadius: 0, borderWidth: 1 }));
+      });
+      draw('chart-pct-' + trend, {
+        type: 'line',
+        data: { datasets: sets },
+        options: { scales: { x: timeScale(maxT), y: valueScale('ms', { ticks: {} }) } }
+      });
+    });
+
+    // Groups side by side for each timing more than one group measured.
+    var groupNamesAll = Object.keys(report.groups || {});
+    var trendNames = {};
+    groupNamesAll.forEach(function (g) { Object.keys((report.groups[g] || {}).distributions || {}).forEach(function (t) { trendNames[t] = (trendNames[t] || 0) + 1; }); });
+    Object.keys(trendNames).forEach(function (trend) {
+      if (trendNames[trend] < 2) return;
+      var withData = groupNamesAll.filter(function (g) { return ((report.groups[g] || {}).distributions || {})[trend]; });
+      function field(f) { return withData.map(function (g) { return num((((report.groups[g] || {}).metrics || {})[trend] || {})[f]); }); }
+      draw('chart-group-' + trend, {
+        type: 'bar',
+        data: { labels: withData, datasets: [bar('p50', field('med'), palette.green), bar('p95', field('p95'), palette.orange), bar('p99', field('p99'), palette.red)] },
+        options: { scales: { x: { type: 'category' }, y: valueScale('ms', { ticks: {} }) } }
+      });
+    });
+
+    // The tool's own memory over the run.
+    var toolSeries = report.tool && Array.isArray(report.tool.series) ? report.tool.series : [];
+    if (toolSeries.length > 0) {
+      var toolMaxT = toolSeries.reduce(function (m, p) { return Math.max(m, p.t || 0); }, 0);
+      draw('chart-tool', {
+        type: 'line',
+        data: { datasets: [line('RSS', series(toolSeries, 'rssMb'), palette.purple), line('managed heap', series(toolSeries, 'heapMb'), palette.teal)] },
+        options: { scales: { x: timeScale(toolMaxT), y: valueScale('MB', { ticks: {} }) } }
+      });
+    }
+
+    // Against a baseline: the largest relative changes, red where a graded metric moved the wrong way.
+    var rows = comparison && Array.isArray(comparison.metrics) ? comparison.metrics.filter(function (r) { return num(r.changePercent) !== null && r.changePercent !== 0; }) : [];
+    if (rows.length > 0) {
+      rows.sort(function (a, b) { return Math.abs(b.changePercent) - Math.abs(a.changePercent); });
+      rows = rows.slice(0, 20);
+      draw('chart-compare', {
+        type: 'bar',
+        data: {
+          labels: rows.map(function (r) { return r.field === 'value' ? r.metric : r.metric + ' ' + r.field; }),
+          datasets: [{ label: 'change %', data: rows.map(function (r) { return r.changePercent; }), borderWidth: 1,
+            backgroundColor: rows.map(function (r) { return (r.regressed ? palette.red : palette.blue) + 'cc'; }) }]
+        },
+        options: { indexAxis: 'y', scales: { x: valueScale('% change', { beginAtZero: true, ticks: {} }), y: { type: 'category' } }, plugins: { legend: { display: false } } }
+      });
+    }
+
     charts.forEach(function (chart) {
       var points = 0;
       chart.data.datasets.forEach(function (ds, i) {
@@ -287,7 +362,16 @@
     });
     root.setAttribute('data-charts', String(charts.length));
     if (!root.hasAttribute('data-error')) root.setAttribute('data-ready', 'true');
-    if (window.console) console.log('simcluster-report: ready, ' + charts.length + ' charts');
+    return charts.length;
+  }
+
+  window.SimClusterReport = { render: render };
+  var data = document.getElementById('report-data');
+  if (!data) return;
+  try {
+    var comparisonData = document.getElementById('comparison-data');
+    var n = render(JSON.parse(data.textContent), comparisonData ? JSON.parse(comparisonData.textContent) : null);
+    if (window.console) console.log('simcluster-report: ready, ' + n + ' charts');
   } catch (e) {
     fail(e && e.message ? e.message : e);
   }
