@@ -40,13 +40,12 @@ public sealed class PausedSiloTests(Xunit.Abstractions.ITestOutputHelper output)
                 messages: { interval: 500ms, size: 64, lossTimeout: 2s }
                 """);
             var outDir = Path.Combine(folder, "report");
-            await using var run = BackgroundProcess.Start("simcluster run", ChildProcess.StartInfo(Path.Combine(Simcluster.RepoRoot, "simcluster"),
-                ["run", scenario, "--cluster", cluster.Spec, "--no-live", "--out", outDir], Simcluster.RepoRoot));
-            var coordinatorLine = await run.WaitForLineAsync(l => l.StartsWith("coordinator on silo ", StringComparison.Ordinal), "the run starting", TimeSpan.FromSeconds(90));
+            await using var run = cluster.StartRun("simcluster run", scenario, outDir);
+            var coordinatorLine = await RedisCluster.CoordinatorLineAsync(run);
             await run.WaitForLineAsync(l => l.Contains("t=   13/", StringComparison.Ordinal), "13 s of running", TimeSpan.FromSeconds(60));
 
             // Freeze a silo that does not hold the coordinator: alive to the OS, silent to everyone else.
-            paused = cluster.Silos.First(s => !coordinatorLine.Contains($":{s.SiloPort}@", StringComparison.Ordinal));
+            paused = cluster.Silos.First(s => !s.Named(coordinatorLine));
             Assert.Equal(0, Kill(paused.Process.Pid, SigStop));
 
             // Keep it frozen over the planned end, the stop and the final collection, until membership gave up on it
@@ -57,7 +56,7 @@ public sealed class PausedSiloTests(Xunit.Abstractions.ITestOutputHelper output)
                 await Eventually.TrueAsync(() =>
                 {
                     var view = JsonNode.Parse(http.GetStringAsync($"http://127.0.0.1:{survivor.HttpPort}/api/cluster").GetAwaiter().GetResult())!;
-                    var entry = view["silos"]!.AsArray().FirstOrDefault(s => s!["address"]!.GetValue<string>().Contains($":{paused.SiloPort}@", StringComparison.Ordinal));
+                    var entry = view["silos"]!.AsArray().FirstOrDefault(s => paused.Named(s!["address"]!.GetValue<string>()));
                     return entry is not null && entry["status"]!.GetValue<string>() != "active";
                 }, "membership giving up on the frozen silo", TimeSpan.FromSeconds(120));
             }
@@ -70,13 +69,13 @@ public sealed class PausedSiloTests(Xunit.Abstractions.ITestOutputHelper output)
             Contract.AssertReportShape(report);
             Assert.True(report["partial"]!.GetValue<bool>());
             var reason = report["partialReason"]!.GetValue<string>();
-            Assert.Contains($":{paused.SiloPort}@", reason);
+            Assert.True(paused.Named(reason), reason);
 
             var silos = report["silos"]!.AsArray().Select(s => s!.AsObject()).ToList();
-            var entry = Assert.Single(silos, s => s["address"]!.GetValue<string>().Contains($":{paused.SiloPort}@", StringComparison.Ordinal));
+            var entry = Assert.Single(silos, s => paused.Named(s["address"]!.GetValue<string>()));
             Assert.True(entry["lost"]!.GetValue<bool>() || entry["missedFinalCollection"]!.GetValue<bool>(), entry.ToJsonString());
             Assert.All(silos.Where(s => s != entry), s => Assert.False(s["lost"]!.GetValue<bool>() || s["missedFinalCollection"]!.GetValue<bool>(), s.ToJsonString()));
-            Assert.Contains(report["notes"]!.AsArray(), n => n!.GetValue<string>().Contains($":{paused.SiloPort}@", StringComparison.Ordinal));
+            Assert.Contains(report["notes"]!.AsArray(), n => paused.Named(n!.GetValue<string>()));
 
             // What the frozen silo measured until its last answer stays, and the timeline still adds up to the totals.
             var timeline = report["timeline"]!.AsArray().Select(p => p!.AsObject()).ToList();

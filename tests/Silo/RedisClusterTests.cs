@@ -37,9 +37,8 @@ public sealed class RedisClusterTests(Xunit.Abstractions.ITestOutputHelper outpu
                     flapping: { up: 2s..4s, down: 100ms..500ms, drop: close, cycles: 0 }
                 """);
             var outDir = Path.Combine(folder, "report");
-            await using var run = BackgroundProcess.Start("simcluster run", ChildProcess.StartInfo(Path.Combine(Simcluster.RepoRoot, "simcluster"),
-                ["run", scenario, "--cluster", cluster.Spec, "--no-live", "--out", outDir], Simcluster.RepoRoot));
-            var coordinatorLine = await run.WaitForLineAsync(l => l.StartsWith("coordinator on silo ", StringComparison.Ordinal), "the run starting", TimeSpan.FromSeconds(90));
+            await using var run = cluster.StartRun("simcluster run", scenario, outDir);
+            var coordinatorLine = await RedisCluster.CoordinatorLineAsync(run);
             // Progress names each silo's own source addresses once, right after the coordinator.
             var sourceLines = new List<string>();
             for (var i = 0; i < 3; i++)
@@ -64,7 +63,7 @@ public sealed class RedisClusterTests(Xunit.Abstractions.ITestOutputHelper outpu
             }
 
             // Kill a silo that does not hold the coordinator (losing that one ends the run early: second part below).
-            var victim = cluster.Silos.First(s => !coordinatorLine.Contains($":{s.SiloPort}@", StringComparison.Ordinal));
+            var victim = cluster.Silos.First(s => !s.Named(coordinatorLine));
             victim.Process.KillHard();
 
             var exit = await run.WaitForExitAsync(TimeSpan.FromMinutes(3));
@@ -127,11 +126,10 @@ public sealed class RedisClusterTests(Xunit.Abstractions.ITestOutputHelper outpu
             var second = Path.Combine(folder, "coordinator-loss.yaml");
             await File.WriteAllTextAsync(second, "name: coordinator-loss\ntarget: embedded\nclients: 20\nduration: 60s\nseed: 8\nmessages: { interval: 1s, size: 64, lossTimeout: 5s }\n");
             var secondOut = Path.Combine(folder, "report-coordinator-loss");
-            await using var run2 = BackgroundProcess.Start("simcluster run 2", ChildProcess.StartInfo(Path.Combine(Simcluster.RepoRoot, "simcluster"),
-                ["run", second, "--cluster", cluster.Spec, "--no-live", "--out", secondOut], Simcluster.RepoRoot));
-            var coordinator2 = await run2.WaitForLineAsync(l => l.StartsWith("coordinator on silo ", StringComparison.Ordinal), "the second run starting", TimeSpan.FromSeconds(90));
+            await using var run2 = cluster.StartRun("simcluster run 2", second, secondOut);
+            var coordinator2 = await RedisCluster.CoordinatorLineAsync(run2);
             await run2.WaitForLineAsync(l => l.Contains("t=   12/", StringComparison.Ordinal), "12 s of the second run", TimeSpan.FromSeconds(60));
-            cluster.Silos.Single(s => s != victim && coordinator2.Contains($":{s.SiloPort}@", StringComparison.Ordinal)).Process.KillHard();
+            cluster.Silos.Single(s => s != victim && s.Named(coordinator2)).Process.KillHard();
             var exit2 = await run2.WaitForExitAsync(TimeSpan.FromMinutes(3));
             output.WriteLine(run2.Output);
             Assert.True(exit2 is 105, $"exit {exit2}\n{run2.Output}");
@@ -164,7 +162,11 @@ public sealed class RedisClusterTests(Xunit.Abstractions.ITestOutputHelper outpu
 /// <summary>redis-server on a free loopback port plus N `simcluster silo` processes joined through it.</summary>
 internal sealed class RedisCluster : IAsyncDisposable
 {
-    public sealed record Silo(BackgroundProcess Process, int SiloPort, int GatewayPort, int HttpPort);
+    public sealed record Silo(BackgroundProcess Process, int SiloPort, int GatewayPort, int HttpPort)
+    {
+        /// <summary>Whether a line (the CLI's "coordinator on silo ADDRESS", a note) names this silo's address.</summary>
+        public bool Named(string text) => text.Contains($":{SiloPort}@", StringComparison.Ordinal);
+    }
 
     private readonly BackgroundProcess _redis;
 
@@ -208,6 +210,15 @@ internal sealed class RedisCluster : IAsyncDisposable
         }
         return cluster;
     }
+
+    /// <summary>`simcluster run SCENARIO --cluster` on this cluster, plain progress, report into <paramref name="outDir"/>.</summary>
+    public BackgroundProcess StartRun(string name, string scenario, string outDir) =>
+        BackgroundProcess.Start(name, ChildProcess.StartInfo(Path.Combine(Simcluster.RepoRoot, "simcluster"),
+            ["run", scenario, "--cluster", Spec, "--no-live", "--out", outDir], Simcluster.RepoRoot));
+
+    /// <summary>The run's "coordinator on silo ADDRESS" line, printed once the run is under way.</summary>
+    public static Task<string> CoordinatorLineAsync(BackgroundProcess run) =>
+        run.WaitForLineAsync(l => l.StartsWith("coordinator on silo ", StringComparison.Ordinal), "the run starting", TimeSpan.FromSeconds(90));
 
     public async ValueTask DisposeAsync()
     {

@@ -283,7 +283,7 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
         if (!final) return;
         foreach (var name in _unanswering.Order(StringComparer.Ordinal))
         {
-            // Not declared dead, so its clients may have counted on: what it measured since its last answer is missing.
+            // Alive to membership, so its clients may have gone on counting: what they measured since its last answer is missing.
             _missedFinal.Add(name);
             var last = _lastAnswer.TryGetValue(name, out var at) ? $"its last answer was at {at} s" : "it never answered one";
             _notes.Add($"silo {name} did not answer the final collection ({last}); its clients' numbers since then are missing");

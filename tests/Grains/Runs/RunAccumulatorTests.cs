@@ -12,7 +12,7 @@ namespace SimCluster.Tests.Grains.Runs;
 [Trait("Category", "Unit")]
 public sealed class RunAccumulatorTests
 {
-    private static RunPlan Plan() => new()
+    internal static RunPlan Plan() => new()
     {
         RunId = "acc-1",
         ScenarioName = "accumulator",
@@ -143,14 +143,9 @@ public sealed class RunAccumulatorCaseTests
     [Fact]
     public void A_planned_case_never_run_or_never_connected_is_listed_ungraded_and_counted_as_not_run()
     {
-        var plan = new RunPlan
+        var plan = RunAccumulatorTests.Plan() with
         {
-            RunId = "acc-cases",
-            ScenarioName = "cases",
-            Seed = 1,
-            TargetUrls = ["ws://127.0.0.1:1/ws"],
             Clients = 3,
-            Duration = TimeSpan.FromSeconds(5),
             Groups =
             [
                 new GroupPlan { Name = "healthy", Behavior = "steady", FirstClient = 0, Clients = 1 },
