@@ -34,7 +34,9 @@ public sealed partial class HtmlReportTests
     [Fact]
     public void The_verdict_and_thresholds_come_before_the_charts_and_every_section_is_there()
     {
-        var html = HtmlReport.Render(JunitReportTests.SampleReport());
+        var sample = JunitReportTests.SampleReport();
+        sample["scenarioFile"] = new JsonObject { ["path"] = "scenarios/demo.yaml", ["text"] = "name: demo\n" };
+        var html = HtmlReport.Render(sample);
         string[] order = ["class=\"badge\">FAIL", "id=\"thresholds\"", "id=\"timeline\"", "id=\"breakdowns\"", "id=\"groups\"", "id=\"metrics\"", "id=\"cases\"", "id=\"run\"", "id=\"scenario\""];
         var positions = order.Select(s => html.IndexOf(s, StringComparison.Ordinal)).ToList();
         Assert.All(positions.Zip(order), p => Assert.True(p.First >= 0, $"missing {p.Second}"));
@@ -57,14 +59,81 @@ public sealed partial class HtmlReportTests
     }
 
     [Fact]
-    public void A_run_without_cases_says_so()
+    public void A_section_with_nothing_to_show_is_left_out_and_so_is_its_link()
     {
         var report = JunitReportTests.SampleReport("pass");
         report["cases"] = new JsonArray();
+        report["closeCodes"] = new JsonObject { ["1000"] = 0 };
+        report["connectErrors"] = new JsonObject();
+        report["thresholds"] = new JsonArray();
         var html = HtmlReport.Render(report);
-        Assert.Contains("No malformed cases in this run.", html);
         Assert.Contains("class=\"badge\">PASS", html);
+        foreach (var id in new[] { "cases", "breakdowns", "thresholds", "scenario", "collateral", "baseline" })
+        {
+            Assert.DoesNotContain($"id=\"{id}\"", html);
+            Assert.DoesNotContain($"href=\"#{id}\"", html);
+        }
+        Assert.DoesNotContain("class=\"empty\"", html);
+        Assert.DoesNotContain("No connection was closed by the server", html);
+        Assert.Contains("No thresholds in this scenario", html); // said once, in the header
     }
+
+    [Fact]
+    public void All_metrics_lists_what_happened_and_names_the_zeros_in_one_line()
+    {
+        var report = JunitReportTests.SampleReport();
+        var metrics = report["metrics"]!.AsObject();
+        metrics["messages_lost"] = new JsonObject { ["type"] = "counter", ["value"] = 0, ["rate"] = 0 };
+        metrics["heartbeat_rtt"] = new JsonObject { ["type"] = "trend", ["unit"] = "ms", ["count"] = 0 };
+        var html = HtmlReport.Render(report);
+        Assert.DoesNotContain("<tr data-metric=\"messages_lost\">", html);
+        Assert.DoesNotContain("<tr data-metric=\"heartbeat_rtt\">", html);
+        Assert.Matches("Zero in this run.*<code>messages_lost</code>.*<code>heartbeat_rtt</code>", html);
+        var shown = Regex.Matches(html, "<tr data-metric=\"([^\"]+)\">").Select(m => m.Groups[1].Value).ToList();
+        Assert.NotEmpty(shown);
+    }
+
+    [Fact]
+    public void Each_trend_with_samples_gets_a_distribution_and_a_per_second_chart_graded_ones_first()
+    {
+        var report = JunitReportTests.SampleReport();
+        report["distributions"] = new JsonObject
+        {
+            ["connect_time"] = new JsonObject { ["count"] = 3, ["percentiles"] = new JsonArray(), ["buckets"] = new JsonArray(new JsonArray(1, 2, 3)) },
+            ["reconnect_time"] = new JsonObject { ["count"] = 2, ["percentiles"] = new JsonArray(), ["buckets"] = new JsonArray(new JsonArray(100, 200, 2)) },
+        };
+        report["timeline"]![0]!["trends"] = new JsonObject { ["connect_time"] = new JsonObject { ["count"] = 3, ["p50"] = 1.2, ["p95"] = 1.9, ["p99"] = 1.9 } };
+        var html = HtmlReport.Render(report);
+        // reconnect_time is graded (a threshold), so it comes first; it has no per-second samples, and says why.
+        Assert.True(html.IndexOf("id=\"trend-reconnect_time\"", StringComparison.Ordinal) < html.IndexOf("id=\"trend-connect_time\"", StringComparison.Ordinal));
+        Assert.Contains("id=\"chart-dist-reconnect_time\"", html);
+        Assert.DoesNotContain("id=\"chart-pct-reconnect_time\"", html);
+        Assert.Contains("there is no per-second series", html);
+        Assert.Contains("id=\"chart-dist-connect_time\"", html);
+        Assert.Contains("id=\"chart-pct-connect_time\"", html);
+        Assert.Matches("id=\"trend-reconnect_time\"><h3><code>reconnect_time</code> <span class=\"chip soft\">graded</span>", html);
+    }
+
+    [Theory]
+    [InlineData("server:close-1002", "the server closed with 1002 (protocol error)")]
+    [InlineData("server:close-1005", "the server sent a Close frame without a status code")]
+    [InlineData("server:close-4001", "the server closed with 4001 (token expired (session protocol))")]
+    [InlineData("server:close-4500", "the server closed with 4500 (application-defined)")]
+    [InlineData("server:reset", "the server reset the connection (RST) without a close frame")]
+    [InlineData("server:eof", "the server ended the connection (FIN) without a close frame")]
+    [InlineData("server:closed-mid-frame", "the connection ended in the middle of a frame")]
+    [InlineData("server:closed-without-handshake", "the connection ended between frames without a close handshake")]
+    [InlineData("server:message-too-big", "the server announced a message over the maximum message size; the client reset the connection")]
+    [InlineData("server:protocol-error", "the server broke the WebSocket protocol (bad frame, invalid UTF-8); the client failed the connection")]
+    [InlineData("connect:http-403", "the upgrade was answered with HTTP 403 instead of 101")]
+    [InlineData("connect:refused", "a connection attempt failed: the connection was refused (nothing listening)")]
+    [InlineData("connect:closed-during-handshake", "a connection attempt failed: the server closed or reset the connection during the upgrade")]
+    [InlineData("tool:close", "the tool's own side ended the connection unexpectedly")]
+    [InlineData("zombie:evicted", "a zombie the server gave up on")]
+    [InlineData("forced:blackhole", "dropped by the scenario (blackhole)")]
+    [InlineData("switch:fin", "network switch: the old path ended by fin")]
+    [InlineData("mystery", "mystery (a label this version does not know)")]
+    public void Every_disconnect_cause_label_has_its_own_wording(string label, string meaning) => Assert.Equal(meaning, HtmlReport.CauseMeaning(label));
 
     [Fact]
     public void Free_text_is_escaped_everywhere()

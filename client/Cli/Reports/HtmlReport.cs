@@ -176,7 +176,8 @@ public static class HtmlReport
         var distributions = r["distributions"] as JsonObject ?? [];
         if (distributions.Count == 0) return;
         var thresholds = (r["thresholds"] as JsonArray ?? []).OfType<JsonObject>().Select(t => (Trend: TrendOf(Str(t["metric"])), T: t)).ToList();
-        var order = thresholds.Select(t => t.Trend).Concat((r["metrics"] as JsonObject ?? []).Select(m => m.Key)).Where(distributions.ContainsKey).Distinct().ToList();
+        var order = thresholds.Select(t => t.Trend).Concat((r["metrics"] as JsonObject ?? []).Select(m => m.Key))
+            .Concat(distributions.Select(d => d.Key)).Where(distributions.ContainsKey).Distinct().ToList();
         var perSecond = (r["timeline"] as JsonArray ?? []).OfType<JsonObject>().SelectMany(p => (p["trends"] as JsonObject ?? []).Select(t => t.Key)).ToHashSet();
         h.Append("<section id=\"trends\">\n<h2>Timings</h2>\n<p class=\"summary\">Each timing the run measured: how its samples are distributed (from the ")
             .Append("histogram merged over every silo, the one thresholds are graded on) and its p50, p95 and p99 second by second. Graded ones first.</p>\n");
