@@ -41,7 +41,8 @@ namespace SimCluster.Cli
             var parsed = _root.Parse(args);
             if (parsed.Errors.Count > 0)
             {
-                foreach (var error in parsed.Errors) Console.Error.WriteLine($"error: {Secrets.RedactMessage(null, error.Message)}");
+                // The parser quotes the offending token whole; a megabyte of argument is not repeated back.
+                foreach (var error in parsed.Errors) Console.Error.WriteLine($"error: {Secrets.RedactMessage(null, Excerpt.Message(error.Message))}");
                 Console.Error.WriteLine("Run './simcluster --help' (or './simcluster COMMAND --help') for usage.");
                 return ExitCodes.InvalidInput;
             }

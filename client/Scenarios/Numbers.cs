@@ -51,12 +51,13 @@ public static class Numbers
     public static bool TryParseWhole(ReadOnlySpan<char> text, long min, long max, out long value, out string? error)
     {
         value = 0;
-        if (text.Length == 0 || Scan(text, allowSign: min < 0, allowFraction: false) != text.Length)
+        // A sign is read even where only positive numbers go: "-5" is out of range rather than not a number.
+        if (text.Length == 0 || Scan(text, allowSign: true, allowFraction: false) != text.Length)
         {
             error = $"expected {WholeForm(min, max)}, got {Excerpt.Quote(text.ToString())}";
             return false;
         }
-        var parsed = TryParseDecimal(text, allowSign: min < 0, out var d);
+        var parsed = TryParseDecimal(text, allowSign: true, out var d);
         if (!parsed || d < min || d > max)
         {
             error = $"must be {RangeText(min, max)}, got {(parsed ? d.ToString(CultureInfo.InvariantCulture) : Excerpt.Quote(text.ToString()))}";

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Security.Cryptography;
 using SimCluster.Abstractions.Plans;
 using SimCluster.Grains.Auth;
@@ -57,7 +56,7 @@ public sealed record AuthSetup
         if (auth.TokenUrl is { } url)
         {
             var uri = new Uri(url);
-            if (!(uri.IsLoopback || IPAddress.TryParse(uri.Host, out var ip) && IPAddress.IsLoopback(ip)))
+            if (!TargetGuard.IsLoopback(uri))
                 errors.Add($"{file}: auth.tokenUrl: only token endpoints on loopback (127.0.0.0/8, localhost) are allowed, got host '{uri.Host}'");
             return new AuthSetup { Plan = plan with { Source = "url", TokenUrl = url } };
         }

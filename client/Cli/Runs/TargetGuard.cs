@@ -1,4 +1,4 @@
-using System.Net;
+using SimCluster.Transport;
 
 namespace SimCluster.Cli.Runs;
 
@@ -20,6 +20,9 @@ public static class TargetGuard
         return errors;
     }
 
-    public static bool IsLoopback(Uri target) =>
-        target.IsLoopback || (IPAddress.TryParse(target.DnsSafeHost, out var ip) && IPAddress.IsLoopback(ip));
+    /// <summary>
+    /// Written as loopback, by the same rule every connection is checked with when it is made
+    /// (<see cref="EgressRule"/>): such a target is then only ever connected to at a loopback address.
+    /// </summary>
+    public static bool IsLoopback(Uri target) => EgressRule.IsLoopbackName(target.DnsSafeHost);
 }
