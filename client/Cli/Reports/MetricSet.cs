@@ -51,7 +51,8 @@ public sealed class MetricSet
     public double Ratio(string name) => name switch
     {
         MetricNames.ConnectSuccessRatio => Share(Counter(MetricNames.Connects), Counter(MetricNames.ConnectFailures)),
-        MetricNames.ReconnectSuccessRatio => Share(Counter(MetricNames.Reconnects), Counter(MetricNames.ReconnectGiveUps)),
+        // Restored by the end / tried to restore: a client given up on, or still trying when the run ended, was not restored.
+        MetricNames.ReconnectSuccessRatio => Share(Counter(MetricNames.Reconnects), Counter(MetricNames.RestoresAttempted) - Counter(MetricNames.Reconnects)),
         MetricNames.ZombieDetectionRatio => Counter(MetricNames.Zombies) == 0 ? 0 : (double)Counter(MetricNames.ZombiesDetected) / Counter(MetricNames.Zombies),
         _ => 0,
     };

@@ -102,9 +102,25 @@ public static class MetricNames
     /// <summary>Times the server stopped accepting new connections right after a malformed case.</summary>
     public const string MalformedServerDown = "malformed_server_down";
 
-    // The tool itself.
-    /// <summary>How late a timer-driven send fired compared with its schedule (the tool's own scheduling delay).</summary>
-    public const string SchedulingDelay = "scheduling_delay";
+    // The client side at the edges of a run (issue 17): offered load, the drain, session books, restores.
+    /// <summary>Sends the open-loop schedule asked for: every slot from the client's start to the run's planned end.</summary>
+    public const string MessagesPlanned = "messages_planned";
+    /// <summary>Messages still inside their <c>lossTimeout</c> when the stop grace ended, on a connection that was still open.</summary>
+    public const string MessagesUnresolved = "messages_unresolved";
+    /// <summary>Echoes that arrived after their message had been counted lost (after <c>lossTimeout</c>).</summary>
+    public const string MessagesLate = "messages_late";
+    /// <summary>Actual minus planned send instant of every message sent (the tool's own lateness, CPU starvation shows here).</summary>
+    public const string SendLag = "send_lag";
+    /// <summary>Connections lost that the client then tried to restore (at least one reconnect attempt): the denominator of reconnect_success_ratio.</summary>
+    public const string RestoresAttempted = "restores_attempted";
+    /// <summary>Session frames the client could not use (a number out of range, a sequence far beyond any sent): ignored, the connection kept.</summary>
+    public const string SessionProtocolErrors = "session_protocol_errors";
+    /// <summary>Server sequence gaps the client stopped waiting for because too many were open at once (each gap's messages counted lost then).</summary>
+    public const string SessionGapsAbandoned = "session_gaps_abandoned";
+    /// <summary>Connections the client ended because the server answered no PING within <c>heartbeat.timeout</c>.</summary>
+    public const string HeartbeatTimeouts = "heartbeat_timeouts";
+    /// <summary>Zombies whose <c>observeFor</c> the end of the run cut short, before the server gave up on them.</summary>
+    public const string ZombiesUnobserved = "zombies_unobserved";
 
     // Read from the target's /stats when it offers one (the reference target does).
     /// <summary>Growth of the target's resident memory from before the run to after it, in megabytes.</summary>
@@ -165,7 +181,15 @@ public static class MetricNames
         [MalformedCases] = MetricKind.Counter,
         [MalformedCasesFailed] = MetricKind.Counter,
         [MalformedServerDown] = MetricKind.Counter,
-        [SchedulingDelay] = MetricKind.Trend,
+        [MessagesPlanned] = MetricKind.Counter,
+        [MessagesUnresolved] = MetricKind.Counter,
+        [MessagesLate] = MetricKind.Counter,
+        [SendLag] = MetricKind.Trend,
+        [RestoresAttempted] = MetricKind.Counter,
+        [SessionProtocolErrors] = MetricKind.Counter,
+        [SessionGapsAbandoned] = MetricKind.Counter,
+        [HeartbeatTimeouts] = MetricKind.Counter,
+        [ZombiesUnobserved] = MetricKind.Counter,
         [TargetRssGrowthMb] = MetricKind.Gauge,
         [TargetHeapGrowthMb] = MetricKind.Gauge,
         [TargetOpenAfterRun] = MetricKind.Gauge,

@@ -140,6 +140,11 @@ public sealed record SiloResult
     /// <summary>This silo's slice of the run's source addresses ("first-last"); empty when the OS chose them.</summary>
     [Id(6)] public string? SourceRange { get; init; }
     [Id(7)] public long SourceAddresses { get; init; }
+    /// <summary>
+    /// The silo did not confirm that its clients stopped before the final collection: its numbers may have been
+    /// read from clients still running (a report should be partial). A high id leaves room for neighbours.
+    /// </summary>
+    [Id(20)] public bool StopUnconfirmed { get; init; }
 }
 
 /// <summary>Everything the cluster measured; the CLI turns it into the report and grades thresholds.</summary>
