@@ -36,6 +36,12 @@ internal static class Contract
         ["token_refresh_time"] = "trend",
         ["auth_rejections"] = "counter",
         ["expired_closes"] = "counter",
+        // Added in v1.1 (client side: offered load, the drain, late echoes, zombies cut by the end).
+        ["messages_planned"] = "counter",
+        ["messages_unresolved"] = "counter",
+        ["messages_late"] = "counter",
+        ["send_lag"] = "trend",
+        ["zombies_unobserved"] = "counter",
     };
 
     public static readonly string[] TopLevelFields =

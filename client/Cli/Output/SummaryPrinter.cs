@@ -15,7 +15,7 @@ public static class SummaryPrinter
         MetricNames.RecoveryTime, MetricNames.FalseDisconnects, MetricNames.MessagesSent, MetricNames.MessagesReceived,
         MetricNames.MessageRtt, MetricNames.MessagesLost, MetricNames.MessagesInterrupted, MetricNames.MessagesDuplicated,
         MetricNames.MessagesReordered, MetricNames.MessagesReplayed, MetricNames.SessionsForgotten,
-        MetricNames.Switches, MetricNames.SwitchResumeTime, MetricNames.HeartbeatRtt, MetricNames.DeadConnectionHoldTime, MetricNames.SchedulingDelay,
+        MetricNames.Switches, MetricNames.SwitchResumeTime, MetricNames.HeartbeatRtt, MetricNames.DeadConnectionHoldTime, MetricNames.SendLag,
         MetricNames.TargetRssGrowthMb, MetricNames.TargetHeapGrowthMb, MetricNames.TargetOpenAfterRun,
     ];
 

@@ -102,9 +102,25 @@ public static class MetricNames
     /// <summary>Times the server stopped accepting new connections right after a malformed case.</summary>
     public const string MalformedServerDown = "malformed_server_down";
 
-    // The tool itself.
-    /// <summary>How late a timer-driven send fired compared with its schedule (the tool's own scheduling delay).</summary>
-    public const string SchedulingDelay = "scheduling_delay";
+    // The client side at the edges of a run: offered load, the drain, session books, restores.
+    /// <summary>Sends the open-loop schedule asked for: every slot from the client's start to the run's planned end.</summary>
+    public const string MessagesPlanned = "messages_planned";
+    /// <summary>Messages still inside their <c>lossTimeout</c> when the stop grace ended, on a connection that was still open.</summary>
+    public const string MessagesUnresolved = "messages_unresolved";
+    /// <summary>Echoes that arrived after their message had been counted lost (after <c>lossTimeout</c>).</summary>
+    public const string MessagesLate = "messages_late";
+    /// <summary>Actual minus planned send instant of every message sent (the tool's own lateness, CPU starvation shows here).</summary>
+    public const string SendLag = "send_lag";
+    /// <summary>Connections lost that the client then tried to restore (at least one reconnect attempt): the denominator of reconnect_success_ratio.</summary>
+    public const string RestoresAttempted = "restores_attempted";
+    /// <summary>Session frames the client could not use (a number out of range, a sequence far beyond any sent): ignored, the connection kept.</summary>
+    public const string SessionProtocolErrors = "session_protocol_errors";
+    /// <summary>Server sequence gaps the client stopped waiting for because too many were open at once (each gap's messages counted lost then).</summary>
+    public const string SessionGapsAbandoned = "session_gaps_abandoned";
+    /// <summary>Connections the client ended because the server answered no PING within <c>heartbeat.timeout</c>.</summary>
+    public const string HeartbeatTimeouts = "heartbeat_timeouts";
+    /// <summary>Zombies whose <c>observeFor</c> the end of the run cut short, before the server gave up on them.</summary>
+    public const string ZombiesUnobserved = "zombies_unobserved";
 
     // Read from the target's /stats when it offers one (the reference target does).
     /// <summary>Growth of the target's resident memory from before the run to after it, in megabytes.</summary>
@@ -116,20 +132,6 @@ public static class MetricNames
     public const string TargetHeapGrowthMb = "target_heap_growth_mb";
     /// <summary>Connections the target still held open after every client closed (a leak when above 0).</summary>
     public const string TargetOpenAfterRun = "target_open_after_run";
-
-    // Recorded by the clients' end-of-run drain, offered-load schedule, zombies and heartbeats.
-    /// <summary>Sends the schedule asked for: one per interval from each client's first planned send until the stop.</summary>
-    public const string MessagesPlanned = "messages_planned";
-    /// <summary>Messages still inside their lossTimeout, on an open connection, when the stop grace ran out.</summary>
-    public const string MessagesUnresolved = "messages_unresolved";
-    /// <summary>Echoes that arrived after their message's lossTimeout (the message is already counted lost).</summary>
-    public const string MessagesLate = "messages_late";
-    /// <summary>Actual minus planned send instant of each application message.</summary>
-    public const string SendLag = "send_lag";
-    /// <summary>Zombies whose observeFor window the end of the run cut short, neither evicted nor undetected.</summary>
-    public const string ZombiesUnobserved = "zombies_unobserved";
-    /// <summary>Connections the client closed because the server stopped answering its heartbeat PINGs.</summary>
-    public const string HeartbeatTimeouts = "heartbeat_timeouts";
 
     // Counted when malformed cases are graded.
     /// <summary>Planned malformed cases that never produced a verdict: never connected, or never ran.</summary>
@@ -178,7 +180,9 @@ public static class MetricNames
         new(RecoveryTime, MetricKind.Trend, MetricSection.Flapping,
             "From the moment the network came back after a forced outage (the end of flapping `down`) to the next open connection: the server's and the reconnect policy's share of `reconnect_time`."),
         new(ReconnectSuccessRatio, MetricKind.Ratio, MetricSection.Flapping,
-            "Reconnects divided by reconnects plus clients that gave up (`reconnect.maxAttempts`).") { Passes = Reconnects, OutOf = [Reconnects, ReconnectGiveUps] },
+            "Connections lost that were open again by the end of the run, divided by connections lost that the client tried to restore (`restores_attempted`): a client that gave up (`reconnect.maxAttempts`) or was still trying when the run ended counts as not restored.") { Passes = Reconnects, OutOf = [RestoresAttempted] },
+        new(RestoresAttempted, MetricKind.Counter, MetricSection.Flapping,
+            "Connections lost that the client then tried to restore (at least one reconnect attempt): the denominator of `reconnect_success_ratio`."),
         new(ReconnectGiveUps, MetricKind.Counter, MetricSection.Flapping,
             "Clients that stopped trying after `reconnect.maxAttempts` failed attempts in a row."),
         new(DeadConnectionHoldTime, MetricKind.Trend, MetricSection.Flapping,
@@ -231,8 +235,6 @@ public static class MetricNames
             "Malformed case runs graded WRONG-CODE, UNCLEAN, FAILED or TIMEOUT."),
         new(MalformedServerDown, MetricKind.Counter, MetricSection.Malformed,
             "Times the server stopped accepting new connections right after a malformed case."),
-        new(SchedulingDelay, MetricKind.Trend, MetricSection.Tool,
-            "How much later a timer-driven send fired than the previous one's lateness (the change in lateness)."),
         new(TargetRssGrowthMb, MetricKind.Gauge, MetricSection.Target,
             "Growth of the target's resident memory from before the run to after it, in megabytes (from the target's `/stats`)."),
         new(TargetHeapGrowthMb, MetricKind.Gauge, MetricSection.Target,
@@ -242,7 +244,7 @@ public static class MetricNames
 
         // The clients' end-of-run drain, offered-load schedule, zombies and heartbeats.
         new(MessagesPlanned, MetricKind.Counter, MetricSection.Messages,
-            "Sends the schedule asked for: planned instants start + phase + k x `interval` from each client's start until the stop, whether or not a connection was open then."),
+            "Sends the open-loop schedule asked for: one slot at start + phase + k x `interval` from each client's start to the run's planned end, whether or not a connection was open then."),
         new(MessagesUnresolved, MetricKind.Counter, MetricSection.Messages,
             "Messages still inside their `lossTimeout` on an open connection when the stop grace ran out: neither received nor lost. `messages_sent` = `messages_received` + `messages_lost` + `messages_interrupted` + `messages_unresolved`."),
         new(MessagesLate, MetricKind.Counter, MetricSection.Messages,
@@ -251,6 +253,10 @@ public static class MetricNames
             "Actual minus planned send instant of each application message: how far the tool fell behind its own schedule."),
         new(ZombiesUnobserved, MetricKind.Counter, MetricSection.Zombies,
             "Zombie episodes whose `observeFor` window the end of the run cut short before the server acted: neither detected nor undetected."),
+        new(SessionProtocolErrors, MetricKind.Counter, MetricSection.Session,
+            "Session protocol: server frames the client could not use (a number out of range, a sequence far beyond any the server could have sent); the frame is ignored and the connection stays."),
+        new(SessionGapsAbandoned, MetricKind.Counter, MetricSection.Session,
+            "Session protocol: gaps in the server's sequence the client stopped waiting for because too many were open at once; their messages count as lost."),
         new(HeartbeatTimeouts, MetricKind.Counter, MetricSection.Connections,
             "Connections the client closed because no PONG came within `heartbeat.timeout` (disconnect cause `heartbeat:timeout`)."),
 

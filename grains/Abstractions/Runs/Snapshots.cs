@@ -154,6 +154,11 @@ public sealed record SiloResult
     [Id(7)] public long SourceAddresses { get; init; }
     /// <summary>Alive (not declared dead) but silent at the final collection: its numbers since its last answer are missing.</summary>
     [Id(8)] public bool MissedFinalCollection { get; init; }
+    /// <summary>
+    /// The silo did not confirm that its clients stopped before the final collection: its numbers may have been
+    /// read from clients still running (the report is then partial).
+    /// </summary>
+    [Id(9)] public bool StopUnconfirmed { get; init; }
 }
 
 /// <summary>Everything the cluster measured; the CLI turns it into the report and grades thresholds.</summary>

@@ -124,6 +124,11 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, Time
         // Ramp-up spreads starts evenly by index: deterministic, independent of which silo runs the client.
         var offset = _plan.Clients <= 1 ? TimeSpan.Zero : _plan.RampUp * ((double)_index / _plan.Clients);
         _timeline?.StartsAt(startAtUtc);
+        // The send window: from the client's start (now, for a client re-activated late) to the run's planned
+        // end, the same instant on every silo, so sending stops everywhere at once whatever the stop calls do.
+        var nowUtc = time.GetUtcNow().UtcDateTime;
+        var clientStart = startAtUtc + offset > nowUtc ? startAtUtc + offset : nowUtc;
+        _traffic.Schedule(TimestampAt(clientStart), TimestampAt(startAtUtc + _plan.Duration));
         if (_behavior is MalformedBehavior malformed)
         {
             // An attacker skips the echo/drop cycle: its runner cycles through malformed cases until Stop.
@@ -168,10 +173,9 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, Time
         if (wasOpen) _tokens?.Ended(null); // a connection still open at the end may have outlived its token
         if (wasOpen && _connection is { } connection)
         {
-            // Let answers in flight come home before closing, so a clean stop loses nothing.
-            _traffic.StopSending();
-            var deadline = time.GetTimestamp() + (long)(Math.Min(_plan.StopGrace.TotalSeconds, _plan.Messages.LossTimeout.TotalSeconds) * time.TimestampFrequency);
-            while (_traffic.Pending > 0 && time.GetTimestamp() < deadline) await Task.Delay(50);
+            // Drain, then classify: the connection stays open until every answer is in or the newest message's
+            // lossTimeout has passed (at most the stop grace), so the close below interrupts nothing.
+            await _traffic.DrainAsync(_plan.StopGrace);
             _traffic.Detach();
             _connection = null;
             _metrics.Closed();
@@ -187,6 +191,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, Time
     {
         if (_stopping || !_machine.CanFire(ClientTrigger.Connect)) return;
         var transition = _machine.Fire(ClientTrigger.Connect);
+        if (transition.RestoreAttempt) _metrics.Count(MetricNames.RestoresAttempted);
         var generation = ++_generation;
         var options = OptionsNow();
         _timeline?.Add(transition, $"attempt {_machine.Attempt} from {options.LocalAddress}{(options.Link.Name is { } link && link != "loopback" ? $" over {link}" : "")}");
@@ -281,10 +286,9 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, Time
             using var fresh = await SimulatedConnection.OpenAsync(await WithToken(OptionsNow()), this).WaitAsync(_plan.StopGrace);
             _metrics.Count(MetricNames.Connects);
             _metrics.Record(MetricNames.ConnectTime, Stopwatch.GetElapsedTime(started));
-            _traffic.Attach(fresh);
             _traffic.StopSending();
-            var deadline = time.GetTimestamp() + (long)(_plan.StopGrace.TotalSeconds * time.TimestampFrequency);
-            while (_traffic.Pending > 0 && time.GetTimestamp() < deadline) await Task.Delay(50);
+            _traffic.Attach(fresh);
+            await _traffic.DrainAsync(_plan.StopGrace);
             _traffic.Detach();
             await fresh.CloseAsync(1000, "run finished");
         }
@@ -662,6 +666,10 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, Time
 
     /// <summary>Runs <paramref name="action"/> as a turn of this activation (from socket or timer threads).</summary>
     private void OnGrainScheduler(Action action) => GrainContext.Scheduler.QueueAction(action);
+
+    /// <summary>A wall-clock instant as a timestamp of the traffic's clock (the timer wheel's).</summary>
+    private long TimestampAt(DateTime utc) =>
+        wheel.GetTimestamp() + (long)((utc - wheel.GetUtcNow().UtcDateTime).TotalSeconds * wheel.TimestampFrequency);
 
     private static LinkProfile LinkFor(NetworkPlan network) =>
         new(network.Profile, network.Latency, network.Jitter, network.BandwidthDownBps, network.BandwidthUpBps, network.Loss);

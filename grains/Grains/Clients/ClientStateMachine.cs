@@ -25,6 +25,9 @@ public sealed record Transition(ClientState From, ClientState To, ClientTrigger 
 {
     /// <summary>Set on <c>Opened</c> after a loss: time from losing the previous connection to this open one.</summary>
     public TimeSpan? ReconnectTime { get; init; }
+
+    /// <summary>Set on the first <c>Connect</c> after a loss: the client tries to restore a lost connection (once per loss).</summary>
+    public bool RestoreAttempt { get; init; }
 }
 
 /// <summary>
@@ -58,6 +61,7 @@ public sealed class ClientStateMachine(TimeProvider time)
     };
 
     private long? _lostAt;
+    private bool _restoring;
 
     public ClientState State { get; private set; } = ClientState.Idle;
 
@@ -78,10 +82,13 @@ public sealed class ClientStateMachine(TimeProvider time)
         {
             case ClientTrigger.Connect:
                 Attempt++;
+                if (_lostAt is not null && !_restoring) transition = transition with { RestoreAttempt = true };
+                _restoring = _lostAt is not null;
                 break;
             case ClientTrigger.Opened when State == ClientState.Connecting:
                 if (_lostAt is { } lostAt) transition = transition with { ReconnectTime = time.GetElapsedTime(lostAt, now) };
                 _lostAt = null;
+                _restoring = false;
                 Attempt = 0;
                 break;
             case ClientTrigger.Lost or ClientTrigger.Drop:

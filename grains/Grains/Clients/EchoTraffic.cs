@@ -15,14 +15,15 @@ namespace SimCluster.Grains.Clients;
 /// </summary>
 public sealed class EchoTraffic : ITraffic
 {
-
     private readonly int _clientIndex;
     private readonly MessagePlan _plan;
     private readonly GroupRecorder _metrics;
     private readonly TimeProvider _time;
-    private readonly TimeSpan _phase;
+    private readonly SendSchedule _schedule;
     private readonly Dictionary<long, long> _pending = [];
     private readonly RecentSequences _answered = new();
+    /// <summary>Recently counted lost: an echo of one of these arriving after all is late, not a duplicate.</summary>
+    private readonly RecentSequences _expired = new();
     private readonly string _prefix;
     private readonly object _gate = new();
 
@@ -30,7 +31,8 @@ public sealed class EchoTraffic : ITraffic
     private ITimer? _timer;
     private long _nextSeq = 1;
     private long _highestEcho;
-    private long _lastTick;
+    private Drain? _drain;
+    private bool _finished;
 
     public EchoTraffic(int clientIndex, MessagePlan plan, GroupRecorder metrics, TimeProvider time, Random random)
     {
@@ -39,7 +41,8 @@ public sealed class EchoTraffic : ITraffic
         _metrics = metrics;
         _time = time;
         // Spread clients' send instants over the interval so a thousand clients do not fire in one millisecond.
-        _phase = plan.Interval > TimeSpan.Zero ? TimeSpan.FromTicks((long)(random.NextDouble() * plan.Interval.Ticks)) : TimeSpan.Zero;
+        var phase = plan.Interval > TimeSpan.Zero ? TimeSpan.FromTicks((long)(random.NextDouble() * plan.Interval.Ticks)) : TimeSpan.Zero;
+        _schedule = new SendSchedule(time, plan.Interval, phase);
         _prefix = "{\"c\":" + clientIndex.ToString(CultureInfo.InvariantCulture) + ",\"s\":";
     }
 
@@ -48,6 +51,11 @@ public sealed class EchoTraffic : ITraffic
     /// <summary>Messages sent and not yet answered.</summary>
     public int Pending { get { lock (_gate) return _pending.Count; } }
 
+    public void Schedule(long start, long end)
+    {
+        lock (_gate) _schedule.Begin(start, end);
+    }
+
     /// <summary>Starts sending over a freshly opened connection.</summary>
     public void Attach(SimulatedConnection connection)
     {
@@ -55,18 +63,23 @@ public sealed class EchoTraffic : ITraffic
         lock (_gate)
         {
             _connection = connection;
-            _lastTick = _time.GetTimestamp() + (long)(_phase.TotalSeconds * _time.TimestampFrequency) - (long)(_plan.Interval.TotalSeconds * _time.TimestampFrequency);
+            _schedule.Opened(_time.GetTimestamp());
             _timer?.Dispose();
-            _timer = _time.CreateTimer(_ => Tick(), null, _phase, _plan.Interval);
+            _timer = _time.CreateTimer(_ => Tick(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            ArmLocked(_time.GetTimestamp());
         }
     }
 
-    /// <summary>Stops sending; every message still waiting for its echo counts as interrupted.</summary>
+    /// <summary>
+    /// Stops sending; messages whose echo is already overdue are lost (the connection was open all through
+    /// their window), every other message still waiting for its echo counts as interrupted.
+    /// </summary>
     public void Detach()
     {
         lock (_gate)
         {
             StopSendingLocked();
+            ExpireLocked(_time.GetTimestamp());
             if (_pending.Count > 0)
             {
                 _metrics.Count(MetricNames.MessagesInterrupted, _pending.Count);
@@ -95,11 +108,51 @@ public sealed class EchoTraffic : ITraffic
     }
 
     /// <summary>
-    /// Sends the next message. The whole of it, from taking a sequence number to counting it sent, happens
-    /// under the lock: a <see cref="Detach"/> (the connection was lost, on another thread) therefore sees the
-    /// message either not yet issued or already counted sent, never in between. Before, a drop between the
-    /// two counted a message interrupted whose send then failed and was never counted sent, and a failed send
-    /// removed the newest sequence number instead of its own (the soak's sent + 2 = received + interrupted).
+    /// The end of the run on an open connection: nothing more is sent; the connection stays open until every
+    /// echo is back or the newest message's <c>lossTimeout</c> has passed, at most <paramref name="grace"/>. Then
+    /// what is overdue is lost and what is still inside its window is unresolved, so the close that follows
+    /// interrupts nothing.
+    /// </summary>
+    public Task DrainAsync(TimeSpan grace)
+    {
+        lock (_gate)
+        {
+            StopSendingLocked();
+            if (_drain is not null) return _drain.Done;
+            var now = _time.GetTimestamp();
+            ExpireLocked(now);
+            if (_pending.Count == 0) return Task.CompletedTask;
+            var window = _time.GetElapsedTime(_pending.Values.Max(), now);
+            var wait = Drain.Wait(_plan.LossTimeout - window, grace);
+            _drain = new Drain(_time, wait, Settle);
+            return _drain.Done;
+        }
+    }
+
+    /// <summary>The drain is over: overdue messages are lost, the rest unresolved.</summary>
+    private void Settle()
+    {
+        lock (_gate)
+        {
+            ExpireLocked(_time.GetTimestamp());
+            if (_pending.Count == 0) return;
+            _metrics.Count(MetricNames.MessagesUnresolved, _pending.Count);
+            _pending.Clear();
+        }
+    }
+
+    /// <summary>Arms the timer for the next slot of the schedule, or lets it rest when the window is over.</summary>
+    private void ArmLocked(long now)
+    {
+        if (_timer is null) return;
+        if (_schedule.UntilNext(now) is { } due) _timer.Change(due, Timeout.InfiniteTimeSpan);
+        else StopSendingLocked();
+    }
+
+    /// <summary>
+    /// Sends every slot that is due, each under the lock from taking a sequence number to counting it sent: a
+    /// <see cref="Detach"/> (the connection was lost, on another thread) therefore sees a message either not yet
+    /// issued or already counted sent, never in between (the soak once showed sent + 2 = received + interrupted).
     /// <see cref="SimulatedConnection.Send"/> only queues the message (it never waits on the network), so
     /// holding the lock around it costs nothing.
     /// </summary>
@@ -110,15 +163,22 @@ public sealed class EchoTraffic : ITraffic
             var connection = _connection;
             if (connection is null) return;
             var now = _time.GetTimestamp();
-            var late = _time.GetElapsedTime(_lastTick, now) - _plan.Interval;
-            _lastTick = now;
-            if (late > TimeSpan.Zero) _metrics.Record(MetricNames.SchedulingDelay, late);
             ExpireLocked(now);
-            var seq = _nextSeq++;
-            _answered.Issue(seq);
-            _pending[seq] = now;
-            if (connection.Send(Build(seq, now))) _metrics.Count(MetricNames.MessagesSent);
-            else _pending.Remove(seq); // never sent: not counted at all
+            while (_schedule.TryTakeDue(now, out _, out var plannedAt))
+            {
+                var seq = _nextSeq++;
+                _answered.Issue(seq);
+                _expired.Issue(seq);
+                _pending[seq] = now;
+                if (!connection.Send(Build(seq, now)))
+                {
+                    _pending.Remove(seq); // never sent: not counted at all
+                    continue;
+                }
+                _metrics.Count(MetricNames.MessagesSent);
+                _metrics.Record(MetricNames.SendLag, _time.GetElapsedTime(plannedAt, now));
+            }
+            ArmLocked(now);
         }
     }
 
@@ -132,8 +192,11 @@ public sealed class EchoTraffic : ITraffic
             if (_time.GetElapsedTime(sentAt, now) > _plan.LossTimeout) (expired ??= []).Add(seq);
         }
         if (expired is null) return;
-        // Not remembered as seen: a late echo of a lost message is neither received nor a duplicate.
-        foreach (var seq in expired) _pending.Remove(seq);
+        foreach (var seq in expired)
+        {
+            _pending.Remove(seq);
+            _expired.Mark(seq, _nextSeq);
+        }
         _metrics.Count(MetricNames.MessagesLost, expired.Count);
     }
 
@@ -150,6 +213,13 @@ public sealed class EchoTraffic : ITraffic
                 if (seq < _highestEcho) _metrics.Count(MetricNames.MessagesReordered);
                 else _highestEcho = seq;
                 Remember(seq);
+                if (_pending.Count == 0) _drain?.Finish();
+            }
+            else if (_expired.Seen(seq, _nextSeq))
+            {
+                _expired.Issue(seq); // a second late copy is a duplicate
+                _answered.Mark(seq, _nextSeq);
+                _metrics.Count(MetricNames.MessagesLate);
             }
             else if (WasSeen(seq))
             {
@@ -211,11 +281,23 @@ public sealed class EchoTraffic : ITraffic
         return comma > 0 && long.TryParse(text[..comma], NumberStyles.None, CultureInfo.InvariantCulture, out seq);
     }
 
-    /// <summary>Echo accounting is settled message by message; nothing is left at the end.</summary>
-    public void Finish() { }
+    /// <summary>Echo accounting is settled message by message; what is left is the schedule's planned count.</summary>
+    public void Finish()
+    {
+        lock (_gate)
+        {
+            if (_finished || !Enabled) return;
+            _finished = true;
+            _metrics.Count(MetricNames.MessagesPlanned, _schedule.Planned);
+        }
+    }
 
     public void Dispose()
     {
-        lock (_gate) StopSendingLocked();
+        lock (_gate)
+        {
+            StopSendingLocked();
+            _drain?.Dispose();
+        }
     }
 }

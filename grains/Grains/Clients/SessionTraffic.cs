@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using SimCluster.Abstractions.Metrics;
@@ -9,41 +8,56 @@ using SimCluster.Transport;
 namespace SimCluster.Grains.Clients;
 
 /// <summary>
-/// The session protocol of CONTRACT.md section 4, client side, with loss accounting in both directions.
+/// The session protocol (README, "Session protocol"), client side, with loss accounting in both directions.
 /// Sequence numbers survive reconnects: after every connect the client says hello with the highest server
 /// sequence it holds contiguously, the server's welcome says which client messages it holds, and both
 /// sides replay the rest. Up: a client message is delivered when its echo arrives; one never echoed by
-/// the end of the run is lost. Down: a server sequence number seen twice is a duplicate, one seen after a
-/// higher one is reordered, a gap left at the end is lost.
+/// the end of the run is lost, whatever its neighbours did. Down: a server sequence number seen twice is a
+/// duplicate, one seen after a higher one is reordered, a gap left at the end (or forgotten by the server)
+/// is lost, unless it is the missing echo of a client message already counted lost.
+/// Everything the server sends is bounded: numbers are validated, open gaps are capped.
 /// </summary>
 public sealed class SessionTraffic : ITraffic
 {
+    /// <summary>A server sequence number further than this beyond the highest seen is a protocol error, not a gap.</summary>
+    internal const long MaxAhead = 65_536;
+    /// <summary>Server messages held beyond a gap at most; past it the lowest gap is given up (counted lost).</summary>
+    internal const int MaxHeldAhead = 1_024;
+
     private readonly string _sessionId;
     private readonly MessagePlan _plan;
     private readonly GroupRecorder _metrics;
     private readonly TimeProvider _time;
-    private readonly TimeSpan _phase;
+    private readonly SendSchedule _schedule;
     private readonly object _gate = new();
 
-    // Up: client messages by sequence, with first send time and the frame to replay.
-    private readonly SortedDictionary<long, (long SentAt, string Frame)> _unechoed = [];
+    // Up: client messages not yet echoed, by sequence: last send time (RTT runs from it), the highest server
+    // seq seen when first sent (its echo, if the server numbered one, comes after it) and the frame to replay.
+    private readonly SortedDictionary<long, Unechoed> _unechoed = [];
     private readonly RecentSequences _echoedOnce = new();
     private long _nextSeq = 1;
     private long _highestEcho;
 
     // Down: server sequence numbers.
-    private long _contiguous;            // every server seq <= this has arrived
-    private readonly SortedSet<long> _ahead = []; // arrived beyond a gap
+    private long _contiguous;            // every server seq <= this has arrived (or was given up)
+    private readonly SortedSet<long> _ahead = []; // arrived beyond a gap, at most MaxHeldAhead
     private long _highestServerSeq;
     private long _lastAckSent;
     private long _helloLastSeq;                      // what we told the server we hold, on this connection
     private RecentSequences _seenOnConnection = new(); // server seqs received on this connection
 
     private SimulatedConnection? _connection;
-    private ITimer? _timer;
+    private ITimer? _sendTimer;
+    private ITimer? _ackTimer;
+    private Drain? _drain;
     private bool _welcomed;
-    private bool _sending;
+    private bool _sending = true;
     private bool _established;
+    private bool _finished;
+    /// <summary>When the end-of-run drain ended on an open connection.</summary>
+    private long? _settledAt;
+
+    private readonly record struct Unechoed(long SentAt, long ServerSeqBefore, string Frame);
 
     public SessionTraffic(string sessionId, MessagePlan plan, GroupRecorder metrics, TimeProvider time, Random random)
     {
@@ -51,7 +65,8 @@ public sealed class SessionTraffic : ITraffic
         _plan = plan;
         _metrics = metrics;
         _time = time;
-        _phase = plan.Interval > TimeSpan.Zero ? TimeSpan.FromTicks((long)(random.NextDouble() * plan.Interval.Ticks)) : TimeSpan.FromSeconds(1);
+        var phase = plan.Interval > TimeSpan.Zero ? TimeSpan.FromTicks((long)(random.NextDouble() * plan.Interval.Ticks)) : TimeSpan.Zero;
+        _schedule = new SendSchedule(time, plan.Interval, phase);
     }
 
     /// <summary>Raised (on a socket thread) when a welcome arrives: the session is resumed or started.</summary>
@@ -59,25 +74,32 @@ public sealed class SessionTraffic : ITraffic
 
     public int Pending { get { lock (_gate) return _unechoed.Count; } }
 
+    /// <summary>Server messages held beyond a gap (bounded by <see cref="MaxHeldAhead"/>).</summary>
+    internal int HeldAhead { get { lock (_gate) return _ahead.Count; } }
+
+    public void Schedule(long start, long end)
+    {
+        lock (_gate) _schedule.Begin(start, end);
+    }
+
     public void Attach(SimulatedConnection connection)
     {
         lock (_gate)
         {
             _connection = connection;
             _welcomed = false;
-            _sending = true;
             _helloLastSeq = _contiguous;
             _seenOnConnection = new RecentSequences();
+            if (_plan.Interval > TimeSpan.Zero) _schedule.Opened(_time.GetTimestamp());
             connection.Send($"{{\"type\":\"hello\",\"session\":\"{_sessionId}\",\"lastSeq\":{_contiguous}}}");
-            _timer?.Dispose();
-            // Ticks send messages (after the welcome) and acks; at least once a second for acks.
-            var period = _plan.Interval > TimeSpan.Zero && _plan.Interval < TimeSpan.FromSeconds(1) ? _plan.Interval : TimeSpan.FromSeconds(1);
-            _timer = _time.CreateTimer(_ => Tick(), null, _phase < period ? _phase : period, period);
-            _nextSendAt = _time.GetTimestamp() + (long)(_phase.TotalSeconds * _time.TimestampFrequency);
+            DisposeTimersLocked();
+            // Acks at least once a second while messages arrive; sends at their planned instants (after the welcome).
+            _ackTimer = _time.CreateTimer(_ => Ack(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+            if (_plan.Interval > TimeSpan.Zero && _sending)
+                _sendTimer = _time.CreateTimer(_ => SendDue(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            ArmLocked(_time.GetTimestamp());
         }
     }
-
-    private long _nextSendAt;
 
     public void Detach()
     {
@@ -86,52 +108,96 @@ public sealed class SessionTraffic : ITraffic
 
     public void StopSending()
     {
-        lock (_gate) _sending = false;
+        lock (_gate)
+        {
+            _sending = false;
+            _sendTimer?.Dispose();
+            _sendTimer = null;
+        }
     }
 
+    /// <summary>The application died: what it had sent and not seen echoed can no longer be answered to it (interrupted).</summary>
     public void Abandon()
     {
         lock (_gate)
         {
             StopLocked();
+            _metrics.Count(MetricNames.MessagesInterrupted, _unechoed.Count);
             _unechoed.Clear();
         }
     }
 
     private void StopLocked()
     {
-        _timer?.Dispose();
-        _timer = null;
+        DisposeTimersLocked();
         _connection = null;
         _welcomed = false;
     }
 
-    private void Tick()
+    private void DisposeTimersLocked()
+    {
+        _sendTimer?.Dispose();
+        _sendTimer = null;
+        _ackTimer?.Dispose();
+        _ackTimer = null;
+    }
+
+    private void ArmLocked(long now)
+    {
+        if (_sendTimer is null) return;
+        if (_sending && _schedule.UntilNext(now) is { } due) _sendTimer.Change(due, Timeout.InfiniteTimeSpan);
+        else
+        {
+            _sendTimer.Dispose();
+            _sendTimer = null;
+        }
+    }
+
+    private void Ack()
     {
         SimulatedConnection? connection;
-        List<string> frames = [];
+        string? frame = null;
         lock (_gate)
         {
             connection = _connection;
-            if (connection is null || !_welcomed) return;
-            if (_contiguous > _lastAckSent)
-            {
-                frames.Add($"{{\"type\":\"ack\",\"seq\":{_contiguous}}}");
-                _lastAckSent = _contiguous;
-            }
-            var now = _time.GetTimestamp();
-            if (_sending && _plan.Interval > TimeSpan.Zero && now >= _nextSendAt)
-            {
-                _nextSendAt = now + (long)(_plan.Interval.TotalSeconds * _time.TimestampFrequency);
-                var seq = _nextSeq++;
-                _echoedOnce.Issue(seq);
-                var frame = Build(seq);
-                _unechoed[seq] = (now, frame);
-                frames.Add(frame);
-                _metrics.Count(MetricNames.MessagesSent);
-            }
+            if (connection is null || !_welcomed || _contiguous <= _lastAckSent) return;
+            frame = $"{{\"type\":\"ack\",\"seq\":{_contiguous}}}";
+            _lastAckSent = _contiguous;
         }
-        foreach (var frame in frames) connection.Send(frame);
+        connection.Send(frame);
+    }
+
+    /// <summary>Sends every slot that came due (after the welcome), each stamped with its lag behind the plan.</summary>
+    private void SendDue()
+    {
+        SimulatedConnection? connection;
+        List<string>? frames = null;
+        lock (_gate)
+        {
+            connection = _connection;
+            if (connection is null || !_welcomed) return; // the welcome sends what came due meanwhile, and re-arms
+            var now = _time.GetTimestamp();
+            frames = TakeDueLocked(now);
+            ArmLocked(now);
+        }
+        if (frames is not null) foreach (var frame in frames) connection.Send(frame);
+    }
+
+    private List<string>? TakeDueLocked(long now)
+    {
+        if (!_sending || _plan.Interval <= TimeSpan.Zero) return null;
+        List<string>? frames = null;
+        while (_schedule.TryTakeDue(now, out _, out var plannedAt))
+        {
+            var seq = _nextSeq++;
+            _echoedOnce.Issue(seq);
+            var frame = Build(seq);
+            _unechoed[seq] = new Unechoed(now, _highestServerSeq, frame);
+            (frames ??= []).Add(frame);
+            _metrics.Count(MetricNames.MessagesSent);
+            _metrics.Record(MetricNames.SendLag, _time.GetElapsedTime(plannedAt, now));
+        }
+        return frames;
     }
 
     private string Build(long seq)
@@ -146,13 +212,38 @@ public sealed class SessionTraffic : ITraffic
 
     public void OnText(string text)
     {
+        if (!TryRead(text, out var frame))
+        {
+            // A garbled frame costs the client nothing but this count: the connection is kept, so a hostile
+            // server cannot make it reconnect in a loop.
+            _metrics.Count(MetricNames.SessionProtocolErrors);
+            return;
+        }
+        switch (frame.Type)
+        {
+            case "welcome": OnWelcome(frame.Resumed, frame.LastSeq); break;
+            case "msg" when frame.Seq is { } seq: OnServerMessage(seq, frame.Echo); break;
+            case "msg": _metrics.Count(MetricNames.SessionProtocolErrors); break;
+        }
+    }
+
+    internal readonly record struct Frame(string? Type, long? Seq, long? Echo, long LastSeq, bool Resumed);
+
+    /// <summary>
+    /// Reads a server frame. A number that is not a positive whole number within <see cref="long"/> makes the
+    /// frame unusable (false); text that is not JSON, or JSON of no protocol type, is not ours (true, no type).
+    /// </summary>
+    internal static bool TryRead(string text, out Frame frame)
+    {
+        frame = default;
         string? type = null;
-        long seq = 0, echo = 0, lastSeq = 0;
-        bool hasSeq = false, hasEcho = false, resumed = false;
+        long? seq = null, echo = null;
+        long lastSeq = 0;
+        var resumed = false;
         try
         {
-            var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(text));
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return;
+            var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(text), new JsonReaderOptions { MaxDepth = 16 });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return true;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 var name = reader.GetString();
@@ -160,9 +251,9 @@ public sealed class SessionTraffic : ITraffic
                 switch (name)
                 {
                     case "type": type = reader.TokenType == JsonTokenType.String ? reader.GetString() : null; break;
-                    case "seq" when reader.TokenType == JsonTokenType.Number: seq = reader.GetInt64(); hasSeq = true; break;
-                    case "echo" when reader.TokenType == JsonTokenType.Number: echo = reader.GetInt64(); hasEcho = true; break;
-                    case "lastSeq" when reader.TokenType == JsonTokenType.Number: lastSeq = reader.GetInt64(); break;
+                    case "seq": if (!Positive(ref reader, out var s)) return false; seq = s; break;
+                    case "echo": if (!Positive(ref reader, out var e)) return false; echo = e; break;
+                    case "lastSeq": if (!Positive(ref reader, out var l, allowZero: true)) return false; lastSeq = l; break;
                     case "resumed": resumed = reader.TokenType == JsonTokenType.True; break;
                     default: reader.Skip(); break;
                 }
@@ -170,42 +261,56 @@ public sealed class SessionTraffic : ITraffic
         }
         catch (JsonException)
         {
-            return; // not a protocol frame: nothing to account
+            return true; // not a protocol frame: nothing to account
         }
+        frame = new Frame(type, seq, echo, lastSeq, resumed);
+        return true;
+    }
 
-        switch (type)
-        {
-            case "welcome": OnWelcome(resumed, lastSeq); break;
-            case "msg" when hasSeq: OnServerMessage(seq, hasEcho ? echo : null); break;
-        }
+    private static bool Positive(ref Utf8JsonReader reader, out long value, bool allowZero = false)
+    {
+        value = 0;
+        return reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out value) && (value > 0 || (allowZero && value == 0));
     }
 
     private void OnWelcome(bool resumed, long serverHolds)
     {
         SimulatedConnection? connection;
-        List<string> replay = [];
+        List<string> frames = [];
         lock (_gate)
         {
             connection = _connection;
             if (connection is null) return;
             if (!resumed && _established)
             {
-                // The server forgot the session: it starts numbering again, so our view of its sequence restarts too.
+                // The server forgot the session: whatever it had not delivered of its own is lost, and it starts
+                // numbering again, so our view of its sequence restarts too.
                 _metrics.Count(MetricNames.SessionsForgotten);
+                _metrics.Count(MetricNames.MessagesLost, LostDownLocked());
                 _contiguous = 0;
                 _ahead.Clear();
                 _highestServerSeq = 0;
                 _lastAckSent = 0;
+                _helloLastSeq = 0;
+                foreach (var seq in _unechoed.Keys.ToList()) _unechoed[seq] = _unechoed[seq] with { ServerSeqBefore = 0 };
             }
             _established = true;
             _welcomed = true;
-            foreach (var (seq, (_, frame)) in _unechoed)
+            var now = _time.GetTimestamp();
+            var replayed = 0;
+            foreach (var seq in _unechoed.Keys.ToList())
             {
-                if (seq > serverHolds) replay.Add(frame);
+                if (seq <= serverHolds) continue;
+                var message = _unechoed[seq];
+                _unechoed[seq] = message with { SentAt = now }; // its RTT runs from this send
+                frames.Add(message.Frame);
+                replayed++;
             }
-            _metrics.Count(MetricNames.MessagesReplayed, replay.Count);
+            _metrics.Count(MetricNames.MessagesReplayed, replayed);
+            if (TakeDueLocked(now) is { } due) frames.AddRange(due);
+            ArmLocked(now);
         }
-        foreach (var frame in replay) connection.Send(frame);
+        foreach (var frame in frames) connection.Send(frame);
         Welcomed?.Invoke(resumed);
     }
 
@@ -213,6 +318,11 @@ public sealed class SessionTraffic : ITraffic
     {
         lock (_gate)
         {
+            if (seq > _highestServerSeq + MaxAhead)
+            {
+                _metrics.Count(MetricNames.SessionProtocolErrors); // not a gap anyone could close: ignored
+                return;
+            }
             var limit = Math.Max(_highestServerSeq, seq) + 1;
             if (seq <= _contiguous || _ahead.Contains(seq))
             {
@@ -234,6 +344,7 @@ public sealed class SessionTraffic : ITraffic
             else
             {
                 _ahead.Add(seq);
+                if (_ahead.Count > MaxHeldAhead) AbandonLowestGapLocked();
             }
             _metrics.Count(MetricNames.MessagesReceived);
 
@@ -245,6 +356,7 @@ public sealed class SessionTraffic : ITraffic
                     _echoedOnce.Mark(k, _nextSeq);
                     if (k < _highestEcho) _metrics.Count(MetricNames.MessagesReordered);
                     _highestEcho = Math.Max(_highestEcho, k);
+                    if (_unechoed.Count == 0) _drain?.Finish();
                 }
                 else if (_echoedOnce.Seen(k, _nextSeq))
                 {
@@ -254,19 +366,104 @@ public sealed class SessionTraffic : ITraffic
         }
     }
 
+    /// <summary>Too many messages held beyond gaps: stop waiting for the lowest gap, count it lost, move on.</summary>
+    private void AbandonLowestGapLocked()
+    {
+        var next = _ahead.Min;
+        _metrics.Count(MetricNames.MessagesLost, next - _contiguous - 1);
+        _metrics.Count(MetricNames.SessionGapsAbandoned);
+        _contiguous = next;
+        _ahead.Remove(next);
+        while (_ahead.Remove(_contiguous + 1)) _contiguous++;
+    }
+
     /// <summary>
-    /// Whatever never arrived, after every replay, is lost. Down: each gap in the server's sequence. Up: our
-    /// messages after the last one the server echoed. An unechoed message below that one reached the server
-    /// (it echoes in order), so only its echo went missing, and that echo is already one of the gaps:
-    /// counting it again would report one loss twice.
+    /// The server messages that never arrived (gaps below the highest seen), less those that can be the missing
+    /// echo of a client message that is itself counted lost: a gap after the server seq a message was sent
+    /// behind may be its echo, and one loss is counted once. Each unechoed message pairs with the lowest such
+    /// gap, in order.
+    /// </summary>
+    private long LostDownLocked(IReadOnlyList<Unechoed>? lostUp = null)
+    {
+        using var gaps = Gaps().GetEnumerator();
+        long unpaired = 0, from = 0, to = -1;
+        bool Next()
+        {
+            if (!gaps.MoveNext()) return false;
+            (from, to) = gaps.Current;
+            return true;
+        }
+        var has = Next();
+        // In sequence order the server seq each message was sent behind never decreases.
+        foreach (var message in lostUp ?? [])
+        {
+            while (has && to <= message.ServerSeqBefore)
+            {
+                unpaired += to - from + 1; // wholly before this message was sent: cannot be its echo
+                has = Next();
+            }
+            if (!has) break;
+            if (from <= message.ServerSeqBefore)
+            {
+                unpaired += message.ServerSeqBefore - from + 1;
+                from = message.ServerSeqBefore + 1;
+            }
+            from++; // this gap seq is taken as the message's missing echo
+            if (from > to) has = Next();
+        }
+        while (has)
+        {
+            unpaired += to - from + 1;
+            has = Next();
+        }
+        return unpaired;
+    }
+
+    /// <summary>The missing server sequence ranges below the highest seen, in order (at most MaxHeldAhead + 1 of them).</summary>
+    private IEnumerable<(long From, long To)> Gaps()
+    {
+        var from = _contiguous + 1;
+        foreach (var held in _ahead)
+        {
+            if (held > from) yield return (from, held - 1);
+            from = held + 1;
+        }
+    }
+
+    public Task DrainAsync(TimeSpan grace)
+    {
+        lock (_gate)
+        {
+            _sending = false;
+            _sendTimer?.Dispose();
+            _sendTimer = null;
+            if (_drain is not null) return _drain.Done;
+            if (_unechoed.Count == 0) return Task.CompletedTask;
+            var newest = _unechoed.Values.Max(m => m.SentAt);
+            var wait = Drain.Wait(_plan.LossTimeout - _time.GetElapsedTime(newest), grace);
+            _drain = new Drain(_time, wait, () => { lock (_gate) _settledAt = _time.GetTimestamp(); });
+            return _drain.Done;
+        }
+    }
+
+    /// <summary>
+    /// Whatever never arrived, after every replay, is lost: every client message never echoed (the server lost it
+    /// or its echo), and every gap in the server's sequence that is not one of those echoes. A message the stop
+    /// grace cut off while still inside its <c>lossTimeout</c> on an open connection is unresolved instead.
     /// </summary>
     public void Finish()
     {
         lock (_gate)
         {
-            var gaps = _highestServerSeq - _contiguous - _ahead.Count;
-            var neverAnswered = _unechoed.Keys.Count(k => k > _highestEcho);
-            _metrics.Count(MetricNames.MessagesLost, neverAnswered + gaps);
+            if (_finished) return;
+            _finished = true;
+            // Inside its window when the drain on an open connection ended: unresolved. Anything else left: lost.
+            bool Unresolved(Unechoed m) => _settledAt is { } at && _time.GetElapsedTime(m.SentAt, at) <= _plan.LossTimeout;
+            var unresolved = _unechoed.Values.Count(Unresolved);
+            var lostUp = _unechoed.Values.Where(m => !Unresolved(m)).ToList();
+            _metrics.Count(MetricNames.MessagesLost, lostUp.Count + LostDownLocked(lostUp));
+            _metrics.Count(MetricNames.MessagesUnresolved, unresolved);
+            if (_plan.Interval > TimeSpan.Zero) _metrics.Count(MetricNames.MessagesPlanned, _schedule.Planned);
             _unechoed.Clear();
             StopLocked();
         }
@@ -274,6 +471,10 @@ public sealed class SessionTraffic : ITraffic
 
     public void Dispose()
     {
-        lock (_gate) StopLocked();
+        lock (_gate)
+        {
+            StopLocked();
+            _drain?.Dispose();
+        }
     }
 }

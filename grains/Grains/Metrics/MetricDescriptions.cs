@@ -52,7 +52,7 @@ public static class MetricDescriptions
         [MetricNames.MalformedCases] = ("{case}", "Malformed cases attackers ran"),
         [MetricNames.MalformedCasesFailed] = ("{case}", "Malformed case runs graded worse than NON-STRICT"),
         [MetricNames.MalformedServerDown] = ("{event}", "Times the server stopped accepting connections right after a malformed case"),
-        [MetricNames.SchedulingDelay] = ("s", "How late a timer-driven send fired compared with its schedule (the tool's own delay)"),
+        [MetricNames.SendLag] = ("s", "Actual minus planned send instant of each message (the tool's own lateness)"),
     };
 
     /// <summary>The instrument description; a metric missing from the table says so rather than staying silent.</summary>

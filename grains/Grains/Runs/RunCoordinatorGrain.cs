@@ -20,7 +20,8 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
     /// <summary>Lead time so every silo has the start instant before it arrives.</summary>
     private static readonly TimeSpan StartLead = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan CollectTimeout = TimeSpan.FromSeconds(5);
-    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
+    /// <summary>Beyond the stop grace (the drain), time for every client's closing handshake.</summary>
+    private static readonly TimeSpan StopCloseMargin = TimeSpan.FromSeconds(30);
 
     private RunPlan? _plan;
     private RunPhase _phase = RunPhase.Arming;
@@ -45,6 +46,8 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
     /// <summary>When the latest collection began: the instant the merged numbers are as of.</summary>
     private DateTime _collectedAtUtc;
     private readonly Dictionary<string, int> _adopted = [];
+    /// <summary>Silos that did not confirm their clients stopped: their final numbers may come from running clients.</summary>
+    private readonly HashSet<string> _stopUnconfirmed = [];
     private int _lostClients;
     private int _reactivatedClients;
     private Task _reactivations = Task.CompletedTask;
@@ -348,12 +351,27 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
         _notes.Add($"{started.Sum()} of the {clients.Length} clients of {lostSilo} were re-activated on {survivors.Length} surviving silo(s) by {at:F0} s");
     }
 
+    /// <summary>
+    /// Every silo stops its clients at once (sending already stopped everywhere at the planned end). The final
+    /// numbers are only taken from clients that confirmed their stop: a silo that cannot confirm within the
+    /// stop grace and a margin for closing is named in a note and in <see cref="SiloResult.StopUnconfirmed"/>,
+    /// because its clients may still have been running when their numbers were read.
+    /// </summary>
     private async Task StopAllAsync()
     {
         await _reactivations; // an adoption still under way would otherwise start clients after the stop
-        var stops = _agents.Where(a => !_lostSilos.ContainsKey(a.Key)).Select(a => a.Value.Agent.Stop(_plan!, _shares[a.Key]));
-        try { await Task.WhenAll(stops).WaitAsync(StopTimeout); }
-        catch (Exception e) { _notes.Add($"not every client stopped cleanly: {e.GetBaseException().Message}"); }
+        var bound = _plan!.StopGrace + StopCloseMargin;
+        await Task.WhenAll(_agents.Where(a => !_lostSilos.ContainsKey(a.Key)).Select(async a =>
+        {
+            try { await a.Value.Agent.Stop(_plan!, _shares[a.Key]).WaitAsync(bound, time); }
+            catch (Exception e)
+            {
+                _stopUnconfirmed.Add(a.Key);
+                var why = e is TimeoutException ? $"within {bound.TotalSeconds:0} s" : $"({e.GetBaseException().Message})";
+                _notes.Add($"silo {a.Key} did not confirm that its clients stopped {why}: its final numbers may include clients still running");
+                logger.LogWarning("silo {Silo} did not confirm the stop: {Error}", a.Key, e.GetBaseException().Message);
+            }
+        }));
     }
 
     /// <summary>
@@ -419,6 +437,7 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
                 Lost = _lostSilos.ContainsKey(a.Key),
                 LostAtSeconds = _lostSilos.TryGetValue(a.Key, out var at) ? at : null,
                 Adopted = _adopted.GetValueOrDefault(a.Key),
+                StopUnconfirmed = _stopUnconfirmed.Contains(a.Key),
                 Coordinator = a.Key == localSilo.SiloAddress.ToParsableString(),
                 SourceRange = sources.GetValueOrDefault(a.Key)?.Range,
                 SourceAddresses = sources.GetValueOrDefault(a.Key)?.Addresses ?? 0,

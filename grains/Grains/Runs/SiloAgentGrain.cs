@@ -9,7 +9,7 @@ namespace SimCluster.Grains.Runs;
 
 /// <summary>
 /// A run's representative on one silo. It activates that silo's clients (they land here through local
-/// placement), starts and stops them in batches, and reads the silo's merged metrics for the coordinator.
+/// placement), arms and starts them in batches, stops them all at once, and reads the silo's merged metrics for the coordinator.
 /// Reentrant so that collections keep flowing while a stop is under way.
 /// </summary>
 [SiloPinnedPlacement]
@@ -98,15 +98,20 @@ public sealed class SiloAgentGrain(SiloMetrics metrics, SiloMeter meter, SiloCas
         return adopted;
     }
 
+    /// <summary>
+    /// Stops every client of this silo at once, not in batches: each one drains (waits up to the stop grace for
+    /// its answers in flight) before it closes, and batches of drains one after another would keep the later
+    /// batches' connections open, and their books unsettled, for many graces. Returns when every client confirmed.
+    /// </summary>
     public async Task Stop(RunPlan plan, int[] clientIndices)
     {
         _plan ??= plan;
         _clients = clientIndices;
-        await ForEachClient(async (client, _, _) =>
+        await Task.WhenAll(_clients.Select(async index =>
         {
-            await client.Stop();
+            await GrainFactory.GetGrain<IClientGrain>(ClientKey(plan.RunId, index)).Stop();
             Interlocked.Increment(ref _finished);
-        });
+        }));
         meter.RunEnded(plan.RunId); // the run's series leave this silo's /metrics
     }
 
