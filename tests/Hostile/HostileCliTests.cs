@@ -146,6 +146,24 @@ public sealed class HostileCliTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(Path.Combine(root, "same-20260102-030405-3"), later!.Path);
     }
 
+    [Theory]
+    [InlineData("0.0.0.0")]
+    [InlineData("::")]
+    [InlineData("::ffff:10.0.0.1")] // IPv4-mapped: seen through, not taken for loopback or crashed on
+    public async Task A_control_api_off_loopback_without_a_token_exits_105_before_anything_listens(string host)
+    {
+        var stderr = new StringWriter();
+        var options = new SimCluster.Silo.SiloOptions { HttpHost = host, HttpPort = BackgroundProcess.FreeLoopbackPort() };
+
+        var code = await SimCluster.Cli.Commands.SiloCommand.ExecuteAsync(options, TextWriter.Null, stderr, CancellationToken.None);
+
+        Assert.True(code == 105, $"exit {code}: {stderr}");
+        Assert.Contains($"--http-host: {host} is not loopback", stderr.ToString());
+        // Another problem besides is a mistyped command line: 104, as before.
+        var both = await SimCluster.Cli.Commands.SiloCommand.ExecuteAsync(options with { SiloPort = 0 }, TextWriter.Null, TextWriter.Null, CancellationToken.None);
+        Assert.Equal(104, both);
+    }
+
     /// <summary>An HTTP server on loopback that answers /stats with the given body and every other request (the upgrades) with 404.</summary>
     private sealed class StatsOnlyServer : IAsyncDisposable
     {

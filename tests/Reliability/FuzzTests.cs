@@ -14,7 +14,16 @@ namespace SimCluster.Tests.Reliability;
 /// </summary>
 internal static class Fuzz
 {
-    public sealed record Outcome(int Cases, List<string> Failures);
+    public sealed record Outcome(int Cases, List<string> Failures)
+    {
+        /// <summary>Logs the count and fails with the first failures, or when fewer than <paramref name="minCases"/> ran.</summary>
+        public void AssertClean(Xunit.Abstractions.ITestOutputHelper output, string what, int minCases, string? detail = null)
+        {
+            output.WriteLine($"{Cases} {what}, {Failures.Count} failures{(detail is null ? "" : $": {detail}")}");
+            Assert.True(Cases >= minCases, $"only {Cases} cases ran in the time budget");
+            Assert.True(Failures.Count == 0, $"{Failures.Count} of {Cases} cases failed:\n{string.Join("\n\n", Failures.Take(5))}");
+        }
+    }
 
     public static Outcome Run<T>(int seed, int maxCases, TimeSpan budget, Func<Random, T> generate, Func<T, string?> check, Func<T, string> show)
     {
@@ -137,9 +146,7 @@ public sealed class FuzzTests(Xunit.Abstractions.ITestOutputHelper output)
         var outcome = Fuzz.Run(seed: 10, maxCases: 4000, budget: TimeSpan.FromSeconds(12),
             r => Mutate(r, texts[r.Next(texts.Length)]), yaml => CheckScenario(yaml), yaml => yaml);
 
-        output.WriteLine($"{outcome.Cases} mutated scenarios, {outcome.Failures.Count} failures");
-        Assert.True(outcome.Cases >= 1000, $"only {outcome.Cases} cases ran in the time budget");
-        Assert.True(outcome.Failures.Count == 0, $"{outcome.Failures.Count} of {outcome.Cases} cases failed:\n{string.Join("\n\n", outcome.Failures.Take(5))}");
+        outcome.AssertClean(output, "mutated scenarios", minCases: 1000);
     }
 
     [Fact]
@@ -167,8 +174,8 @@ public sealed class FuzzTests(Xunit.Abstractions.ITestOutputHelper output)
     private static readonly string[] HostileNumbers =
         ["٣", "٣s", "٥٠%", "٣Mbps", "१००ms", "１２８", "٢s..٥s", "99999999999999999999999999999", "99999999999999999999999999999s", "99999999999999999999999999999%", "99999999999999999999999999999Mbps"];
 
-    /// <summary>One hostile shape: scenario text (null: read <see cref="File"/>), the --set overrides, and what it is.</summary>
-    private sealed record Shape(string What, string? Text, string? File, string[] Sets);
+    /// <summary>One hostile shape: its kind, what it is, scenario text (null: read <see cref="File"/>) and --set overrides.</summary>
+    private sealed record Shape(string Kind, string What, string? Text, string? File, string[] Sets);
 
     private const string Base = "name: shape\ntarget: ws://127.0.0.1:1/ws\nclients: 5\nduration: 2s\npopulation:\n  - { name: a, behavior: flapping, flapping: { up: 1s, down: 1s } }\n";
 
@@ -183,32 +190,32 @@ public sealed class FuzzTests(Xunit.Abstractions.ITestOutputHelper output)
             case 0: // Unicode digits or a huge number in a numeric key, in the file or by --set
                 var key = NumericKeys[r.Next(NumericKeys.Length)];
                 var value = HostileNumbers[r.Next(HostileNumbers.Length)];
-                return new Shape($"{key}={value}", Base, null, [$"{key}={value}"]);
+                return new Shape("numbers", $"{key}={value}", Base, null, [$"{key}={value}"]);
             case 1: // deep nesting of mappings or lists, block or flow, under a known key or an unknown one
                 var map = r.Next(2) == 0;
                 var flow = r.Next(3) > 0;
                 var depth = depths[r.Next(flow ? depths.Length : 5)]; // block nesting indents every level: 1,000 levels are 1 MB
                 var under = new[] { "clients", "population", "network", "thresholds", "deep" }[r.Next(5)];
                 var text = under == "clients" ? Base.Replace("clients: 5", $"clients: {Deep(map, depth, flow)}", StringComparison.Ordinal) : Base + $"{under}: {Deep(map, depth, flow)}\n";
-                return new Shape($"{(flow ? "flow" : "block")} {(map ? "maps" : "lists")} {depth} deep under {under}", text, null, []);
+                return new Shape("nesting", $"{(flow ? "flow" : "block")} {(map ? "maps" : "lists")} {depth} deep under {under}", text, null, []);
             case 2: // deep nesting in a --set value
                 var setDepth = depths[r.Next(depths.Length)];
-                return new Shape($"--set network={setDepth} deep", Base, null, [$"network={Deep(r.Next(2) == 0, setDepth, flow: true)}"]);
+                return new Shape("set-nesting", $"--set network={setDepth} deep", Base, null, [$"network={Deep(r.Next(2) == 0, setDepth, flow: true)}"]);
             case 3: // many keys, unknown or duplicated, at the root or nested
                 var count = new[] { 1_000, 10_000, 100_000 }[r.Next(3)];
                 var nested = r.Next(2) == 0;
                 var duplicate = r.Next(3) == 0;
                 var keys = new StringBuilder(Base).Append(nested ? "messages:\n" : "");
                 for (var i = 0; i < count; i++) keys.Append(nested ? "  " : "").Append('k').Append(duplicate ? i % 10 : i).Append(": 1\n");
-                return new Shape($"{count} {(duplicate ? "duplicate" : "unknown")} keys{(nested ? " under messages" : "")}", keys.ToString(), null, []);
+                return new Shape("keys", $"{count} {(duplicate ? "duplicate" : "unknown")} keys{(nested ? " under messages" : "")}", keys.ToString(), null, []);
             case 4: // endless or oversize input
                 return r.Next(2) == 0
-                    ? new Shape("/dev/zero", null, "/dev/zero", [])
-                    : new Shape("a file over the size limit", Base + "# " + new string('x', ScenarioLimits.MaxBytes) + "\n", null, []);
+                    ? new Shape("endless", "/dev/zero", null, "/dev/zero", [])
+                    : new Shape("endless", "a file over the size limit", Base + "# " + new string('x', ScenarioLimits.MaxBytes) + "\n", null, []);
             default: // a huge scalar where a number, a name or a URL goes
                 var field = new[] { "clients", "duration", "name", "target" }[r.Next(4)];
                 var huge = new string('9', r.Next(1_000, 2_000_000));
-                return new Shape($"{huge.Length}-digit {field}", Base.Replace($"{field}: ", $"{field}: {huge}\nx{field}: ", StringComparison.Ordinal), null, []);
+                return new Shape("huge-values", $"{huge.Length}-digit {field}", Base.Replace($"{field}: ", $"{field}: {huge}\nx{field}: ", StringComparison.Ordinal), null, []);
         }
     }
 
@@ -236,15 +243,12 @@ public sealed class FuzzTests(Xunit.Abstractions.ITestOutputHelper output)
                     string[] args = ["validate", file, .. shape.Sets.SelectMany(s => new[] { "--set", s })];
                     var run = Task.Run(() => SimClusterCli.Create().RunAsync(args));
                     if (!run.Wait(TimeSpan.FromSeconds(60))) return "no answer within 60 s";
-                    var kind = shape.What.Split(' ')[0];
-                    lock (shapes) shapes[kind] = shapes.GetValueOrDefault(kind) + 1;
+                    lock (shapes) shapes[shape.Kind] = shapes.GetValueOrDefault(shape.Kind) + 1;
                     return run.Result is ExitCodes.InvalidInput or 0 ? null : $"exit {run.Result}";
                 },
                 shape => shape.What);
 
-            output.WriteLine($"{outcome.Cases} hostile shapes, {outcome.Failures.Count} failures: {string.Join(", ", shapes.Select(p => $"{p.Key} x{p.Value}"))}");
-            Assert.True(outcome.Cases >= 20, $"only {outcome.Cases} cases ran in the time budget");
-            Assert.True(outcome.Failures.Count == 0, $"{outcome.Failures.Count} of {outcome.Cases} cases failed:\n{string.Join("\n\n", outcome.Failures.Take(5))}");
+            outcome.AssertClean(output, "hostile shapes", minCases: 20, string.Join(", ", shapes.Select(p => $"{p.Key} x{p.Value}")));
         }
         finally
         {
@@ -316,9 +320,7 @@ public sealed class FuzzTests(Xunit.Abstractions.ITestOutputHelper output)
                 },
                 args => string.Join(' ', args.Select(a => $"'{a}'")));
 
-            output.WriteLine($"{outcome.Cases} command lines, {outcome.Failures.Count} failures");
-            Assert.True(outcome.Cases >= 300, $"only {outcome.Cases} cases ran in the time budget");
-            Assert.True(outcome.Failures.Count == 0, $"{outcome.Failures.Count} of {outcome.Cases} cases failed:\n{string.Join("\n\n", outcome.Failures.Take(5))}");
+            outcome.AssertClean(output, "command lines", minCases: 300);
         }
         finally
         {

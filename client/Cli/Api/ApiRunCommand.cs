@@ -110,7 +110,7 @@ public static class ApiRunCommand
         if (!response.IsSuccessStatusCode) return null;
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(CancellationToken.None));
         string? eventName = null;
-        while (await reader.ReadLineAsync(CancellationToken.None) is { } line)
+        while (await ReadLineAsync(reader) is { } line)
         {
             if (line.StartsWith("event: ", StringComparison.Ordinal)) eventName = line["event: ".Length..];
             else if (line.StartsWith("data: ", StringComparison.Ordinal))
@@ -126,6 +126,23 @@ public static class ApiRunCommand
             }
         }
         return null;
+    }
+
+    /// <summary>Longest event line accepted: a progress event is a few KB; an endless line is a broken (or hostile) stream.</summary>
+    private const int MaxEventLine = 16 * 1024 * 1024;
+
+    /// <summary>One line of the event stream, or null at its end or when a line exceeds <see cref="MaxEventLine"/>.</summary>
+    private static async Task<string?> ReadLineAsync(StreamReader reader)
+    {
+        var line = new System.Text.StringBuilder();
+        var one = new char[1];
+        while (await reader.ReadAsync(one.AsMemory(), CancellationToken.None) == 1)
+        {
+            if (one[0] == '\n') return line.ToString().TrimEnd('\r');
+            if (line.Length == MaxEventLine) return null;
+            line.Append(one[0]);
+        }
+        return line.Length > 0 ? line.ToString() : null;
     }
 
     private static int Refused(HttpStatusCode status, JsonObject? body, string scenarioPath, Uri api, TextWriter stderr)
