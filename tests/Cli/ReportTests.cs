@@ -269,6 +269,10 @@ public sealed class ReportTests
         Assert.True(ratio.ContainsKey("value"));
         Assert.Null(ratio["value"]);
         Assert.Equal(0, ratio["total"]!.GetValue<long>());
+        // The page and the summary say so in words.
+        var html = HtmlReport.Render(json);
+        var row = html[html.IndexOf("<code>zombie_detection_ratio</code>", StringComparison.Ordinal)..];
+        Assert.Contains("no data", row[..row.IndexOf("</tr>", StringComparison.Ordinal)]);
         var connect = json["metrics"]!["connect_success_ratio"]!.AsObject();
         Assert.Equal(0.9, connect["value"]!.GetValue<double>(), 1e-9);
         Assert.Equal(18, connect["passes"]!.GetValue<long>());

@@ -54,9 +54,9 @@ public static class MetricDocs
             - **trend** aggregations of an empty trend are "no data" (a threshold fails); its `count` is 0.
             - A counter that never moved is 0, and `count`/`value` thresholds see 0.
             - Counts are exact across silos: every silo's counters and trend histograms are cumulative, so a late
-              collection reply loses nothing. The report's `timeline` has a point per collection (each second, `t`;
-              one that waited for a slow silo covers the seconds since the previous point), through the last second
-              and the end-of-run drain; its counts add up to the totals.
+              collection reply loses nothing. The report's `timeline` has a point per second (`t` = 1, 2, ...), through
+              the last second and the end-of-run drain, each with what was counted since the previous point; they add
+              up to the totals.
             - A report whose numbers are incomplete (a silo lost or silent at the final collection, an abort, an
               interruption) is `partial` with the reason in `partialReason` and `notes`.
 

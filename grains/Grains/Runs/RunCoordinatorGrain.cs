@@ -39,7 +39,10 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
     private readonly Dictionary<string, int> _lastAnswer = [];
     /// <summary>Live silos that did not answer the final collection: their numbers since their last answer are missing.</summary>
     private readonly List<string> _missedFinal = [];
-    /// <summary>The timeline's latest second (each collection is one point, one second later at least).</summary>
+    /// <summary>
+    /// The timeline's latest second: each collection is the next second's point (ticks that came late, after a
+    /// collection waited on a silent silo, are collected at once to catch up, as during the run).
+    /// </summary>
     private int _lastSecond;
     /// <summary>When the clients were told to stop sending (the planned end, or an abort): the end of the run's active time.</summary>
     private DateTime? _activeEndedAtUtc;
@@ -78,7 +81,6 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
         var totals = _accumulator?.Current ?? default;
         var cases = CaseProgressSoFar();
         var elapsed = _phase == RunPhase.Arming ? 0 : Math.Max(0, (time.GetUtcNow().UtcDateTime - _runStartsAtUtc).TotalSeconds);
-        var last = _accumulator?.Timeline.LastOrDefault();
         return Task.FromResult(new RunProgress
         {
             Phase = _phase,
@@ -93,7 +95,7 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
             ForcedDrops = totals.ForcedDrops,
             MessagesSent = totals.MessagesSent,
             MessagesReceived = totals.MessagesReceived,
-            MessagesPerSecond = last?.MessagesReceived ?? 0,
+            MessagesPerSecond = _accumulator?.Timeline.LastOrDefault()?.MessagesReceived ?? 0,
             MessagesLost = totals.MessagesLost,
             RttP95Ms = _accumulator?.LastRttP95Ms ?? 0,
             Silos = _agents.Count - _lostSilos.Count,
@@ -176,7 +178,7 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
             _phase = RunPhase.Stopping;
             _message = "stopping clients";
             await CollectWhileAsync(StopAllAsync());
-            await CollectAsync(NextSecond(), final: true);
+            await CollectAsync(_lastSecond + 1, final: true);
             _timelines = await CollectTimelinesAsync(plan);
             if (plan.Groups.Any(g => g.Malformed is not null)) await ProbeAfterAttackAsync(plan);
             _result = BuildResult(plan);
@@ -234,6 +236,7 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
                 return;
             }
             second++;
+            // The last second is collected beside the stop (CollectWhileAsync), so the stop is not held up.
             if (time.GetUtcNow().UtcDateTime >= end) return;
             await CollectAsync(second, final: false);
         }
@@ -250,14 +253,10 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
             var wait = _runStartsAtUtc + TimeSpan.FromSeconds(_lastSecond + 1) - time.GetUtcNow().UtcDateTime;
             if (wait > TimeSpan.Zero) await Task.WhenAny(work, Task.Delay(wait, time));
             if (work.IsCompleted) break;
-            await CollectAsync(NextSecond(), final: false);
+            await CollectAsync(_lastSecond + 1, final: false);
         }
         await work;
     }
-
-    /// <summary>The second of the run a collection made now stands for: the one under way, after the previous point.</summary>
-    private int NextSecond() =>
-        Math.Max(_lastSecond + 1, (int)Math.Ceiling((time.GetUtcNow().UtcDateTime - _runStartsAtUtc).TotalSeconds));
 
     private async Task CollectAsync(int second, bool final)
     {
