@@ -34,8 +34,7 @@ public sealed class LivePageTests(Xunit.Abstractions.ITestOutputHelper output)
             await browser.NavigateAsync(line["live: ".Length..].Trim());
             var watched = await LivePage.WatchAsync(browser);
             await browser.ScreenshotAsync(Path.Combine(folder, "live.png"));
-            var kept = Repo.PathOf(LiveScreenshot);
-            if (Environment.GetEnvironmentVariable("SIMCLUSTER_UPDATE_SCREENSHOT") == "1" || !File.Exists(kept)) File.Copy(Path.Combine(folder, "live.png"), kept, overwrite: true);
+            Repo.KeepScreenshot(Path.Combine(folder, "live.png"), LiveScreenshot);
             var final = await LivePage.FinalAsync(browser);
             var exit = await run.WaitForExitAsync(TimeSpan.FromMinutes(2));
             output.WriteLine(run.Output);

@@ -42,6 +42,10 @@ internal static partial class PrometheusScrape
             total += (long)count;
         }
         Assert.True(total > 0, $"run {runId} has no {trend} samples on this silo");
+        // The counters and the gauge beside the histograms, with the same labels.
+        Assert.Contains(samples, s => s.Name == "simcluster_connects_total" && s.Labels.GetValueOrDefault("run") == runId && s.Value > 0);
+        Assert.Contains(samples, s => s.Name == "simcluster_open_connections" && s.Labels.GetValueOrDefault("run") == runId);
+        Assert.Matches("# HELP simcluster_connects_total \\S.*", text);
         Assert.Contains(samples, s => s.Name == "target_info" && s.Labels.GetValueOrDefault("service_name") == "simcluster");
         Assert.Matches($"# HELP {name} \\S.*", text);
     }

@@ -103,8 +103,7 @@ public sealed class ReportComparisonTests(Xunit.Abstractions.ITestOutputHelper o
             Assert.Contains("Compared with the baseline", dom);
             var shot = Path.Combine(folder, "compare.png");
             await Chromium.Find().ScreenshotAsync(html, shot);
-            var kept = Repo.PathOf("docs/report-compare.png");
-            if (Environment.GetEnvironmentVariable("SIMCLUSTER_UPDATE_SCREENSHOT") == "1" || !File.Exists(kept)) File.Copy(shot, kept, overwrite: true);
+            Repo.KeepScreenshot(shot, "docs/report-compare.png");
 
             // The same section from `report DIR --baseline B`.
             File.Delete(html);

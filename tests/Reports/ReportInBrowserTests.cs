@@ -61,9 +61,7 @@ public sealed partial class ReportInBrowserTests
             var bytes = await File.ReadAllBytesAsync(screenshot);
             Assert.True(bytes.Length > 20_000 && bytes.AsSpan(0, 8).SequenceEqual(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }),
                 $"the screenshot is not a plausible PNG ({bytes.Length} bytes)");
-            var kept = Repo.PathOf(ScreenshotPath);
-            if (Environment.GetEnvironmentVariable("SIMCLUSTER_UPDATE_SCREENSHOT") == "1" || !File.Exists(kept))
-                File.Copy(screenshot, kept, overwrite: true);
+            Repo.KeepScreenshot(screenshot, ScreenshotPath);
 
             // `./simcluster report DIR` renders the same page again from report.json alone.
             var before = await File.ReadAllTextAsync(html);

@@ -28,6 +28,13 @@ internal static class Repo
     public static IReadOnlyList<string> ShippedScenarios() =>
         Directory.EnumerateFiles(PathOf("scenarios"), "*.yaml").Order(StringComparer.Ordinal).ToList();
 
+    /// <summary>A screenshot a test took becomes the docs/ picture the README shows: with SIMCLUSTER_UPDATE_SCREENSHOT=1, or when it is missing.</summary>
+    public static void KeepScreenshot(string png, string docsPath)
+    {
+        var kept = PathOf(docsPath);
+        if (Environment.GetEnvironmentVariable("SIMCLUSTER_UPDATE_SCREENSHOT") == "1" || !File.Exists(kept)) File.Copy(png, kept, overwrite: true);
+    }
+
     public static string TempDirectory(string prefix)
     {
         var dir = Path.Combine(Path.GetTempPath(), $"{prefix}-{Guid.NewGuid().ToString("N")[..12]}");

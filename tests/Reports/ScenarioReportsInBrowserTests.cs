@@ -68,8 +68,7 @@ public sealed partial class ScenarioReportsInBrowserTests(Xunit.Abstractions.ITe
                 // The picture of the new sections the README shows (docs/report-timings.png).
                 var shot = Path.Combine(outDir, "timings.png");
                 await Chromium.Find().ScreenshotAsync(Path.Combine(outDir, ReportFiles.HtmlName), shot);
-                var kept = Repo.PathOf("docs/report-timings.png");
-                if (Environment.GetEnvironmentVariable("SIMCLUSTER_UPDATE_SCREENSHOT") == "1" || !File.Exists(kept)) File.Copy(shot, kept, overwrite: true);
+                Repo.KeepScreenshot(shot, "docs/report-timings.png");
             }
         }
         finally

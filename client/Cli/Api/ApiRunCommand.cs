@@ -79,6 +79,7 @@ public static class ApiRunCommand
             return ExitCodes.CouldNotRun;
         }
         console.MarkupLine($"[bold]{Markup.Escape(scenario.Name)}[/]: run {Markup.Escape(runId)} started on {Markup.Escape(api.ToString())}");
+        console.WriteLine($"live: {LivePages.PageUrl(api.ToString(), runId)}");
         var view = args.NoLive || Console.IsOutputRedirected || !console.Profile.Capabilities.Interactive
             ? (IProgressView)new PlainProgressView(Console.Out, scenario.Duration.TotalSeconds)
             : new LiveProgressView(console, scenario.Name, scenario.Duration.TotalSeconds, scenario.RampUp.TotalSeconds);
