@@ -53,7 +53,8 @@ public sealed class MetricSet
         MetricNames.ConnectSuccessRatio => Share(Counter(MetricNames.Connects), Counter(MetricNames.ConnectFailures)),
         // Restored by the end / tried to restore: a client given up on, or still trying when the run ended, was not restored.
         MetricNames.ReconnectSuccessRatio => Share(Counter(MetricNames.Reconnects), Counter(MetricNames.RestoresAttempted) - Counter(MetricNames.Reconnects)),
-        MetricNames.ZombieDetectionRatio => Counter(MetricNames.Zombies) == 0 ? 0 : (double)Counter(MetricNames.ZombiesDetected) / Counter(MetricNames.Zombies),
+        // Zombies the run's end cut off inside observeFor were not watched long enough to count either way.
+        MetricNames.ZombieDetectionRatio => Counter(MetricNames.Zombies) - Counter(MetricNames.ZombiesUnobserved) is var watched and > 0 ? (double)Counter(MetricNames.ZombiesDetected) / watched : 0,
         _ => 0,
     };
 

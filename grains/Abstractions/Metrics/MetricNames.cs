@@ -199,8 +199,8 @@ public static class MetricNames
 /// <summary>
 /// Why a connection ended (or never opened), counted per group into report.json's <c>disconnectCauses</c>.
 /// Labels are <c>category:detail</c>; the categories are fixed, details name the mode, code or error.
-/// Every counted <see cref="MetricNames.Disconnects"/> has exactly one cause in the forced, switch, server
-/// or tool category; zombie episodes and failed connection attempts are counted beside them. Part of the
+/// Every counted <see cref="MetricNames.Disconnects"/> has exactly one cause in the forced, switch, server,
+/// heartbeat or tool category; zombie episodes and failed connection attempts are counted beside them. Part of the
 /// external contract like the metric names: add, never rename.
 /// </summary>
 public static class DisconnectCauses
@@ -220,8 +220,10 @@ public static class DisconnectCauses
     public const string Connect = "connect";
     /// <summary>The tool itself ended it (its own close, an error on its side): <c>tool:close</c>.</summary>
     public const string Tool = "tool";
+    /// <summary>The client gave up on a server that answered no heartbeat within <c>heartbeat.timeout</c>: <c>heartbeat:timeout</c>.</summary>
+    public const string Heartbeat = "heartbeat";
 
-    public static readonly IReadOnlyList<string> Categories = [Forced, Switch, Server, Zombie, Connect, Tool];
+    public static readonly IReadOnlyList<string> Categories = [Forced, Switch, Server, Zombie, Connect, Tool, Heartbeat];
 
     public static string Of(string category, string detail) => $"{category}:{detail}";
 
