@@ -78,7 +78,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, Time
         _reconnect = ReconnectPolicyRegistry.Create(plan.Reconnect);
         _metrics = siloMetrics.For(plan.RunId, _group.Name);
         _traffic = plan.Protocol == "session"
-            ? new SessionTraffic($"{plan.RunId}-{clientIndex}", plan.Messages, _metrics, wheel, _random)
+            ? new SessionTraffic(SessionIdFor(plan.RunId, clientIndex, RuntimeIdentity), plan.Messages, _metrics, wheel, _random)
             : new EchoTraffic(clientIndex, plan.Messages, _metrics, wheel, _random);
         if (_traffic is SessionTraffic session) session.Welcomed += _ => OnGrainScheduler(SessionResumed);
         _machine = new ClientStateMachine(time);
@@ -709,6 +709,19 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, Time
 
     /// <summary>Runs <paramref name="action"/> as a turn of this activation (from socket or timer threads).</summary>
     private void OnGrainScheduler(Action action) => GrainContext.Scheduler.QueueAction(action);
+
+    /// <summary>
+    /// The session ID of one activation of a client: stable across its reconnects, new when the client is
+    /// re-activated on another silo after a silo loss. The new activation has lost the old one's sequence numbers,
+    /// so it opens a new session starting at 1 instead of restarting at 1 under an ID whose server side holds
+    /// higher numbers (the server would drop those as repeats and nobody would count them).
+    /// </summary>
+    internal static string SessionIdFor(string runId, int clientIndex, string silo)
+    {
+        var hash = 2166136261u; // FNV-1a: the same silo gives the same suffix in every process
+        foreach (var c in silo) hash = (hash ^ c) * 16777619u;
+        return $"{runId}-{clientIndex}-{hash:x8}";
+    }
 
     /// <summary>A wall-clock instant as a timestamp of the traffic's clock (the timer wheel's).</summary>
     private long TimestampAt(DateTime utc) =>

@@ -87,3 +87,16 @@ public sealed class HeartbeatTimeoutTests
         Assert.NotNull(machine.Fire(ClientTrigger.Opened).ReconnectTime);
     }
 }
+
+[Trait("Category", "Unit")]
+public sealed class SessionIdTests
+{
+    [Fact]
+    public void A_client_re_activated_on_another_silo_opens_a_new_session_and_keeps_its_own_across_reconnects()
+    {
+        var first = ClientGrain.SessionIdFor("run1", 17, "S127.0.0.1:11111:123456");
+        Assert.Equal(first, ClientGrain.SessionIdFor("run1", 17, "S127.0.0.1:11111:123456"));
+        Assert.NotEqual(first, ClientGrain.SessionIdFor("run1", 17, "S127.0.0.1:11112:123999"));
+        Assert.StartsWith("run1-17-", first);
+    }
+}
