@@ -53,7 +53,7 @@ internal static partial class ScenarioBinder
         var protocol = m.Choice("protocol", Protocols) ?? ProtocolKind.Echo;
         var driver = m.Choice("driver", Drivers) is { } useLean && useLean ? "lean" : "websocket-client";
         var messages = m.Map("messages") is { } mm ? ReadMessages(mm) : new MessagesSpec();
-        var heartbeat = m.Map("heartbeat") is { } hm ? ReadHeartbeat(hm) : new HeartbeatSpec();
+        var heartbeat = m.Map("heartbeat") is { } hm ? ReadHeartbeat(hm, protocol) : new HeartbeatSpec();
         var network = m.Map("network") is { } nm ? ReadNetwork(nm, vocab) : new NetworkSpec();
         var reconnect = m.Map("reconnect") is { } rm ? ReadReconnect(rm, vocab) : new ReconnectSpec();
         var auth = m.Map("auth") is { } am ? ReadAuth(am) : null;
@@ -188,7 +188,7 @@ internal static partial class ScenarioBinder
         return spec;
     }
 
-    private static HeartbeatSpec ReadHeartbeat(MapReader m)
+    private static HeartbeatSpec ReadHeartbeat(MapReader m, ProtocolKind protocol)
     {
         var spec = new HeartbeatSpec
         {
@@ -201,6 +201,8 @@ internal static partial class ScenarioBinder
             m.Diag.Add(m.Get("timeout")!, m.PathOf("timeout"), "a heartbeat timeout needs heartbeat.interval above 0s");
         if (spec.Interval == TimeSpan.Zero && spec.AppLevel)
             m.Diag.Add(m.Get("appLevel")!, m.PathOf("appLevel"), "appLevel needs heartbeat.interval above 0s");
+        if (spec.AppLevel && protocol != ProtocolKind.Session)
+            m.Diag.Add(m.Get("appLevel")!, m.PathOf("appLevel"), "appLevel heartbeats are the session protocol's ping/pong frames: they need protocol: session");
         m.ReportUnknownKeys();
         return spec;
     }

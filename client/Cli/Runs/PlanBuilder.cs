@@ -36,6 +36,8 @@ public static class PlanBuilder
             MaxReceiveSize = scenario.Messages.MaxReceiveSize,
         },
         HeartbeatInterval = scenario.Heartbeat.Interval,
+        HeartbeatTimeout = scenario.Heartbeat.Timeout,
+        HeartbeatAppLevel = scenario.Heartbeat.AppLevel,
         Network = Network(scenario.Network),
         Reconnect = new ReconnectPlan
         {

@@ -188,8 +188,8 @@ public static class ScenarioSchema
         var heartbeat = Object("Client-sent pings, measured as heartbeat_rtt.",
         [
             ("interval", Describe(Ref("duration"), "Time between pings; 0 = off.", "0s", examples: ["5s"])),
-            ("timeout", Describe(Ref("duration"), "Give the connection up when the pong is this late; 0 = never. Needs interval above 0s.", "0s", examples: ["2s"])),
-            ("appLevel", Describe(new JsonObject { ["type"] = "boolean" }, "Send application pings ({\"type\":\"ping\"}) instead of WebSocket PING frames. Needs interval above 0s.", false)),
+            ("timeout", Describe(Ref("duration"), "Give the connection up (heartbeat_timeouts, cause heartbeat:timeout, then reconnect by the policy) when a ping has had no answer for this long; 0 = never. Needs interval above 0s.", "0s", examples: ["2s"])),
+            ("appLevel", Describe(new JsonObject { ["type"] = "boolean" }, "Send the session protocol's ping frames ({\"type\":\"ping\",\"ts\":T}, timed by their pong) instead of WebSocket PING frames. Needs interval above 0s and protocol: session.", false)),
         ]);
         // Without pings, a timeout or application-level pings mean nothing.
         heartbeat["if"] = new JsonObject

@@ -164,7 +164,7 @@ public static class MetricNames
         new(MessagesLost, MetricKind.Counter, MetricSection.Messages,
             "Echo protocol: messages whose echo did not come back within `lossTimeout` although the connection stayed open. Session protocol: messages never delivered by the end of the run after every replay, in both directions (a client message never echoed, a gap in the server's sequence, what a server that forgot the session dropped)."),
         new(MessagesInterrupted, MetricKind.Counter, MetricSection.Messages,
-            "Echo protocol: messages whose connection closed (for any reason) before their echo came back and before `lossTimeout` passed."),
+            "Echo protocol: messages whose connection closed (for any reason, a zombie's application dying among them) before their echo came back and before `lossTimeout` passed."),
         new(MessagesDuplicated, MetricKind.Counter, MetricSection.Messages,
             "Echoes (or server messages) received again after they had been received once."),
         new(MessagesReordered, MetricKind.Counter, MetricSection.Messages,
@@ -192,7 +192,7 @@ public static class MetricNames
         new(ZombiesDetected, MetricKind.Counter, MetricSection.Zombies,
             "Zombie episodes the server ended within `observeFor` (its Close frame, FIN or RST seen)."),
         new(ZombieDetectionRatio, MetricKind.Ratio, MetricSection.Zombies,
-            "Zombies detected divided by zombies started.") { Passes = ZombiesDetected, OutOf = [Zombies] },
+            "Zombies detected divided by zombies watched to a verdict (detected plus undetected): a zombie the run's end cut off inside `observeFor` (`zombies_unobserved`) counts neither way.") { Passes = ZombiesDetected, OutOf = [ZombiesDetected, ZombiesUndetected] },
         new(ZombieDetectTime, MetricKind.Trend, MetricSection.Zombies,
             "From the moment a connection turned zombie to the first sign the server gave up on it (Close frame, FIN or RST), per detected zombie."),
         new(ZombiesWithinBound, MetricKind.Counter, MetricSection.Zombies,
@@ -256,7 +256,7 @@ public static class MetricNames
         new(SessionProtocolErrors, MetricKind.Counter, MetricSection.Session,
             "Session protocol: server frames the client could not use (a number out of range, a sequence far beyond any the server could have sent); the frame is ignored and the connection stays."),
         new(SessionGapsAbandoned, MetricKind.Counter, MetricSection.Session,
-            "Session protocol: gaps in the server's sequence the client stopped waiting for because too many were open at once; their messages count as lost."),
+            "Session protocol: gaps in the server's sequence the client stopped waiting for because 1,024 server messages were already held beyond gaps; their messages count as lost."),
         new(HeartbeatTimeouts, MetricKind.Counter, MetricSection.Connections,
             "Connections the client closed because no PONG came within `heartbeat.timeout` (disconnect cause `heartbeat:timeout`)."),
 
@@ -292,8 +292,8 @@ public sealed record MetricDefinition(string Name, MetricKind Kind, MetricSectio
 /// <summary>
 /// Why a connection ended (or never opened), counted per group into report.json's <c>disconnectCauses</c>.
 /// Labels are <c>category:detail</c>; the categories are fixed, details name the mode, code or error.
-/// Every counted <see cref="MetricNames.Disconnects"/> has exactly one cause in the forced, switch, server
-/// or tool category; zombie episodes and failed connection attempts are counted beside them. Part of the
+/// Every counted <see cref="MetricNames.Disconnects"/> has exactly one cause in the forced, switch, server,
+/// heartbeat or tool category; zombie episodes and failed connection attempts are counted beside them. Part of the
 /// external contract like the metric names: add, never rename.
 /// </summary>
 public static class DisconnectCauses
@@ -313,8 +313,10 @@ public static class DisconnectCauses
     public const string Connect = "connect";
     /// <summary>The tool itself ended it (its own close, an error on its side): <c>tool:close</c>.</summary>
     public const string Tool = "tool";
+    /// <summary>The client gave up on a server that answered no heartbeat within <c>heartbeat.timeout</c>: <c>heartbeat:timeout</c>.</summary>
+    public const string Heartbeat = "heartbeat";
 
-    public static readonly IReadOnlyList<string> Categories = [Forced, Switch, Server, Zombie, Connect, Tool];
+    public static readonly IReadOnlyList<string> Categories = [Forced, Switch, Server, Zombie, Connect, Tool, Heartbeat];
 
     public static string Of(string category, string detail) => $"{category}:{detail}";
 

@@ -18,6 +18,10 @@ public sealed record RunPlan
     [Id(7)] public string Protocol { get; init; } = "echo";
     [Id(8)] public MessagePlan Messages { get; init; } = new();
     [Id(9)] public TimeSpan HeartbeatInterval { get; init; }
+    /// <summary>No answer to a heartbeat for this long: the client gives up on the connection (zero: never).</summary>
+    [Id(41)] public TimeSpan HeartbeatTimeout { get; init; }
+    /// <summary>Heartbeats are the session protocol's ping/pong frames instead of WebSocket PINGs.</summary>
+    [Id(42)] public bool HeartbeatAppLevel { get; init; }
     [Id(10)] public NetworkPlan Network { get; init; } = new();
     [Id(11)] public ReconnectPlan Reconnect { get; init; } = new();
     [Id(12)] public required GroupPlan[] Groups { get; init; }

@@ -78,7 +78,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, Time
         _reconnect = ReconnectPolicyRegistry.Create(plan.Reconnect);
         _metrics = siloMetrics.For(plan.RunId, _group.Name);
         _traffic = plan.Protocol == "session"
-            ? new SessionTraffic($"{plan.RunId}-{clientIndex}", plan.Messages, _metrics, wheel, _random)
+            ? new SessionTraffic(SessionIdFor(plan.RunId, clientIndex, RuntimeIdentity), plan.Messages, _metrics, wheel, _random)
             : new EchoTraffic(clientIndex, plan.Messages, _metrics, wheel, _random);
         if (_traffic is SessionTraffic session) session.Welcomed += _ => OnGrainScheduler(SessionResumed);
         _machine = new ClientStateMachine(time);
@@ -100,7 +100,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, Time
             // The .NET keep-alive stays off: its unsolicited PONGs would make a zombie look alive. Client
             // PINGs, when asked for, are ours (HeartbeatPinger), so they can be timed and stopped.
             KeepAliveInterval = TimeSpan.Zero,
-            WatchFrames = plan.HeartbeatInterval > TimeSpan.Zero || _behavior is ZombieBehavior,
+            WatchFrames = (plan.HeartbeatInterval > TimeSpan.Zero && !plan.HeartbeatAppLevel) || _behavior is ZombieBehavior,
             SlowReadBytesPerSecond = _group.Zombie is { Kind: "slow-reader" } z ? z.ReadBytesPerSecond : null,
             Link = LinkFor(plan.Network),
             MaxMessageSize = plan.Messages.MaxReceiveSize,
@@ -167,7 +167,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, Time
         var wasOpen = _machine.State == ClientState.Open;
         Fire(ClientTrigger.Stop, "run finished");
         StopPinger();
-        if (_zombieSince is not null && !_zombieDone) ZombieUndetected(_generation); // the run ended first
+        if (_zombieSince is not null && !_zombieDone) ZombieUnobserved(); // the run ended before observeFor did
         _heldDeadPath?.Release();
         _heldDeadPath = null;
         if (wasOpen) _tokens?.Ended(null); // a connection still open at the end may have outlived its token
@@ -248,8 +248,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, Time
         _outageWasForced = false;
         _traffic.Attach(connection);
         _tokens?.Opened(connection);
-        if (_plan.HeartbeatInterval > TimeSpan.Zero)
-            _pinger = new HeartbeatPinger(connection.Stream, _plan.HeartbeatInterval, _metrics, wheel);
+        StartPinger(connection, generation);
 
         if (_traffic is not SessionTraffic) SessionResumed(); // echo: the session is "resumed" once the new path is open
 
@@ -387,7 +386,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, Time
         _metrics.Record(MetricNames.ConnectTime, elapsed);
         _traffic.Attach(fresh);
         _tokens?.Opened(fresh);
-        if (_plan.HeartbeatInterval > TimeSpan.Zero) _pinger = new HeartbeatPinger(fresh.Stream, _plan.HeartbeatInterval, _metrics, wheel);
+        StartPinger(fresh, newGeneration);
         if (_traffic is not SessionTraffic) SessionResumed();
         After(switching.Plan.Every.Draw(_random), () => Switch(newGeneration, switching));
     }
@@ -476,6 +475,16 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, Time
         _metrics.Count(MetricNames.ZombiesUndetected);
         _metrics.CountCause(DisconnectCauses.Zombie, "undetected");
         _timeline?.Add("zombie-undetected", _machine.State, "the server still held the connection when observation ended");
+        EndZombie();
+    }
+
+    /// <summary>The run ended inside the zombie's <c>observeFor</c>: the server had not given up yet, but it was not watched long enough to say it never would.</summary>
+    private void ZombieUnobserved()
+    {
+        _zombieDone = true;
+        _metrics.Count(MetricNames.ZombiesUnobserved);
+        _metrics.CountCause(DisconnectCauses.Zombie, "unobserved");
+        _timeline?.Add("zombie-unobserved", _machine.State, "the run ended before observeFor did; the server still held the connection");
         EndZombie();
     }
 
@@ -641,6 +650,40 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, Time
         return transition;
     }
 
+    /// <summary>Heartbeats over a fresh connection, when the scenario asks for them: WebSocket PINGs or the session's ping frames.</summary>
+    private void StartPinger(SimulatedConnection connection, int generation)
+    {
+        if (_plan.HeartbeatInterval <= TimeSpan.Zero) return;
+        void TimedOut() => OnGrainScheduler(() => HeartbeatTimedOut(generation));
+        _pinger = _plan.HeartbeatAppLevel && _traffic is SessionTraffic session
+            ? HeartbeatPinger.ForSession(session, _plan.HeartbeatInterval, _plan.HeartbeatTimeout, _metrics, wheel, TimedOut)
+            : HeartbeatPinger.ForWebSocket(connection.Stream, _plan.HeartbeatInterval, _plan.HeartbeatTimeout, _metrics, wheel, TimedOut);
+    }
+
+    /// <summary>
+    /// The server answered no heartbeat within <c>heartbeat.timeout</c>: the client gives up on the connection as a
+    /// real one would (an abort: a server that answers nothing would not answer a close handshake either) and
+    /// reconnects through its policy.
+    /// </summary>
+    private void HeartbeatTimedOut(int generation)
+    {
+        if (_stopping || generation != _generation || _machine.State != ClientState.Open || _connection is not { } connection) return;
+        StopPinger();
+        CancelTimer();
+        var cause = DisconnectCauses.Of(DisconnectCauses.Heartbeat, "timeout");
+        _metrics.Count(MetricNames.HeartbeatTimeouts);
+        _metrics.CountCause(DisconnectCauses.Heartbeat, "timeout");
+        Fire(ClientTrigger.Lost, cause);
+        _traffic.Detach();
+        _tokens?.Ended(null);
+        _connection = null;
+        _metrics.Closed();
+        _metrics.Count(MetricNames.Disconnects);
+        _metrics.CountClose("heartbeat-timeout");
+        connection.Reset();
+        ScheduleReconnect();
+    }
+
     private void StopPinger()
     {
         _pinger?.Dispose();
@@ -666,6 +709,19 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, Time
 
     /// <summary>Runs <paramref name="action"/> as a turn of this activation (from socket or timer threads).</summary>
     private void OnGrainScheduler(Action action) => GrainContext.Scheduler.QueueAction(action);
+
+    /// <summary>
+    /// The session ID of one activation of a client: stable across its reconnects, new when the client is
+    /// re-activated on another silo after a silo loss. The new activation has lost the old one's sequence numbers,
+    /// so it opens a new session starting at 1 instead of restarting at 1 under an ID whose server side holds
+    /// higher numbers (the server would drop those as repeats and nobody would count them).
+    /// </summary>
+    internal static string SessionIdFor(string runId, int clientIndex, string silo)
+    {
+        var hash = 2166136261u; // FNV-1a: the same silo gives the same suffix in every process
+        foreach (var c in silo) hash = (hash ^ c) * 16777619u;
+        return $"{runId}-{clientIndex}-{hash:x8}";
+    }
 
     /// <summary>A wall-clock instant as a timestamp of the traffic's clock (the timer wheel's).</summary>
     private long TimestampAt(DateTime utc) =>

@@ -5,45 +5,75 @@ using SimCluster.Transport;
 namespace SimCluster.Grains.Clients;
 
 /// <summary>
-/// Client-sent WebSocket PINGs for <c>heartbeat_rtt</c>. Each PING carries its send timestamp; the
-/// frame scanner under the WebSocket sees the PONG (which the .NET WebSocket would swallow) and the
-/// round trip is recorded. One per open connection; stops with it.
+/// Client-sent heartbeats for <c>heartbeat_rtt</c>, one per open connection, stopped with it: WebSocket PINGs
+/// (<see cref="ForWebSocket"/>, each carrying its send timestamp; the frame scanner under the WebSocket sees the
+/// PONG, which the .NET WebSocket would swallow) or, with <c>heartbeat.appLevel</c>, the session protocol's
+/// <c>ping</c>/<c>pong</c> frames (<see cref="ForSession"/>). Either way an answer missing for
+/// <c>heartbeat.timeout</c> ends the connection through the owner's <c>timedOut</c> callback.
 /// </summary>
 public sealed class HeartbeatPinger : IDisposable
 {
-    private readonly FaultStream _stream;
     private readonly GroupRecorder _metrics;
     private readonly TimeProvider _time;
+    private readonly PongDeadline _deadline;
+    private readonly Func<long, ValueTask> _ping;
+    private readonly Action _unsubscribe;
     private readonly ITimer _timer;
 
-    public HeartbeatPinger(FaultStream stream, TimeSpan interval, GroupRecorder metrics, TimeProvider time)
+    private HeartbeatPinger(TimeSpan interval, TimeSpan timeout, GroupRecorder metrics, TimeProvider time, Action timedOut,
+        Func<long, ValueTask> ping, Func<HeartbeatPinger, Action> subscribe)
     {
-        _stream = stream;
         _metrics = metrics;
         _time = time;
-        stream.Scanner!.PongSeen += OnPong;
+        _ping = ping;
+        _deadline = new PongDeadline(time, timeout, timedOut);
+        _unsubscribe = subscribe(this);
         _timer = time.CreateTimer(_ => _ = PingAsync(), null, interval, interval);
     }
 
+    public static HeartbeatPinger ForWebSocket(FaultStream stream, TimeSpan interval, TimeSpan timeout, GroupRecorder metrics, TimeProvider time, Action timedOut) =>
+        new(interval, timeout, metrics, time, timedOut, at => stream.SendPingAsync((ulong)at), pinger =>
+        {
+            void OnPong(ulong payload, int length)
+            {
+                if (length == 8) pinger.Answered((long)payload); // not one of ours otherwise
+            }
+            stream.Scanner!.PongSeen += OnPong;
+            return () => stream.Scanner!.PongSeen -= OnPong;
+        });
+
+    public static HeartbeatPinger ForSession(SessionTraffic session, TimeSpan interval, TimeSpan timeout, GroupRecorder metrics, TimeProvider time, Action timedOut) =>
+        new(interval, timeout, metrics, time, timedOut, at => { session.SendPing(at); return ValueTask.CompletedTask; }, pinger =>
+        {
+            session.PongSeen += pinger.Answered;
+            return () => session.PongSeen -= pinger.Answered;
+        });
+
     private async Task PingAsync()
     {
-        try { await _stream.SendPingAsync((ulong)_time.GetTimestamp()); }
+        try
+        {
+            _deadline.PingSent();
+            await _ping(_time.GetTimestamp());
+        }
         catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or System.Net.Sockets.SocketException)
         {
             // The connection is going away; its owner will hear about it.
         }
     }
 
-    private void OnPong(ulong payload, int length)
+    private void Answered(long sentAt)
     {
-        if (length != 8) return; // not one of ours
-        var rtt = _time.GetElapsedTime((long)payload);
-        if (rtt >= TimeSpan.Zero && rtt < TimeSpan.FromMinutes(10)) _metrics.Record(MetricNames.HeartbeatRtt, rtt);
+        var rtt = _time.GetElapsedTime(sentAt);
+        if (rtt < TimeSpan.Zero || rtt >= TimeSpan.FromMinutes(10)) return; // not a timestamp of ours
+        _deadline.Answered();
+        _metrics.Record(MetricNames.HeartbeatRtt, rtt);
     }
 
     public void Dispose()
     {
         _timer.Dispose();
-        _stream.Scanner!.PongSeen -= OnPong;
+        _deadline.Dispose();
+        _unsubscribe();
     }
 }

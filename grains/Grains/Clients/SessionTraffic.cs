@@ -72,6 +72,17 @@ public sealed class SessionTraffic : ITraffic
     /// <summary>Raised (on a socket thread) when a welcome arrives: the session is resumed or started.</summary>
     public event Action<bool>? Welcomed;
 
+    /// <summary>Raised (on a socket thread) with the timestamp a <see cref="SendPing"/> carried, when its pong arrives.</summary>
+    public event Action<long>? PongSeen;
+
+    /// <summary>The application-level heartbeat: <c>{"type":"ping","ts":T}</c>, T a timestamp of our clock the server hands back.</summary>
+    public void SendPing(long timestamp)
+    {
+        SimulatedConnection? connection;
+        lock (_gate) connection = _connection;
+        connection?.Send($"{{\"type\":\"ping\",\"ts\":{timestamp}}}");
+    }
+
     public int Pending { get { lock (_gate) return _unechoed.Count; } }
 
     /// <summary>Server messages held beyond a gap (bounded by <see cref="MaxHeldAhead"/>).</summary>
@@ -224,10 +235,11 @@ public sealed class SessionTraffic : ITraffic
             case "welcome": OnWelcome(frame.Resumed, frame.LastSeq); break;
             case "msg" when frame.Seq is { } seq: OnServerMessage(seq, frame.Echo); break;
             case "msg": _metrics.Count(MetricNames.SessionProtocolErrors); break;
+            case "pong" when frame.Ts is { } at: PongSeen?.Invoke(at); break;
         }
     }
 
-    internal readonly record struct Frame(string? Type, long? Seq, long? Echo, long LastSeq, bool Resumed);
+    internal readonly record struct Frame(string? Type, long? Seq, long? Echo, long LastSeq, bool Resumed, long? Ts = null);
 
     /// <summary>
     /// Reads a server frame. A number that is not a positive whole number within <see cref="long"/> makes the
@@ -239,6 +251,7 @@ public sealed class SessionTraffic : ITraffic
         string? type = null;
         long? seq = null, echo = null;
         long lastSeq = 0;
+        long? ts = null;
         var resumed = false;
         try
         {
@@ -255,6 +268,7 @@ public sealed class SessionTraffic : ITraffic
                     case "echo": if (!Positive(ref reader, out var e)) return false; echo = e; break;
                     case "lastSeq": if (!Positive(ref reader, out var l, allowZero: true)) return false; lastSeq = l; break;
                     case "resumed": resumed = reader.TokenType == JsonTokenType.True; break;
+                    case "ts": ts = reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var t) ? t : null; break;
                     default: reader.Skip(); break;
                 }
             }
@@ -263,7 +277,7 @@ public sealed class SessionTraffic : ITraffic
         {
             return true; // not a protocol frame: nothing to account
         }
-        frame = new Frame(type, seq, echo, lastSeq, resumed);
+        frame = new Frame(type, seq, echo, lastSeq, resumed, ts);
         return true;
     }
 
