@@ -39,7 +39,7 @@ public sealed class HeartbeatTimeoutTests
             session.OnText(ping.Replace("\"ping\"", "\"pong\"")); // the server hands ts back
         }
 
-        var rtt = HistogramCodec.Decode(metrics.TakeSnapshot().TrendIntervals[MetricNames.HeartbeatRtt]);
+        var rtt = HistogramCodec.Decode(metrics.TakeSnapshot().Trends[MetricNames.HeartbeatRtt]);
         Assert.Equal(5, rtt.TotalCount);
         Assert.InRange(rtt.GetValueAtPercentile(50), 29_000, 31_000);
         Assert.Equal(0, timedOut);
