@@ -76,7 +76,7 @@ public sealed class ReportTests
             new GroupResult
             {
                 Name = "flappers", Behavior = "flapping", Clients = 4,
-                Counters = Counters((MetricNames.Connects, 12), (MetricNames.ConnectFailures, 2), (MetricNames.ForcedDrops, 8), (MetricNames.Reconnects, 8),
+                Counters = Counters((MetricNames.Connects, 12), (MetricNames.ConnectFailures, 2), (MetricNames.ForcedDrops, 8), (MetricNames.Reconnects, 8), (MetricNames.RestoresAttempted, 8),
                     (MetricNames.Disconnects, 8), (MetricNames.MessagesSent, 400), (MetricNames.MessagesReceived, 390), (MetricNames.MessagesLost, 4), (MetricNames.MessagesInterrupted, 6)),
                 Trends = new() { [MetricNames.ReconnectTime] = Trend(Enumerable.Range(0, 201).Select(i => 100.0 + i)) },
                 CloseCodes = new() { ["1000"] = 2, ["1006"] = 5, ["connect-error:refused"] = 2 },
