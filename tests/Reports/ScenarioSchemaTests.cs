@@ -74,7 +74,8 @@ public sealed class ScenarioSchemaTests
     [InlineData(true, "thresholds: { connect_time: [\"p(95)<1\"] }\n")]
     [InlineData(false, "heartbeat: { timeout: 2s }\n")]                                              // a timeout without pings
     [InlineData(false, "heartbeat: { appLevel: true }\n")]
-    [InlineData(true, "heartbeat: { interval: 1s, timeout: 2s, appLevel: true }\n")]
+    [InlineData(false, "heartbeat: { interval: 1s, timeout: 2s, appLevel: true }\n")]                // app-level pings are session frames
+    [InlineData(true, "protocol: session\nheartbeat: { interval: 1s, timeout: 2s, appLevel: true }\n")]
     [InlineData(false, "embeddedTarget: { heartbeatTimeout: 2s }\n")]
     [InlineData(true, "embeddedTarget: { heartbeatInterval: 1s, heartbeatTimeout: 2s }\n")]
     [InlineData(false, "population:\n  - { name: a, share: 100%, flapping: { cycles: 2 } }\n")]     // a block without its behaviour
@@ -190,6 +191,9 @@ public sealed class ScenarioSchemaTests
                 break;
             case ("embeddedTarget", "heartbeatTimeout"):
                 here["heartbeatInterval"] = "1s";
+                break;
+            case ("heartbeat", "appLevel"):
+                doc["protocol"] = "session";
                 break;
             case ("reconnect", "base"):
                 here["max"] = "2h";

@@ -124,6 +124,15 @@ public static class ScenarioSchema
                     "Non-loopback hosts this scenario may target (hosts, host:port or URLs); loopback is always allowed.", examples: ["ws.example.test"])),
             ],
             required: ["name", "target", "clients", "duration"]);
+        // App-level heartbeats are the session protocol's ping frames: no other protocol has them.
+        root["if"] = new JsonObject { ["not"] = KeyIs("protocol", "session") };
+        root["then"] = new JsonObject
+        {
+            ["properties"] = new JsonObject
+            {
+                ["heartbeat"] = new JsonObject { ["properties"] = new JsonObject { ["appLevel"] = new JsonObject { ["const"] = false } } },
+            },
+        };
 
         var schema = new JsonObject
         {
