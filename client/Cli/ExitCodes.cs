@@ -1,6 +1,6 @@
 namespace SimCluster.Cli;
 
-/// <summary>Exit codes of CONTRACT.md section 1.</summary>
+/// <summary>The CLI's exit codes (docs/security.md, "Exit codes"): CI scripts depend on them, so add, never renumber.</summary>
 public static class ExitCodes
 {
     public const int Passed = 0;

@@ -15,7 +15,7 @@ return await SimClusterCli.Create().RunAsync(args);
 
 namespace SimCluster.Cli
 {
-    /// <summary>The command line of CONTRACT.md section 1. Parse errors exit with 104 and say what to fix.</summary>
+    /// <summary>The command line (README). Parse errors exit with 104 and say what to fix.</summary>
     public sealed class SimClusterCli
     {
         private readonly RootCommand _root = new("SimCluster: WebSocket resilience testing with one Orleans grain per simulated client.");

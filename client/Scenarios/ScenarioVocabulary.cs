@@ -19,7 +19,7 @@ public sealed record ScenarioVocabulary(
         Set("silent-app", "app-dead", "blackhole", "half-close", "slow-reader", "reset"),
         Set([.. Ids('F', 25), .. Ids('A', 8)]));
 
-    /// <summary>F01..F25 are the RFC 6455 frame cases, A01..A08 the application-level ones (REFERENCE.md section 2).</summary>
+    /// <summary>F01..F25 are the RFC 6455 frame cases, A01..A08 the application-level ones (docs/malformed.md).</summary>
     private static IEnumerable<string> Ids(char prefix, int count) =>
         Enumerable.Range(1, count).Select(i => $"{prefix}{i:00}");
 

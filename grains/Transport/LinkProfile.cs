@@ -19,7 +19,7 @@ public sealed record LinkProfile(
         Latency <= TimeSpan.Zero && Jitter <= TimeSpan.Zero && BandwidthDownBps <= 0 && BandwidthUpBps <= 0 && Loss <= 0;
 }
 
-/// <summary>Named link profiles (REFERENCE.md section 5: Chrome DevTools, WebPageTest and Loadero presets).</summary>
+/// <summary>Named link profiles (after the Chrome DevTools, WebPageTest and Loadero presets).</summary>
 public static class LinkProfiles
 {
     private static LinkProfile P(string name, double latencyMs, double downMbps, double upMbps, double loss, double jitterMs) =>

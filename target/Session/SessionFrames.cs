@@ -3,7 +3,7 @@ using System.Text.Json;
 
 namespace SimCluster.Target;
 
-/// <summary>Frame types of session protocol v1 (CONTRACT section 4) that the server reads.</summary>
+/// <summary>Frame types of session protocol v1 (docs/session-protocol.md) that the server reads.</summary>
 internal enum SessionFrameType
 {
     Other,

@@ -53,7 +53,7 @@ public sealed class HostileTargetTests(ITestOutputHelper output) : IDisposable
 
             var result = await Simcluster.RunAsync("run", scenario, "--no-live", "--out", outDir);
 
-            // Exit 99: the run completed and the connect_failures threshold failed (CONTRACT exit codes).
+            // Exit 99: the run completed and the connect_failures threshold failed (ExitCodes).
             Assert.True(result.ExitCode == 99, result.ToString());
             Assert.True(result.Elapsed < TimeSpan.FromSeconds(60), $"the run took {result.Elapsed}");
             var reportPath = Path.Combine(outDir, "report.json");

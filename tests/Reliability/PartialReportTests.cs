@@ -6,10 +6,9 @@ using SimCluster.Tests.Support;
 namespace SimCluster.Tests.Reliability;
 
 /// <summary>
-/// Issue 10: results survive trouble. A run stopped by SIGTERM (a CI job cancelled, a pod evicted) stops
+/// Results survive trouble. A run stopped by SIGTERM (a CI job cancelled, a pod evicted) stops
 /// its clients, writes report.json, report.html and report.junit.xml marked partial with the reason, and
-/// exits 105 (CONTRACT: aborted). Issue 23: SIGHUP (the terminal or ssh session closed; it exited 129 with
-/// nothing) and SIGQUIT (ignored) end the run the same way.
+/// exits 105 (aborted). SIGHUP (the terminal or ssh session closed) and SIGQUIT end the run the same way.
 /// </summary>
 [Collection(ProbesCollection.Name)]
 [Trait("Category", "Integration")]

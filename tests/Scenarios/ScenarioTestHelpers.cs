@@ -6,7 +6,7 @@ internal static class ScenarioTestHelpers
 {
     public const string Source = "test.yaml";
 
-    /// <summary>The example of CONTRACT.md section 2, verbatim.</summary>
+    /// <summary>The scenario example users were promised works, verbatim.</summary>
     public const string ContractExample = """
         name: flapping-demo                # required
         target: embedded                   # required: `embedded` (reference target started by the run) or ws:// / wss:// URL, or a list of URLs

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 
 namespace SimCluster.Tests.Support;
 
-/// <summary>What CONTRACT.md section 3 promises about report.json, written out independently of the code.</summary>
+/// <summary>What report.json promises its readers (README, docs/report.md), written out independently of the code.</summary>
 internal static class Contract
 {
     public const string Schema = "simcluster.report/v1";

@@ -1,5 +1,5 @@
 'use strict';
-// A session-protocol server (CONTRACT.md section 4) on Node's `ws`, with deliberate faults, to check that
+// A session-protocol server (docs/session-protocol.md) on Node's `ws`, with deliberate faults, to check that
 // SimCluster reports exactly the damage a server does. Modes (argv[3]):
 //   correct        buffers, replays on resume, echoes each client message once
 //   forget         forgets every session when its connection ends (resumed:false on the next hello)

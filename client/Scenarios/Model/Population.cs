@@ -37,7 +37,7 @@ public sealed record FlappingSpec
 /// <summary>close: a clean WebSocket close; reset: TCP RST; blackhole: traffic silently stops, no FIN or RST.</summary>
 public enum DropMode { Close, Reset, Blackhole }
 
-/// <summary>Clients that turn into zombies (REFERENCE.md section 3) and measure how fast the server evicts them.</summary>
+/// <summary>Clients that turn into zombies (the kinds of grains/Grains/Behaviors/Zombies) and measure how fast the server evicts them.</summary>
 public sealed record ZombieSpec
 {
     /// <summary>A zombie kind from the vocabulary: silent-app, app-dead, blackhole, half-close, slow-reader, reset.</summary>
@@ -73,7 +73,7 @@ public enum SwitchMode { BreakBeforeMake, MakeBeforeBreak }
 /// <summary>In the file: <c>blackhole</c> | <c>reset</c> | <c>fin</c>.</summary>
 public enum OldPathFate { Blackhole, Reset, Fin }
 
-/// <summary>Clients sending malformed input (REFERENCE.md section 2); a share of the group stays healthy as canaries.</summary>
+/// <summary>Clients sending malformed input (docs/malformed.md); a share of the group stays healthy as canaries.</summary>
 public sealed record MalformedSpec
 {
     /// <summary>Case ids (F01..F25, A01..A08); <c>all</c> in the file expands to every known id.</summary>

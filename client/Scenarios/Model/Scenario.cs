@@ -54,7 +54,7 @@ public enum ProtocolKind
 {
     /// <summary>Any echo server: each message comes back unchanged.</summary>
     Echo,
-    /// <summary>Session protocol v1 (CONTRACT.md section 4): sequence numbers, acks, replay across reconnects.</summary>
+    /// <summary>Session protocol v1 (docs/session-protocol.md): sequence numbers, acks, replay across reconnects.</summary>
     Session,
     /// <summary>Connect only; no application messages.</summary>
     None,

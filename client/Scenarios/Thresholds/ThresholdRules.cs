@@ -2,7 +2,7 @@ using SimCluster.Abstractions.Metrics;
 
 namespace SimCluster.Scenarios;
 
-/// <summary>Which aggregations make sense on which kind of metric (CONTRACT.md section 2).</summary>
+/// <summary>Which aggregations make sense on which kind of metric (README, "Thresholds").</summary>
 public static class ThresholdRules
 {
     public static IReadOnlyList<Aggregation> AllowedFor(MetricKind kind) => kind switch

@@ -14,8 +14,8 @@ public enum MetricKind
 }
 
 /// <summary>
-/// Every metric name SimCluster reports, in one place (as k6 does). Names are part of the external
-/// contract (CONTRACT.md section 3): add, never rename.
+/// Every metric name SimCluster reports, in one place (as k6 does). Names are part of the report format
+/// that CI scripts and dashboards read: add, never rename.
 /// </summary>
 public static class MetricNames
 {

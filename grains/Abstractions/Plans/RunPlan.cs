@@ -108,7 +108,7 @@ public sealed record GroupPlan
     [Id(8)] public string? CanaryOf { get; init; }
 }
 
-/// <summary>Attackers sending malformed input (REFERENCE.md section 2); their canaries are a separate steady group.</summary>
+/// <summary>Attackers sending malformed input (docs/malformed.md); their canaries are a separate steady group.</summary>
 [GenerateSerializer, Immutable]
 public sealed record MalformedPlan
 {

@@ -3,7 +3,7 @@ using SimCluster.Transport.Malformed.Cases;
 namespace SimCluster.Transport.Malformed;
 
 /// <summary>
-/// Every malformed-input case by id: F01..F25, the RFC 6455 catalogue of REFERENCE.md section 2, and A01..A08,
+/// Every malformed-input case by id: F01..F25, the RFC 6455 catalogue of docs/malformed.md, and A01..A08,
 /// application-level mutations in valid frames (A01 invalid JSON, A02 unknown type, A03 wrong field types,
 /// A04 oversize field, A05 10,000-deep nesting, A06 duplicate ids, A07 binary where text is expected,
 /// A08 message flood). Case objects are stateless and shared.

@@ -1,7 +1,7 @@
 namespace SimCluster.Transport.Malformed;
 
 /// <summary>
-/// One malformed-input case (REFERENCE.md section 2): what it sends, what a strict server does, and how to
+/// One malformed-input case (docs/malformed.md): what it sends, what a strict server does, and how to
 /// watch for it. Each case is a small sealed class in Cases/, registered in <see cref="CaseCatalogue"/>.
 /// A case with several variants (F11's five invalid sequences, F17's ten close codes) runs one connection per
 /// variant; its verdict is the worst of theirs.

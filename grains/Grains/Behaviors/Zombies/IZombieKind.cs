@@ -3,7 +3,7 @@ using SimCluster.Transport;
 namespace SimCluster.Grains.Behaviors.Zombies;
 
 /// <summary>
-/// One way a client can go dead while its server still believes in it (REFERENCE.md section 3, Z1-Z7).
+/// One way a client can go dead while its server still believes in it (the README's `zombie:` kinds).
 /// A kind only changes the connection; the client grain times how long the server takes to give up.
 /// </summary>
 public interface IZombieKind
