@@ -10,7 +10,7 @@ another's state. Everything that is compared is measured the same way for every 
 - "connect rate" is N divided by the time from the target's first upgrade to the moment all N are open,
   with every tool asked for the same arrival rate (--rate, default 5,000 new connections per second).
 
-Only SimCluster reports RTT and scheduling delay (Artillery has no latency metric for WebSockets, Tsung's
+Only SimCluster reports RTT and send lag (Artillery has no latency metric for WebSockets, Tsung's
 needs its own log post-processing), so those come from SimCluster's report.json.
 
 Further sections: a flapping handshake storm (SimCluster only: the peers cannot reconnect), RTT fidelity
@@ -303,7 +303,7 @@ def side_by_side(args, work):
                     if os.path.exists(report):
                         m = json.load(open(report))["metrics"]
                         row["rtt"] = m.get("message_rtt", {})
-                        row["sched"] = m.get("scheduling_delay", {})
+                        row["sched"] = m.get("send_lag", {})
                         row["connect_p99"] = m.get("connect_time", {}).get("p99")
                         row["lost"] = m.get("messages_lost", {}).get("value")
                 elif tool == "tsung":
@@ -442,7 +442,7 @@ def slope_kb(rows, tool, lo, hi):
 def render(args, rows, storm, fidelity):
     lines = []
     lo, hi = min(args.sizes), max(args.sizes)
-    lines.append("| tool | clients | connect all | handshakes/s | RSS (median) | CPU (1 core = 100 %) | echoes/s | CPU µs per echo | fewest open | RTT med / p99 | scheduling delay p99 | lost |")
+    lines.append("| tool | clients | connect all | handshakes/s | RSS (median) | CPU (1 core = 100 %) | echoes/s | CPU µs per echo | fewest open | RTT med / p99 | send lag p99 | lost |")
     lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         if "error" in r:

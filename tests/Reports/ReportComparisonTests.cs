@@ -62,11 +62,6 @@ public sealed class ReportComparisonTests(Xunit.Abstractions.ITestOutputHelper o
         Assert.Contains("<script id=\"comparison-data\" type=\"application/json\">", html);
     }
 
-    [Fact]
-    [Trait("Category", "Unit")]
-    public void Every_counter_and_trend_has_a_description_and_unit_for_its_instrument() =>
-        Assert.Empty(MetricDescriptions.Missing());
-
     /// <summary>Two real runs of scenarios/flapping.yaml (scaled down) with different seeds, compared by the CLI.</summary>
     [Fact]
     [Trait("Category", "Integration")]

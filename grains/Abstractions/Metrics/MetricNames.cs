@@ -287,6 +287,9 @@ public sealed record MetricDefinition(string Name, MetricKind Kind, MetricSectio
 
     /// <summary>For a ratio: the counters whose sum is the denominator.</summary>
     public IReadOnlyList<string> OutOf { get; init; } = [];
+
+    /// <summary>The definition without Markdown, for instrument descriptions (Prometheus HELP, Grafana).</summary>
+    public string PlainDefinition => Definition.Replace("`", "", StringComparison.Ordinal);
 }
 
 /// <summary>

@@ -84,11 +84,11 @@ public sealed class SiloMeter : IDisposable
             {
                 _meter.CreateObservableCounter($"simcluster_{counter}",
                     () => Recorders().Select(g => new Measurement<long>(g.Read(counter), Tags(g.Group))),
-                    unit: MetricDescriptions.UnitOf(counter), description: MetricDescriptions.Of(counter));
+                    unit: "{event}", description: MetricNames.Definitions[counter].PlainDefinition);
             }
             var advice = new InstrumentAdvice<double> { HistogramBucketBoundaries = BucketBounds };
             _histograms = MetricNames.All.Where(m => m.Value == MetricKind.Trend).Select(m => m.Key).ToFrozenDictionary(t => t,
-                t => _meter.CreateHistogram($"simcluster_{t}", unit: "s", description: MetricDescriptions.Of(t), tags: null, advice: advice));
+                t => _meter.CreateHistogram($"simcluster_{t}", unit: "s", description: MetricNames.Definitions[t].PlainDefinition, tags: null, advice: advice));
         }
 
         /// <summary>What a group's recorder calls for each trend sample: the histogram, with the group's tags built once.</summary>
