@@ -16,7 +16,9 @@ internal sealed class ChromiumSession : IAsyncDisposable
     private readonly BackgroundProcess _browser;
     private readonly ClientWebSocket _socket;
     private readonly string _profile;
+    private readonly byte[] _buffer = new byte[1 << 16];
     private int _nextId;
+    private bool _loaded;
 
     private ChromiumSession(BackgroundProcess browser, ClientWebSocket socket, string profile)
     {
@@ -48,7 +50,15 @@ internal sealed class ChromiumSession : IAsyncDisposable
         return session;
     }
 
-    public Task NavigateAsync(string url) => SendAsync("Page.navigate", new JsonObject { ["url"] = url });
+    /// <summary>Opens <paramref name="url"/> and returns once the page's load event fired (its scripts ran).</summary>
+    public async Task NavigateAsync(string url)
+    {
+        await SendAsync("Page.enable", []);
+        _loaded = false;
+        await SendAsync("Page.navigate", new JsonObject { ["url"] = url });
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (!_loaded) await ReceiveAsync(bound.Token);
+    }
 
     /// <summary>The expression's value (JSON); a promise is awaited in the page, up to <paramref name="within"/>.</summary>
     public async Task<JsonNode?> EvaluateAsync(string expression, TimeSpan within)
@@ -77,22 +87,29 @@ internal sealed class ChromiumSession : IAsyncDisposable
         var message = new JsonObject { ["id"] = id, ["method"] = method, ["params"] = parameters }.ToJsonString();
         using var bound = new CancellationTokenSource(within ?? TimeSpan.FromSeconds(60));
         await _socket.SendAsync(Encoding.UTF8.GetBytes(message), WebSocketMessageType.Text, true, bound.Token);
-        var buffer = new byte[1 << 16];
         while (true)
         {
-            using var text = new MemoryStream();
-            WebSocketReceiveResult received;
-            do
-            {
-                received = await _socket.ReceiveAsync(buffer, bound.Token);
-                text.Write(buffer, 0, received.Count);
-            }
-            while (!received.EndOfMessage);
-            var reply = JsonNode.Parse(text.ToArray())!;
+            var reply = await ReceiveAsync(bound.Token);
             if ((int?)reply["id"] != id) continue; // an event, or an answer to nothing we wait for
             if (reply["error"] is { } error) Assert.Fail($"DevTools {method} failed: {error.ToJsonString()}");
             return reply["result"]!;
         }
+    }
+
+    /// <summary>The next message from the page; notes the load event on the way.</summary>
+    private async Task<JsonNode> ReceiveAsync(CancellationToken ct)
+    {
+        using var text = new MemoryStream();
+        WebSocketReceiveResult received;
+        do
+        {
+            received = await _socket.ReceiveAsync(_buffer, ct);
+            text.Write(_buffer, 0, received.Count);
+        }
+        while (!received.EndOfMessage);
+        var message = JsonNode.Parse(text.ToArray())!;
+        if ((string?)message["method"] == "Page.loadEventFired") _loaded = true;
+        return message;
     }
 
     public async ValueTask DisposeAsync()
