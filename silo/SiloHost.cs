@@ -56,7 +56,6 @@ public static class SiloHost
             .WithMetrics(metrics => metrics.AddMeter(SiloMeter.MeterWildcard).AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
 
         var app = builder.Build();
-        app.Services.GetRequiredService<SiloMeter>(); // creates the instruments before the first scrape
         var ready = false;
         app.Lifetime.ApplicationStarted.Register(() => ready = true); // after Orleans' hosted service: the silo is active
         app.Lifetime.ApplicationStarted.Register(() => WarnAboutOpenFileLimit(app.Logger));

@@ -297,6 +297,23 @@ public sealed class ReportTests
     }
 
     [Fact]
+    public void A_silo_that_did_not_confirm_its_stop_makes_the_report_partial_and_is_named()
+    {
+        var running = "127.0.0.1:11112@2";
+        var result = Result() with
+        {
+            Silos = [new SiloResult { Address = "127.0.0.1:11111@1", Clients = 5 }, new SiloResult { Address = running, Clients = 5, StopUnconfirmed = true }],
+        };
+        var report = Create(LoadScenario(Yaml.Split("thresholds:")[0]), result);
+        Assert.Equal("partial", report.Verdict);
+        Assert.Contains("did not confirm that their clients stopped", report.PartialReason);
+        Assert.Contains(running, report.PartialReason);
+        var silos = Json(report)["silos"]!.AsArray();
+        Assert.True(silos[1]!["stopUnconfirmed"]!.GetValue<bool>());
+        Assert.False(silos[0]!["stopUnconfirmed"]!.GetValue<bool>());
+    }
+
+    [Fact]
     public void Report_json_has_the_schema_fields_and_every_contract_metric()
     {
         var json = Json(Create());

@@ -27,10 +27,11 @@ public sealed class LivePageTests(Xunit.Abstractions.ITestOutputHelper output)
         try
         {
             var outDir = Path.Combine(folder, "report");
+            // Chromium first: on a loaded machine its start can take longer than the run has seconds to show.
+            await using var browser = await ChromiumSession.StartAsync();
             await using var run = BackgroundProcess.Start("simcluster run", ChildProcess.StartInfo(Path.Combine(Simcluster.RepoRoot, "simcluster"),
                 ["run", "scenarios/smoke.yaml", "--duration", "12s", "--no-live", "--dashboard", "--out", outDir], Simcluster.RepoRoot));
             var line = await run.WaitForLineAsync(l => l.StartsWith("live: http://127.0.0.1:", StringComparison.Ordinal), "the live page's address", TimeSpan.FromSeconds(120));
-            await using var browser = await ChromiumSession.StartAsync();
             await browser.NavigateAsync(line["live: ".Length..].Trim());
             var watched = await LivePage.WatchAsync(browser);
             await browser.ScreenshotAsync(Path.Combine(folder, "live.png"));
@@ -62,11 +63,12 @@ public sealed class LivePageOnClusterTests(Xunit.Abstractions.ITestOutputHelper 
         try
         {
             var outDir = Path.Combine(folder, "report");
+            // Chromium first: on a loaded machine its start can take longer than the run has seconds to show.
+            await using var browser = await ChromiumSession.StartAsync();
             await using var run = BackgroundProcess.Start("simcluster run", ChildProcess.StartInfo(Path.Combine(Simcluster.RepoRoot, "simcluster"),
-                ["run", "scenarios/smoke.yaml", "--duration", "12s", "--no-live", "--cluster", cluster.Spec, "--out", outDir], Simcluster.RepoRoot));
+                ["run", "scenarios/smoke.yaml", "--duration", "16s", "--no-live", "--cluster", cluster.Spec, "--out", outDir], Simcluster.RepoRoot));
             var line = await run.WaitForLineAsync(l => l.StartsWith("live: /runs/", StringComparison.Ordinal), "the live page's path", TimeSpan.FromSeconds(120));
             var path = line["live: ".Length..].Split(' ')[0];
-            await using var browser = await ChromiumSession.StartAsync();
             // The second silo: the page reads the cluster's live runs wherever the run's grains are.
             await browser.NavigateAsync($"http://127.0.0.1:{cluster.Silos[1].HttpPort}{path}");
             var watched = await LivePage.WatchAsync(browser);

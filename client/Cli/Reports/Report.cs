@@ -75,7 +75,7 @@ public sealed record Report
         };
     }
 
-    /// <summary>Silos whose numbers are incomplete: lost during the run, or silent at the final collection.</summary>
+    /// <summary>Silos whose numbers are incomplete: lost during the run, silent at the final collection, or not confirming their stop.</summary>
     private static string? SiloReason(RunResult result)
     {
         var reasons = new List<string>();
@@ -83,6 +83,8 @@ public sealed record Report
             reasons.Add($"silo(s) lost during the run: {string.Join(", ", lost)}; their clients' numbers are missing");
         if (result.Silos.Where(s => s.MissedFinalCollection && !s.Lost).Select(s => s.Address).ToList() is { Count: > 0 } silent)
             reasons.Add($"silo(s) did not answer the final collection: {string.Join(", ", silent)}; their clients' last numbers are missing");
+        if (result.Silos.Where(s => s.StopUnconfirmed && !s.Lost).Select(s => s.Address).ToList() is { Count: > 0 } running)
+            reasons.Add($"silo(s) did not confirm that their clients stopped: {string.Join(", ", running)}; their numbers may have been read from clients still running");
         return reasons.Count == 0 ? null : string.Join("; ", reasons);
     }
 
@@ -175,6 +177,7 @@ public sealed record Report
                 ["lost"] = s.Lost,
                 ["lostAtSecond"] = s.LostAtSeconds,
                 ["missedFinalCollection"] = s.MissedFinalCollection,
+                ["stopUnconfirmed"] = s.StopUnconfirmed,
                 ["adopted"] = s.Adopted,
                 ["coordinator"] = s.Coordinator,
                 // Its own slice of the source addresses (its clients and the ones it adopted draw from it).
