@@ -179,7 +179,8 @@ internal static class LivePage
         var expected = metrics.Where(m => (string)m.Value!["type"]! switch
             {
                 "trend" => (long)m.Value!["count"]! > 0,
-                "counter" or "ratio" => (double)m.Value!["value"]! > 0,
+                "counter" => (double)m.Value!["value"]! > 0,
+                "ratio" => m.Value!["value"] is not null, // null: no data
                 _ => true,
             })
             .ToDictionary(m => m.Key, m => (double)((string)m.Value!["type"]! == "trend" ? m.Value!["count"]! : m.Value!["value"]!));

@@ -439,14 +439,14 @@ public static class HtmlReport
             }
             else
             {
-                h.Append("<td class=\"num\" data-value=\"").Append(E(Str(m["value"]))).Append("\">").Append(m["value"] is null ? "no data" : E(Num(m["value"]))).Append("</td><td class=\"num\">").Append(E(Num(m["rate"]))).Append("</td>")
+                h.Append("<td class=\"num\" data-value=\"").Append(E(Str(m["value"]))).Append("\">").Append(E(Num(m["value"]))).Append("</td><td class=\"num\">").Append(E(Num(m["rate"]))).Append("</td>")
                     .Append("<td></td><td></td><td></td><td></td><td></td><td></td><td></td>");
             }
             h.Append("</tr>\n");
         }
         h.Append("</tbody></table></div>\n");
         if (zero.Count > 0)
-            h.Append("<p class=\"note\">Zero in this run (in report.json all the same): ").Append(string.Join(", ", zero.Select(z => $"<code>{E(z)}</code>"))).Append("</p>\n");
+            h.Append("<p class=\"note\">Zero, or no data, in this run (in report.json all the same): ").Append(string.Join(", ", zero.Select(z => $"<code>{E(z)}</code>"))).Append("</p>\n");
         h.Append("</section>\n");
     }
 
@@ -455,7 +455,7 @@ public static class HtmlReport
     {
         "trend" => ReportJson.Number(m["count"]) is > 0,
         "counter" => ReportJson.Number(m["value"]) is > 0,
-        "ratio" => ReportJson.Number(m["value"]) is > 0,
+        "ratio" => m["value"] is not null, // 0 of 10 zombies detected is a finding; null is nothing tried
         _ => m["value"] is not null,
     };
 
