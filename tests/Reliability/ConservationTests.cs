@@ -156,8 +156,10 @@ public sealed partial class ConservationTests : IClassFixture<NodePeers>, IDispo
 
     /// <summary>Offered load is the schedule, whatever the link: no fire skipped, none added.</summary>
     [Theory]
+    [InlineData("echo", "ethernet")]
     [InlineData("echo", "4g")]
     [InlineData("echo", "satellite")]
+    [InlineData("session", "ethernet")]
     [InlineData("session", "4g")]
     [InlineData("session", "satellite")]
     public async Task What_the_server_received_is_the_planned_load_on_slow_links(string protocol, string profile)
