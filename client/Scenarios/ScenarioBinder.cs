@@ -52,7 +52,7 @@ internal static partial class ScenarioBinder
         var seed = m.Long("seed", long.MinValue, long.MaxValue);
         var protocol = m.Choice("protocol", Protocols) ?? ProtocolKind.Echo;
         var driver = m.Choice("driver", Drivers) is { } useLean && useLean ? "lean" : "websocket-client";
-        var messages = m.Map("messages") is { } mm ? ReadMessages(mm) : new MessagesSpec();
+        var messages = m.Map("messages") is { } mm ? ReadMessages(mm, protocol) : new MessagesSpec();
         var heartbeat = m.Map("heartbeat") is { } hm ? ReadHeartbeat(hm, protocol) : new HeartbeatSpec();
         var network = m.Map("network") is { } nm ? ReadNetwork(nm, vocab) : new NetworkSpec();
         var reconnect = m.Map("reconnect") is { } rm ? ReadReconnect(rm, vocab) : new ReconnectSpec();
@@ -177,7 +177,7 @@ internal static partial class ScenarioBinder
         return spec;
     }
 
-    private static MessagesSpec ReadMessages(MapReader m)
+    private static MessagesSpec ReadMessages(MapReader m, ProtocolKind protocol)
     {
         var defaults = new MessagesSpec();
         var spec = new MessagesSpec
@@ -188,6 +188,15 @@ internal static partial class ScenarioBinder
             MaxReceiveSize = m.Int("maxReceiveSize", MessagesSpec.MinReceiveSize, MessagesSpec.MaxReceiveSizeLimit) ?? defaults.MaxReceiveSize,
         };
         m.ReportUnknownKeys();
+        // Without application messages only maxReceiveSize (what the server may send) still matters.
+        var why = protocol == ProtocolKind.None ? "protocol none sends no application messages"
+            : spec.Interval == TimeSpan.Zero ? "interval 0s sends no application messages"
+            : null;
+        foreach (var key in (string[])["interval", "size", "lossTimeout"])
+        {
+            if (why is not null && m.KeyNode(key) is { } node && !(key == "interval" && protocol != ProtocolKind.None))
+                m.Diag.Warn(node, m.PathOf(key), $"ignored: {why}, so {key} has no effect");
+        }
         return spec;
     }
 

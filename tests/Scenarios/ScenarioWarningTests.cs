@@ -193,6 +193,32 @@ public class ScenarioWarningTests
     }
 
     [Fact]
+    public void Protocol_none_ignores_the_message_keys_except_max_receive_size()
+    {
+        var warnings = Warnings(Minimal + "\nprotocol: none\nmessages:\n  interval: 1s\n  size: 64\n  lossTimeout: 2s\n  maxReceiveSize: 4096\n");
+        Assert.Equal(
+            [
+                new ScenarioWarning(Source, 7, 3, "messages.interval", "ignored: protocol none sends no application messages, so interval has no effect"),
+                new ScenarioWarning(Source, 8, 3, "messages.size", "ignored: protocol none sends no application messages, so size has no effect"),
+                new ScenarioWarning(Source, 9, 3, "messages.lossTimeout", "ignored: protocol none sends no application messages, so lossTimeout has no effect"),
+            ],
+            warnings);
+    }
+
+    [Fact]
+    public void Interval_zero_ignores_size_and_loss_timeout()
+    {
+        var warnings = Warnings(Minimal + "\nmessages: { interval: 0s, size: 64, lossTimeout: 2s }\n");
+        Assert.Equal(
+            [
+                new ScenarioWarning(Source, 5, 27, "messages.size", "ignored: interval 0s sends no application messages, so size has no effect"),
+                new ScenarioWarning(Source, 5, 37, "messages.lossTimeout", "ignored: interval 0s sends no application messages, so lossTimeout has no effect"),
+            ],
+            warnings);
+        Assert.Empty(Warnings(Minimal + "\nmessages: { interval: 1s, size: 64, lossTimeout: 2s }\n"));
+    }
+
+    [Fact]
     public void A_file_with_only_warnings_validates()
     {
         var result = Parse(Minimal + "\nreconnect: { policy: immediate, base: 1s }\n");
