@@ -189,12 +189,12 @@ internal static partial class ScenarioBinder
         };
         m.ReportUnknownKeys();
         // Without application messages only maxReceiveSize (what the server may send) still matters.
-        var why = protocol == ProtocolKind.None ? "protocol none sends no application messages"
-            : spec.Interval == TimeSpan.Zero ? "interval 0s sends no application messages"
-            : null;
-        foreach (var key in (string[])["interval", "size", "lossTimeout"])
+        var (why, unread) = protocol == ProtocolKind.None ? ("protocol none sends no application messages", (string[])["interval", "size", "lossTimeout"])
+            : spec.Interval == TimeSpan.Zero ? ("interval 0s sends no application messages", ["size", "lossTimeout"])
+            : ("", []);
+        foreach (var key in unread)
         {
-            if (why is not null && m.KeyNode(key) is { } node && !(key == "interval" && protocol != ProtocolKind.None))
+            if (m.KeyNode(key) is { } node)
                 m.Diag.Warn(node, m.PathOf(key), $"ignored: {why}, so {key} has no effect");
         }
         return spec;
