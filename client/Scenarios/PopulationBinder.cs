@@ -25,7 +25,8 @@ internal static class PopulationBinder
     /// every group name that could be read even when other parts are wrong, so thresholds can still
     /// check their group tags; it is null only when the list itself was unreadable.
     /// </summary>
-    public static List<GroupSpec>? Bind(MapReader root, int? clients, ScenarioVocabulary vocab, out IReadOnlySet<string>? groupNames)
+    /// <param name="run">The run's duration and rampUp, when both could be read: zombies check their watch against it.</param>
+    public static List<GroupSpec>? Bind(MapReader root, int? clients, (TimeSpan Duration, TimeSpan RampUp)? run, ScenarioVocabulary vocab, out IReadOnlySet<string>? groupNames)
     {
         var d = root.Diag;
         const string path = "population";
@@ -51,7 +52,7 @@ internal static class PopulationBinder
         var firstByName = new Dictionary<string, YNode>(StringComparer.Ordinal);
         foreach (var (itemNode, itemPath) in items)
         {
-            var (group, share) = ReadGroup(itemNode, itemPath, d, vocab, onlyGroup: items.Count == 1, firstByName);
+            var (group, share) = ReadGroup(itemNode, itemPath, d, run, vocab, onlyGroup: items.Count == 1, firstByName);
             groups.Add(group);
             shares.Add(share);
         }
@@ -73,7 +74,7 @@ internal static class PopulationBinder
 
     /// <summary>The group (null after errors) and its share (null when it could not be read).</summary>
     private static (GroupSpec? Group, decimal? Share) ReadGroup(
-        YNode node, string path, Diagnostics d, ScenarioVocabulary vocab, bool onlyGroup, Dictionary<string, YNode> firstByName)
+        YNode node, string path, Diagnostics d, (TimeSpan Duration, TimeSpan RampUp)? run, ScenarioVocabulary vocab, bool onlyGroup, Dictionary<string, YNode> firstByName)
     {
         var g = MapReader.Open(node, path, d, "a group like { name: flappers, share: 20%, behavior: flapping }");
         if (g is null)
@@ -130,7 +131,7 @@ internal static class PopulationBinder
             switch (block)
             {
                 case "flapping": flapping = ReadFlapping(bm); break;
-                case "zombie": zombie = ReadZombie(bm, vocab); break;
+                case "zombie": zombie = ReadZombie(bm, run, vocab); break;
                 case "switching": switching = ReadSwitching(bm, vocab); break;
                 case "malformed": malformed = ReadMalformed(bm, vocab); break;
             }
@@ -182,7 +183,7 @@ internal static class PopulationBinder
         return spec;
     }
 
-    private static ZombieSpec? ReadZombie(MapReader m, ScenarioVocabulary vocab)
+    private static ZombieSpec? ReadZombie(MapReader m, (TimeSpan Duration, TimeSpan RampUp)? run, ScenarioVocabulary vocab)
     {
         var d = m.Diag;
         var kind = m.Require("kind", $"a zombie kind: {Suggest.List(vocab.ZombieKinds)}") is { } kn
@@ -205,7 +206,28 @@ internal static class PopulationBinder
             ReadBytesPerSecond = readRate,
         };
         m.ReportUnknownKeys();
+        if (run is { } r)
+            WarnUnwatchable(m, spec, r.Duration, r.RampUp);
         return kind is null ? null : spec;
+    }
+
+    /// <summary>
+    /// A zombie is watched for observeFor from after its connection opened; a client starts up to rampUp
+    /// late, and the run stops at duration. A watch that cannot fit ends as zombies_unobserved, not a verdict.
+    /// </summary>
+    private static void WarnUnwatchable(MapReader m, ZombieSpec spec, TimeSpan duration, TimeSpan rampUp)
+    {
+        var watch = spec.After + spec.ObserveFor;
+        var room = duration - rampUp;
+        if (watch <= room)
+            return;
+        var key = m.KeyNode("observeFor") is not null ? "observeFor" : m.KeyNode("after") is not null ? "after" : null;
+        var run = rampUp > TimeSpan.Zero
+            ? $"the {Units.FormatDuration(room)} a client starting at the end of rampUp has (duration {Units.FormatDuration(duration)} - rampUp {Units.FormatDuration(rampUp)})"
+            : $"the run (duration {Units.FormatDuration(duration)})";
+        m.Diag.Warn(key is null ? m.Node : m.KeyNode(key)!, key is null ? m.Path : m.PathOf(key),
+            $"after ({Units.FormatDuration(spec.After)}) + observeFor ({Units.FormatDuration(spec.ObserveFor)}) = {Units.FormatDuration(watch)} is longer than {run}: "
+            + "zombies the run's end cuts off are counted zombies_unobserved, not watched to a verdict");
     }
 
     private static SwitchingSpec ReadSwitching(MapReader m, ScenarioVocabulary vocab)
@@ -240,6 +262,11 @@ internal static class PopulationBinder
             NatRebinding = natRebinding,
         };
         m.ReportUnknownKeys();
+        // NAT rebinding always reconnects break-before-make; make-before-break never waits a gap.
+        if (spec.NatRebinding && spec.Mode == SwitchMode.MakeBeforeBreak && m.KeyNode("mode") is { } modeKey)
+            d.Warn(modeKey, m.PathOf("mode"), "ignored: with natRebinding: true the client always switches break-before-make (the old port dies, then it reconnects from a new one)");
+        else if (spec.Mode == SwitchMode.MakeBeforeBreak && m.KeyNode("gap") is { } gapKey)
+            d.Warn(gapKey, m.PathOf("gap"), "ignored: make-before-break opens the new path before the old one dies, so there is no gap; gap applies to break-before-make");
         return spec;
     }
 

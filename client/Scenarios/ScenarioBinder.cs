@@ -52,18 +52,21 @@ internal static partial class ScenarioBinder
         var seed = m.Long("seed", long.MinValue, long.MaxValue);
         var protocol = m.Choice("protocol", Protocols) ?? ProtocolKind.Echo;
         var driver = m.Choice("driver", Drivers) is { } useLean && useLean ? "lean" : "websocket-client";
-        var messages = m.Map("messages") is { } mm ? ReadMessages(mm) : new MessagesSpec();
+        var messages = m.Map("messages") is { } mm ? ReadMessages(mm, protocol) : new MessagesSpec();
         var heartbeat = m.Map("heartbeat") is { } hm ? ReadHeartbeat(hm, protocol) : new HeartbeatSpec();
         var network = m.Map("network") is { } nm ? ReadNetwork(nm, vocab) : new NetworkSpec();
         var reconnect = m.Map("reconnect") is { } rm ? ReadReconnect(rm, vocab) : new ReconnectSpec();
         var auth = m.Map("auth") is { } am ? ReadAuth(am) : null;
-        var population = PopulationBinder.Bind(m, clients, vocab, out var groupNames);
+        var population = PopulationBinder.Bind(m, clients, duration is { } runFor ? (runFor, rampUp) : null, vocab, out var groupNames);
         var thresholds = ThresholdBinder.Bind(m, groupNames);
         var allowTargets = ReadAllowTargets(m);
         var embeddedTarget = m.Map("embeddedTarget") is { } em ? ReadEmbeddedTarget(em) : new EmbeddedTargetSpec();
         var cluster = m.Map("cluster") is { } cm ? ReadCluster(cm) : new ClusterSpec();
         var report = m.Map("report") is { } rpm ? ReadReport(rpm) : new ReportSpec();
         // embeddedTarget applies only when the run starts the target itself; a --target URL simply bypasses it.
+        if (target is { IsEmbedded: false } && m.KeyNode("embeddedTarget") is { } embeddedKey)
+            d.Warn(embeddedKey, "embeddedTarget",
+                $"ignored: embeddedTarget configures the reference target a run starts with target: embedded, and the target is {Excerpt.Quote(string.Join(", ", target.Urls))}");
         m.ReportUnknownKeys();
 
         if (d.Count > 0)
@@ -174,7 +177,7 @@ internal static partial class ScenarioBinder
         return spec;
     }
 
-    private static MessagesSpec ReadMessages(MapReader m)
+    private static MessagesSpec ReadMessages(MapReader m, ProtocolKind protocol)
     {
         var defaults = new MessagesSpec();
         var spec = new MessagesSpec
@@ -185,6 +188,15 @@ internal static partial class ScenarioBinder
             MaxReceiveSize = m.Int("maxReceiveSize", MessagesSpec.MinReceiveSize, MessagesSpec.MaxReceiveSizeLimit) ?? defaults.MaxReceiveSize,
         };
         m.ReportUnknownKeys();
+        // Without application messages only maxReceiveSize (what the server may send) still matters.
+        var (why, unread) = protocol == ProtocolKind.None ? ("protocol none sends no application messages", (string[])["interval", "size", "lossTimeout"])
+            : spec.Interval == TimeSpan.Zero ? ("interval 0s sends no application messages", ["size", "lossTimeout"])
+            : ("", []);
+        foreach (var key in unread)
+        {
+            if (m.KeyNode(key) is { } node)
+                m.Diag.Warn(node, m.PathOf(key), $"ignored: {why}, so {key} has no effect");
+        }
         return spec;
     }
 
@@ -266,6 +278,25 @@ internal static partial class ScenarioBinder
         return null;
     }
 
+    private static readonly string[] DelayKeys = ["base", "max", "jitter"];
+
+    /// <summary>
+    /// The delay keys each policy uses (see the policies in grains/Grains/Reconnect): a key outside its
+    /// policy's list is accepted but has no effect, which earns a warning. maxAttempts is read by all.
+    /// </summary>
+    private static readonly Dictionary<string, string[]> PolicyReads = new(StringComparer.Ordinal)
+    {
+        ["immediate"] = [],
+        ["fixed"] = ["base", "jitter"],
+        ["exponential"] = DelayKeys,
+    };
+
+    private static readonly Dictionary<string, string> PolicyWaits = new(StringComparer.Ordinal)
+    {
+        ["immediate"] = "it retries at once, without a wait",
+        ["fixed"] = "it waits base, with jitter, before every attempt",
+    };
+
     private static ReconnectSpec ReadReconnect(MapReader m, ScenarioVocabulary vocab)
     {
         var defaults = new ReconnectSpec();
@@ -277,7 +308,14 @@ internal static partial class ScenarioBinder
             Jitter = m.Choice("jitter", Jitters) ?? defaults.Jitter,
             MaxAttempts = m.Int("maxAttempts", 0, int.MaxValue) ?? defaults.MaxAttempts,
         };
-        if (spec.Max < spec.Base)
+        var reads = PolicyReads.TryGetValue(spec.Policy, out var keys) ? keys : DelayKeys;
+        foreach (var key in DelayKeys.Where(k => !reads.Contains(k)))
+        {
+            if (m.KeyNode(key) is { } keyNode)
+                m.Diag.Warn(keyNode, m.PathOf(key), $"ignored: policy {spec.Policy} does not read {key} ({PolicyWaits[spec.Policy]})");
+        }
+        // max bounds base only where both are read.
+        if (reads.Contains("max") && spec.Max < spec.Base)
             m.Diag.Add(m.Get("max") ?? m.Get("base") ?? m.Node, m.PathOf("max"),
                 $"max ({Units.FormatDuration(spec.Max)}) must not be below base ({Units.FormatDuration(spec.Base)})");
         m.ReportUnknownKeys();
@@ -331,6 +369,7 @@ internal static partial class ScenarioBinder
                 d.Add(rm.Get("reject")!, rm.PathOf("reject"), "reject needs message and expect");
             if (refresh.Message is not null && refresh.Mode != RefreshMode.InBand)
                 d.Add(rm.Get("message")!, rm.PathOf("message"), "message applies to mode: in-band only");
+            WarnIgnoredRefreshKeys(rm, refresh.Mode);
             rm.ReportUnknownKeys();
         }
         // Refreshing at or before the moment a token is minted would refresh in a loop.
@@ -348,6 +387,27 @@ internal static partial class ScenarioBinder
         };
         m.ReportUnknownKeys();
         return spec;
+    }
+
+    /// <summary>
+    /// Refresh keys the chosen mode never reads: mode none refreshes nothing, only in-band replays the old
+    /// token, and a late refresh is timed by late instead of before.
+    /// </summary>
+    private static void WarnIgnoredRefreshKeys(MapReader rm, RefreshMode mode)
+    {
+        if (mode == RefreshMode.None)
+        {
+            foreach (var key in (string[])["before", "late", "timeout", "replayOld"])
+            {
+                if (rm.KeyNode(key) is { } node)
+                    rm.Diag.Warn(node, rm.PathOf(key), $"ignored: mode none never refreshes the token, so {key} has no effect");
+            }
+            return;
+        }
+        if (mode != RefreshMode.InBand && rm.KeyNode("replayOld") is { } replay)
+            rm.Diag.Warn(replay, rm.PathOf("replayOld"), "ignored: replayOld sends the old token again after an in-band refresh; it applies to mode: in-band only");
+        if (rm.KeyNode("before") is { } before && rm.Get("late") is not null)
+            rm.Diag.Warn(before, rm.PathOf("before"), "ignored: with late set, the refresh happens late after the token expires, not before it");
     }
 
     private static JwtSpec ReadJwt(MapReader m)

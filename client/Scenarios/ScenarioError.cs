@@ -11,8 +11,17 @@ public sealed record ScenarioError(string Source, int Line, int Column, string K
     public override string ToString() => $"{Source}:{Line}:{Column}: {Key}: {Message}";
 }
 
-/// <summary>The scenario when it is valid, and every error found (not just the first).</summary>
-public sealed record ScenarioLoadResult(Scenario? Scenario, IReadOnlyList<ScenarioError> Errors)
+/// <summary>
+/// A setting that is valid but has no effect as written, such as a key another setting makes the run ignore.
+/// Same position and key as <see cref="ScenarioError"/>; a warning never makes a scenario invalid.
+/// </summary>
+public sealed record ScenarioWarning(string Source, int Line, int Column, string Key, string Message)
+{
+    public override string ToString() => $"{Source}:{Line}:{Column}: {Key}: {Message}";
+}
+
+/// <summary>The scenario when it is valid, every error found (not just the first), and every warning.</summary>
+public sealed record ScenarioLoadResult(Scenario? Scenario, IReadOnlyList<ScenarioError> Errors, IReadOnlyList<ScenarioWarning> Warnings)
 {
     public bool Ok => Errors.Count == 0 && Scenario is not null;
 }

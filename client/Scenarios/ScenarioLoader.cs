@@ -4,8 +4,8 @@ namespace SimCluster.Scenarios;
 
 /// <summary>
 /// Entry point: YAML text -> node tree (with positions) -> <c>--set</c> overrides applied to the tree ->
-/// binding and validation into a <see cref="Scenario"/>. Every stage adds to one error list, so a user
-/// sees all problems of a file at once, each with file, line, column and key path.
+/// binding and validation into a <see cref="Scenario"/>. Every stage adds to one error list (and one
+/// warning list), so a user sees all problems of a file at once, each with file, line, column and key path.
 /// </summary>
 public static class ScenarioLoader
 {
@@ -22,7 +22,7 @@ public static class ScenarioLoader
             var why = e is FileNotFoundException or DirectoryNotFoundException ? "file not found"
                 : e is TooLargeException ? e.Message
                 : $"cannot read the file: {e.Message}";
-            return new ScenarioLoadResult(null, [new ScenarioError(path, 0, 0, "(file)", why)]);
+            return new ScenarioLoadResult(null, [new ScenarioError(path, 0, 0, "(file)", why)], []);
         }
         return Parse(text, path, setOverrides, vocabulary);
     }
@@ -72,6 +72,6 @@ public static class ScenarioLoader
     private static ScenarioLoadResult Done(Scenario? scenario, Diagnostics diag)
     {
         var errors = diag.Sorted();
-        return new ScenarioLoadResult(errors.Count == 0 ? scenario : null, errors);
+        return new ScenarioLoadResult(errors.Count == 0 ? scenario : null, errors, diag.SortedWarnings());
     }
 }

@@ -154,6 +154,19 @@ public sealed class CliEndToEndTests : IDisposable
     }
 
     [Fact]
+    public async Task Validate_prints_a_warning_and_still_exits_0()
+    {
+        var path = WriteScenario("warned.yaml", "name: t\ntarget: embedded\nclients: 5\nduration: 5s\nreconnect:\n  policy: fixed\n  max: 5s\n");
+
+        var result = await Simcluster.RunAsync("validate", path);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains($"warning: {path}:7:3: reconnect.max: ignored: policy fixed does not read max", result.Stderr);
+        Assert.Contains("OK", result.Stdout);
+        Assert.Contains("1 warning(s)", result.Stdout);
+    }
+
+    [Fact]
     public async Task Validate_accepts_the_smoke_scenario()
     {
         var result = await Simcluster.RunAsync("validate", "scenarios/smoke.yaml");

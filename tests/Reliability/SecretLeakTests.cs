@@ -120,7 +120,7 @@ public sealed class SecretLeakTests : IDisposable
         Assert.True(loaded.Errors.Count >= 5, string.Join("\n", loaded.Errors));
 
         var printed = new StringWriter();
-        ValidateCommand.PrintErrors(loaded.Errors, printed);
+        ValidateCommand.PrintProblems(loaded, printed);
         AssertNoSecret(printed.ToString(), "validation errors");
         AssertNoSecret(string.Join("\n", loaded.Errors.Select(e => e.Message)), "error messages");
         Assert.Contains("got '***'", printed.ToString()); // the value was quoted, and masked

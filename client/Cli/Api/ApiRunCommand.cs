@@ -29,9 +29,10 @@ public static class ApiRunCommand
         var loaded = ScenarioLoader.LoadFile(args.ScenarioPath, overrides, ScenarioVocabulary.Default);
         if (!loaded.Ok)
         {
-            ValidateCommand.PrintErrors(loaded.Errors, stderr);
+            ValidateCommand.PrintProblems(loaded, stderr);
             return ExitCodes.InvalidInput;
         }
+        ValidateCommand.PrintWarnings(loaded.Warnings, stderr); // the run goes on: a warning is not an error
         var scenario = loaded.Scenario!;
         using var output = OutputFolder.Claim(args.Out, scenario.Name, DateTime.Now, out var refusal);
         if (output is null)

@@ -48,9 +48,10 @@ public static class RunCommand
         var loaded = ScenarioLoader.LoadFile(args.ScenarioPath, Overrides(args), ScenarioVocabulary.Default);
         if (!loaded.Ok)
         {
-            ValidateCommand.PrintErrors(loaded.Errors, stderr);
+            ValidateCommand.PrintProblems(loaded, stderr);
             return ExitCodes.InvalidInput;
         }
+        ValidateCommand.PrintWarnings(loaded.Warnings, stderr); // the run goes on: a warning is not an error
         var scenario = loaded.Scenario!;
         var unsupported = Unsupported(scenario);
         var auth = AuthSetup.Prepare(scenario, inProcessSilo: string.IsNullOrEmpty(args.Cluster), unsupported);

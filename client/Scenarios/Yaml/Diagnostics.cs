@@ -2,12 +2,16 @@ using SimCluster.Abstractions.Security;
 
 namespace SimCluster.Scenarios.Yaml;
 
-/// <summary>Collects every error of one load, so binding goes on after a problem and reports them all.</summary>
+/// <summary>
+/// Collects every error and warning of one load, so binding goes on after a problem and reports them all.
+/// <see cref="Count"/> counts errors only: a warning never stops binding.
+/// </summary>
 internal sealed class Diagnostics
 {
     public const string SetSource = "--set";
 
     private readonly List<ScenarioError> errors = [];
+    private readonly List<ScenarioWarning> warnings = [];
 
     public int Count => errors.Count;
 
@@ -19,10 +23,18 @@ internal sealed class Diagnostics
     public void Add(string source, int line, int column, string key, string message) =>
         errors.Add(new ScenarioError(source, line, column, key.Length == 0 ? RootKey : key, Secrets.RedactMessage(key, message))); // errors quote values
 
+    public void Warn(YNode at, string key, string message) =>
+        warnings.Add(new ScenarioWarning(at.Source, at.Line, at.Column, key.Length == 0 ? RootKey : key, Secrets.RedactMessage(key, message)));
+
     /// <summary>File errors in file order first, then override errors in the order the overrides were given.</summary>
-    public IReadOnlyList<ScenarioError> Sorted() =>
-        errors.OrderBy(e => e.Source == SetSource ? 1 : 0)
-              .ThenBy(e => e.Source == SetSource ? 0 : e.Line)
-              .ThenBy(e => e.Source == SetSource ? 0 : e.Column)
-              .ToList();
+    public IReadOnlyList<ScenarioError> Sorted() => InFileOrder(errors, e => (e.Source, e.Line, e.Column));
+
+    /// <summary>Warnings in the same order as <see cref="Sorted"/>.</summary>
+    public IReadOnlyList<ScenarioWarning> SortedWarnings() => InFileOrder(warnings, w => (w.Source, w.Line, w.Column));
+
+    private static List<T> InFileOrder<T>(List<T> items, Func<T, (string Source, int Line, int Column)> at) =>
+        items.OrderBy(i => at(i).Source == SetSource ? 1 : 0)
+             .ThenBy(i => at(i).Source == SetSource ? 0 : at(i).Line)
+             .ThenBy(i => at(i).Source == SetSource ? 0 : at(i).Column)
+             .ToList();
 }
