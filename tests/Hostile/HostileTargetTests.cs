@@ -5,7 +5,7 @@ using Xunit.Abstractions;
 namespace SimCluster.Tests.Hostile;
 
 /// <summary>
-/// Issue 10: the real CLI against eight hostile servers at once (one per misbehaviour, two clients each),
+/// Issue 10: the real CLI against every hostile server at once (one per misbehaviour, two clients each),
 /// once per driver. The tool must end the run by itself, write its report, classify every failure
 /// (connectErrors, disconnectCauses) and keep its memory bounded: the maximum message size is enforced on
 /// receive, from the frame header, so a 1 GiB frame costs nothing.
@@ -34,7 +34,7 @@ public sealed class HostileTargetTests(ITestOutputHelper output) : IDisposable
         {
             var hostile = Enum.GetValues<Hostility>();
             var scenario = Path.Combine(_temp, $"hostile-{driver}.yaml");
-            // Client i goes to target i % 8: two clients per hostile server. The silent server's clients are
+            // Client i goes to target i % (number of servers): two clients per hostile server. The silent server's clients are
             // still connecting when the run ends (10 s connect timeout): the run must end regardless;
             // HostileTransportTests checks that it is classified as a timeout.
             await File.WriteAllTextAsync(scenario, $"""
