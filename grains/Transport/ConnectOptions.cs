@@ -33,6 +33,13 @@ public sealed record ConnectOptions
     public long MaxMessageSize { get; init; } = FrameScanner.DefaultMaxMessageSize;
 
     /// <summary>
+    /// How long a fragmented message from the server may stay unfinished after its first frame: past it the
+    /// connection is reset (disconnect cause <c>stalled-fragment</c>, <see cref="FrameScanner"/>), whichever
+    /// driver is used. A client grain sets the run's <c>messages.lossTimeout</c>, whose default this is.
+    /// </summary>
+    public TimeSpan FragmentTimeLimit { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// Decides whether a <c>wss://</c> server's certificate is accepted; null (the default) is the system's
     /// validation against its trusted roots. Set by code only (tests trust their own self-signed certificate).
     /// </summary>

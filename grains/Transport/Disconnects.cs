@@ -21,6 +21,11 @@ public static class DisconnectCause
 {
     /// <summary>A frame header announced a message over the maximum message size; we reset the connection.</summary>
     public const string MessageTooBig = "message-too-big";
+    /// <summary>
+    /// The server started a fragmented message and did not finish it within the fragment time limit (the run's
+    /// <c>messages.lossTimeout</c>); we reset the connection.
+    /// </summary>
+    public const string StalledFragment = "stalled-fragment";
     /// <summary>The TCP connection ended in the middle of a frame.</summary>
     public const string ClosedMidFrame = "closed-mid-frame";
     /// <summary>The TCP connection ended between frames, without a close handshake.</summary>
@@ -38,6 +43,8 @@ public static class DisconnectCause
         var chain = new List<Exception>();
         for (var e = error; e is not null; e = e.InnerException) chain.Add(e);
         if (chain.Any(e => e is MessageTooBigException)) return MessageTooBig;
+        // Our own reset surfaces as a socket error: the scanner knows why it was done.
+        if (scanner?.FragmentStalled == true) return StalledFragment;
         if (chain.Any(e => e is SocketException { SocketErrorCode: SocketError.ConnectionReset or SocketError.ConnectionAborted })) return Reset;
         var premature = chain.Any(e => e is WebSocketException { WebSocketErrorCode: WebSocketError.ConnectionClosedPrematurely });
         if (!premature && chain.Any(e => e is WebSocketException)) return ProtocolError;

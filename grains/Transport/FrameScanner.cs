@@ -6,7 +6,10 @@ namespace SimCluster.Transport;
 /// with up to 8 payload bytes) and enforces the tool's maximum message size on receive: the moment a frame
 /// header announces a data message (all its fragments together) larger than <see cref="MaxMessageSize"/>,
 /// <see cref="Oversized"/> is set, before a single payload byte reaches the WebSocket above. A hostile server
-/// that announces a 1 GiB frame therefore costs the client nothing.
+/// that announces a 1 GiB frame therefore costs the client nothing. Given a time limit
+/// (<see cref="LimitFragmentTime"/>), it also ends a connection whose server started a fragmented message
+/// (a text or binary frame without FIN) and did not finish it within the limit: the WebSocket above would wait
+/// for the rest forever, silently, while every message behind it is counted lost.
 /// </summary>
 public sealed class FrameScanner
 {
@@ -17,6 +20,7 @@ public sealed class FrameScanner
 
     private Part _part = Part.Header0;
     private int _opcode;
+    private bool _fin;
     private bool _masked;
     private int _lengthBytesLeft;
     private long _payloadLeft;
@@ -25,6 +29,14 @@ public sealed class FrameScanner
     private ulong _head; // the first 8 payload bytes of a control frame
     private long _messageSoFar; // payload bytes of the data message being received, all fragments so far
 
+    // The fragmented-message clock. Its timer fires on another thread than Feed: both take the gate.
+    private readonly object _fragmentGate = new();
+    private TimeProvider? _time;
+    private Action? _endStalled;
+    private ITimer? _fragmentTimer;
+    private long _fragmentGeneration; // a timer of an earlier message that fires late finds another generation
+    private volatile bool _fragmentStalled;
+
     public FrameScanner(long maxMessageSize = DefaultMaxMessageSize) => MaxMessageSize = maxMessageSize;
 
     /// <summary>Largest data message (text or binary, all fragments) accepted from the server.</summary>
@@ -32,6 +44,28 @@ public sealed class FrameScanner
 
     /// <summary>The announced size of the first message over the limit; null while every message fits.</summary>
     public long? Oversized { get; private set; }
+
+    /// <summary>How long a fragmented message may stay unfinished after its first frame; null: no limit.</summary>
+    public TimeSpan? FragmentTimeLimit { get; private set; }
+
+    /// <summary>A fragmented message stayed unfinished past <see cref="FragmentTimeLimit"/>, and the connection was ended.</summary>
+    public bool FragmentStalled => _fragmentStalled;
+
+    /// <summary>
+    /// From now on a fragmented message still unfinished <paramref name="limit"/> after its first frame's header
+    /// (by <paramref name="time"/>) sets <see cref="FragmentStalled"/> and calls <paramref name="end"/> (which
+    /// resets the connection). Control frames between the fragments neither stop nor restart the clock.
+    /// </summary>
+    public void LimitFragmentTime(TimeProvider time, TimeSpan limit, Action end)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(limit, TimeSpan.Zero);
+        lock (_fragmentGate)
+        {
+            _time = time;
+            _endStalled = end;
+            FragmentTimeLimit = limit;
+        }
+    }
 
     /// <summary>True while part of a frame has been seen and the rest has not (a connection ending now ends mid-frame).</summary>
     public bool MidFrame => _part != Part.Header0;
@@ -62,6 +96,7 @@ public sealed class FrameScanner
             switch (_part)
             {
                 case Part.Header0:
+                    _fin = (b & 0x80) != 0;
                     _opcode = b & 0x0F;
                     _part = Part.Header1;
                     break;
@@ -96,6 +131,7 @@ public sealed class FrameScanner
             // A data frame: a new message (text 0x1, binary 0x2) or one more fragment of it (continuation 0x0).
             // A 64-bit length with the top bit set is negative here: over any limit.
             if (_opcode != 0x0) _messageSoFar = 0;
+            if (_opcode != 0x0 && !_fin) StartFragmentClock();
             _messageSoFar = _payloadLeft < 0 || _messageSoFar + _payloadLeft < 0 ? long.MaxValue : _messageSoFar + _payloadLeft;
             if (_messageSoFar > MaxMessageSize)
             {
@@ -128,7 +164,46 @@ public sealed class FrameScanner
             case 0xA:
                 PongSeen?.Invoke(_head, _captured);
                 break;
+            case < 0x8 when _fin:
+                StopFragmentClock(); // the last fragment is in: the message is whole
+                break;
         }
         _part = Part.Header0;
+    }
+
+    private void StartFragmentClock()
+    {
+        lock (_fragmentGate)
+        {
+            // A second first-frame inside a fragmented message is a protocol error the WebSocket fails; the
+            // clock keeps the first one's start either way.
+            if (_time is null || _fragmentTimer is not null || _fragmentStalled) return;
+            var generation = ++_fragmentGeneration;
+            _fragmentTimer = _time.CreateTimer(_ => Stall(generation), null, FragmentTimeLimit!.Value, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void StopFragmentClock()
+    {
+        lock (_fragmentGate)
+        {
+            _fragmentTimer?.Dispose();
+            _fragmentTimer = null;
+            _fragmentGeneration++;
+        }
+    }
+
+    private void Stall(long generation)
+    {
+        Action? end;
+        lock (_fragmentGate)
+        {
+            if (generation != _fragmentGeneration || _fragmentTimer is null) return;
+            _fragmentTimer.Dispose();
+            _fragmentTimer = null;
+            _fragmentStalled = true; // before the reset, so the failed read is classified by it
+            end = _endStalled;
+        }
+        end?.Invoke();
     }
 }

@@ -46,6 +46,7 @@ public static class WebSocketConnector
                 options.Time,
                 options.WatchFrames,
                 options.MaxMessageSize);
+            stream.Scanner.LimitFragmentTime(options.Time, options.FragmentTimeLimit, stream.Reset);
 
             Stream transport = stream;
             SslStream? tls = null;

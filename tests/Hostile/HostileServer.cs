@@ -24,6 +24,8 @@ public enum Hostility
     Silent,
     /// <summary>Completes the upgrade, sends the first 10 bytes of a 1,000-byte frame, then closes the TCP connection.</summary>
     CloseMidFrame,
+    /// <summary>Completes the upgrade, then sends a text frame without FIN, a PING, and nothing more (the connection held open).</summary>
+    StalledFragment,
     /// <summary>Completes the upgrade, then sends a text frame that is not valid UTF-8.</summary>
     InvalidUtf8,
 }
@@ -165,6 +167,10 @@ public sealed class HostileServer : IAsyncDisposable
                     await SendAsync(stream, [0x81, 126, 0x03, 0xE8, .. "0123456789"u8], ct); // 1,000 bytes announced, 10 sent
                     await Task.Delay(50, ct);
                     break; // disposing the client closes the TCP connection mid-frame
+                case Hostility.StalledFragment:
+                    await SendAsync(stream, [0x01, 3, .. "abc"u8, 0x89, 0], ct); // the first fragment, then a PING
+                    await HoldAsync(stream, ct);
+                    break;
                 case Hostility.InvalidUtf8:
                     await SendAsync(stream, [0x81, 4, 0xC3, 0x28, 0xA0, 0xA1], ct);
                     await HoldAsync(stream, ct);

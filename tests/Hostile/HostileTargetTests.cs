@@ -5,7 +5,7 @@ using Xunit.Abstractions;
 namespace SimCluster.Tests.Hostile;
 
 /// <summary>
-/// Issue 10: the real CLI against eight hostile servers at once (one per misbehaviour, two clients each),
+/// Issue 10: the real CLI against every hostile server at once (one per misbehaviour, two clients each),
 /// once per driver. The tool must end the run by itself, write its report, classify every failure
 /// (connectErrors, disconnectCauses) and keep its memory bounded: the maximum message size is enforced on
 /// receive, from the frame header, so a 1 GiB frame costs nothing.
@@ -34,7 +34,7 @@ public sealed class HostileTargetTests(ITestOutputHelper output) : IDisposable
         {
             var hostile = Enum.GetValues<Hostility>();
             var scenario = Path.Combine(_temp, $"hostile-{driver}.yaml");
-            // Client i goes to target i % 8: two clients per hostile server. The silent server's clients are
+            // Client i goes to target i % (number of servers): two clients per hostile server. The silent server's clients are
             // still connecting when the run ends (10 s connect timeout): the run must end regardless;
             // HostileTransportTests checks that it is classified as a timeout.
             await File.WriteAllTextAsync(scenario, $"""
@@ -92,6 +92,46 @@ public sealed class HostileTargetTests(ITestOutputHelper output) : IDisposable
         {
             foreach (var server in servers.Values) await server.DisposeAsync();
         }
+    }
+
+    /// <summary>
+    /// A server that starts a fragmented message and never finishes it (holding the connection open, a PING
+    /// after the first fragment) gets its connections reset after <c>lossTimeout</c>, counted as
+    /// <c>server:stalled-fragment</c>: the run ends on time with the cause in report.json and its wording in
+    /// report.html, not as lost messages alone.
+    /// </summary>
+    [Theory]
+    [InlineData("websocket-client")]
+    [InlineData("lean")]
+    public async Task A_fragmented_message_that_never_finishes_ends_the_connection_with_its_cause(string driver)
+    {
+        await using var server = new HostileServer(Hostility.StalledFragment);
+        var scenario = Path.Combine(_temp, $"stalled-{driver}.yaml");
+        await File.WriteAllTextAsync(scenario, $"""
+            name: stalled-fragment-{driver}
+            target: {server.Url}
+            clients: 2
+            duration: 4s
+            driver: {driver}
+            seed: 23
+            messages: {"{"} interval: 500ms, size: 64, lossTimeout: 1s {"}"}
+            reconnect: {"{"} policy: exponential, base: 100ms, max: 500ms, jitter: full {"}"}
+            """);
+        var outDir = Path.Combine(_temp, "stalled-" + driver);
+
+        var result = await Simcluster.RunAsync("run", scenario, "--no-live", "--out", outDir);
+
+        Assert.True(result.Elapsed < TimeSpan.FromSeconds(60), $"the run took {result.Elapsed}");
+        var reportPath = Path.Combine(outDir, "report.json");
+        Assert.True(File.Exists(reportPath), result.ToString());
+        var report = JsonNode.Parse(await File.ReadAllTextAsync(reportPath))!.AsObject();
+        Assert.False((bool)report["partial"]!);
+        var causes = report["disconnectCauses"]!.AsObject();
+        output.WriteLine($"{driver}: {server.Connections} connections, disconnectCauses {causes.ToJsonString()}");
+        var stalled = Count(causes, "server:stalled-fragment");
+        Assert.True(stalled >= 2, $"stalled fragments not classified: {causes.ToJsonString()}");
+        var html = await File.ReadAllTextAsync(Path.Combine(outDir, "report.html"));
+        Assert.Contains("did not finish it within lossTimeout", html);
     }
 
     private static long Count(JsonObject tally, string key) => tally[key] is { } n ? (long)n : 0;

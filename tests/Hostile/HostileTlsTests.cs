@@ -34,6 +34,7 @@ public sealed class HostileTlsTests : IDisposable
         Driver = driver,
         ConnectTimeout = TimeSpan.FromSeconds(5),
         MaxMessageSize = maxMessageSize,
+        FragmentTimeLimit = TimeSpan.FromSeconds(1),
         ServerCertificateValidation = (_, certificate, _, _) => certificate?.GetCertHashString() == _certificate.GetCertHashString(),
     };
 
@@ -61,6 +62,17 @@ public sealed class HostileTlsTests : IDisposable
         await using var server = new HostileServer(Hostility.EndlessFragments, _certificate);
         var outcome = await OutcomeAsync(server, driver, maxMessageSize: 1024 * 1024);
         Assert.True(outcome == "disconnect:" + DisconnectCause.MessageTooBig, outcome);
+    }
+
+    /// <summary>Over TLS the scanner sits above the decryption (ScanningStream); the clock runs there too.</summary>
+    [Theory]
+    [InlineData(ClientDriver.WebsocketClient)]
+    [InlineData(ClientDriver.Lean)]
+    public async Task A_fragmented_message_that_never_finishes_over_tls_ends_the_connection(ClientDriver driver)
+    {
+        await using var server = new HostileServer(Hostility.StalledFragment, _certificate);
+        var outcome = await OutcomeAsync(server, driver, maxMessageSize: 1024 * 1024);
+        Assert.True(outcome == "disconnect:" + DisconnectCause.StalledFragment, outcome);
     }
 
     [Theory]

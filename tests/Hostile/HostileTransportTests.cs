@@ -28,6 +28,7 @@ public sealed class HostileTransportTests
             data.Add(Hostility.WrongAcceptKey, driver, "connect-error:bad-upgrade");
             data.Add(Hostility.Silent, driver, "connect-error:timeout");
             data.Add(Hostility.CloseMidFrame, driver, "disconnect:" + DisconnectCause.ClosedMidFrame);
+            data.Add(Hostility.StalledFragment, driver, "disconnect:" + DisconnectCause.StalledFragment);
             data.Add(Hostility.InvalidUtf8, driver, "disconnect:" + DisconnectCause.ProtocolError);
         }
         return data;
@@ -63,6 +64,7 @@ public sealed class HostileTransportTests
         Driver = driver,
         ConnectTimeout = TimeSpan.FromSeconds(2),
         MaxMessageSize = maxMessageSize,
+        FragmentTimeLimit = TimeSpan.FromSeconds(1),
     };
 
     /// <summary>How the connection ended, as the client grain counts it; bounded at 15 s.</summary>

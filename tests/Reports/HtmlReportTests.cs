@@ -124,6 +124,7 @@ public sealed partial class HtmlReportTests
     [InlineData("server:closed-mid-frame", "the connection ended in the middle of a frame")]
     [InlineData("server:closed-without-handshake", "the connection ended between frames without a close handshake")]
     [InlineData("server:message-too-big", "the server announced a message over the maximum message size; the client reset the connection")]
+    [InlineData("server:stalled-fragment", "the server started a fragmented message and did not finish it within lossTimeout; the client reset the connection")]
     [InlineData("server:protocol-error", "the server broke the WebSocket protocol (bad frame, invalid UTF-8); the client failed the connection")]
     [InlineData("connect:http-403", "the upgrade was answered with HTTP 403 instead of 101")]
     [InlineData("connect:refused", "a connection attempt failed: the connection was refused (nothing listening)")]

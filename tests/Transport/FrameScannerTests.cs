@@ -1,4 +1,5 @@
 using SimCluster.Transport;
+using Microsoft.Extensions.Time.Testing;
 
 namespace SimCluster.Tests.Transport;
 
@@ -45,5 +46,90 @@ public sealed class FrameScannerTests
         scanner.Feed([.. masked, .. big, .. pong]);
         Assert.Equal([(0x1234UL, 8)], pongs);
         Assert.Empty(closes);
+    }
+}
+
+[Trait("Category", "Unit")]
+public sealed class FrameScannerFragmentTimeTests
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(5);
+    private static readonly byte[] FirstFragment = [0x01, 0x02, (byte)'a', (byte)'b']; // text, no FIN
+    private static readonly byte[] MiddleFragment = [0x00, 0x01, (byte)'c'];            // continuation, no FIN
+    private static readonly byte[] LastFragment = [0x80, 0x01, (byte)'d'];              // continuation, FIN
+    private static readonly byte[] Ping = [0x89, 0x00];
+    private static readonly byte[] Pong = [0x8A, 0x00];
+
+    private static (FakeTimeProvider Time, FrameScanner Scanner, Func<int> Ends) Scanner()
+    {
+        var time = new FakeTimeProvider();
+        var scanner = new FrameScanner();
+        var ends = 0;
+        scanner.LimitFragmentTime(time, Limit, () => ends++);
+        return (time, scanner, () => ends);
+    }
+
+    [Fact]
+    public void A_fragmented_message_unfinished_past_the_limit_ends_the_connection_once_and_is_classified()
+    {
+        var (time, scanner, ends) = Scanner();
+        Assert.True(scanner.Feed([.. FirstFragment, .. MiddleFragment]));
+        time.Advance(Limit - TimeSpan.FromMilliseconds(1));
+        Assert.Equal(0, ends());
+        Assert.False(scanner.FragmentStalled);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Equal(1, ends());
+        Assert.True(scanner.FragmentStalled);
+        time.Advance(Limit * 3);
+        Assert.Equal(1, ends());
+        // The reset makes the read fail with a socket error: the cause is still the stall.
+        var reset = new IOException("reset", new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionReset));
+        Assert.Equal(DisconnectCause.StalledFragment, DisconnectCause.Classify(reset, scanner));
+    }
+
+    [Fact]
+    public void A_fragmented_message_finished_in_time_is_untouched_and_the_next_one_gets_its_own_clock()
+    {
+        var (time, scanner, ends) = Scanner();
+        scanner.Feed([.. FirstFragment, .. MiddleFragment]);
+        time.Advance(Limit - TimeSpan.FromSeconds(1));
+        scanner.Feed(LastFragment);
+        time.Advance(Limit * 2);
+        Assert.Equal(0, ends());
+        Assert.False(scanner.FragmentStalled);
+
+        // Unfragmented messages never start the clock; a second fragmented message is timed from its own start.
+        scanner.Feed([0x81, 0x01, (byte)'x']);
+        time.Advance(Limit * 2);
+        Assert.Equal(0, ends());
+        scanner.Feed(FirstFragment);
+        time.Advance(Limit);
+        Assert.Equal(1, ends());
+    }
+
+    [Fact]
+    public void Control_frames_between_the_fragments_neither_finish_nor_restart_the_clock()
+    {
+        var (time, scanner, ends) = Scanner();
+        scanner.Feed(FirstFragment);
+        time.Advance(Limit - TimeSpan.FromSeconds(1));
+        // A PING and a PONG, even with FIN set (control frames always are), are not the message's last fragment.
+        scanner.Feed([.. Ping, .. Pong, .. MiddleFragment]);
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(1, ends());
+    }
+
+    [Fact]
+    public void Bytes_fed_one_at_a_time_keep_the_clock_from_the_first_frame_header()
+    {
+        var (time, scanner, ends) = Scanner();
+        foreach (var b in FirstFragment)
+        {
+            scanner.Feed([b]);
+            time.Advance(TimeSpan.FromSeconds(1)); // the header is complete after the second byte, at 1 s
+        }
+        // First-frame header complete at 1 s: the limit passes at 6 s, now is 4 s.
+        Assert.Equal(0, ends());
+        time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal(1, ends());
     }
 }

@@ -274,6 +274,7 @@ public static class HtmlReport
         ["closed-without-handshake"] = "the connection ended between frames without a close handshake",
         ["closed-mid-frame"] = "the connection ended in the middle of a frame",
         ["message-too-big"] = "the server announced a message over the maximum message size; the client reset the connection",
+        ["stalled-fragment"] = "the server started a fragmented message and did not finish it within lossTimeout; the client reset the connection",
         ["protocol-error"] = "the server broke the WebSocket protocol (bad frame, invalid UTF-8); the client failed the connection",
         ["error"] = "a socket error without a close frame",
         ["other"] = "the connection failed without a close frame, for a reason not classified",

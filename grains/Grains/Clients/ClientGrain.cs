@@ -104,6 +104,8 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, Time
             SlowReadBytesPerSecond = _group.Zombie is { Kind: "slow-reader" } z ? z.ReadBytesPerSecond : null,
             Link = LinkFor(plan.Network),
             MaxMessageSize = plan.Messages.MaxReceiveSize,
+            // A fragmented message unfinished after lossTimeout would only show as lost messages behind it.
+            FragmentTimeLimit = plan.Messages.LossTimeout,
             Driver = plan.Driver == "lean" ? ClientDriver.Lean : ClientDriver.WebsocketClient,
             Seed = ClientSeed.For(plan.Seed, clientIndex, ClientSeed.Link),
             Time = time,
