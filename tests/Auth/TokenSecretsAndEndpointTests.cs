@@ -5,7 +5,7 @@ using SimCluster.Tests.Support;
 namespace SimCluster.Tests.Auth;
 
 /// <summary>Token endpoint runs (a loopback endpoint started by the test) and the no-secrets-in-output check.</summary>
-[Collection(LightRunsCollection.Name)]
+[Collection(PublishCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed class TokenSecretsAndEndpointTests : IDisposable
 {

@@ -37,7 +37,8 @@ public sealed class ProbesCollection
 /// <summary>
 /// The Dockerfile's clean <c>dotnet publish</c> (minutes of compiling on a 2-core box) and the published silos it
 /// starts: CPU-bound but not timing-sensitive, so it runs from the start of the suite beside everything else
-/// instead of holding up <see cref="IntegrationCollection"/>.
+/// instead of holding up <see cref="IntegrationCollection"/>. The token secret and endpoint runs follow it here
+/// (about three and a half minutes), which keeps <see cref="LightRunsCollection"/> from being the suite's long pole.
 /// </summary>
 [CollectionDefinition(Name)]
 public sealed class PublishCollection
