@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
-using System.Threading.Channels;
 using SimCluster.Transport.Faults;
 
 namespace SimCluster.Transport;
@@ -11,14 +10,22 @@ namespace SimCluster.Transport;
 /// The stream a simulated client's WebSocket runs over, and the single place where network faults act.
 /// Every chunk written (up) or read (down) passes through that direction's fault chain, which may delay it
 /// (latency, jitter, bandwidth, loss) or hold it forever (blackhole, frozen reads). Bytes stay in order per
-/// direction, as on TCP. The stream also watches the raw socket, so the moment a peer gives up (FIN or RST)
-/// is timestamped even while the application above sees nothing.
+/// direction, as on TCP. Detection sits below the shaping: the frame scanner and <see cref="PeerGone"/> see
+/// the server's bytes, Close frame, FIN or RST the moment the socket delivers them, on every link profile and
+/// under a blackhole, while the application above still gets them shaped (or never).
 /// </summary>
 public sealed class FaultStream : Stream
 {
     /// <summary>How many delayed bytes may wait to be sent before writers wait too (a socket send buffer).</summary>
     private const int MaxQueuedUpBytes = 256 * 1024;
-    private const int DownChunkSize = 16 * 1024;
+    internal const int DownChunkSize = 16 * 1024;
+    /// <summary>How many shaped bytes may wait to be read before the pump stops reading (a socket receive buffer).</summary>
+    internal const int MaxQueuedDownBytes = 16 * DownChunkSize;
+    /// <summary>
+    /// While the receive queue is full the socket is not read (so a slow reader's server feels back-pressure),
+    /// and its TCP state is checked this often instead, so a FIN or RST behind unread bytes is still seen.
+    /// </summary>
+    internal static readonly TimeSpan FullQueueWatchInterval = TimeSpan.FromMilliseconds(5);
 
     private readonly Socket _socket;
     private readonly TimeProvider _time;
@@ -46,9 +53,20 @@ public sealed class FaultStream : Stream
     private int _upQueuedBytes;
     private TaskCompletionSource? _upSpace;
 
-    // Shaped reads: a pump reads the socket and hands chunks over with their release time.
-    private Channel<(long Release, byte[] Buffer, int Count)>? _downChannel;
+    // Shaped reads: a pump reads the socket, scans each chunk as it arrives, and queues it with its release time.
+    private readonly Queue<(long Release, byte[] Buffer, int Count)> _downQueue = new();
+    private bool _downPumpStarted;
+    private int _downQueuedBytes;
+    private bool _downEnded;
+    private bool _downFailed;
+    private TaskCompletionSource? _downArrived;
+    private TaskCompletionSource? _downSpace;
     private (long Release, byte[] Buffer, int Offset, int Count)? _downCurrent;
+    private MessageTooBigException? _refusal;
+    private volatile bool _downPaused;
+
+    /// <summary>True while the receive queue is full and the socket is watched instead of read.</summary>
+    internal bool DownPaused => _downPaused;
 
     public FaultStream(Socket socket, IEnumerable<IStreamFault> upShaping, IEnumerable<IStreamFault> downShaping, TimeProvider time,
         bool watchFrames = false, long maxMessageSize = FrameScanner.DefaultMaxMessageSize)
@@ -58,7 +76,15 @@ public sealed class FaultStream : Stream
         // Every stream follows the server's frame headers, so the maximum message size is enforced before a
         // payload reaches the WebSocket, whichever driver sits above (Websocket.Client would buffer any size).
         Scanner = new FrameScanner(maxMessageSize);
-        if (watchFrames) Scanner.CloseSeen += _ => { if (DownBlocked) _peerGone.TrySetResult(_time.GetTimestamp()); };
+        if (watchFrames)
+        {
+            Scanner.CloseSeen += code =>
+            {
+                if (_peerGone.Task.IsCompleted) return;
+                PeerCloseCode = code;
+                _peerGone.TrySetResult(_time.GetTimestamp());
+            };
+        }
         UpBlackhole = new BlackholeFault();
         DownBlackhole = new BlackholeFault();
         FrozenReads = new FreezeReadsFault();
@@ -83,9 +109,13 @@ public sealed class FaultStream : Stream
 
     /// <summary>
     /// Completes with a <see cref="TimeProvider"/> timestamp when the peer gave up on this connection: it closed
-    /// or reset the TCP connection, or (while the application is not reading) sent a Close frame.
+    /// or reset the TCP connection, or (on a stream built to watch frames) sent a Close frame. The timestamp is
+    /// when the bytes reached the socket, however slowly the link or the reader hands them on.
     /// </summary>
     public Task<long> PeerGone => _peerGone.Task;
+
+    /// <summary>The code of the server's Close frame when that is how <see cref="PeerGone"/> completed.</summary>
+    public int? PeerCloseCode { get; private set; }
 
     public long BytesWritten { get; private set; }
     public long BytesRead { get; private set; }
@@ -133,18 +163,31 @@ public sealed class FaultStream : Stream
     }
 
     /// <summary>
-    /// From now on the bytes read are WebSocket frames (the upgrade is done): the scanner follows them. Not
-    /// called over TLS, where this stream carries ciphertext and <see cref="ScanningStream"/> feeds the
-    /// scanner the decrypted bytes instead.
+    /// The upgrade is done: <paramref name="leftover"/> (read past the end of the HTTP response) and everything
+    /// after it are WebSocket frames, which the scanner follows from here on, starting with the bytes already
+    /// received but not yet delivered. Not called over TLS, where this stream carries ciphertext and
+    /// <see cref="ScanningStream"/> feeds the scanner the decrypted bytes instead.
     /// </summary>
-    internal void StartScanning() => _scanning = true;
-
-    /// <summary>Bytes that were read past the end of the HTTP upgrade response belong to the WebSocket.</summary>
-    internal void PushBack(ReadOnlySpan<byte> bytes)
+    internal void StartScanning(ReadOnlySpan<byte> leftover)
     {
-        if (bytes.IsEmpty) return;
-        _prefix = bytes.ToArray();
-        _prefixOffset = 0;
+        if (!leftover.IsEmpty)
+        {
+            _prefix = leftover.ToArray();
+            _prefixOffset = 0;
+        }
+        lock (_downQueue)
+        {
+            var fits = leftover.IsEmpty || Scanner.Feed(leftover);
+            if (fits && _downCurrent is { } current) fits = Scanner.Feed(current.Buffer.AsSpan(current.Offset, current.Count - current.Offset));
+            foreach (var (_, chunk, count) in _downQueue)
+            {
+                if (!fits) break;
+                fits = Scanner.Feed(chunk.AsSpan(0, count));
+            }
+            _scanning = true;
+            if (fits) return;
+        }
+        _refusal = RefuseOversized();
     }
 
     public override bool CanRead => true;
@@ -288,11 +331,12 @@ public sealed class FaultStream : Stream
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        if (_refusal is not null) return ValueTask.FromException<int>(_refusal);
         if (_prefix is not null)
         {
+            // Scanned when scanning started.
             var n = Math.Min(buffer.Length, _prefix.Length - _prefixOffset);
             _prefix.AsSpan(_prefixOffset, n).CopyTo(buffer.Span);
-            if (_scanning && !Scanner.Feed(buffer.Span[..n])) return ValueTask.FromException<int>(RefuseOversized());
             _prefixOffset += n;
             if (_prefixOffset == _prefix.Length) _prefix = null;
             return ValueTask.FromResult(n);
@@ -344,38 +388,62 @@ public sealed class FaultStream : Stream
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadShapedAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
-        if (_downChannel is null)
-        {
-            _downChannel = Channel.CreateBounded<(long, byte[], int)>(new BoundedChannelOptions(16) { SingleReader = true, SingleWriter = true });
-            _ = PumpDownAsync(_downChannel.Writer);
-        }
         while (true)
         {
+            if (_refusal is not null) throw _refusal;
             if (_downCurrent is not { } current)
             {
-                if (!await _downChannel.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+                Task? arrival = null;
+                bool ended;
+                lock (_downQueue)
                 {
+                    if (!_downPumpStarted)
+                    {
+                        _downPumpStarted = true;
+                        _ = PumpDownAsync();
+                    }
+                    ended = _downEnded && _downQueue.Count == 0;
+                    if (_downQueue.TryDequeue(out var item))
+                    {
+                        _downCurrent = (item.Release, item.Buffer, 0, item.Count);
+                        _downQueuedBytes -= item.Count;
+                        if (_downSpace is not null && _downQueuedBytes <= MaxQueuedDownBytes / 2)
+                        {
+                            _downSpace.TrySetResult();
+                            _downSpace = null;
+                        }
+                    }
+                    else if (!ended)
+                    {
+                        _downArrived ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                        arrival = _downArrived.Task;
+                    }
+                }
+                if (ended)
+                {
+                    if (_refusal is not null) throw _refusal;
                     if (DownBlocked) return await HangAsync(cancellationToken).ConfigureAwait(false);
-                    if (_downChannel.Reader.Completion.IsFaulted) throw new IOException("The connection was reset by the peer.");
+                    if (_downFailed) throw new IOException("The connection was reset by the peer.");
                     return 0;
                 }
-                var (release, chunk, count) = await _downChannel.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                current = (release, chunk, 0, count);
-                _downCurrent = current;
+                if (arrival is not null)
+                {
+                    await arrival.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+                current = _downCurrent!.Value;
             }
-            await DelayUntilAsync(current.Release, cancellationToken).ConfigureAwait(false);
+            try { await DelayUntilAsync(current.Release, cancellationToken).ConfigureAwait(false); }
+            catch (OperationCanceledException) when (_refusal is not null) { throw _refusal; }
             if (DownBlocked)
             {
-                // Frames are followed here, in delivery order, delivered or not (the pump cannot know where
-                // the upgrade response ends).
-                if (_scanning) Scanner.Feed(current.Buffer.AsSpan(current.Offset, current.Count - current.Offset));
+                // Already scanned on arrival; the application never sees it.
                 ArrayPool<byte>.Shared.Return(current.Buffer);
                 _downCurrent = null;
                 continue;
             }
             var n = Math.Min(buffer.Length, current.Count - current.Offset);
             current.Buffer.AsSpan(current.Offset, n).CopyTo(buffer.Span);
-            if (_scanning && !Scanner.Feed(buffer.Span[..n])) throw RefuseOversized();
             BytesRead += n;
             if (current.Offset + n == current.Count)
             {
@@ -390,34 +458,119 @@ public sealed class FaultStream : Stream
         }
     }
 
-    private async Task PumpDownAsync(ChannelWriter<(long, byte[], int)> writer)
+    private async Task PumpDownAsync()
     {
+        var failed = false;
         try
         {
             while (true)
             {
+                Task? space = null;
+                lock (_downQueue)
+                {
+                    if (_downQueuedBytes >= MaxQueuedDownBytes)
+                    {
+                        _downSpace ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                        space = _downSpace.Task;
+                    }
+                }
+                if (space is not null)
+                {
+                    await WatchWhileFullAsync(space).ConfigureAwait(false);
+                    continue;
+                }
                 var chunk = ArrayPool<byte>.Shared.Rent(DownChunkSize);
                 var n = await _socket.ReceiveAsync(chunk.AsMemory(), SocketFlags.None, _disposed.Token).ConfigureAwait(false);
                 if (n == 0)
                 {
                     ArrayPool<byte>.Shared.Return(chunk);
                     _peerGone.TrySetResult(_time.GetTimestamp());
-                    writer.TryComplete();
                     return;
                 }
-                var release = Schedule(_down, n, _time.GetTimestamp(), ref _lastDownRelease);
-                if (release is null)
+                bool fits;
+                lock (_downQueue)
                 {
-                    ArrayPool<byte>.Shared.Return(chunk);
-                    continue;
+                    // Scanned on arrival, before any fault delays or drops it, so what the server said is seen
+                    // at the same instant whatever the link.
+                    fits = !_scanning || Scanner.Feed(chunk.AsSpan(0, n));
+                    var release = fits ? Schedule(_down, n, _time.GetTimestamp(), ref _lastDownRelease) : null;
+                    if (release is { } due)
+                    {
+                        _downQueue.Enqueue((due, chunk, n));
+                        _downQueuedBytes += n;
+                        _downArrived?.TrySetResult();
+                        _downArrived = null;
+                    }
+                    else
+                    {
+                        ArrayPool<byte>.Shared.Return(chunk);
+                    }
                 }
-                await writer.WriteAsync((release.Value, chunk, n), _disposed.Token).ConfigureAwait(false);
+                if (!fits)
+                {
+                    _refusal = RefuseOversized();
+                    return;
+                }
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException or ChannelClosedException)
+        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
         {
             _peerGone.TrySetResult(_time.GetTimestamp());
-            writer.TryComplete(e is OperationCanceledException ? null : e);
+            failed = e is not OperationCanceledException;
+        }
+        finally
+        {
+            lock (_downQueue)
+            {
+                _downEnded = true;
+                _downFailed = failed;
+                _downArrived?.TrySetResult();
+                _downArrived = null;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Waits for the reader to make room without reading the socket, checking meanwhile whether the server
+    /// ended the connection behind the unread bytes (Linux: the TCP state says FIN or RST arrived).
+    /// </summary>
+    private async Task WatchWhileFullAsync(Task space)
+    {
+        _downPaused = true;
+        try
+        {
+            while (!space.IsCompleted)
+            {
+                if (!_peerGone.Task.IsCompleted && OperatingSystem.IsLinux() && PeerEndedTcp()) _peerGone.TrySetResult(_time.GetTimestamp());
+                if (_peerGone.Task.IsCompleted || !OperatingSystem.IsLinux())
+                {
+                    await space.WaitAsync(_disposed.Token).ConfigureAwait(false);
+                    return;
+                }
+                await Task.WhenAny(space, Task.Delay(FullQueueWatchInterval, _time, _disposed.Token)).ConfigureAwait(false);
+                _disposed.Token.ThrowIfCancellationRequested();
+            }
+        }
+        finally
+        {
+            _downPaused = false;
+        }
+    }
+
+    private const int TcpInfo = 11; // TCP_INFO; its first byte is the connection's state
+    private const byte TcpClose = 7, TcpCloseWait = 8;
+
+    /// <summary>True once the kernel has the peer's FIN (CLOSE_WAIT) or RST (CLOSE), read or not.</summary>
+    private bool PeerEndedTcp()
+    {
+        Span<byte> info = stackalloc byte[8];
+        try
+        {
+            return _socket.GetRawSocketOption((int)SocketOptionLevel.Tcp, TcpInfo, info) > 0 && info[0] is TcpClose or TcpCloseWait;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return false;
         }
     }
 

@@ -64,8 +64,7 @@ public static class WebSocketConnector
             var leftover = await UpgradeHandshake.PerformAsync(transport, options.Target, options.Headers, options.MaxHandshakeBytes, timeout.Token).ConfigureAwait(false);
             if (tls is null)
             {
-                stream.StartScanning();
-                stream.PushBack(leftover.Span);
+                stream.StartScanning(leftover.Span);
             }
             else
             {

@@ -449,7 +449,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, Time
         }
         connection.Stream.PeerGone.ContinueWith(t =>
         {
-            if (t.IsCompletedSuccessfully) OnGrainScheduler(() => ZombieDetected(generation, t.Result, "1006"));
+            if (t.IsCompletedSuccessfully) OnGrainScheduler(() => ZombieDetected(generation, t.Result, connection.Stream.PeerCloseCode?.ToString() ?? "1006"));
         }, TaskScheduler.Default);
         After(zombie.Plan.ObserveFor, () => ZombieUndetected(generation));
     }
