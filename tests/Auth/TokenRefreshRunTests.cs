@@ -119,7 +119,9 @@ public sealed class TokenRefreshRunTests : IDisposable
         Assert.Equal(0, Count(report, "expired_closes"));
         // Each late refresh outlived its token; so may, once, a client whose token expired just before the end.
         Assert.InRange(Count(report, "tokens_outlived"), Count(report, "token_refreshes"), Count(report, "token_refreshes") + 20);
-        Assert.True(Trend(report, "token_overstay", "min") >= 400, run.ToString());
+        // The late refreshes overstay by about 500 ms; a token that expired just before the stop overstays only
+        // until the connection closed at the end, so the median, not the minimum, shows the late refresh.
+        Assert.True(Trend(report, "token_overstay", "med") >= 400, run.ToString());
     }
 
     [Fact]
