@@ -63,6 +63,7 @@ public sealed class FaultStream : Stream
     private TaskCompletionSource? _downSpace;
     private (long Release, byte[] Buffer, int Offset, int Count)? _downCurrent;
     private MessageTooBigException? _refusal;
+    private bool _refuseOnFirstRead;
     private volatile bool _downPaused;
 
     /// <summary>True while the receive queue is full and the socket is watched instead of read.</summary>
@@ -175,9 +176,10 @@ public sealed class FaultStream : Stream
             _prefix = leftover.ToArray();
             _prefixOffset = 0;
         }
+        bool fits;
         lock (_downQueue)
         {
-            var fits = leftover.IsEmpty || Scanner.Feed(leftover);
+            fits = leftover.IsEmpty || Scanner.Feed(leftover);
             if (fits && _downCurrent is { } current) fits = Scanner.Feed(current.Buffer.AsSpan(current.Offset, current.Count - current.Offset));
             foreach (var (_, chunk, count) in _downQueue)
             {
@@ -185,9 +187,10 @@ public sealed class FaultStream : Stream
                 fits = Scanner.Feed(chunk.AsSpan(0, count));
             }
             _scanning = true;
-            if (fits) return;
         }
-        _refusal = RefuseOversized();
+        // Refused at the first read, not here: the upgrade succeeded, so the connection opened and is lost to
+        // an oversized message (a reset now would fail the connect that is still being completed).
+        _refuseOnFirstRead = !fits;
     }
 
     public override bool CanRead => true;
@@ -331,6 +334,11 @@ public sealed class FaultStream : Stream
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        if (_refuseOnFirstRead)
+        {
+            _refuseOnFirstRead = false;
+            _refusal = RefuseOversized();
+        }
         if (_refusal is not null) return ValueTask.FromException<int>(_refusal);
         if (_prefix is not null)
         {
