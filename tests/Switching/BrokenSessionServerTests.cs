@@ -84,7 +84,7 @@ public sealed partial class BrokenSessionServerTests : IClassFixture<NodePeers>,
     }
 
     [Fact]
-    public async Task A_server_that_replays_twice_shows_exactly_its_duplicates()
+    public async Task A_server_that_replays_twice_shows_its_duplicates_but_the_last_one_the_stop_cuts_off()
     {
         var (report, server, run) = await RunAgainst("replay-twice");
         Assert.True(server["duplicated"] > 0, run.ToString());
