@@ -4,6 +4,7 @@ using System.Reflection;
 using SimCluster.Cli;
 using SimCluster.Cli.Api;
 using SimCluster.Cli.Commands;
+using SimCluster.Cli.Output;
 using SimCluster.Cli.Reports;
 using SimCluster.Grains.Auth;
 using SimCluster.Scenarios;
@@ -84,7 +85,7 @@ namespace SimCluster.Cli
                     try { PostgresClustering.Parse(arguments.Cluster!, arguments.ClusterPasswordFile, Environment.GetEnvironmentVariable); }
                     catch (ArgumentException e) { return Fail(e.Message); }
                 }
-                if (parse.GetValue(api) is not { } apiText) return RunCommand.ExecuteAsync(arguments, AnsiConsole.Console, Console.Error, ct);
+                if (parse.GetValue(api) is not { } apiText) return RunCommand.ExecuteAsync(arguments, StdoutConsole.Create(), Console.Error, ct);
                 if (arguments.Dashboard is not null)
                     return Fail($"--dashboard is for embedded runs; with --api the silo serves the live page at {apiText.TrimEnd('/')}{LivePages.Prefix}/RUN-ID");
                 if (parse.GetValue(cluster) is not null)
@@ -98,7 +99,7 @@ namespace SimCluster.Cli
                         : Environment.GetEnvironmentVariable(ApiToken.Variable) is { Length: > 0 } value ? new ApiToken(value) : null;
                 }
                 catch (ArgumentException e) { return Fail(e.Message); }
-                return ApiRunCommand.ExecuteAsync(arguments, apiUri, token, AnsiConsole.Console, Console.Error, ct);
+                return ApiRunCommand.ExecuteAsync(arguments, apiUri, token, StdoutConsole.Create(), Console.Error, ct);
             });
             return command;
 

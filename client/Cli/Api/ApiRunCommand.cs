@@ -83,7 +83,7 @@ public static class ApiRunCommand
         console.WriteLine($"live: {LivePages.PageUrl(api.ToString(), runId)}");
         var view = args.NoLive || Console.IsOutputRedirected || !console.Profile.Capabilities.Interactive
             ? (IProgressView)new PlainProgressView(Console.Out, scenario.Duration.TotalSeconds)
-            : new LiveProgressView(console, scenario.Name, scenario.Duration.TotalSeconds, scenario.RampUp.TotalSeconds);
+            : new LiveProgressView(console, scenario.Name, scenario.Duration.TotalSeconds, scenario.RampUp.TotalSeconds, ScenarioFeatures.Of(scenario), scenario.Clients);
         JsonObject? completed = null;
         await view.RunAsync(async show => completed = await FollowAsync(http, runId, show, stderr, ct));
         if (completed is null)

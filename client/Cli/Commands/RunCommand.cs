@@ -138,7 +138,7 @@ public static class RunCommand
             var plan = PlanBuilder.Build(scenario, runId, seed, targets) with { Auth = auth.Plan };
             var view = args.View ?? (args.NoLive || Console.IsOutputRedirected || !console.Profile.Capabilities.Interactive
                 ? (IProgressView)new PlainProgressView(Console.Out, scenario.Duration.TotalSeconds)
-                : new LiveProgressView(console, scenario.Name, scenario.Duration.TotalSeconds, scenario.RampUp.TotalSeconds));
+                : new LiveProgressView(console, scenario.Name, scenario.Duration.TotalSeconds, scenario.RampUp.TotalSeconds, ScenarioFeatures.Of(scenario), scenario.Clients));
             var driver = new RunDriver(grains, scenario, plan, TimeProvider.System);
             RunOutcome outcome = null!;
             await view.RunAsync(async show => outcome = await driver.RunAsync(p => { show(p); live.OnProgress(p); return Task.CompletedTask; }, ct));
