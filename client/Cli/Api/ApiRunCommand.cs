@@ -26,7 +26,7 @@ public static class ApiRunCommand
     public static async Task<int> ExecuteAsync(RunArguments args, Uri api, ApiToken? token, IAnsiConsole console, TextWriter stderr, CancellationToken ct)
     {
         var overrides = RunCommand.Overrides(args);
-        var loaded = ScenarioLoader.LoadFile(args.ScenarioPath, overrides, ScenarioVocabulary.Default);
+        var loaded = ScenarioLoader.LoadFile(args.ScenarioPath, RunCommand.LabelledOverrides(args), ScenarioVocabulary.Default);
         if (!loaded.Ok)
         {
             ValidateCommand.PrintProblems(loaded, stderr);
