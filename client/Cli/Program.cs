@@ -83,6 +83,7 @@ namespace SimCluster.Cli
             command.SetAction((parse, ct) =>
             {
                 var arguments = ReadRunArguments(parse);
+                if (ClusterConnection.SpecError(arguments.Cluster) is { } clusterError) return Fail(clusterError);
                 if (parse.GetValue(clusterWait) is { } waitText)
                 {
                     if (string.IsNullOrEmpty(arguments.Cluster)) return Fail("--cluster-wait: only with --cluster (an embedded run has its silo in this process)");

@@ -35,12 +35,16 @@ public sealed class CliMessagesTests : IDisposable
     [InlineData("target|--push-rate|fast", "error: --push-rate: expected a number such as 2 or 0.5, got 'fast'")]
     [InlineData("silo|--gateway-port|x1", "error: --gateway-port: expected a whole number, got 'x1'")]
     [InlineData("run|scenarios/smoke.yaml|--clients|abc", "--clients: expected a whole number from 1 to 1000000, got 'abc'")]
+    [InlineData("run|scenarios/smoke.yaml|--cluster|bogus", "error: --cluster: 'bogus' is not 'localhost', 'redis://HOST:PORT' or 'postgres://")]
+    [InlineData("scenarios|--dir|/nonexistent-scenarios-folder", "error: --dir: no scenarios folder at /nonexistent-scenarios-folder")]
+    [InlineData("report|/nonexistent-report-folder", "error: DIR: /nonexistent-report-folder does not exist")]
     public async Task A_bad_option_value_is_named_with_its_option(string args, string message)
     {
         var result = await Simcluster.RunAsync(args.Split('|'));
 
         Assert.True(result.ExitCode == 104, result.ToString());
         Assert.StartsWith(message, result.Stderr);
+        Assert.DoesNotContain("clients for", result.Stdout); // refused before anything started
         AssertPlain(result);
     }
 

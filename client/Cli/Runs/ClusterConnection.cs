@@ -84,7 +84,7 @@ public sealed class ClusterConnection : IAsyncDisposable
                 }
                 else
                 {
-                    throw new ArgumentException($"--cluster: '{SimCluster.Abstractions.Security.Secrets.Redact(cluster)}' is not 'localhost', 'redis://HOST:PORT' or 'postgres://USER@HOST:PORT/DATABASE'");
+                    throw new ArgumentException(SpecError(cluster) ?? cluster);
                 }
             });
             host = builder.Build();
@@ -109,6 +109,13 @@ public sealed class ClusterConnection : IAsyncDisposable
         }
         return new ClusterConnection(host, description);
     }
+
+    /// <summary>Why a --cluster value names no cluster this build can join; null when it does (checked before anything starts).</summary>
+    public static string? SpecError(string? cluster) =>
+        string.IsNullOrEmpty(cluster) || cluster is "embedded" or "localhost" || PostgresClustering.IsPostgres(cluster)
+        || (cluster.StartsWith("redis://", StringComparison.Ordinal) && Uri.TryCreate(cluster, UriKind.Absolute, out _))
+            ? null
+            : $"--cluster: '{SimCluster.Abstractions.Security.Secrets.Redact(cluster)}' is not 'localhost', 'redis://HOST:PORT' or 'postgres://USER@HOST:PORT/DATABASE'";
 
     public static int FreeLoopbackPort()
     {
