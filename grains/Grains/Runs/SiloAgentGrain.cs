@@ -115,6 +115,15 @@ public sealed class SiloAgentGrain(SiloMetrics metrics, SiloMeter meter, SiloCas
         meter.RunEnded(plan.RunId); // the run's series leave this silo's /metrics
     }
 
+    public Task Release(string runId)
+    {
+        meter.RunEnded(runId); // a stop that never confirmed here left its series
+        metrics.Forget(runId);
+        cases.Forget(runId);
+        DeactivateOnIdle();
+        return Task.CompletedTask;
+    }
+
     /// <summary>Calls every client of this silo in batches, with its index in the run and its place in this silo's share.</summary>
     private async Task ForEachClient(Func<IClientGrain, int, int, Task> call)
     {
