@@ -1,9 +1,12 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.TestingHost;
 using SimCluster.Abstractions.Metrics;
 using SimCluster.Abstractions.Plans;
 using SimCluster.Abstractions.Runs;
 using SimCluster.Grains;
+using SimCluster.Grains.Attacks;
+using SimCluster.Grains.Metrics;
 using SimCluster.Target;
 using SimCluster.Tests.Support;
 
@@ -226,5 +229,46 @@ public sealed class RunCoordinatorIntegrationTests(TwoSiloCluster fixture) : ICl
         await coordinator.Start(plan);
         await Assert.ThrowsAsync<InvalidOperationException>(() => coordinator.Start(plan));
         await WaitForEndAsync(coordinator);
+    }
+
+    /// <summary>
+    /// A long-lived silo runs many runs: each one's recorders, case results and Prometheus series exist on every
+    /// silo while it runs and are gone from all of them once it completed, the earlier runs' too.
+    /// </summary>
+    [Fact]
+    public async Task Every_finished_run_leaves_no_recorders_case_results_or_series_on_any_silo()
+    {
+        await using var target = await ReferenceTarget.StartAsync(new TargetOptions { Port = 0 });
+        var silos = fixture.Cluster.Silos.Select(s => s.ServiceProvider).ToArray();
+        var finished = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            var plan = Plan(target.WebSocketUri.ToString(), steady: 4, flappers: 0, TimeSpan.FromSeconds(2));
+            var coordinator = fixture.Client.GetGrain<IRunCoordinatorGrain>(plan.RunId);
+
+            await coordinator.Start(plan);
+            await Eventually.TrueAsync(() => silos.All(s => s.GetRequiredService<SiloMetrics>().Runs.Contains(plan.RunId)),
+                "the run's recorders on both silos while it runs");
+            Assert.All(silos, s => Assert.Equal(plan.Groups.Length, s.GetRequiredService<SiloMetrics>().ForRun(plan.RunId).Count));
+            var (last, _) = await WaitForEndAsync(coordinator);
+            var result = await coordinator.GetResult();
+
+            Assert.Equal(RunPhase.Completed, last.Phase);
+            Assert.Equal(4, Sum(result!, MetricNames.Connects)); // the numbers were taken before the silos let go
+            finished.Add(plan.RunId);
+            foreach (var services in silos)
+            {
+                var metrics = services.GetRequiredService<SiloMetrics>();
+                var cases = services.GetRequiredService<SiloCaseResults>();
+                var meter = services.GetRequiredService<SiloMeter>();
+                foreach (var id in finished)
+                {
+                    Assert.DoesNotContain(id, metrics.Runs);
+                    Assert.Empty(metrics.ForRun(id));
+                    Assert.DoesNotContain(id, cases.Runs);
+                    Assert.DoesNotContain(id, meter.Runs);
+                }
+            }
+        }
     }
 }

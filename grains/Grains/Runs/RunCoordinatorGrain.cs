@@ -181,6 +181,7 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
             await CollectAsync(SecondOfRun(after: _lastSecond), final: true);
             _timelines = await CollectTimelinesAsync(plan);
             if (plan.Groups.Any(g => g.Malformed is not null)) await ProbeAfterAttackAsync(plan);
+            await ReleaseSilosAsync(plan);
             _result = BuildResult(plan);
             _phase = RunPhase.Completed;
         }
@@ -189,6 +190,7 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
             logger.LogError(e, "run {RunId} failed", plan.RunId);
             _notes.Add($"run failed: {e.GetBaseException().Message}");
             _message = e.GetBaseException().Message;
+            await ReleaseSilosAsync(plan);
             _result = BuildResult(plan) with { Aborted = true, AbortReason = _abortReason ?? $"the run failed: {e.GetBaseException().Message}" };
             _phase = RunPhase.Failed;
         }
@@ -379,6 +381,13 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
             }
         }));
     }
+
+    /// <summary>Every live silo lets go of the run's state once the final numbers are in (best effort, bounded).</summary>
+    private Task ReleaseSilosAsync(RunPlan plan) => Task.WhenAll(_agents.Where(a => !_lostSilos.ContainsKey(a.Key)).Select(async a =>
+    {
+        try { await a.Value.Agent.Release(plan.RunId).WaitAsync(CollectTimeout, time); }
+        catch (Exception e) { logger.LogWarning("silo {Silo} did not release run {RunId}: {Error}", a.Key, plan.RunId, e.GetBaseException().Message); }
+    }));
 
     /// <summary>
     /// The event timelines of the sampled clients, asked of those clients directly once they have stopped (a
