@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.WebSockets;
 using Microsoft.IO;
+using SimCluster.Abstractions.Plans;
 using Websocket.Client;
 
 namespace SimCluster.Transport;
@@ -25,18 +26,6 @@ public interface IConnectionListener
     void OnText(string text);
 
     void OnClosed(ConnectionClosed closed);
-}
-
-/// <summary>Which code drives a simulated client's WebSocket above our connector and fault stream.</summary>
-public enum ClientDriver
-{
-    /// <summary>Websocket.Client over our connection factory (the default).</summary>
-    WebsocketClient,
-    /// <summary>
-    /// A minimal receive loop of our own: the same connector, faults and events, about 20 KB less per client
-    /// (Websocket.Client keeps a 16 KB receive buffer and two send queues per connection).
-    /// </summary>
-    Lean,
 }
 
 /// <summary>

@@ -1,3 +1,4 @@
+using SimCluster.Abstractions.Plans;
 using System.Text;
 using SimCluster.Scenarios;
 

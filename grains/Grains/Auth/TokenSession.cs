@@ -72,7 +72,7 @@ public sealed class TokenSession : IDisposable
     /// <summary>Puts the token into the upgrade request: <c>?token=</c> or <c>Authorization: Bearer</c>.</summary>
     public ConnectOptions Apply(ConnectOptions options, IssuedToken token)
     {
-        if (Plan.Send == "header")
+        if (Plan.Send == TokenPlacement.Header)
             return options with { Headers = [.. options.Headers, new("Authorization", "Bearer " + token.Value)] };
         var target = new UriBuilder(options.Target);
         var query = target.Query.TrimStart('?');

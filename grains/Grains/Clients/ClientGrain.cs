@@ -77,7 +77,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, Time
         _behavior = BehaviorRegistry.Create(_group);
         _reconnect = ReconnectPolicyRegistry.Create(plan.Reconnect);
         _metrics = siloMetrics.For(plan.RunId, _group.Name);
-        _traffic = plan.Protocol == "session"
+        _traffic = plan.Protocol == ProtocolKind.Session
             ? new SessionTraffic(SessionIdFor(plan.RunId, clientIndex, RuntimeIdentity), plan.Messages, _metrics, wheel, _random)
             : new EchoTraffic(clientIndex, plan.Messages, _metrics, wheel, _random);
         if (_traffic is SessionTraffic session) session.Welcomed += _ => OnGrainScheduler(SessionResumed);
@@ -106,7 +106,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, Time
             MaxMessageSize = plan.Messages.MaxReceiveSize,
             // A fragmented message unfinished after lossTimeout would only show as lost messages behind it.
             FragmentTimeLimit = plan.Messages.LossTimeout,
-            Driver = plan.Driver == "lean" ? ClientDriver.Lean : ClientDriver.WebsocketClient,
+            Driver = plan.Driver,
             Seed = ClientSeed.For(plan.Seed, clientIndex, ClientSeed.Link),
             Time = time,
         };
@@ -322,7 +322,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, Time
             return;
         }
         // Break before make: the old path dies first, then a gap with no connectivity, then the new interface.
-        var fate = switching.OldPath.ToString().ToLowerInvariant();
+        var fate = switching.OldPath.Spelled();
         _timeline?.Add("switch", _machine.State, $"{InterfaceName(switching, _switches)} -> {InterfaceName(switching, _switches + 1)}, break-before-make, gap {switching.Plan.Gap.TotalMilliseconds:0} ms");
         var fired = _machine.Fire(ClientTrigger.Drop);
         _timeline?.Add(fired, DisconnectCauses.Of(DisconnectCauses.Switch, fate));
@@ -376,7 +376,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, Time
             return;
         }
         var newGeneration = ++_generation; // events of the old path are stale from here on
-        _timeline?.Add("switch", _machine.State, $"{InterfaceName(switching, _switches - 1)} -> {InterfaceName(switching, _switches)}, make-before-break, new path open in {elapsed.TotalMilliseconds:0.#} ms, old path: {switching.OldPath.ToString().ToLowerInvariant()}");
+        _timeline?.Add("switch", _machine.State, $"{InterfaceName(switching, _switches - 1)} -> {InterfaceName(switching, _switches)}, make-before-break, new path open in {elapsed.TotalMilliseconds:0.#} ms, old path: {switching.OldPath.Spelled()}");
         StopPinger();
         _traffic.Detach();
         _tokens?.Ended(null);
@@ -553,7 +553,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, Time
     private void Drop(int generation, PlannedDrop drop)
     {
         if (generation != _generation || _machine.State != ClientState.Open || _connection is not { } connection) return;
-        var mode = drop.Mode.ToString().ToLowerInvariant();
+        var mode = drop.Mode.Spelled();
         var fired = _machine.Fire(ClientTrigger.Drop);
         _timeline?.Add(fired, $"{DisconnectCauses.Of(DisconnectCauses.Forced, mode)}, outage {drop.Outage.TotalMilliseconds:0} ms");
         _metrics.CountCause(DisconnectCauses.Forced, mode);
