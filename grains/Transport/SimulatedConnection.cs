@@ -33,7 +33,7 @@ public interface IConnectionListener
 /// Reconnects are the grain's decision, never the driver's. Deliberate drops (close, reset, blackhole)
 /// detach the listener first, so the owner hears about a connection's end exactly once.
 /// </summary>
-public abstract class SimulatedConnection : IDisposable
+public abstract class SimulatedConnection : IDisposable, ITextChannel
 {
     protected static readonly TimeSpan StopBound = TimeSpan.FromSeconds(2);
 

@@ -1,4 +1,3 @@
-using SimCluster.Abstractions.Plans;
 using System.Text;
 using SimCluster.Scenarios;
 

@@ -8,6 +8,7 @@ using SimCluster.Grains.Auth;
 using SimCluster.Grains.Behaviors;
 using SimCluster.Grains.Behaviors.Zombies;
 using SimCluster.Grains.Metrics;
+using SimCluster.Grains.Protocols;
 using SimCluster.Grains.Reconnect;
 using SimCluster.Transport;
 
@@ -31,7 +32,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, Time
     private IClientBehavior _behavior = null!;
     private IReconnectPolicy _reconnect = null!;
     private GroupRecorder _metrics = null!;
-    private ITraffic _traffic = null!;
+    private IProtocol _traffic = null!;
     private ConnectOptions _connectOptions = null!;
     private ClientStateMachine _machine = null!;
 
@@ -77,17 +78,16 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, Time
         _behavior = BehaviorRegistry.Create(_group);
         _reconnect = ReconnectPolicyRegistry.Create(plan.Reconnect);
         _metrics = siloMetrics.For(plan.RunId, _group.Name);
-        _traffic = plan.Protocol == ProtocolKind.Session
-            ? new SessionTraffic(SessionIdFor(plan.RunId, clientIndex, RuntimeIdentity), plan.Messages, _metrics, wheel, _random)
-            : new EchoTraffic(clientIndex, plan.Messages, _metrics, wheel, _random);
-        if (_traffic is SessionTraffic session) session.Welcomed += _ => OnGrainScheduler(SessionResumed);
+        _traffic = ProtocolRegistry.Create(plan.Protocol,
+            new ProtocolContext(clientIndex, SessionIdFor(plan.RunId, clientIndex, RuntimeIdentity), plan.Messages, _metrics, wheel, _random));
+        _traffic.Ready += _ => OnGrainScheduler(SessionResumed);
         _machine = new ClientStateMachine(time);
         if (Array.BinarySearch(plan.TimelineClients, clientIndex) >= 0)
             _timeline = new ClientTimelineRecorder(clientIndex, _group.Name, _group.Behavior, plan.TimelineEventCap, time);
         if (plan.Auth is { } auth)
         {
             var tokenSource = TokenSources.Create(auth, time, new Random(ClientSeed.For(plan.Seed, clientIndex, ClientSeed.Tokens)));
-            _tokens = new TokenSession(auth, tokenSource, RefreshModes.Create(auth.RefreshMode), clientIndex, _metrics, time,
+            _tokens = new TokenSession(auth, tokenSource, RefreshModes.Create(auth.RefreshMode), _traffic.RefreshFrames, clientIndex, _metrics, time,
                 _ => OnGrainScheduler(RefreshByReconnect));
         }
         var target = new Uri(plan.TargetUrls[clientIndex % plan.TargetUrls.Length]);
@@ -156,7 +156,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, Time
             return;
         }
         CancelTimer();
-        if (_traffic is SessionTraffic && _traffic.Pending > 0 && _machine.State is ClientState.Dropped or ClientState.WaitingToReconnect or ClientState.Connecting
+        if (_traffic.Resumes && _traffic.Pending > 0 && _machine.State is ClientState.Dropped or ClientState.WaitingToReconnect or ClientState.Connecting
             && _behavior is not ZombieBehavior)
         {
             await FinishHandoverAsync();
@@ -252,7 +252,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, Time
         _tokens?.Opened(connection);
         StartPinger(connection, generation);
 
-        if (_traffic is not SessionTraffic) SessionResumed(); // echo: the session is "resumed" once the new path is open
+        if (_traffic.ReadyOnAttach) SessionResumed(); // no handshake: the session is "resumed" once the new path is open
 
         if (_behavior is ZombieBehavior zombie && !_zombieDone)
         {
@@ -389,7 +389,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, Time
         _traffic.Attach(fresh);
         _tokens?.Opened(fresh);
         StartPinger(fresh, newGeneration);
-        if (_traffic is not SessionTraffic) SessionResumed();
+        if (_traffic.ReadyOnAttach) SessionResumed();
         After(switching.Plan.Every.Draw(_random), () => Switch(newGeneration, switching));
     }
 
@@ -657,8 +657,8 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, Time
     {
         if (_plan.HeartbeatInterval <= TimeSpan.Zero) return;
         void TimedOut() => OnGrainScheduler(() => HeartbeatTimedOut(generation));
-        _pinger = _plan.HeartbeatAppLevel && _traffic is SessionTraffic session
-            ? HeartbeatPinger.ForSession(session, _plan.HeartbeatInterval, _plan.HeartbeatTimeout, _metrics, wheel, TimedOut)
+        _pinger = _plan.HeartbeatAppLevel && _traffic.Heartbeat is { } heartbeat
+            ? HeartbeatPinger.ForProtocol(heartbeat, _plan.HeartbeatInterval, _plan.HeartbeatTimeout, _metrics, wheel, TimedOut)
             : HeartbeatPinger.ForWebSocket(connection.Stream, _plan.HeartbeatInterval, _plan.HeartbeatTimeout, _metrics, wheel, TimedOut);
     }
 
