@@ -110,6 +110,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, Time
             Seed = ClientSeed.For(plan.Seed, clientIndex, ClientSeed.Link),
             Time = time,
         };
+        _connectOptions = _traffic.PrepareUpgrade(_connectOptions);
         DelayDeactivation(plan.Duration + plan.RampUp + TimeSpan.FromMinutes(10));
         return Task.CompletedTask;
     }

@@ -58,6 +58,8 @@ public sealed class EchoProtocol : IProtocol
     /// <summary>Nothing is replayed: what was in flight when a connection ends is interrupted.</summary>
     public bool Resumes => false;
 
+    public ConnectOptions PrepareUpgrade(ConnectOptions options) => options;
+
     public IAppHeartbeat? Heartbeat => null;
 
     /// <summary>An echo server has no refresh of its own; an in-band refresh needs the scenario's refresh.message.</summary>

@@ -32,6 +32,13 @@ public interface IProtocol : IDisposable
     /// </summary>
     bool Resumes { get; }
 
+    /// <summary>
+    /// What the protocol needs in the upgrade request, applied once to the client's connect options: a
+    /// <c>Sec-WebSocket-Protocol</c> header (graphql-transport-ws), a path or query (Engine.IO's
+    /// <c>?EIO=4&amp;transport=websocket</c>). Echo and session need nothing and return <paramref name="options"/>.
+    /// </summary>
+    ConnectOptions PrepareUpgrade(ConnectOptions options);
+
     /// <summary>The protocol's own keep-alive frames, for <c>heartbeat.appLevel</c>; null: it has none (WebSocket PINGs are used).</summary>
     IAppHeartbeat? Heartbeat { get; }
 

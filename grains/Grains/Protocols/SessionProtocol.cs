@@ -81,6 +81,9 @@ public sealed class SessionProtocol : IProtocol, IAppHeartbeat
     /// <summary>Unechoed messages are kept across reconnects and replayed after the next welcome.</summary>
     public bool Resumes => true;
 
+    /// <summary>The session protocol speaks on the target's URL as given, no subprotocol.</summary>
+    public ConnectOptions PrepareUpgrade(ConnectOptions options) => options;
+
     /// <summary>The <c>ping</c>/<c>pong</c> frames below.</summary>
     public IAppHeartbeat Heartbeat => this;
 

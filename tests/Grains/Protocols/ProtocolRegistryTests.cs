@@ -1,6 +1,7 @@
 using SimCluster.Abstractions.Plans;
 using SimCluster.Grains.Metrics;
 using SimCluster.Grains.Protocols;
+using SimCluster.Transport;
 
 namespace SimCluster.Tests.Grains.Protocols;
 
@@ -34,13 +35,16 @@ public sealed class ProtocolRegistryTests
     [Fact]
     public void What_the_seam_says_of_each_protocol()
     {
+        var options = new ConnectOptions { Target = new Uri("ws://127.0.0.1:5080/ws") };
         using var echo = ProtocolRegistry.Create(ProtocolKind.Echo, Context());
+        Assert.Same(options, echo.PrepareUpgrade(options));
         Assert.True(echo.ReadyOnAttach);
         Assert.False(echo.Resumes);
         Assert.Null(echo.Heartbeat);
         Assert.Null(echo.RefreshFrames);
 
         using var session = ProtocolRegistry.Create(ProtocolKind.Session, Context());
+        Assert.Same(options, session.PrepareUpgrade(options));
         Assert.False(session.ReadyOnAttach);
         Assert.True(session.Resumes);
         Assert.NotNull(session.Heartbeat);
