@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using HdrHistogram;
 using SimCluster.Abstractions.Metrics;
+using SimCluster.Abstractions.Plans;
 using SimCluster.Cli.Reports;
 using Spectre.Console;
 
@@ -61,7 +62,7 @@ public static class SummaryPrinter
         var m = report.Overall;
         var times = m.Trend(MetricNames.TokenRefreshTime);
         var timing = times.TotalCount > 0 ? $" (avg {times.GetMean() / 1000.0:0.#} ms, p95 {times.GetValueAtPercentile(95) / 1000.0:0.#} ms)" : "";
-        var mode = auth.Refresh.Mode switch { Scenarios.RefreshMode.Reconnect => "by reconnect", Scenarios.RefreshMode.None => "(refresh off)", _ => "in band" };
+        var mode = auth.Refresh.Mode switch { RefreshMode.Reconnect => "by reconnect", RefreshMode.None => "(refresh off)", _ => "in band" };
         yield return $"tokens: {m.Counter(MetricNames.TokenRefreshes)} refreshed {mode}{timing}, {m.Counter(MetricNames.TokenRefreshFailures)} failed, " +
                      $"{m.Counter(MetricNames.AuthRejections)} rejected; {m.Counter(MetricNames.ExpiredCloses)} expiry closes (4001), {m.Counter(MetricNames.ExpiredClosesEarly)} before exp";
         var overstay = m.Trend(MetricNames.TokenOverstay);

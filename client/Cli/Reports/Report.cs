@@ -2,6 +2,7 @@ using SimCluster.Abstractions.Security;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using SimCluster.Abstractions.Metrics;
+using SimCluster.Abstractions.Plans;
 using SimCluster.Abstractions.Runs;
 using SimCluster.Scenarios;
 
@@ -257,22 +258,10 @@ public sealed record Report
         {
             ["atMs"] = e.AtMs,
             ["event"] = e.Kind,
-            ["state"] = Kebab(e.State),
+            ["state"] = Spelling.Kebab(e.State),
             ["detail"] = e.Detail,
         })]),
     })]);
-
-    /// <summary><c>WaitingToReconnect</c> → <c>waiting-to-reconnect</c>.</summary>
-    internal static string Kebab(string name)
-    {
-        var sb = new System.Text.StringBuilder(name.Length + 4);
-        for (var i = 0; i < name.Length; i++)
-        {
-            if (char.IsUpper(name[i]) && i > 0) sb.Append('-');
-            sb.Append(char.ToLowerInvariant(name[i]));
-        }
-        return sb.ToString();
-    }
 
     public Task WriteAsync(string directory) => WriteJsonAsync(directory, ToJson());
 

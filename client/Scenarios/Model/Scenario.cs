@@ -1,3 +1,5 @@
+using SimCluster.Abstractions.Plans;
+
 namespace SimCluster.Scenarios;
 
 /// <summary>
@@ -14,11 +16,8 @@ public sealed record Scenario
     /// <summary>Null when the file gave none: the runner draws one and writes it to the report.</summary>
     public long? Seed { get; init; }
     public ProtocolKind Protocol { get; init; } = ProtocolKind.Echo;
-    /// <summary>
-    /// The code that drives each client's WebSocket: <c>websocket-client</c> (Websocket.Client, the default)
-    /// or <c>lean</c> (SimCluster's own receive loop: about 20 KB less per client).
-    /// </summary>
-    public string Driver { get; init; } = "websocket-client";
+    /// <summary>The code that drives each client's WebSocket (lean: SimCluster's own receive loop, about 20 KB less per client).</summary>
+    public ClientDriver Driver { get; init; } = ClientDriver.WebsocketClient;
     public MessagesSpec Messages { get; init; } = new();
     public HeartbeatSpec Heartbeat { get; init; } = new();
     public NetworkSpec Network { get; init; } = new();
@@ -48,16 +47,6 @@ public sealed record TargetSpec
 
     public static TargetSpec Embedded { get; } = new() { IsEmbedded = true };
     public static TargetSpec ForUrls(params Uri[] urls) => new() { Urls = urls };
-}
-
-public enum ProtocolKind
-{
-    /// <summary>Any echo server: each message comes back unchanged.</summary>
-    Echo,
-    /// <summary>Session protocol v1 (docs/session-protocol.md): sequence numbers, acks, replay across reconnects.</summary>
-    Session,
-    /// <summary>Connect only; no application messages.</summary>
-    None,
 }
 
 /// <summary><c>cluster:</c> what a multi-silo run does when a silo is lost mid-run.</summary>

@@ -2,6 +2,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using SimCluster.Abstractions.Metrics;
+using SimCluster.Abstractions.Plans;
 
 namespace SimCluster.Scenarios.Schema;
 
@@ -71,10 +72,10 @@ public static class ScenarioSchema
                 ("rampUp", Describe(Ref("duration"), "Client i starts at rampUp * i / clients; at most the duration.", "0s", examples: ["10s"])),
                 ("seed", Describe(new JsonObject { ["type"] = "integer" },
                     "Seed for every random choice; the same seed repeats the same schedule. Drawn (and reported) when left out.", examples: [42])),
-                ("protocol", Describe(Enum("echo", "session", "none"),
-                    "echo: any echo server; session: session protocol v1 (sequence numbers, acks, replay); none: connect only.", "echo")),
-                ("driver", Describe(Enum("websocket-client", "lean"),
-                    "The code that drives each client's WebSocket: websocket-client (Websocket.Client) or lean (SimCluster's own receive loop, less memory per client).", "websocket-client")),
+                ("protocol", Describe(Enum<ProtocolKind>(),
+                    "echo: any echo server; session: session protocol v1 (sequence numbers, acks, replay); none: connect only.", ProtocolKind.Echo.Spelled())),
+                ("driver", Describe(Enum<ClientDriver>(),
+                    "The code that drives each client's WebSocket: websocket-client (Websocket.Client) or lean (SimCluster's own receive loop, less memory per client).", ClientDriver.WebsocketClient.Spelled())),
                 ("messages", Object("Application messages each client sends and expects back.",
                 [
                     ("interval", Describe(Ref("duration"), "Time between two messages of one client; 0 = no messages.", Format(messages.Interval), examples: ["1s", "250ms"])),
@@ -100,7 +101,7 @@ public static class ScenarioSchema
                     ("policy", Describe(Enum(Sorted(vocab.ReconnectPolicies)), "immediate; fixed (base); exponential (base * 2^(n-1), capped at max).", reconnect.Policy)),
                     ("base", Describe(Ref("duration"), "First (or fixed) delay.", Format(reconnect.Base), examples: ["100ms"])),
                     ("max", Describe(Ref("positiveDuration"), "Longest delay (exponential); not below base.", Format(reconnect.Max), examples: ["30s"])),
-                    ("jitter", Describe(Enum("none", "equal", "full"), "none; equal: half fixed, half random; full: anywhere from 0 to the delay.", reconnect.Jitter.ToString().ToLowerInvariant())),
+                    ("jitter", Describe(Enum<JitterKind>(), "none; equal: half fixed, half random; full: anywhere from 0 to the delay.", reconnect.Jitter.Spelled())),
                     ("maxAttempts", Describe(Integer(0, int.MaxValue), "Attempts before a client gives up; 0 = until the run ends.", reconnect.MaxAttempts, examples: [5])),
                 ])),
                 ("auth", Auth(jwt, refresh)),
@@ -125,7 +126,7 @@ public static class ScenarioSchema
             ],
             required: ["name", "target", "clients", "duration"]);
         // App-level heartbeats are the session protocol's ping frames: no other protocol has them.
-        root["if"] = new JsonObject { ["not"] = KeyIs("protocol", "session") };
+        root["if"] = new JsonObject { ["not"] = KeyIs("protocol", ProtocolKind.Session.Spelled()) };
         root["then"] = new JsonObject
         {
             ["properties"] = new JsonObject
@@ -236,11 +237,11 @@ public static class ScenarioSchema
                 ("alignExpiry", Describe(new JsonObject { ["type"] = "boolean" }, "Failure injection: every token expires on the same instants (multiples of lifetime): a refresh storm.", false)),
             ], example: new JsonObject { ["secretEnv"] = "SIM_JWT_SECRET" }), "secretEnv", "secretFile", "generateKey")),
             ("tokenUrl", Describe(Ref("httpUrl"), "An http(s) URL answering {access_token, expires_in}.", examples: ["http://127.0.0.1:8081/token"])),
-            ("send", Describe(Enum("query", "header"), "query: ?token=...; header: Authorization: Bearer ...", "query")),
+            ("send", Describe(Enum<TokenPlacement>(), "query: ?token=...; header: Authorization: Bearer ...", new AuthSpec().Send.Spelled())),
             ("fetchTimeout", Describe(Ref("positiveDuration"), "Bound on one request to tokenUrl.", "5s")),
             ("refresh", WithDependencies(Object("When and how a client renews its token.",
             [
-                ("mode", Describe(Enum("in-band", "reconnect", "none"), "in-band: auth.refresh frame (protocol: session); reconnect: a new connection with a new token; none: let it expire.", "in-band")),
+                ("mode", Describe(Enum<RefreshMode>(), "in-band: auth.refresh frame (protocol: session); reconnect: a new connection with a new token; none: let it expire.", refresh.Mode.Spelled())),
                 ("before", Describe(Ref("duration"), "How long before expiry the client refreshes; shorter than jwt.lifetime.", Format(refresh.Before), examples: ["10s"])),
                 ("late", Describe(Ref("duration"), "Failure injection: refresh this long after expiry instead (before is then ignored).", examples: ["2s"])),
                 ("timeout", Describe(Ref("positiveDuration"), "How long to wait for auth.refreshed / auth.rejected.", Format(refresh.Timeout))),
@@ -255,7 +256,7 @@ public static class ScenarioSchema
 
     private static JsonObject Population(ScenarioVocabulary vocab, FlappingSpec flapping, ZombieSpec zombie, SwitchingSpec switching, MalformedSpec malformed)
     {
-        var dropModes = Enum("close", "reset", "blackhole");
+        var dropModes = Enum<DropMode>();
         var behaviors = Sorted(vocab.Behaviors);
         var group = Object("A group of clients sharing a behaviour.",
         [
@@ -268,7 +269,7 @@ public static class ScenarioSchema
                 ("down", Describe(Ref("range"), "Outage before reconnecting.", FormatRange(flapping.Down), examples: ["100ms..1s"])),
                 ("drop", Describe(AnyOf(dropModes.DeepClone().AsObject(), new JsonObject { ["type"] = "array", ["minItems"] = 1, ["items"] = dropModes.DeepClone() }),
                     "close: a clean WebSocket close; reset: TCP RST; blackhole: traffic stops silently. A list mixes them, one drawn per cycle.",
-                    flapping.Drop.ToString().ToLowerInvariant(), examples: ["reset", new JsonArray("close", "reset", "blackhole")])),
+                    flapping.Drop.Spelled(), examples: ["reset", new JsonArray("close", "reset", "blackhole")])),
                 ("cycles", Describe(Integer(0, int.MaxValue), "Up/down cycles per client; 0 = until the run ends.", flapping.Cycles, examples: [20])),
             ], example: new JsonObject { ["up"] = "1s..3s", ["cycles"] = 5 })),
             ("zombie", WithRule(Object("Clients that turn into zombies; measures how fast the server evicts them.",
@@ -285,9 +286,9 @@ public static class ScenarioSchema
                 ("interfaces", Describe(new JsonObject { ["type"] = "array", ["items"] = Enum(Sorted(vocab.LinkProfiles)) },
                     "Link profiles visited in turn; may be empty only with natRebinding.", examples: [new JsonArray("wifi-good", "4g")])),
                 ("every", Describe(Ref("positiveRange"), "Time between switches.", FormatRange(switching.Every), examples: ["5s..15s"])),
-                ("mode", Describe(Enum("break-before-make", "make-before-break"), "Whether the new path opens before or after the old one goes.", "break-before-make")),
+                ("mode", Describe(Enum<SwitchMode>(), "Whether the new path opens before or after the old one goes.", switching.Mode.Spelled())),
                 ("gap", Describe(Ref("duration"), "Dead time between losing the old path and opening the new one.", "0s", examples: ["500ms"])),
-                ("oldPath", Describe(Enum("blackhole", "reset", "fin"), "What the server sees of the abandoned connection.", "blackhole")),
+                ("oldPath", Describe(Enum<OldPathFate>(), "What the server sees of the abandoned connection.", switching.OldPath.Spelled())),
                 ("natRebinding", Describe(new JsonObject { ["type"] = "boolean" }, "Same address, new source port on each switch.", false)),
             ], example: new JsonObject { ["interfaces"] = new JsonArray("wifi-good", "4g") }),
                 "if", new JsonObject { ["not"] = KeyIs("natRebinding", true) },
@@ -370,7 +371,7 @@ public static class ScenarioSchema
             ["reject"] = new JsonArray("message", "expect"),
         };
         refresh["if"] = new JsonObject { ["required"] = new JsonArray("message") };
-        refresh["then"] = new JsonObject { ["properties"] = new JsonObject { ["mode"] = new JsonObject { ["const"] = "in-band" } } };
+        refresh["then"] = new JsonObject { ["properties"] = new JsonObject { ["mode"] = new JsonObject { ["const"] = RefreshMode.InBand.Spelled() } } };
         return refresh;
     }
 
@@ -448,6 +449,9 @@ public static class ScenarioSchema
     private static JsonObject AnyOf(params JsonObject[] schemas) => new() { ["anyOf"] = new JsonArray([.. schemas]) };
 
     private static JsonObject Integer(long min, long max) => new() { ["type"] = "integer", ["minimum"] = min, ["maximum"] = max };
+
+    /// <summary>The spellings of an enum of the plan, in declaration order.</summary>
+    private static JsonObject Enum<T>() where T : struct, System.Enum => Enum(Spelling.NamesOf<T>());
 
     private static JsonObject Enum(params IEnumerable<string> values) => new() { ["enum"] = new JsonArray([.. values.Select(v => (JsonNode?)v)]) };
 

@@ -8,7 +8,9 @@ namespace SimCluster.Grains.Behaviors;
 /// </summary>
 public sealed class FlappingBehavior(FlappingPlan plan) : IClientBehavior
 {
-    private readonly DropMode[] _modes = [.. plan.Drops.Select(ParseMode)];
+    private readonly DropMode[] _modes = plan.Drops.All(Enum.IsDefined)
+        ? plan.Drops
+        : throw new ArgumentOutOfRangeException(nameof(plan), string.Join(", ", plan.Drops), "unknown drop mode");
 
     public string Name => "flapping";
 
@@ -20,12 +22,4 @@ public sealed class FlappingBehavior(FlappingPlan plan) : IClientBehavior
         var mode = _modes.Length == 1 ? _modes[0] : _modes[random.Next(_modes.Length)];
         return new PlannedDrop(plan.Up.Draw(random), mode, plan.Down.Draw(random));
     }
-
-    public static DropMode ParseMode(string name) => name switch
-    {
-        "close" => DropMode.Close,
-        "reset" => DropMode.Reset,
-        "blackhole" => DropMode.Blackhole,
-        _ => throw new ArgumentException($"unknown drop mode '{name}' (close, reset, blackhole)"),
-    };
 }

@@ -8,6 +8,7 @@ using SimCluster.Grains.Auth;
 using SimCluster.Grains.Behaviors;
 using SimCluster.Grains.Behaviors.Zombies;
 using SimCluster.Grains.Metrics;
+using SimCluster.Grains.Protocols;
 using SimCluster.Grains.Reconnect;
 using SimCluster.Transport;
 
@@ -31,7 +32,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, Time
     private IClientBehavior _behavior = null!;
     private IReconnectPolicy _reconnect = null!;
     private GroupRecorder _metrics = null!;
-    private ITraffic _traffic = null!;
+    private IProtocol _traffic = null!;
     private ConnectOptions _connectOptions = null!;
     private ClientStateMachine _machine = null!;
 
@@ -77,17 +78,16 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, Time
         _behavior = BehaviorRegistry.Create(_group);
         _reconnect = ReconnectPolicyRegistry.Create(plan.Reconnect);
         _metrics = siloMetrics.For(plan.RunId, _group.Name);
-        _traffic = plan.Protocol == "session"
-            ? new SessionTraffic(SessionIdFor(plan.RunId, clientIndex, RuntimeIdentity), plan.Messages, _metrics, wheel, _random)
-            : new EchoTraffic(clientIndex, plan.Messages, _metrics, wheel, _random);
-        if (_traffic is SessionTraffic session) session.Welcomed += _ => OnGrainScheduler(SessionResumed);
+        _traffic = ProtocolRegistry.Create(plan.Protocol,
+            new ProtocolContext(clientIndex, SessionIdFor(plan.RunId, clientIndex, RuntimeIdentity), plan.Messages, _metrics, wheel, _random));
+        _traffic.Ready += _ => OnGrainScheduler(SessionResumed);
         _machine = new ClientStateMachine(time);
         if (Array.BinarySearch(plan.TimelineClients, clientIndex) >= 0)
             _timeline = new ClientTimelineRecorder(clientIndex, _group.Name, _group.Behavior, plan.TimelineEventCap, time);
         if (plan.Auth is { } auth)
         {
             var tokenSource = TokenSources.Create(auth, time, new Random(ClientSeed.For(plan.Seed, clientIndex, ClientSeed.Tokens)));
-            _tokens = new TokenSession(auth, tokenSource, RefreshModes.Create(auth.RefreshMode), clientIndex, _metrics, time,
+            _tokens = new TokenSession(auth, tokenSource, RefreshModes.Create(auth.RefreshMode), _traffic.RefreshFrames, clientIndex, _metrics, time,
                 _ => OnGrainScheduler(RefreshByReconnect));
         }
         var target = new Uri(plan.TargetUrls[clientIndex % plan.TargetUrls.Length]);
@@ -106,10 +106,11 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, Time
             MaxMessageSize = plan.Messages.MaxReceiveSize,
             // A fragmented message unfinished after lossTimeout would only show as lost messages behind it.
             FragmentTimeLimit = plan.Messages.LossTimeout,
-            Driver = plan.Driver == "lean" ? ClientDriver.Lean : ClientDriver.WebsocketClient,
+            Driver = plan.Driver,
             Seed = ClientSeed.For(plan.Seed, clientIndex, ClientSeed.Link),
             Time = time,
         };
+        _connectOptions = _traffic.PrepareUpgrade(_connectOptions);
         DelayDeactivation(plan.Duration + plan.RampUp + TimeSpan.FromMinutes(10));
         return Task.CompletedTask;
     }
@@ -156,7 +157,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, Time
             return;
         }
         CancelTimer();
-        if (_traffic is SessionTraffic && _traffic.Pending > 0 && _machine.State is ClientState.Dropped or ClientState.WaitingToReconnect or ClientState.Connecting
+        if (_traffic.Resumes && _traffic.Pending > 0 && _machine.State is ClientState.Dropped or ClientState.WaitingToReconnect or ClientState.Connecting
             && _behavior is not ZombieBehavior)
         {
             await FinishHandoverAsync();
@@ -252,7 +253,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, Time
         _tokens?.Opened(connection);
         StartPinger(connection, generation);
 
-        if (_traffic is not SessionTraffic) SessionResumed(); // echo: the session is "resumed" once the new path is open
+        if (_traffic.ReadyOnAttach) SessionResumed(); // no handshake: the session is "resumed" once the new path is open
 
         if (_behavior is ZombieBehavior zombie && !_zombieDone)
         {
@@ -322,7 +323,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, Time
             return;
         }
         // Break before make: the old path dies first, then a gap with no connectivity, then the new interface.
-        var fate = switching.OldPath.ToString().ToLowerInvariant();
+        var fate = switching.OldPath.Spelled();
         _timeline?.Add("switch", _machine.State, $"{InterfaceName(switching, _switches)} -> {InterfaceName(switching, _switches + 1)}, break-before-make, gap {switching.Plan.Gap.TotalMilliseconds:0} ms");
         var fired = _machine.Fire(ClientTrigger.Drop);
         _timeline?.Add(fired, DisconnectCauses.Of(DisconnectCauses.Switch, fate));
@@ -376,7 +377,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, Time
             return;
         }
         var newGeneration = ++_generation; // events of the old path are stale from here on
-        _timeline?.Add("switch", _machine.State, $"{InterfaceName(switching, _switches - 1)} -> {InterfaceName(switching, _switches)}, make-before-break, new path open in {elapsed.TotalMilliseconds:0.#} ms, old path: {switching.OldPath.ToString().ToLowerInvariant()}");
+        _timeline?.Add("switch", _machine.State, $"{InterfaceName(switching, _switches - 1)} -> {InterfaceName(switching, _switches)}, make-before-break, new path open in {elapsed.TotalMilliseconds:0.#} ms, old path: {switching.OldPath.Spelled()}");
         StopPinger();
         _traffic.Detach();
         _tokens?.Ended(null);
@@ -389,7 +390,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, Time
         _traffic.Attach(fresh);
         _tokens?.Opened(fresh);
         StartPinger(fresh, newGeneration);
-        if (_traffic is not SessionTraffic) SessionResumed();
+        if (_traffic.ReadyOnAttach) SessionResumed();
         After(switching.Plan.Every.Draw(_random), () => Switch(newGeneration, switching));
     }
 
@@ -553,7 +554,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, Time
     private void Drop(int generation, PlannedDrop drop)
     {
         if (generation != _generation || _machine.State != ClientState.Open || _connection is not { } connection) return;
-        var mode = drop.Mode.ToString().ToLowerInvariant();
+        var mode = drop.Mode.Spelled();
         var fired = _machine.Fire(ClientTrigger.Drop);
         _timeline?.Add(fired, $"{DisconnectCauses.Of(DisconnectCauses.Forced, mode)}, outage {drop.Outage.TotalMilliseconds:0} ms");
         _metrics.CountCause(DisconnectCauses.Forced, mode);
@@ -657,8 +658,8 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, Time
     {
         if (_plan.HeartbeatInterval <= TimeSpan.Zero) return;
         void TimedOut() => OnGrainScheduler(() => HeartbeatTimedOut(generation));
-        _pinger = _plan.HeartbeatAppLevel && _traffic is SessionTraffic session
-            ? HeartbeatPinger.ForSession(session, _plan.HeartbeatInterval, _plan.HeartbeatTimeout, _metrics, wheel, TimedOut)
+        _pinger = _plan.HeartbeatAppLevel && _traffic.Heartbeat is { } heartbeat
+            ? HeartbeatPinger.ForProtocol(heartbeat, _plan.HeartbeatInterval, _plan.HeartbeatTimeout, _metrics, wheel, TimedOut)
             : HeartbeatPinger.ForWebSocket(connection.Stream, _plan.HeartbeatInterval, _plan.HeartbeatTimeout, _metrics, wheel, TimedOut);
     }
 
