@@ -62,9 +62,11 @@ public sealed class ControlApiTests(ControlApiTests.TokenSilo silo, Xunit.Abstra
     {
         Assert.Contains("duration: 8s", File.ReadAllText(Path.Combine(Simcluster.RepoRoot, "scenarios", "smoke.yaml")));
         using var post = await _http.PostAsJsonAsync("/api/runs", new { scenario = Smoke("5s"), set = new[] { "clients=10" } });
-        Assert.Equal(HttpStatusCode.Accepted, post.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, post.StatusCode);
         var started = (await post.Content.ReadFromJsonAsync<JsonObject>())!;
         var runId = started["runId"]!.GetValue<string>();
+        Assert.Equal($"/api/runs/{runId}", post.Headers.Location?.ToString());
+        Assert.Empty(started["warnings"]!.AsArray());
 
         // Server-sent events: progress every second, then one "completed" with the exit code.
         using var events = await _http.GetAsync($"/api/runs/{runId}/events", HttpCompletionOption.ResponseHeadersRead);
@@ -120,7 +122,7 @@ public sealed class ControlApiTests(ControlApiTests.TokenSilo silo, Xunit.Abstra
                 malformed: { cases: [F01, F11, F13, A01], canaryShare: 0% }
             """;
         using var post = await _http.PostAsJsonAsync("/api/runs", new { scenario });
-        Assert.Equal(HttpStatusCode.Accepted, post.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, post.StatusCode);
         var runId = (await post.Content.ReadFromJsonAsync<JsonObject>())!["runId"]!.GetValue<string>();
 
         using var events = await _http.GetAsync($"/api/runs/{runId}/events", HttpCompletionOption.ResponseHeadersRead);

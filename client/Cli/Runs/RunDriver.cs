@@ -75,13 +75,18 @@ public sealed class RunDriver(IGrainFactory grains, Scenario scenario, RunPlan p
                 abortedBy = await FailingThresholdAsync(coordinator, liveThresholds, progress.ElapsedSeconds);
                 if (abortedBy is not null) await coordinator.Abort($"threshold {abortedBy} failed (abortOnFail)");
             }
+            // Once interrupted, ct stays cancelled: waiting on it again would throw out of the stop, losing the report.
+            if (interrupted)
+            {
+                await Task.Delay(500, CancellationToken.None);
+                continue;
+            }
             try { await Task.Delay(1000, ct); }
-            catch (OperationCanceledException) when (!interrupted)
+            catch (OperationCanceledException)
             {
                 interrupted = true;
                 await coordinator.Abort("interrupted (Ctrl-C, SIGTERM or a stop request)");
             }
-            if (interrupted) await Task.Delay(500, CancellationToken.None);
         }
         var result = await coordinator.GetResult();
         return result is null
