@@ -20,9 +20,9 @@ internal sealed class ApiRunOwner
     private const int FinishAttempts = 10;
 
     private readonly IApiRunGrain _grain;
+    private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stop = new();
     private readonly StringWriter _errors = new();
-    private readonly SemaphoreSlim _wake = new(0);
     private readonly Lock _lock = new();
     private readonly List<ApiRunEvent> _pending = [];
     private ApiRunRecord _record;
@@ -31,11 +31,14 @@ internal sealed class ApiRunOwner
     private bool _progressSeen;
     private bool _stopAsked;
     private bool _finished;
+    /// <summary>Completed when there is something new to publish; replaced by the publish loop.</summary>
+    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public ApiRunOwner(IApiRunGrain grain, ApiRunRecord record)
+    public ApiRunOwner(IApiRunGrain grain, ApiRunRecord record, TimeProvider time)
     {
         _grain = grain;
         _record = record;
+        _time = time;
     }
 
     public void Begin(RunArguments args)
@@ -58,7 +61,7 @@ internal sealed class ApiRunOwner
             }
             var files = await ReadFilesAsync(args.Out!);
             lock (_lock) _finished = true;
-            _wake.Release();
+            Wake();
             await publishing;
             await FinishAsync(exitCode, files);
         });
@@ -84,7 +87,14 @@ internal sealed class ApiRunOwner
             cancel = _stopAsked;
         }
         if (cancel) _stop.Cancel();
-        _wake.Release();
+        Wake();
+    }
+
+    private void Wake()
+    {
+        TaskCompletionSource wake;
+        lock (_lock) wake = _wake;
+        wake.TrySetResult();
     }
 
     /// <summary>
@@ -96,19 +106,22 @@ internal sealed class ApiRunOwner
     {
         while (true)
         {
-            await _wake.WaitAsync(PublishEvery);
+            Task wake;
+            lock (_lock) wake = _wake.Task;
+            await Task.WhenAny(wake, Task.Delay(PublishEvery, _time));
             ApiRunRecord record;
             ApiRunEvent[] events;
             bool finished;
             lock (_lock)
             {
+                if (_wake.Task.IsCompleted) _wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 record = _record;
                 events = [.. _pending];
                 finished = _finished;
             }
             try
             {
-                var stopAsked = await _grain.Publish(record, events).WaitAsync(CallTimeout);
+                var stopAsked = await _grain.Publish(record, events).WaitAsync(CallTimeout, _time);
                 bool cancel;
                 lock (_lock)
                 {
@@ -147,14 +160,14 @@ internal sealed class ApiRunOwner
                 // The events a failed last publish kept go first: the stream must not skip them.
                 ApiRunEvent[] pending;
                 lock (_lock) pending = [.. _pending];
-                if (pending.Length > 0) await _grain.Publish(record, pending).WaitAsync(CallTimeout);
+                if (pending.Length > 0) await _grain.Publish(record, pending).WaitAsync(CallTimeout, _time);
                 lock (_lock) _pending.Clear();
-                await _grain.Finish(record, completed, files).WaitAsync(CallTimeout);
+                await _grain.Finish(record, completed, files).WaitAsync(CallTimeout, _time);
                 return;
             }
             catch (Exception e) when (e is not OutOfMemoryException && attempt < FinishAttempts)
             {
-                await Task.Delay(TimeSpan.FromSeconds(1));
+                await Task.Delay(TimeSpan.FromSeconds(1), _time);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {

@@ -50,7 +50,7 @@ public static class ControlApi
     {
         var grains = app.ServiceProvider.GetRequiredService<IGrainFactory>();
         var registry = grains.GetGrain<IApiRunsGrain>(0);
-        var starter = new ApiRunStarter(dataDirectory, grains, registry,
+        var starter = new ApiRunStarter(dataDirectory, grains, registry, app.ServiceProvider.GetRequiredService<TimeProvider>(),
             () => app.ServiceProvider.GetRequiredService<ILocalSiloDetails>().SiloAddress.ToParsableString());
         IApiRunGrain Run(string id) => grains.GetGrain<IApiRunGrain>(id);
         var api = app.MapGroup(Prefix);
@@ -177,7 +177,7 @@ public static class ControlApi
     })]);
 
     /// <summary>Validates a posted scenario, registers the run in the cluster and starts it on this silo.</summary>
-    private sealed class ApiRunStarter(string dataDirectory, IGrainFactory grains, IApiRunsGrain registry, Func<string> localSilo)
+    private sealed class ApiRunStarter(string dataDirectory, IGrainFactory grains, IApiRunsGrain registry, TimeProvider time, Func<string> localSilo)
     {
         public async Task<IResult> StartAsync(HttpRequest request)
         {
@@ -210,7 +210,7 @@ public static class ControlApi
             {
                 RunId = runId,
                 Silo = localSilo(),
-                StartedAtUtc = DateTime.UtcNow,
+                StartedAtUtc = time.GetUtcNow().UtcDateTime,
                 ReportFolder = folder,
                 Warnings = [.. loaded.Warnings.Select(w => new ApiRunWarning(w.Source, w.Line, w.Column, w.Key, w.Message))],
             };
@@ -218,7 +218,7 @@ public static class ControlApi
             var grain = grains.GetGrain<IApiRunGrain>(runId);
             await grain.Publish(record, []);
             await registry.Register(runId, record.StartedAtUtc);
-            new ApiRunOwner(grain, record).Begin(new RunArguments
+            new ApiRunOwner(grain, record, time).Begin(new RunArguments
             {
                 ScenarioPath = scenarioPath,
                 Sets = sets,

@@ -8,7 +8,7 @@ namespace SimCluster.Grains.Runs;
 /// the owner's publishes; no call awaits between reading and changing the state.
 /// </summary>
 [Reentrant]
-public sealed class ApiRunGrain : Grain, IApiRunGrain
+public sealed class ApiRunGrain(TimeProvider time) : Grain, IApiRunGrain
 {
     /// <summary>How long a finished run is kept after its last change (the registry's bound may forget it sooner).</summary>
     private static readonly TimeSpan KeepFor = TimeSpan.FromDays(1);
@@ -52,7 +52,7 @@ public sealed class ApiRunGrain : Grain, IApiRunGrain
         var events = _log.After(afterId);
         if (events.Length == 0 && !_log.Completed && wait > TimeSpan.Zero)
         {
-            await Task.WhenAny(_changed.Task, Task.Delay(wait < MaxWait ? wait : MaxWait));
+            await Task.WhenAny(_changed.Task, Task.Delay(wait < MaxWait ? wait : MaxWait, time));
             events = _log.After(afterId);
         }
         return new ApiRunEventPage(events, _log.Completed);
