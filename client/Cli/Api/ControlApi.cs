@@ -50,7 +50,8 @@ public static class ControlApi
     {
         var grains = app.ServiceProvider.GetRequiredService<IGrainFactory>();
         var registry = grains.GetGrain<IApiRunsGrain>(0);
-        var starter = new ApiRunStarter(dataDirectory, grains, registry, app.ServiceProvider.GetRequiredService<TimeProvider>(),
+        var time = app.ServiceProvider.GetRequiredService<TimeProvider>();
+        var starter = new ApiRunStarter(dataDirectory, grains, registry, time,
             () => app.ServiceProvider.GetRequiredService<ILocalSiloDetails>().SiloAddress.ToParsableString());
         IApiRunGrain Run(string id) => grains.GetGrain<IApiRunGrain>(id);
         var api = app.MapGroup(Prefix);
@@ -63,20 +64,27 @@ public static class ControlApi
                 return Results.Json(new JsonObject { ["errors"] = new JsonArray(new JsonObject { ["message"] = $"the run could not be started: {Excerpt.Message(e.Message)}" }) }, statusCode: 500);
             }
         });
-        api.MapGet("/cluster", async () =>
+        // This silo's own membership view, not the management grain: that grain lives on one silo, and a call to a
+        // frozen one would hang this answer for the response timeout, exactly when a user wants to see the cluster.
+        // The runs come from the registry, which may live on such a silo too: they are bounded, the silos are not.
+        api.MapGet("/cluster", async (IClusterMembershipService membership) =>
         {
-            var hosts = await grains.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: false);
-            var unfinished = (await AllAsync(grains, registry)).Where(r => r.ExitCode is null).ToList();
-            return Results.Json(new JsonObject
+            var members = membership.CurrentSnapshot.Members.Values;
+            List<ApiRunRecord>? unfinished = null;
+            try { unfinished = [.. (await AllAsync(grains, registry).WaitAsync(ClusterRunsPatience, time)).Where(r => r.ExitCode is null)]; }
+            catch (Exception e) when (e is TimeoutException or OrleansException) { }
+            var view = new JsonObject
             {
-                ["silos"] = new JsonArray([.. hosts.OrderBy(h => h.SiloAddress.ToParsableString()).Select(h => (JsonNode)new JsonObject
+                ["silos"] = new JsonArray([.. members.OrderBy(m => m.SiloAddress.ToParsableString()).Select(m => (JsonNode)new JsonObject
                 {
-                    ["address"] = h.SiloAddress.ToParsableString(),
-                    ["name"] = h.SiloName,
-                    ["status"] = h.Status.ToString().ToLowerInvariant(),
-                    ["runs"] = SourcesOn(unfinished, h.SiloAddress.ToParsableString()),
+                    ["address"] = m.SiloAddress.ToParsableString(),
+                    ["name"] = m.Name,
+                    ["status"] = m.Status.ToString().ToLowerInvariant(),
+                    ["runs"] = unfinished is null ? null : SourcesOn(unfinished, m.SiloAddress.ToParsableString()),
                 })]),
-            });
+            };
+            if (unfinished is null) view["runsError"] = $"the cluster's run registry did not answer within {ClusterRunsPatience.TotalSeconds:0} s (is a silo frozen?)";
+            return Results.Json(view);
         });
         api.MapGet("/runs", async () => Results.Json(new JsonArray([.. (await AllAsync(grains, registry)).Select(r => (JsonNode)StateJson(r))])));
         api.MapGet("/runs/{id}", async (string id) => await Run(id).Get() is { } run ? Results.Json(StateJson(run)) : NotFound(id));
@@ -88,6 +96,9 @@ public static class ControlApi
         foreach (var format in ReportFormats)
             api.MapGet($"/runs/{{id}}/{format.File}", (string id, HttpContext context) => ReportAsync(Run(id), id, format, context));
     }
+
+    /// <summary>How long GET /api/cluster waits for the run registry before it answers with the silos alone.</summary>
+    private static readonly TimeSpan ClusterRunsPatience = TimeSpan.FromSeconds(2);
 
     public static string RunPath(string runId) => $"{Prefix}/runs/{Uri.EscapeDataString(runId)}";
 
