@@ -1,4 +1,5 @@
 using SimCluster.Scenarios;
+using SimCluster.Abstractions.Plans;
 
 namespace SimCluster.Cli.Output;
 

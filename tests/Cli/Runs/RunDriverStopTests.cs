@@ -15,10 +15,10 @@ public sealed class RunDriverStopTests
     [InlineData(4)]
     public async Task A_stop_yields_the_result_however_many_progress_calls_the_stopping_takes(int stoppingCalls)
     {
-        // Cancelled from the start: the driver aborts at its first wait, then follows the stop until it completes.
-        // It once waited on the cancelled token again while the run was still stopping, and threw "A task was canceled."
+        // Cancelled from the start: the driver aborts at its first wait, then follows the stop until it completes
+        // without waiting on the cancelled token again (that threw "A task was canceled." and lost the report).
         var coordinator = new ScriptedCoordinator(stoppingCalls);
-        var scenario = ScenarioLoader.Parse("name: t\ntarget: ws://127.0.0.1:9/ws\nclients: 2\nduration: 5s\n", "t.yaml", [], ScenarioVocabulary.Default).Scenario!;
+        var scenario = ScenarioLoader.Parse("name: t\ntarget: ws://127.0.0.1:9/ws\nclients: 2\nduration: 5s\n", "t.yaml", (IReadOnlyList<string>)[], ScenarioVocabulary.Default).Scenario!;
         var plan = PlanBuilder.Build(scenario, "run-1", 1, [new Uri("ws://127.0.0.1:9/ws")]);
         var driver = new RunDriver(FakeGrains.With(coordinator), scenario, plan, TimeProvider.System);
         var seen = new List<RunPhase>();
