@@ -51,7 +51,7 @@ public sealed class LoadShapeAndVerdictTests : IDisposable
             thresholds:
               disconnects: ["count==0"]
               false_disconnects: ["count==0"]
-              clients_ramped_down: ["count==clients"]
+              clients_ramped_down: ["count==1*clients"]
             """);
         var outDir = Path.Combine(_temp, "stages-out");
         var result = await Simcluster.RunAsync("run", path, "--no-live", "--out", outDir);

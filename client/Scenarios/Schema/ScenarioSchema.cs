@@ -358,8 +358,14 @@ public static class ScenarioSchema
             var aggregationText = string.Join("|", aggregations.Select(a => a == Aggregation.Percentile
                 ? @"p\s*\(\s*(?=[\d.]*[1-9])" + PercentUpTo100 + @"\s*\)"
                 : a.ToString().ToLowerInvariant()));
-            var expression = Describe(Pattern($@"^\s*(?:{aggregationText})\s*(?:<=|>=|==|<|>)\s*{NumberPattern}\s*$"),
-                $"{kind.ToString().ToLowerInvariant()} metric: {string.Join(", ", aggregations.Select(ThresholdRules.Spelling))}, then < <= > >= or ==, then a number");
+            // Counts may be relative to the plan: count>=20*clients, count>=0.99*messages_planned (a counter of the run).
+            var counters = MetricNames.All.Where(m => m.Value == MetricKind.Counter).Select(m => m.Key).Order(StringComparer.Ordinal);
+            var limit = kind == MetricKind.Counter
+                ? $@"{NumberPattern}(?:\s*\*\s*(?:clients|{string.Join("|", counters)}))?\s*$"
+                : NumberPattern + @"\s*$";
+            var expression = Describe(Pattern($@"^\s*(?:{aggregationText})\s*(?:<=|>=|==|<|>)\s*{limit}"),
+                $"{kind.ToString().ToLowerInvariant()} metric: {string.Join(", ", aggregations.Select(ThresholdRules.Spelling))}, then < <= > >= or ==, then a number" +
+                (kind == MetricKind.Counter ? " (count and value: or a number times clients or a counter, like 20*clients)" : ""));
             var key = $@"^(?:{string.Join("|", metrics)})(?:\s*\{{\s*group\s*:\s*[a-z0-9][a-z0-9._-]*\s*\}})?$";
             var longForm = Object("k6's long form: the expression, and whether a failure stops the run while it goes.",
             [

@@ -86,23 +86,16 @@ public sealed record ThresholdExpression(Aggregation Aggregation, double? Percen
         else
             return Fail(opStart, p.AtEnd ? $"expected {OperatorForm} after the aggregation" : $"expected {OperatorForm}, got '{p.Peek}'", out error, out errorColumn);
 
-        // NUMBER, NUMBER*NAME or NAME: a limit relative to the run's own plan (clients) or to a counter of the run.
+        // NUMBER or NUMBER*NAME: a limit relative to the run's own plan (clients) or to a counter of the run.
         p.SkipSpaces();
         var limitStart = p.Pos;
         string? relative = null;
         var relativeColumn = 0;
         if (p.TakeNumber(allowSign: true) is not { } limit)
-        {
-            if (!char.IsAsciiLetter(p.Peek))
-                return Fail(limitStart, "expected a number after the operator, like 500 or 0.95 (or a plan quantity, like 20*clients)", out error, out errorColumn);
-            limit = 1;
-        }
-        else
-        {
-            p.SkipSpaces();
-            if (!p.Take('*')) goto end;
-            p.SkipSpaces();
-        }
+            return Fail(limitStart, "expected a number after the operator, like 500 or 0.95", out error, out errorColumn);
+        p.SkipSpaces();
+        if (!p.Take('*')) goto end;
+        p.SkipSpaces();
         relativeColumn = p.Pos + 1;
         relative = p.TakeWhile(ch => char.IsAsciiLetterOrDigit(ch) || ch == '_');
         if (relative.Length == 0)
@@ -166,7 +159,7 @@ public sealed record ThresholdExpression(Aggregation Aggregation, double? Percen
             ComparisonOperator.GreaterOrEqual => ">=",
             _ => "==",
         };
-        return agg + op + (Relative is null ? Format(Limit) : Limit == 1 ? Relative : $"{Format(Limit)}*{Relative}");
+        return agg + op + (Relative is null ? Format(Limit) : $"{Format(Limit)}*{Relative}");
     }
 
     private static string Format(double value) => value.ToString("R", CultureInfo.InvariantCulture);
