@@ -46,20 +46,20 @@ public sealed class ScaledScenarioAndStarvedToolTests : IDisposable
         File.WriteAllText(path, """
             name: starved
             target: embedded
-            clients: 200
-            duration: 8s
+            clients: 100
+            duration: 6s
             seed: 17
             messages: { interval: 50ms, lossTimeout: 5s }
             thresholds:
               message_rtt: ["p(95)<1"]
             """);
-        // Busy loops on core 0, the tool pinned beside them at the lowest priority: it gets a sliver of one core.
-        var busy = Enumerable.Range(0, 2).Select(_ => Process.Start(new ProcessStartInfo("taskset", ["-c", "0", "sh", "-c", "while :; do :; done"]))!).ToList();
+        // A busy loop on core 0, the tool pinned beside it at a lower priority: it gets a sliver of one core.
+        var busy = Enumerable.Range(0, 1).Select(_ => Process.Start(new ProcessStartInfo("taskset", ["-c", "0", "sh", "-c", "while :; do :; done"]))!).ToList();
         ProcessResult result;
         var outDir = Path.Combine(_temp, "starved-out");
         try
         {
-            var info = ChildProcess.StartInfo("nice", ["-n", "19", "taskset", "-c", "0", Path.Combine(Simcluster.RepoRoot, "simcluster"),
+            var info = ChildProcess.StartInfo("nice", ["-n", "10", "taskset", "-c", "0", Path.Combine(Simcluster.RepoRoot, "simcluster"),
                 "run", path, "--no-live", "--out", outDir], Simcluster.RepoRoot);
             await Simcluster.RunAsync("version"); // built before the clock of the starved run starts
             result = await ChildProcess.RunAsync(info, TimeSpan.FromMinutes(3));
