@@ -26,7 +26,7 @@ public static class ApiRunCommand
     public static async Task<int> ExecuteAsync(RunArguments args, Uri api, ApiToken? token, IAnsiConsole console, TextWriter stderr, CancellationToken ct)
     {
         var overrides = RunCommand.Overrides(args);
-        var loaded = ScenarioLoader.LoadFile(args.ScenarioPath, overrides, ScenarioVocabulary.Default);
+        var loaded = ScenarioLoader.LoadFile(args.ScenarioPath, RunCommand.LabelledOverrides(args), ScenarioVocabulary.Default);
         if (!loaded.Ok)
         {
             ValidateCommand.PrintProblems(loaded, stderr);
@@ -83,7 +83,7 @@ public static class ApiRunCommand
         console.WriteLine($"live: {LivePages.PageUrl(api.ToString(), runId)}");
         var view = args.NoLive || Console.IsOutputRedirected || !console.Profile.Capabilities.Interactive
             ? (IProgressView)new PlainProgressView(Console.Out, scenario.Duration.TotalSeconds)
-            : new LiveProgressView(console, scenario.Name, scenario.Duration.TotalSeconds, scenario.RampUp.TotalSeconds);
+            : new LiveProgressView(console, scenario.Name, scenario.Duration.TotalSeconds, scenario.RampUp.TotalSeconds, ScenarioFeatures.Of(scenario), scenario.Clients);
         JsonObject? completed = null;
         await view.RunAsync(async show => completed = await FollowAsync(http, runId, show, stderr, ct));
         if (completed is null)

@@ -8,7 +8,10 @@ namespace SimCluster.Scenarios.Yaml;
 /// </summary>
 internal sealed class Diagnostics
 {
-    public const string SetSource = "--set";
+    public const string SetSource = ScenarioOverride.SetSource;
+
+    /// <summary>An override from the command line (--set, --duration, ...) rather than the file.</summary>
+    public static bool IsOverride(string source) => source.StartsWith("--", StringComparison.Ordinal);
 
     private readonly List<ScenarioError> errors = [];
     private readonly List<ScenarioWarning> warnings = [];
@@ -35,8 +38,8 @@ internal sealed class Diagnostics
     public IReadOnlyList<ScenarioWarning> SortedWarnings() => InFileOrder(warnings, w => (w.Source, w.Line, w.Column));
 
     private static List<T> InFileOrder<T>(List<T> items, Func<T, (string Source, int Line, int Column)> at) =>
-        items.OrderBy(i => at(i).Source == SetSource ? 1 : 0)
-             .ThenBy(i => at(i).Source == SetSource ? 0 : at(i).Line)
-             .ThenBy(i => at(i).Source == SetSource ? 0 : at(i).Column)
+        items.OrderBy(i => IsOverride(at(i).Source) ? 1 : 0)
+             .ThenBy(i => IsOverride(at(i).Source) ? 0 : at(i).Line)
+             .ThenBy(i => IsOverride(at(i).Source) ? 0 : at(i).Column)
              .ToList();
 }
