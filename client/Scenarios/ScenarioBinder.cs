@@ -29,9 +29,16 @@ internal static partial class ScenarioBinder
 
         var name = ReadName(m);
         var target = m.Require("target", "embedded, a ws:// or wss:// URL, or a list of URLs") is { } t ? ReadTarget(t, m.PathOf("target"), d) : null;
-        var clients = m.Require("clients", $"a whole number from 1 to {MaxClients}") is { } c ? NodeReader.Int(c, m.PathOf("clients"), d, 1, MaxClients) : null;
-        var duration = m.Require("duration", Units.DurationForm) is { } du ? NodeReader.Duration(du, m.PathOf("duration"), d, mustBePositive: true) : null;
+        // With stages, clients and duration may be left out: the shape's peak and its total length.
+        var staged = m.Get("stages") is not null;
+        var clientsNode = staged ? m.Get("clients") : m.Require("clients", $"a whole number from 1 to {MaxClients}");
+        var clients = clientsNode is { } c ? NodeReader.Int(c, m.PathOf("clients"), d, 1, MaxClients) : null;
+        var durationNode = staged ? m.Get("duration") : m.Require("duration", Units.DurationForm);
+        var duration = durationNode is { } du ? NodeReader.Duration(du, m.PathOf("duration"), d, mustBePositive: true) : null;
         var rampUp = m.Duration("rampUp") ?? TimeSpan.Zero;
+        var shape = LoadShapeBinder.Bind(m, clients, duration, rampUp);
+        if (staged && clientsNode is null) clients = shape.Clients;
+        if (staged && durationNode is null) duration = shape.Duration;
         if (duration is { } total && rampUp > total)
             d.Add(m.Get("rampUp")!, m.PathOf("rampUp"), $"rampUp ({Units.FormatDuration(rampUp)}) must not be longer than duration ({Units.FormatDuration(total)})");
         var seed = m.Long("seed", long.MinValue, long.MaxValue);
@@ -63,6 +70,8 @@ internal static partial class ScenarioBinder
             Clients = clients!.Value,
             Duration = duration!.Value,
             RampUp = rampUp,
+            Stages = shape.Stages,
+            ConnectRate = shape.ConnectRate,
             Seed = seed,
             Protocol = protocol,
             Driver = driver,

@@ -66,7 +66,33 @@ public static class ScenarioLoader
             root = Overrides.Apply(root, set.Text, diag, set.Source);
 
         var scenario = ScenarioBinder.Bind(root, sourceName, vocabulary ?? ScenarioVocabulary.Default, diag);
+        if (scenario is not null) WarnAbsoluteCounts(scenario, [.. overrides.Select(o => o.Text)], diag);
         return Done(scenario, diag);
+    }
+
+    /// <summary>Overrides that leave the plan's size alone: where the clients connect, the seed.</summary>
+    private static readonly string[] PlanNeutral = ["target=", "seed=", "allowTargets", "embeddedTarget.", "report."];
+
+    /// <summary>
+    /// An absolute count (<c>forced_drops: count==20000</c>) is written for the file's own plan: once
+    /// <c>--clients</c>, <c>--duration</c> or a <c>--set</c> changed that plan, it cannot be expected to hold. Each
+    /// such threshold is a warning naming the overrides and the relative form that scales (<c>count&gt;=20*clients</c>).
+    /// </summary>
+    private static void WarnAbsoluteCounts(Scenario scenario, IReadOnlyList<string> overrides, Diagnostics diag)
+    {
+        var changing = overrides.Where(o => !PlanNeutral.Any(n => o.StartsWith(n, StringComparison.Ordinal))).ToList();
+        if (changing.Count == 0) return;
+        foreach (var t in scenario.Thresholds)
+        {
+            var e = t.Parsed;
+            if (e.Relative is not null || e.Limit == 0 || e.Aggregation is not (Aggregation.Count or Aggregation.Value)) continue;
+            if (!SimCluster.Abstractions.Metrics.MetricNames.All.TryGetValue(t.Metric, out var kind) || kind != SimCluster.Abstractions.Metrics.MetricKind.Counter) continue;
+            // count<1, count<=0 and count==0 hold at any size; other absolute counts were sized for the file's plan.
+            if (e.Limit <= 1 && e.Operator is ComparisonOperator.Less or ComparisonOperator.LessOrEqual) continue;
+            diag.Warn(scenario.SourcePath, t.Line, t.Column, $"thresholds.{(t.Group is null ? t.Metric : $"{t.Metric}{{group:{t.Group}}}")}",
+                $"{t.Expression} is an absolute count written for the file's plan, and the override(s) {string.Join(", ", changing)} changed the plan: " +
+                $"it may not hold; a limit relative to the plan scales with it, like {ThresholdRules.Spelling(e.Aggregation)}>=K*clients (K: the count per client the file meant)");
+        }
     }
 
     /// <summary>

@@ -119,6 +119,11 @@ public static class RunCommand
             {
                 targets = scenario.Target.Urls;
             }
+            if (await TargetPreCheck.CheckAsync(targets, TimeProvider.System, ct) is { } unreachable)
+            {
+                stderr.WriteLine($"error: {unreachable}");
+                return ExitCodes.CouldNotRun;
+            }
             console.MarkupLine($"[bold]{Markup.Escape(scenario.Name)}[/]: {scenario.Clients} clients for {scenario.Duration.TotalSeconds:0.#} s against {Markup.Escape(Secrets.Redact(string.Join(", ", targets)))} (seed {seed})");
 
             IGrainFactory grains;
@@ -168,7 +173,7 @@ public static class RunCommand
             await live.PublishFinalAsync(report.ToJson());
             SummaryPrinter.Print(console, report, outDir);
             await ReportFiles.WriteAsync(outDir, report.ToJson(), args.Output ?? Console.Out, stderr);
-            return report.Partial ? ExitCodes.CouldNotRun : report.Passed ? ExitCodes.Passed : ExitCodes.ThresholdFailed;
+            return report.Partial || report.ToolLimitedFailure ? ExitCodes.CouldNotRun : report.Passed ? ExitCodes.Passed : ExitCodes.ThresholdFailed;
         }
         catch (Exception e) when (e is InvalidOperationException or OrleansException or TimeoutException or IOException or ArgumentException)
         {

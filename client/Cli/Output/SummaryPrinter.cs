@@ -106,15 +106,23 @@ public static class SummaryPrinter
         foreach (var line in TokenLines(report)) console.MarkupLine(Markup.Escape(line));
         foreach (var note in report.Result.Notes) console.MarkupLine($"[yellow]note:[/] {Markup.Escape(note)}");
 
+        var toolLimit = report.ToolLimit;
+        foreach (var reason in toolLimit.Reasons)
+            console.MarkupLine($"[yellow]tool-limited:[/] {Markup.Escape(reason)}");
         foreach (var t in report.Thresholds)
         {
             var name = t.Group is null ? t.Metric : $"{t.Metric}{{group:{t.Group}}}";
             var actual = t.Actual is { } a ? a.ToString("0.###") : t.Note ?? "n/a";
-            console.MarkupLine($"{(t.Passed ? "[green]✓[/]" : "[red]✗[/]")} {Markup.Escape(name)} {Markup.Escape(t.Expression)} (actual {Markup.Escape(actual)})");
+            var limited = toolLimit.Limited && ToolLimit.Affects(t.Metric) ? " [yellow](tool-limited)[/]" : "";
+            console.MarkupLine($"{(t.Passed ? "[green]✓[/]" : "[red]✗[/]")} {Markup.Escape(name)} {Markup.Escape(t.Expression)} (actual {Markup.Escape(actual)}){limited}");
         }
+        if (report.ToolLimitedFailure)
+            console.MarkupLine("[yellow]only timings failed, while the tool itself was the bottleneck: the server is not blamed; rerun with more CPU for the tool or fewer clients per silo[/]");
+        if (report.NoConnectionOpened)
+            console.MarkupLine($"[red]no connection ever opened[/] ({report.Result.Planned} clients planned): nothing was measured, the run fails");
         if (report.AbortedByThreshold is { } abortedBy)
             console.MarkupLine($"[red]stopped early by threshold {Markup.Escape(abortedBy)}[/] (abortOnFail)");
-        var verdict = report.Verdict switch { "pass" => "[green]PASS[/]", "partial" => "[yellow]PARTIAL[/]", _ => "[red]FAIL[/]" };
+        var verdict = report.Verdict switch { "pass" => "[green]PASS[/]", "partial" => "[yellow]PARTIAL[/]", "tool-limited" => "[yellow]TOOL-LIMITED[/]", _ => "[red]FAIL[/]" };
         console.MarkupLine($"verdict: {verdict}   report: {Markup.Escape(Path.Combine(reportDirectory, "report.json"))}");
     }
 }

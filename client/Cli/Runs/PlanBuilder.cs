@@ -26,6 +26,8 @@ public static class PlanBuilder
         Clients = scenario.Clients,
         Duration = scenario.Duration,
         RampUp = scenario.RampUp,
+        Stages = [.. scenario.Stages.Select(s => new StagePlan(s.Duration, s.Clients))],
+        ConnectRate = scenario.ConnectRate ?? 0,
         Protocol = scenario.Protocol,
         Driver = scenario.Driver,
         Messages = new MessagePlan

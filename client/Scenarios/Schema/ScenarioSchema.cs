@@ -67,9 +67,24 @@ public static class ScenarioSchema
                         new JsonObject { ["type"] = "array", ["minItems"] = 1, ["items"] = Ref("wsUrl") }),
                     "Required. `embedded` (the reference target, started by the run), a ws:// or wss:// URL, or a list of URLs (clients are spread over them).",
                     examples: ["embedded", "ws://127.0.0.1:5080/ws"])),
-                ("clients", Describe(Integer(1, ScenarioBinder.MaxClients), "Required. Number of simulated clients.", examples: [1000])),
-                ("duration", Describe(Ref("positiveDuration"), "Required. Length of the run, ramp-up included.", examples: ["60s", "1m30s"])),
-                ("rampUp", Describe(Ref("duration"), "Client i starts at rampUp * i / clients; at most the duration.", "0s", examples: ["10s"])),
+                ("clients", Describe(Integer(1, ScenarioBinder.MaxClients), "Required (with stages: defaults to the highest stage target). Number of simulated clients.", examples: [1000])),
+                ("duration", Describe(Ref("positiveDuration"), "Required (with stages: defaults to their total). Length of the run, ramp-up included.", examples: ["60s", "1m30s"])),
+                ("rampUp", Describe(Ref("duration"), "Client i starts at rampUp * i / clients; at most the duration. Ignored (a warning) beside stages.", "0s", examples: ["10s"])),
+                ("stages", Describe(new JsonObject
+                    {
+                        ["type"] = "array",
+                        ["minItems"] = 1,
+                        ["maxItems"] = LoadShapeBinder.MaxStages,
+                        ["items"] = Object("One stage: over its duration the planned client count moves in a line to its target (k6's ramping stages).",
+                        [
+                            ("duration", Describe(AnyOf(Ref("positiveDuration"), Ref("share")), "How long the stage lasts, or a share of the run's duration.", examples: ["10s", "25%"])),
+                            ("clients", Describe(AnyOf(Integer(0, ScenarioBinder.MaxClients), Pattern(@"^\s*" + PercentUpTo100 + @"\s*%\s*$")), "The planned client count at the stage's end, or a share of clients.", examples: [100, "50%"])),
+                        ], required: ["duration", "clients"]),
+                    },
+                    "The load shape: ramps, holds, spikes and ramp-down. Client i is connected while the planned count is above i; a ramp-down closes clients cleanly (clients_ramped_down), never as a disconnect. The shape rises, holds, then falls (no rise after a fall); its peak is clients; after the last stage the target holds.",
+                    examples: [new JsonArray(new JsonObject { ["duration"] = "10s", ["clients"] = "100%" }, new JsonObject { ["duration"] = "20s", ["clients"] = "100%" }, new JsonObject { ["duration"] = "5s", ["clients"] = 0 })])),
+                ("connectRate", Describe(AnyOf(Pattern(@"^\s*" + NonZero + @"\d+(?:\.\d+)?\s*(?:/\s*[sm])?\s*$"), new JsonObject { ["type"] = "number", ["exclusiveMinimum"] = 0 }),
+                    "An arrival rate: at most this many new clients start per second (50/s, 600/m, or a number per second), in index order, later than the shape plans if need be. Reconnects follow the reconnect policy.", examples: ["50/s"])),
                 ("seed", Describe(new JsonObject { ["type"] = "integer" },
                     "Seed for every random choice; the same seed repeats the same schedule. Drawn (and reported) when left out.", examples: [42])),
                 ("protocol", Describe(Enum<ProtocolKind>(),
@@ -124,7 +139,11 @@ public static class ScenarioSchema
                 ("allowTargets", Describe(AnyOf(Ref("hostOrUrl"), new JsonObject { ["type"] = "array", ["items"] = Ref("hostOrUrl") }),
                     "Non-loopback hosts this scenario may target (hosts, host:port or URLs); loopback is always allowed.", examples: ["ws.example.test"])),
             ],
-            required: ["name", "target", "clients", "duration"]);
+            required: ["name", "target"]);
+        // clients and duration are required unless stages give them (the peak and the stages' total).
+        root["anyOf"] = new JsonArray(
+            new JsonObject { ["required"] = new JsonArray("clients", "duration") },
+            new JsonObject { ["required"] = new JsonArray("stages") });
         // App-level heartbeats are the session protocol's ping frames: no other protocol has them.
         root["if"] = new JsonObject { ["not"] = KeyIs("protocol", ProtocolKind.Session.Spelled()) };
         root["then"] = new JsonObject
@@ -340,8 +359,14 @@ public static class ScenarioSchema
             var aggregationText = string.Join("|", aggregations.Select(a => a == Aggregation.Percentile
                 ? @"p\s*\(\s*(?=[\d.]*[1-9])" + PercentUpTo100 + @"\s*\)"
                 : a.ToString().ToLowerInvariant()));
-            var expression = Describe(Pattern($@"^\s*(?:{aggregationText})\s*(?:<=|>=|==|<|>)\s*{NumberPattern}\s*$"),
-                $"{kind.ToString().ToLowerInvariant()} metric: {string.Join(", ", aggregations.Select(ThresholdRules.Spelling))}, then < <= > >= or ==, then a number");
+            // Counts may be relative to the plan: count>=20*clients, count>=0.99*messages_planned (a counter of the run).
+            var counters = MetricNames.All.Where(m => m.Value == MetricKind.Counter).Select(m => m.Key).Order(StringComparer.Ordinal);
+            var limit = kind == MetricKind.Counter
+                ? $@"{NumberPattern}(?:\s*\*\s*(?:clients|{string.Join("|", counters)}))?\s*$"
+                : NumberPattern + @"\s*$";
+            var expression = Describe(Pattern($@"^\s*(?:{aggregationText})\s*(?:<=|>=|==|<|>)\s*{limit}"),
+                $"{kind.ToString().ToLowerInvariant()} metric: {string.Join(", ", aggregations.Select(ThresholdRules.Spelling))}, then < <= > >= or ==, then a number" +
+                (kind == MetricKind.Counter ? " (count and value: or a number times clients or a counter, like 20*clients)" : ""));
             var key = $@"^(?:{string.Join("|", metrics)})(?:\s*\{{\s*group\s*:\s*[a-z0-9][a-z0-9._-]*\s*\}})?$";
             var longForm = Object("k6's long form: the expression, and whether a failure stops the run while it goes.",
             [

@@ -26,8 +26,10 @@ internal sealed class Diagnostics
     public void Add(string source, int line, int column, string key, string message) =>
         errors.Add(new ScenarioError(source, line, column, key.Length == 0 ? RootKey : key, Secrets.RedactMessage(key, message))); // errors quote values
 
-    public void Warn(YNode at, string key, string message) =>
-        warnings.Add(new ScenarioWarning(at.Source, at.Line, at.Column, key.Length == 0 ? RootKey : key, Secrets.RedactMessage(key, message)));
+    public void Warn(YNode at, string key, string message) => Warn(at.Source, at.Line, at.Column, key, message);
+
+    public void Warn(string source, int line, int column, string key, string message) =>
+        warnings.Add(new ScenarioWarning(source, line, column, key.Length == 0 ? RootKey : key, Secrets.RedactMessage(key, message)));
 
     /// <summary>File errors in file order first, then override errors in the order the overrides were given.</summary>
     public IReadOnlyList<ScenarioError> Sorted() => InFileOrder(errors, e => (e.Source, e.Line, e.Column));

@@ -14,6 +14,10 @@ public sealed record RunPlan
     [Id(4)] public required int Clients { get; init; }
     [Id(5)] public required TimeSpan Duration { get; init; }
     [Id(6)] public TimeSpan RampUp { get; init; }
+    /// <summary>The load shape's stages (targets resolved to client counts); empty = <see cref="RampUp"/> then a hold. See <see cref="LoadShape"/>.</summary>
+    [Id(60)] public StagePlan[] Stages { get; init; } = [];
+    /// <summary>New clients started per second at most (an arrival rate); zero = as fast as the shape plans.</summary>
+    [Id(61)] public double ConnectRate { get; init; }
     [Id(7)] public ProtocolKind Protocol { get; init; } = ProtocolKind.Echo;
     [Id(8)] public MessagePlan Messages { get; init; } = new();
     [Id(9)] public TimeSpan HeartbeatInterval { get; init; }

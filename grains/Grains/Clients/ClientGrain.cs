@@ -45,6 +45,8 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, Time
     private long _networkBackAt;
     private IGrainTimer? _timer;
     private IGrainTimer? _selfStop;
+    /// <summary>The load shape's ramp-down of this client (stages falling past its index); null when it runs to the end.</summary>
+    private IGrainTimer? _rampDown;
     private static readonly TimeSpan SelfStopMargin = TimeSpan.FromMinutes(1);
     private bool _stopping;
     private HeartbeatPinger? _pinger;
@@ -124,14 +126,26 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, Time
             DueTime = TimeSpan.FromTicks(Math.Max(0, (startAtUtc + _plan.Duration + _plan.StopGrace + SelfStopMargin - time.GetUtcNow().UtcDateTime).Ticks)),
             Period = Timeout.InfiniteTimeSpan,
         });
-        // Ramp-up spreads starts evenly by index: deterministic, independent of which silo runs the client.
-        var offset = _plan.Clients <= 1 ? TimeSpan.Zero : _plan.RampUp * ((double)_index / _plan.Clients);
+        // The load shape (rampUp, or stages and connectRate) decides by index when this client starts and, on a
+        // ramp-down, stops: deterministic, independent of which silo runs the client.
+        var window = LoadShape.For(_plan).WindowOf(_index);
+        var offset = window.Start;
         _timeline?.StartsAt(startAtUtc);
+        if (!window.Runs) return Task.CompletedTask; // the arrival rate holds it back past its own ramp-down: it never connects
         // The send window: from the client's start (now, for a client re-activated late) to the run's planned
-        // end, the same instant on every silo, so sending stops everywhere at once whatever the stop calls do.
+        // end (or its ramp-down), the same instant on every silo, so sending stops everywhere at once whatever the stop calls do.
         var nowUtc = time.GetUtcNow().UtcDateTime;
         var clientStart = startAtUtc + offset > nowUtc ? startAtUtc + offset : nowUtc;
-        _traffic.Schedule(TimestampAt(clientStart), TimestampAt(startAtUtc + _plan.Duration));
+        _traffic.Schedule(TimestampAt(clientStart), TimestampAt(startAtUtc + (window.Stop ?? _plan.Duration)));
+        if (window.Stop is { } rampDown)
+        {
+            // Closed by the tool, cleanly (drain, then 1000): never a disconnect of the server's.
+            _rampDown = this.RegisterGrainTimer(_ => StopAsync(rampDown: true), new GrainTimerCreationOptions
+            {
+                DueTime = TimeSpan.FromTicks(Math.Max(0, (startAtUtc + rampDown - time.GetUtcNow().UtcDateTime).Ticks)),
+                Period = Timeout.InfiniteTimeSpan,
+            });
+        }
         if (_behavior is MalformedBehavior malformed)
         {
             // An attacker skips the echo/drop cycle: its runner cycles through malformed cases until Stop.
@@ -146,11 +160,17 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, Time
 
     public Task<ClientTimeline?> GetTimeline() => Task.FromResult(_timeline?.Snapshot());
 
-    public async Task Stop()
+    public Task Stop() => StopAsync(rampDown: false);
+
+    /// <param name="rampDown">The load shape ramped down past this client (stages): counted as closed by the tool.</param>
+    private async Task StopAsync(bool rampDown)
     {
         if (_machine is null || _stopping) return;
         _stopping = true;
         _selfStop?.Dispose();
+        _rampDown?.Dispose();
+        var reason = rampDown ? "ramp-down" : "run finished";
+        if (rampDown) _metrics.Count(MetricNames.ClientsRampedDown);
         if (_attacker is not null)
         {
             await _attacker.StopAsync();
@@ -168,7 +188,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, Time
             return;
         }
         var wasOpen = _machine.State == ClientState.Open;
-        Fire(ClientTrigger.Stop, "run finished");
+        Fire(ClientTrigger.Stop, reason);
         StopPinger();
         if (_zombieSince is not null && !_zombieDone) ZombieUnobserved(); // the run ended before observeFor did
         _heldDeadPath?.Release();
@@ -182,7 +202,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, TimeProvider time, Time
             _traffic.Detach();
             _connection = null;
             _metrics.Closed();
-            await connection.CloseAsync(1000, "run finished");
+            await connection.CloseAsync(1000, reason);
         }
         _traffic.Finish();
         if (_machine.CanFire(ClientTrigger.Stopped)) Fire(ClientTrigger.Stopped);
