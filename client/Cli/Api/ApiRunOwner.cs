@@ -9,7 +9,7 @@ namespace SimCluster.Cli.Api;
 /// <summary>
 /// Executes one control-API run inside the silo that accepted it (the same pipeline as `simcluster run`) and
 /// keeps its <see cref="IApiRunGrain"/> current, so any silo answers for it: the state and numbered events
-/// every second, the report files at the end. A stop asked for on any silo comes back as the answer to a publish.
+/// every second, its report.json at the end. A stop asked for on any silo comes back as the answer to a publish.
 /// </summary>
 internal sealed class ApiRunOwner
 {
@@ -59,11 +59,11 @@ internal sealed class ApiRunOwner
                 _errors.WriteLine($"error: {e.GetBaseException().Message}");
                 exitCode = ExitCodes.CouldNotRun;
             }
-            var files = await ReadFilesAsync(args.Out!);
+            var reportJson = await ReadReportJsonAsync(args.Out!);
             lock (_lock) _finished = true;
             Wake();
             await publishing;
-            await FinishAsync(exitCode, files);
+            await FinishAsync(exitCode, reportJson);
         });
     }
 
@@ -139,7 +139,7 @@ internal sealed class ApiRunOwner
         }
     }
 
-    private async Task FinishAsync(int exitCode, ApiReportFiles? files)
+    private async Task FinishAsync(int exitCode, string? reportJson)
     {
         var errors = _errors.ToString().Trim();
         ApiRunRecord record;
@@ -148,7 +148,7 @@ internal sealed class ApiRunOwner
             record = _record = _record with
             {
                 ExitCode = exitCode,
-                Verdict = files is null ? null : ReportVerdict(files.Json),
+                Verdict = reportJson is null ? null : ReportVerdict(reportJson),
                 Errors = errors.Length > 0 ? errors : null,
             };
         }
@@ -162,7 +162,7 @@ internal sealed class ApiRunOwner
                 lock (_lock) pending = [.. _pending];
                 if (pending.Length > 0) await _grain.Publish(record, pending).WaitAsync(CallTimeout, _time);
                 lock (_lock) _pending.Clear();
-                await _grain.Finish(record, completed, files).WaitAsync(CallTimeout, _time);
+                await _grain.Finish(record, completed, reportJson).WaitAsync(CallTimeout, _time);
                 return;
             }
             catch (Exception e) when (e is not OutOfMemoryException && attempt < FinishAttempts)
@@ -182,18 +182,12 @@ internal sealed class ApiRunOwner
         catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException) { return null; }
     }
 
-    /// <summary>The report folder's files; null when the run wrote no report.json.</summary>
-    private static async Task<ApiReportFiles?> ReadFilesAsync(string folder)
+    /// <summary>The report folder's report.json; null when the run wrote none.</summary>
+    private static async Task<string?> ReadReportJsonAsync(string folder)
     {
-        async Task<string?> Read(string name)
-        {
-            var path = Path.Combine(folder, name);
-            try { return File.Exists(path) ? await File.ReadAllTextAsync(path) : null; }
-            catch (IOException) { return null; }
-        }
-        return await Read(ReportFiles.JsonName) is { } json
-            ? new ApiReportFiles { Json = json, Html = await Read(ReportFiles.HtmlName), Junit = await Read(ReportFiles.JunitName) }
-            : null;
+        var path = Path.Combine(folder, ReportFiles.JsonName);
+        try { return File.Exists(path) ? await File.ReadAllTextAsync(path) : null; }
+        catch (IOException) { return null; }
     }
 
     /// <summary>Hands each second's progress to the owner instead of drawing it.</summary>

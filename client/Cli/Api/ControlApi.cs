@@ -116,7 +116,7 @@ public static class ControlApi
             await Results.Json(new JsonObject { ["error"] = $"run {id} has no report yet ({Phase(run)}); follow {RunPath(id)}/events" }, statusCode: 409).ExecuteAsync(context);
             return;
         }
-        if (await grain.ReportFile(format.Format) is not { } text)
+        if (await grain.ReportJson() is not { } json || Rendered(json, format.Format) is not { } text)
         {
             await Results.Json(new JsonObject { ["error"] = $"run {id} ended (exit {run.ExitCode}) without a {format.File}: {run.Errors ?? "no error was reported"}" }, statusCode: 404).ExecuteAsync(context);
             return;
@@ -126,6 +126,17 @@ public static class ControlApi
         // The report page's own scripts run, but in an opaque origin: nothing in it can call this API with the viewer's token cookie.
         if (format.Format == ApiReportFormat.Html) context.Response.Headers.ContentSecurityPolicy = "sandbox allow-scripts";
         await Results.Text(text, format.ContentType).ExecuteAsync(context);
+    }
+
+    /// <summary>One of the report's files from its report.json (the same renderers `simcluster run` writes them with); null if unreadable.</summary>
+    private static string? Rendered(string json, ApiReportFormat format)
+    {
+        if (format == ApiReportFormat.Json) return json;
+        JsonObject? report;
+        try { report = JsonNode.Parse(json) as JsonObject; }
+        catch (JsonException) { return null; }
+        if (report is null) return null;
+        return format == ApiReportFormat.Html ? HtmlReport.Render(report) : JunitReport.Render(report);
     }
 
     /// <summary>Every registered run that still exists, oldest first.</summary>

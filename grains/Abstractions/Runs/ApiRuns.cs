@@ -24,8 +24,8 @@ public interface IApiRunGrain : IGrainWithStringKey
     /// <summary>The run as it stands and its events since the last call (ids ascending); true once a stop was asked for.</summary>
     Task<bool> Publish(ApiRunRecord record, ApiRunEvent[] events);
 
-    /// <summary>The outcome, the "completed" event (the stream's last) and the report files (null when the run wrote none).</summary>
-    Task Finish(ApiRunRecord record, ApiRunEvent completed, ApiReportFiles? files);
+    /// <summary>The outcome, the "completed" event (the stream's last) and report.json (null when the run wrote none).</summary>
+    Task Finish(ApiRunRecord record, ApiRunEvent completed, string? reportJson);
 
     /// <summary>Null for a run this cluster does not know (or forgot).</summary>
     Task<ApiRunRecord?> Get();
@@ -40,8 +40,9 @@ public interface IApiRunGrain : IGrainWithStringKey
     /// <summary>Asks the owner to stop the run (it learns so on its next publish); the run as it stands, or null when unknown.</summary>
     Task<ApiRunRecord?> RequestStop();
 
-    /// <summary>One of the report's files; null until the run has finished with a report.</summary>
-    Task<string?> ReportFile(ApiReportFormat format);
+    /// <summary>report.json; null until the run has finished with a report. The HTML and JUnit files are rendered from it
+    /// when asked for, so a silo keeps one small text per run rather than three (the page inlines its scripts).</summary>
+    Task<string?> ReportJson();
 
     /// <summary>Drops the run (the registry's bound): the grain deactivates.</summary>
     Task Forget();
@@ -96,19 +97,3 @@ public sealed record ApiRunEventPage(
 
 public enum ApiReportFormat { Json, Html, Junit }
 
-/// <summary>The files of a finished run's report folder, as text.</summary>
-[GenerateSerializer, Immutable]
-public sealed record ApiReportFiles
-{
-    [Id(0)] public required string Json { get; init; }
-    [Id(1)] public string? Html { get; init; }
-    [Id(2)] public string? Junit { get; init; }
-
-    public string? Get(ApiReportFormat format) => format switch
-    {
-        ApiReportFormat.Json => Json,
-        ApiReportFormat.Html => Html,
-        ApiReportFormat.Junit => Junit,
-        _ => null,
-    };
-}

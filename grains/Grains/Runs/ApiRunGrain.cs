@@ -18,7 +18,7 @@ public sealed class ApiRunGrain(TimeProvider time) : Grain, IApiRunGrain
 
     private readonly ApiRunEventLog _log = new();
     private ApiRunRecord? _record;
-    private ApiReportFiles? _files;
+    private string? _reportJson;
     private bool _stopRequested;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -34,11 +34,11 @@ public sealed class ApiRunGrain(TimeProvider time) : Grain, IApiRunGrain
         return Task.FromResult(_stopRequested);
     }
 
-    public Task Finish(ApiRunRecord record, ApiRunEvent completed, ApiReportFiles? files)
+    public Task Finish(ApiRunRecord record, ApiRunEvent completed, string? reportJson)
     {
         if (_log.Completed) return Task.CompletedTask;
         _record = record with { StopRequested = _stopRequested };
-        _files = files;
+        _reportJson = reportJson;
         _log.Append([completed]);
         Changed();
         return Task.CompletedTask;
@@ -69,7 +69,7 @@ public sealed class ApiRunGrain(TimeProvider time) : Grain, IApiRunGrain
         return Task.FromResult<ApiRunRecord?>(_record);
     }
 
-    public Task<string?> ReportFile(ApiReportFormat format) => Task.FromResult(_files?.Get(format));
+    public Task<string?> ReportJson() => Task.FromResult(_reportJson);
 
     public Task Forget()
     {
