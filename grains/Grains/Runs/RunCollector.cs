@@ -58,6 +58,7 @@ public sealed class RunCollector(RunPlan plan, RunRoster roster, RunAccumulator 
     private async Task CollectAsync(int second, bool final)
     {
         clock.CollectedAtUtc = clock.Now;
+        var collectedAt = Math.Round((clock.CollectedAtUtc - clock.StartsAtUtc).TotalSeconds, 2);
         var calls = roster.Live.ToList().Select(async silo =>
         {
             try
@@ -65,6 +66,9 @@ public sealed class RunCollector(RunPlan plan, RunRoster roster, RunAccumulator 
                 var snapshot = await silo.Agent.Collect(plan.RunId).WaitAsync(CollectTimeout);
                 silo.Unanswering = false;
                 silo.LastAnswerSecond = second;
+                // As of the collection's start, not its answer: the hole after it is then never shorter than it was.
+                silo.LastCollectedAtSecond = collectedAt;
+                silo.Pace.Observe(snapshot, collectedAt);
                 return snapshot;
             }
             catch (Exception e)
@@ -78,7 +82,7 @@ public sealed class RunCollector(RunPlan plan, RunRoster roster, RunAccumulator 
         var snapshots = (await Task.WhenAll(calls)).OfType<SiloSnapshot>().ToList();
         accumulator.Add(snapshots, second);
         LastSecond = second;
-        if (roster.Live.Any(s => s.Unanswering)) await losses.HandleAsync(second);
+        if (roster.Live.Any(s => s.Unanswering)) await losses.HandleAsync();
         if (!final) return;
         foreach (var silo in roster.Live.Where(s => s.Unanswering).OrderBy(s => s.Name, StringComparer.Ordinal))
         {

@@ -13,7 +13,7 @@ namespace SimCluster.Grains.Runs;
 /// answered while a phase is under way.
 /// </summary>
 [Reentrant]
-public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails localSilo, ILogger<RunCoordinatorGrain> logger) : Grain, IRunCoordinatorGrain
+public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails localSilo, IClusterMembershipService membership, ILogger<RunCoordinatorGrain> logger) : Grain, IRunCoordinatorGrain
 {
     private RunPlan? _plan;
     private RunPhase _phase = RunPhase.Arming;
@@ -29,6 +29,8 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
     private string? _message;
     private ClientTimeline[] _timelines = [];
     private readonly TaskCompletionSource _abort = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>Ends the membership watch when the run is over.</summary>
+    private readonly CancellationTokenSource _done = new();
 
     private string CoordinatorSilo => localSilo.SiloAddress.ToParsableString();
 
@@ -99,6 +101,7 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
             var roster = await ArmAsync(plan);
             var losses = _losses = new SiloLossHandler(plan, roster, _accumulator!, _clock, _notes, GrainFactory, () => _phase == RunPhase.Running, logger);
             var collector = new RunCollector(plan, roster, _accumulator!, _clock, losses, _notes, time, logger);
+            _ = WatchMembershipAsync(losses, _done.Token);
             var startAt = _clock.FixStart();
             await Task.WhenAll(roster.All.Select(s => s.Agent.Start(startAt)));
             _started = plan.Clients;
@@ -127,6 +130,29 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
             _message = e.GetBaseException().Message;
             _result = BuildResult(plan) with { Aborted = true, AbortReason = _abortReason ?? $"the run failed: {e.GetBaseException().Message}" };
             _phase = RunPhase.Failed;
+        }
+        finally
+        {
+            _done.Cancel();
+        }
+    }
+
+    /// <summary>
+    /// Membership updates as they come (this silo's view, gossiped when a silo is declared dead): a lost silo's
+    /// clients are re-activated as soon as it is declared dead, not at the next collection it misses.
+    /// </summary>
+    private async Task WatchMembershipAsync(SiloLossHandler losses, CancellationToken ct)
+    {
+        try
+        {
+            await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(ct))
+                losses.OnMembership(snapshot.Members.ToDictionary(m => m.Key, m => m.Value.Status));
+        }
+        catch (OperationCanceledException) { }
+        catch (Exception e)
+        {
+            // The per-second collections still find dead silos (HandleAsync): slower, not wrong.
+            logger.LogWarning("membership updates ended: {Error}", e.GetBaseException().Message);
         }
     }
 

@@ -72,8 +72,16 @@ public sealed class RunSilo(string name, SiloAddress address, ISiloAgentGrain ag
     public bool IsLost => LostAtSecond is not null;
     /// <summary>Missed a collection and is not (yet) declared dead: its last snapshot stands.</summary>
     public bool Unanswering { get; internal set; }
-    /// <summary>The second of the run of its latest answer to a collection.</summary>
+    /// <summary>The second of the run of its latest answer to a collection (the timeline point it went into).</summary>
     public int? LastAnswerSecond { get; internal set; }
+    /// <summary>When the collection it last answered began, in seconds of the run: its numbers are as of then.</summary>
+    public double? LastCollectedAtSecond { get; internal set; }
+    /// <summary>Its clients' pace, from its answers: what the hole it leaves when lost may hold.</summary>
+    public SiloPace Pace { get; } = new();
+    /// <summary>Its clients when it was lost (its own and any it had adopted).</summary>
+    public int LostClients { get; internal set; }
+    /// <summary>When the survivors had re-activated its clients, in seconds of the run; null if they were not.</summary>
+    public double? ReactivatedAtSecond { get; internal set; }
     /// <summary>Alive but silent at the final collection: its clients' numbers since its last answer are missing.</summary>
     public bool MissedFinal { get; internal set; }
     /// <summary>Did not confirm its clients stopped: its final numbers may come from running clients.</summary>
