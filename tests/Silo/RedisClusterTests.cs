@@ -44,7 +44,7 @@ public sealed class RedisClusterTests(Xunit.Abstractions.ITestOutputHelper outpu
             for (var i = 0; i < 3; i++)
                 sourceLines.Add(await run.WaitForLineAsync(l => l.StartsWith("silo ", StringComparison.Ordinal) && l.Contains(" clients from 127.1.", StringComparison.Ordinal)
                     && !sourceLines.Contains(l), "the silos' source ranges", TimeSpan.FromSeconds(30)));
-            await RedisCluster.RunningForAsync(run, 10, TimeSpan.FromSeconds(60));
+            await run.WaitForRunSecondAsync(10, TimeSpan.FromSeconds(60));
 
             // The Orleans dashboard on any silo shows the run's client grains on all three silos.
             using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) })
@@ -154,7 +154,7 @@ public sealed class RedisClusterTests(Xunit.Abstractions.ITestOutputHelper outpu
             var secondOut = Path.Combine(folder, "report-coordinator-loss");
             await using var run2 = cluster.StartRun("simcluster run 2", second, secondOut);
             var coordinator2 = await RedisCluster.CoordinatorLineAsync(run2);
-            await RedisCluster.RunningForAsync(run2, 12, TimeSpan.FromSeconds(60));
+            await run2.WaitForRunSecondAsync(12, TimeSpan.FromSeconds(60));
             cluster.Silos.Single(s => s != victim && s.Named(coordinator2)).Process.KillHard();
             var exit2 = await run2.WaitForExitAsync(TimeSpan.FromMinutes(3));
             output.WriteLine(run2.Output);
@@ -241,14 +241,6 @@ internal sealed class RedisCluster : IAsyncDisposable
     public BackgroundProcess StartRun(string name, string scenario, string outDir) =>
         BackgroundProcess.Start(name, ChildProcess.StartInfo(Path.Combine(Simcluster.RepoRoot, "simcluster"),
             ["run", scenario, "--cluster", Spec, "--no-live", "--out", outDir], Simcluster.RepoRoot));
-
-    /// <summary>
-    /// Waits until the run's progress says <paramref name="seconds"/> or more of running: a line per second, but a
-    /// busy machine may print second 9 and then 11, so an exact second is not waited for.
-    /// </summary>
-    public static Task<string> RunningForAsync(BackgroundProcess run, int seconds, TimeSpan within) =>
-        run.WaitForLineAsync(l => System.Text.RegularExpressions.Regex.Match(l, @"^\[running\s*\] t=\s*(\d+)/") is { Success: true } m && int.Parse(m.Groups[1].Value) >= seconds,
-            $"{seconds} s of running", within);
 
     /// <summary>The run's "coordinator on silo ADDRESS" line, printed once the run is under way.</summary>
     public static Task<string> CoordinatorLineAsync(BackgroundProcess run) =>
