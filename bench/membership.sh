@@ -5,7 +5,7 @@
 # saturates this machine, two busy loops beside it, then:
 #   pauses: silo 2 and silo 3 each frozen (SIGSTOP ... SIGCONT) for every length in PAUSES_MS, 3 s apart;
 #   a kill: silo 3 SIGKILLed; a survivor's GET /api/cluster polled every 100 ms until it says dead.
-#   bench/membership.sh [PROBE_TIMEOUT] [MISSED_PROBES] [PAUSES_MS] [CLIENTS]
+#   bench/membership.sh [PROBE_TIMEOUT] [MISSED_PROBES] [PAUSES_MS] [CLIENTS] [PEER_WATCH: on|off]
 #   e.g. bench/membership.sh 1s 2 "300 600 900 1200 1600" 600; bench/membership.sh 5s 3 (Orleans' defaults)
 # Prints one table row (and appends it to docs/benchmarks.md under "Membership timing"). About 90 s.
 set -euo pipefail
@@ -14,6 +14,8 @@ probe="${1:-1s}"
 missed="${2:-2}"
 pauses="${3:-300 600 900 1200 1600}"
 clients="${4:-600}"
+peer_watch="${5:-on}"
+watch_flag=""; [ "$peer_watch" = off ] && watch_flag="--no-peer-watch"
 work="$(mktemp -d)"
 pids=()
 cleanup() {
@@ -37,7 +39,7 @@ declare -a silo_pid silo_http silo_port
 for i in 1 2 3; do
   sp=$(free_port); gp=$(free_port); hp=$(free_port)
   ./simcluster silo --cluster "$cluster" --silo-port "$sp" --gateway-port "$gp" --http-port "$hp" \
-    --probe-timeout "$probe" --missed-probes "$missed" > "$work/silo$i.log" 2>&1 &
+    --probe-timeout "$probe" --missed-probes "$missed" $watch_flag > "$work/silo$i.log" 2>&1 &
   silo_pid[$i]=$!; silo_http[$i]=$hp; silo_port[$i]=$sp; pids+=($!)
 done
 for i in 1 2 3; do
@@ -101,9 +103,9 @@ kill -INT "$run_pid" 2>/dev/null || true
 wait "$run_pid" 2>/dev/null || true
 
 load=$(cut -d' ' -f1 /proc/loadavg)
-row="| $probe | $missed | ${pauses// /, } ms | ${survived:-none} ms | ${false_deaths}${died_at:+ (${died_at# })} | ${detect:-not within 30} s | $alive of 2 | $clients | $load |"
-echo "| probe timeout | missed probes | pauses tried (each silo) | longest pause survived | false deaths | kill → declared dead | healthy silos left | clients | load avg |"
-echo "|---|---|---|---|---|---|---|---|---|"
+row="| $probe | $missed | $peer_watch | ${pauses// /, } ms | ${survived:-none} ms | ${false_deaths}${died_at:+ (${died_at# })} | ${detect:-not within 30} s | $alive of 2 | $clients | $load |"
+echo "| probe timeout | missed probes | peer watch | pauses tried (each silo) | longest pause survived | false deaths | kill → declared dead | healthy silos left | clients | load avg |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 echo "$row"
 bench="$root/docs/benchmarks.md"
 grep -q "^## Membership timing" "$bench" || cat >> "$bench" <<'MD'
@@ -114,7 +116,7 @@ grep -q "^## Membership timing" "$bench" || cat >> "$bench" <<'MD'
 machine plus two busy loops, silos 2 and 3 frozen (SIGSTOP) for growing pauses until one is declared dead (a
 false death), then a silo SIGKILLed and a survivor's `/api/cluster` polled every 100 ms. One run per row.
 
-| probe timeout | missed probes | pauses tried (each silo) | longest pause survived | false deaths | kill → declared dead | healthy silos left | clients | load avg |
-|---|---|---|---|---|---|---|---|---|
+| probe timeout | missed probes | peer watch | pauses tried (each silo) | longest pause survived | false deaths | kill → declared dead | healthy silos left | clients | load avg |
+|---|---|---|---|---|---|---|---|---|---|
 MD
 echo "$row" >> "$bench"

@@ -65,8 +65,9 @@ public sealed record SiloOptions
     /// <summary>
     /// Membership's initial probe timeout (Orleans' <c>ClusterMembershipOptions.ProbeTimeout</c>, 5 s in Orleans):
     /// a silo that misses <see cref="MissedProbes"/> probes in a row is suspected, and two suspicions declare it dead.
-    /// 1 s and 2 find a killed silo within about 2 s and survived, in bench/membership.sh, pauses up to about 1 s
-    /// (a long GC) on a saturated 2-core machine; see docs/cluster.md for the trade-off.
+    /// With 1 s and 2, bench/membership.sh saw no false death for pauses up to 2.4 s (the longest tried) on a
+    /// saturated 2-core machine, and probes alone took 6.6 s to declare a killed silo dead there (PeerPortWatch
+    /// finds a killed silo sooner); see docs/cluster.md for the trade-off.
     /// </summary>
     public TimeSpan ProbeTimeout { get; init; } = DefaultProbeTimeout;
     /// <summary>Missed probes that make a silo suspected (Orleans' <c>NumMissedProbesLimit</c>, 3 in Orleans).</summary>
