@@ -7,8 +7,9 @@ namespace SimCluster.Grains.Runs;
 /// <summary>
 /// The collection loop: asks every live silo's agent for its snapshot once a second of the run, merges the
 /// answers into the accumulator as that second's timeline point, and hands silent silos to the loss handler.
-/// The timeline's latest second is <see cref="LastSecond"/>: each collection is the next second's point (ticks
-/// that came late, after a collection waited on a silent silo, are collected at once to catch up).
+/// The timeline's latest second is <see cref="LastSecond"/>: each collection is the point of the second of the
+/// run's clock it happens in (ticks that came late, after a collection waited on a silent silo, are collected at
+/// once to catch up).
 /// </summary>
 public sealed class RunCollector(RunPlan plan, RunRoster roster, RunAccumulator accumulator, RunClock clock, SiloLossHandler losses, List<string> notes, TimeProvider time, ILogger logger)
 {
@@ -30,7 +31,7 @@ public sealed class RunCollector(RunPlan plan, RunRoster roster, RunAccumulator 
             var wait = (nextTick < end ? nextTick : end) - clock.Now;
             if (wait > TimeSpan.Zero) await Task.WhenAny(Task.Delay(wait, time), abort);
             if (abort.IsCompleted) return true;
-            second++;
+            second = SecondOfRun(after: second);
             if (clock.Now >= end) return false;
             await CollectAsync(second, final: false);
         }
@@ -47,13 +48,19 @@ public sealed class RunCollector(RunPlan plan, RunRoster roster, RunAccumulator 
             var wait = clock.EndOfSecond(LastSecond + 1) - clock.Now;
             if (wait > TimeSpan.Zero) await Task.WhenAny(work, Task.Delay(wait, time));
             if (work.IsCompleted) break;
-            await CollectAsync(LastSecond + 1, final: false);
+            await CollectAsync(SecondOfRun(after: LastSecond), final: false);
         }
         await work;
     }
 
+    /// <summary>
+    /// The second of the run a collection round stands for: the clock's, not a count of rounds, so a round held
+    /// up by a slow or dying silo does not shift every later point (and the second a silo was lost) back in time.
+    /// </summary>
+    private int SecondOfRun(int after) => Math.Max(after + 1, (int)Math.Floor(clock.SecondsOfRun));
+
     /// <summary>The collection after the stop: a live silo silent now is named, its numbers since its last answer missing.</summary>
-    public Task FinalAsync() => CollectAsync(LastSecond + 1, final: true);
+    public Task FinalAsync() => CollectAsync(SecondOfRun(after: LastSecond), final: true);
 
     private async Task CollectAsync(int second, bool final)
     {

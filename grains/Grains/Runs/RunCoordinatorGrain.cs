@@ -120,6 +120,7 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
                 _message = "probing the target after the attack";
                 _afterAttackProbe = await AttackProbe.RunAsync(plan, time, _notes);
             }
+            await RunStopper.ReleaseAsync(plan, _roster, time, logger);
             _result = BuildResult(plan);
             _phase = RunPhase.Completed;
         }
@@ -128,6 +129,7 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
             logger.LogError(e, "run {RunId} failed", plan.RunId);
             _notes.Add($"run failed: {e.GetBaseException().Message}");
             _message = e.GetBaseException().Message;
+            await RunStopper.ReleaseAsync(plan, _roster, time, logger);
             _result = BuildResult(plan) with { Aborted = true, AbortReason = _abortReason ?? $"the run failed: {e.GetBaseException().Message}" };
             _phase = RunPhase.Failed;
         }

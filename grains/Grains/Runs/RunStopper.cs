@@ -14,6 +14,13 @@ public sealed class RunStopper(RunPlan plan, RunRoster roster, SiloLossHandler l
     /// <summary>Beyond the stop grace (the drain), time for every client's closing handshake.</summary>
     public static readonly TimeSpan StopCloseMargin = TimeSpan.FromSeconds(30);
 
+    /// <summary>Every live silo lets go of the run's state once the final numbers are in (best effort, bounded).</summary>
+    public static Task ReleaseAsync(RunPlan plan, RunRoster? roster, TimeProvider time, ILogger logger) => Task.WhenAll((roster?.Live ?? []).ToList().Select(async silo =>
+    {
+        try { await silo.Agent.Release(plan.RunId).WaitAsync(RunCollector.CollectTimeout, time); }
+        catch (Exception e) { logger.LogWarning("silo {Silo} did not release run {RunId}: {Error}", silo.Name, plan.RunId, e.GetBaseException().Message); }
+    }));
+
     public async Task StopAllAsync()
     {
         await losses.Reactivations; // an adoption still under way would otherwise start clients after the stop
