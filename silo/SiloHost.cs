@@ -237,6 +237,15 @@ public static class SiloHost
 #pragma warning disable ORLEANSEXP003 // experimental in Orleans 10; the 3-silo SIGKILL test (tests/Silo) exercises it
         silo.AddDistributedGrainDirectory();
 #pragma warning restore ORLEANSEXP003
+        // Short-lived test clusters want a lost silo found in seconds, not Orleans' 10 to 15 s (5 s probes, 3 missed):
+        // the run's clients on it are re-activated only once it is declared dead. Indirect probes stay on, so a silo
+        // is declared dead only when another silo could not reach it either (docs/cluster.md: the trade-off).
+        silo.Configure<ClusterMembershipOptions>(o =>
+        {
+            o.ProbeTimeout = options.ProbeTimeout;
+            o.NumMissedProbesLimit = options.MissedProbes;
+        });
+        if (options.PeerWatch) silo.Services.AddHostedService<PeerPortWatch>();
         if (options.Cluster == "localhost")
         {
             silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort,

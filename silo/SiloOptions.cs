@@ -62,6 +62,24 @@ public sealed record SiloOptions
     /// SIMCLUSTER_API_TOKEN or --api-token-file. Required when the HTTP port binds to a non-loopback address.
     /// </summary>
     public ApiToken? Token { get; init; }
+    /// <summary>
+    /// Membership's initial probe timeout (Orleans' <c>ClusterMembershipOptions.ProbeTimeout</c>, 5 s in Orleans):
+    /// a silo that misses <see cref="MissedProbes"/> probes in a row is suspected, and two suspicions declare it dead.
+    /// With 1 s and 2, bench/membership.sh saw no false death for pauses up to 2.4 s (the longest tried) on a
+    /// saturated 2-core machine, and probes alone took 6.6 s to declare a killed silo dead there (PeerPortWatch
+    /// finds a killed silo sooner); see docs/cluster.md for the trade-off.
+    /// </summary>
+    public TimeSpan ProbeTimeout { get; init; } = DefaultProbeTimeout;
+    /// <summary>Missed probes that make a silo suspected (Orleans' <c>NumMissedProbesLimit</c>, 3 in Orleans).</summary>
+    public int MissedProbes { get; init; } = DefaultMissedProbes;
+    public static readonly TimeSpan DefaultProbeTimeout = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// Declare a peer dead at once when its silo port refuses connections (<see cref="PeerPortWatch"/>): its
+    /// process is gone. On by default; off leaves detection to membership's probes alone.
+    /// </summary>
+    public bool PeerWatch { get; init; } = true;
+    public const int DefaultMissedProbes = 2;
+
     /// <summary>Where runs started through the control API keep their scenario and report.</summary>
     public string DataDirectory { get; init; } = Path.Combine("simcluster-reports", "api");
 
@@ -105,6 +123,9 @@ public sealed record SiloOptions
         {
             if (port is < 1 or > 65535) errors.Add($"{name}: {port} is not a port (1-65535)");
         }
+        if (ProbeTimeout < TimeSpan.FromMilliseconds(100) || ProbeTimeout > TimeSpan.FromMinutes(1))
+            errors.Add($"--probe-timeout: {ProbeTimeout.TotalMilliseconds:0} ms is outside 100ms..1m");
+        if (MissedProbes is < 1 or > 10) errors.Add($"--missed-probes: {MissedProbes} is outside 1..10");
         if (HttpPort is < 0 or > 65535) errors.Add($"--http-port: {HttpPort} is not a port (0-65535)");
         if (SiloPort == GatewayPort) errors.Add($"--gateway-port: {GatewayPort} is also the silo port");
         if (HttpPort != 0 && (HttpPort == SiloPort || HttpPort == GatewayPort)) errors.Add($"--http-port: {HttpPort} is already the silo or gateway port");

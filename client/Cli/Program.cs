@@ -228,10 +228,13 @@ namespace SimCluster.Cli
             var httpHost = new Option<string>("--http-host") { DefaultValueFactory = _ => defaults.HttpHost, Description = "Address the HTTP port binds (0.0.0.0 = every interface, e.g. in a container)" };
             var tokenFile = new Option<string>("--api-token-file") { Description = "File whose first line is the token the HTTP port requires (default: $SIMCLUSTER_API_TOKEN); required with a non-loopback --http-host" };
             var dataDir = new Option<string>("--data-dir") { DefaultValueFactory = _ => defaults.DataDirectory, Description = "Where runs started through the control API keep their scenario and report" };
+            var probeTimeout = new Option<string>("--probe-timeout") { Description = $"Membership's probe timeout (default {Units.FormatDuration(SiloOptions.DefaultProbeTimeout)}; Orleans' own is 5s): shorter finds a lost silo sooner, too short declares a paused one dead (docs/cluster.md)" };
+            var noPeerWatch = new Option<bool>("--no-peer-watch") { Description = "Do not declare a peer dead when its silo port refuses connections (its process gone); leave it to membership's probes" };
+            var missedProbes = new Option<int>("--missed-probes") { DefaultValueFactory = _ => SiloOptions.DefaultMissedProbes, Description = "Missed probes in a row that make a silo suspected (Orleans' own default is 3)" };
             var command = new Command("silo", "Run one silo until SIGTERM or Ctrl-C. Example: ./simcluster silo --cluster redis://127.0.0.1:6379. " +
                                               "Reads ORLEANS_CLUSTER_ID, ORLEANS_SERVICE_ID, POD_IP (advertised address), POD_NAME (silo name), SIMCLUSTER_KUBERNETES_HOSTING, SIMCLUSTER_API_TOKEN, PGPASSWORD.")
             {
-                cluster, siloPort, gatewayPort, httpPort, primary, httpHost, tokenFile, dataDir, clusterPasswordFile, initSchema,
+                cluster, siloPort, gatewayPort, httpPort, primary, httpHost, tokenFile, dataDir, clusterPasswordFile, initSchema, probeTimeout, missedProbes, noPeerWatch,
             };
             command.SetAction((parse, ct) =>
             {
@@ -242,8 +245,17 @@ namespace SimCluster.Cli
                     Console.Error.WriteLine($"error: {e.Message}");
                     return Task.FromResult(ExitCodes.InvalidInput);
                 }
+                var probe = defaults.ProbeTimeout;
+                if (parse.GetValue(probeTimeout) is { } probeText && !Units.TryParseDuration(probeText, out probe, out var probeError))
+                {
+                    Console.Error.WriteLine($"error: --probe-timeout: {probeError}");
+                    return Task.FromResult(ExitCodes.InvalidInput);
+                }
                 return SiloCommand.ExecuteAsync((defaults with
             {
+                ProbeTimeout = probe,
+                MissedProbes = parse.GetValue(missedProbes),
+                PeerWatch = !parse.GetValue(noPeerWatch),
                 Token = token,
                 DataDirectory = parse.GetValue(dataDir)!,
                 Cluster = parse.GetValue(cluster)!,

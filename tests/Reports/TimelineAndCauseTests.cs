@@ -139,6 +139,56 @@ public sealed class TimelineAndCauseTests
     }
 
     [Fact]
+    public void A_lost_silo_leaves_a_measured_hole_in_report_json_the_summary_and_html()
+    {
+        var start = new DateTime(2026, 1, 1, 10, 0, 0, DateTimeKind.Utc);
+        var result = new RunResult
+        {
+            RunId = "r", StartedAtUtc = start, EndedAtUtc = start.AddSeconds(30), Planned = 100, Started = 100,
+            Groups = [new GroupResult { Name = "a", Behavior = "steady", Clients = 100, Counters = new() { ["connects"] = 180 }, Trends = [], CloseCodes = [] }],
+            Timeline = [],
+            Silos =
+            [
+                new SiloResult { Address = "s1", Clients = 50, Adopted = 50 },
+                new SiloResult
+                {
+                    Address = "s2", Clients = 50, Lost = true, LostAtSeconds = 11.6, LastCollectedAtSeconds = 10, LostClients = 50, ReactivatedAtSeconds = 12.1,
+                    HoleAtMost = new() { ["connects"] = 70, ["messages_sent"] = 160 },
+                },
+            ],
+        };
+        var scenario = ScenarioTestHelpers.Valid(ScenarioTestHelpers.Minimal);
+        var before = new JsonObject { ["upgrades"] = 0 };
+        var after = new JsonObject { ["upgrades"] = 192 };
+        var report = Report.Create(scenario, 1, [new Uri("ws://127.0.0.1:1/ws")], result, before, after, null);
+        var json = JsonNode.Parse(report.ToJson().ToJsonString())!.AsObject();
+
+        var hole = json["holes"]!["silos"]!.AsArray().Single()!;
+        Assert.Equal("s2", (string)hole["silo"]!);
+        Assert.Equal(1.6, (double)hole["windowSeconds"]!);
+        Assert.Equal(50, (int)hole["clients"]!);
+        Assert.Equal(12.1, (double)hole["reactivatedAtSecond"]!);
+        Assert.Equal("""{"connects":70,"messages_sent":160}""", json["holes"]!["atMost"]!.ToJsonString());
+        Assert.Equal(12, (long)json["holes"]!["targetUpgradesNotReported"]!); // 192 upgrades, 180 connects reported
+        Assert.Equal(10, (double)json["silos"]![1]!["lastCollectedAtSecond"]!);
+        Assert.True((bool)json["partial"]!); // a lost silo still makes the run partial: exit 105, thresholds graded
+
+        var lines = SimCluster.Cli.Output.SummaryPrinter.HoleLines(report).ToList();
+        Assert.Equal("silo s2: numbers missing from 10 s to its death at 11.6 s (1.6 s, 50 clients); at most connects 70, messages_sent 160", lines[0]);
+        Assert.Equal("the target saw 12 upgrade(s) that no client reported", lines[1]);
+
+        var html = HtmlReport.Render(json);
+        Assert.Contains("<h3>What lost silos took with them</h3>", html);
+        Assert.Contains("<td><code>s2</code></td><td class=\"num\">10</td><td class=\"num\">11.6</td><td class=\"num\">1.6</td><td class=\"num\">50</td><td class=\"num\">12.1</td><td>connects 70, messages_sent 160</td>", html);
+        Assert.Contains("The target saw 12 upgrade(s) that no client reported.", html);
+
+        // Without a lost silo: an empty section, and nothing in the HTML.
+        var whole = Report.Create(scenario, 1, [new Uri("ws://127.0.0.1:1/ws")], result with { Silos = [result.Silos[0]] }, before, after, null).ToJson();
+        Assert.Empty(whole["holes"]!["silos"]!.AsArray());
+        Assert.DoesNotContain("What lost silos took with them", HtmlReport.Render(whole));
+    }
+
+    [Fact]
     public void Report_html_shows_causes_and_timelines_and_hides_empty_series()
     {
         var html = HtmlReport.Render(JunitReportTests.SampleReport());

@@ -92,6 +92,19 @@ public static class SummaryPrinter
         }
     }
 
+    /// <summary>Per lost silo, the window its numbers are missing for and what it may hold; then what the target saw unreported.</summary>
+    internal static IEnumerable<string> HoleLines(Report report)
+    {
+        foreach (var s in report.Result.Silos.Where(s => s.Lost))
+        {
+            var window = (s.LostAtSeconds ?? 0) - (s.LastCollectedAtSeconds ?? 0);
+            var atMost = string.Join(", ", s.HoleAtMost.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Key} {c.Value}"));
+            yield return $"silo {s.Address}: numbers missing from {s.LastCollectedAtSeconds ?? 0:0.##} s to its death at {s.LostAtSeconds:0.##} s ({window:0.##} s, {s.LostClients} clients); at most {atMost}";
+        }
+        if (report.Result.Silos.Any(s => s.Lost) && report.TargetUpgradesNotReported() is { } unreported)
+            yield return $"the target saw {unreported} upgrade(s) that no client reported";
+    }
+
     public static void Print(IAnsiConsole console, Report report, string reportDirectory)
     {
         var table = new Table().Border(TableBorder.Simple).AddColumn("metric").AddColumn("value");
@@ -105,6 +118,7 @@ public static class SummaryPrinter
         foreach (var line in ZombieLines(report)) console.MarkupLine(Markup.Escape(line));
         foreach (var line in TokenLines(report)) console.MarkupLine(Markup.Escape(line));
         foreach (var note in report.Result.Notes) console.MarkupLine($"[yellow]note:[/] {Markup.Escape(note)}");
+        foreach (var line in HoleLines(report)) console.MarkupLine($"[yellow]hole:[/] {Markup.Escape(line)}");
 
         var toolLimit = report.ToolLimit;
         foreach (var reason in toolLimit.Reasons)

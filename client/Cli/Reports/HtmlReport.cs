@@ -569,6 +569,22 @@ public static class HtmlReport
             }
             h.Append("</tbody></table>\n");
         }
+        if (r["holes"]?["silos"] is JsonArray { Count: > 0 } holes)
+        {
+            h.Append("<h3>What lost silos took with them</h3>\n<table><thead><tr><th>silo</th><th class=\"num\">last collection (s)</th><th class=\"num\">declared dead (s)</th>")
+                .Append("<th class=\"num\">window (s)</th><th class=\"num\">clients</th><th class=\"num\">re-activated (s)</th><th>may hold at most</th></tr></thead><tbody>\n");
+            foreach (var s in holes.OfType<JsonObject>())
+            {
+                var atMost = string.Join(", ", (s["atMost"] as JsonObject ?? []).Select(c => $"{c.Key} {c.Value}"));
+                h.Append("<tr><td><code>").Append(E(Str(s["silo"]))).Append("</code></td><td class=\"num\">").Append(E(Num(s["lastCollectedAtSecond"])))
+                    .Append("</td><td class=\"num\">").Append(E(Num(s["lostAtSecond"]))).Append("</td><td class=\"num\">").Append(E(Num(s["windowSeconds"])))
+                    .Append("</td><td class=\"num\">").Append(E(Num(s["clients"]))).Append("</td><td class=\"num\">").Append(E(Num(s["reactivatedAtSecond"])))
+                    .Append("</td><td>").Append(E(atMost)).Append("</td></tr>\n");
+            }
+            h.Append("</tbody></table>\n");
+            if (r["holes"]?["targetUpgradesNotReported"] is JsonValue unreported)
+                h.Append("<p>The target saw ").Append(E(Num(unreported))).Append(" upgrade(s) that no client reported.</p>\n");
+        }
         if (r["targetStats"] is JsonObject stats)
         {
             h.Append("<details><summary><h3>Target's own /stats</h3></summary>\n<table><thead><tr><th>field</th><th class=\"num\">before</th><th class=\"num\">after</th></tr></thead><tbody>\n");

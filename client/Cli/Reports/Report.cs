@@ -226,7 +226,10 @@ public sealed record Report
                 // Its own slice of the source addresses (its clients and the ones it adopted draw from it).
                 ["sourceRange"] = string.IsNullOrEmpty(s.SourceRange) ? null : s.SourceRange,
                 ["sourceAddresses"] = s.SourceAddresses,
+                ["lastCollectedAtSecond"] = s.LastCollectedAtSeconds,
+                ["reactivatedAtSecond"] = s.ReactivatedAtSeconds,
             })]),
+            ["holes"] = Holes(),
             ["notes"] = new JsonArray([.. Result.Notes.Select(n => (JsonNode)n)]),
             ["timelines"] = Timelines(Result.Timelines),
         };
@@ -243,6 +246,41 @@ public sealed record Report
         }
         RedactStrings(json);
         return json;
+    }
+
+    /// <summary>
+    /// What lost silos took with them: per lost silo the window from its last collection to its death, its clients,
+    /// and at most how much each counter may have grown in that window without being reported; in total, and when
+    /// the target's own stats are known, the upgrades it saw that no client reported (which the totals bound).
+    /// </summary>
+    private JsonObject Holes()
+    {
+        var lost = Result.Silos.Where(s => s.Lost).ToList();
+        var silos = new JsonArray([.. lost.Select(s => (JsonNode)new JsonObject
+        {
+            ["silo"] = s.Address,
+            ["lastCollectedAtSecond"] = s.LastCollectedAtSeconds,
+            ["lostAtSecond"] = s.LostAtSeconds,
+            ["windowSeconds"] = s.LostAtSeconds is { } at ? Math.Round(at - (s.LastCollectedAtSeconds ?? 0), 2) : null,
+            ["clients"] = s.LostClients,
+            ["reactivatedAtSecond"] = s.ReactivatedAtSeconds,
+            ["atMost"] = new JsonObject(s.HoleAtMost.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => KeyValuePair.Create(c.Key, (JsonNode?)c.Value))),
+        })]);
+        var totals = lost.SelectMany(s => s.HoleAtMost).GroupBy(c => c.Key).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => KeyValuePair.Create(g.Key, (JsonNode?)g.Sum(c => c.Value)));
+        return new JsonObject
+        {
+            ["silos"] = silos,
+            ["atMost"] = new JsonObject(totals),
+            ["targetUpgradesNotReported"] = TargetUpgradesNotReported(),
+        };
+    }
+
+    /// <summary>Upgrades the target counted during the run minus the connects the clients reported; null without its stats.</summary>
+    public long? TargetUpgradesNotReported()
+    {
+        if (ReportJson.Number(TargetStatsBefore?["upgrades"]) is not { } before || ReportJson.Number(TargetStatsAfter?["upgrades"]) is not { } after) return null;
+        return (long)after - (long)before - Overall.Counter(MetricNames.Connects);
     }
 
     /// <summary>

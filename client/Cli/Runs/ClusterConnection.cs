@@ -24,6 +24,12 @@ public sealed class ClusterConnection : IAsyncDisposable
         Description = description;
     }
 
+    /// <summary>How often the CLI re-reads the live gateways from membership (Orleans' default: 1 minute).</summary>
+    public static readonly TimeSpan GatewayListRefreshPeriod = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long a call may go unanswered before it fails (Orleans' default: 30 s); the driver's own calls wait 10 s.</summary>
+    public static readonly TimeSpan ResponseTimeout = TimeSpan.FromSeconds(15);
+
     public IClusterClient Client => _host.Services.GetRequiredService<IClusterClient>();
 
     public string Description { get; }
@@ -86,6 +92,11 @@ public sealed class ClusterConnection : IAsyncDisposable
                 {
                     throw new ArgumentException(SpecError(cluster) ?? cluster);
                 }
+                // A gateway that died is only dropped from the client's list when the list is refreshed (every minute by
+                // default), and a call it swallowed only fails after the response timeout (30 s): a run's driver asking
+                // for progress every second must move to a live gateway within seconds of a silo's loss.
+                client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = GatewayListRefreshPeriod);
+                client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = ResponseTimeout);
             });
             host = builder.Build();
             description = $"cluster {postgres?.Display ?? SimCluster.Abstractions.Security.Secrets.Redact(cluster)}";

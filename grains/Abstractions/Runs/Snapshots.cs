@@ -159,6 +159,17 @@ public sealed record SiloResult
     /// read from clients still running (the report is then partial).
     /// </summary>
     [Id(9)] public bool StopUnconfirmed { get; init; }
+    /// <summary>When the collection this silo last answered began (seconds of the run): its numbers are as of then.</summary>
+    [Id(10)] public double? LastCollectedAtSeconds { get; init; }
+    /// <summary>A lost silo's clients when it was lost (its own and those it had adopted).</summary>
+    [Id(11)] public int LostClients { get; init; }
+    /// <summary>When the survivors had re-activated a lost silo's clients (seconds of the run); null if they were not.</summary>
+    [Id(12)] public double? ReactivatedAtSeconds { get; init; }
+    /// <summary>
+    /// A lost silo's hole: what its clients may have counted between its last collection and its death, never
+    /// reported (per counter: the silo's peak rate over that window, connects plus one in flight per client).
+    /// </summary>
+    [Id(13)] public Dictionary<string, long> HoleAtMost { get; init; } = [];
 }
 
 /// <summary>Everything the cluster measured; the CLI turns it into the report and grades thresholds.</summary>

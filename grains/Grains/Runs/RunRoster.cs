@@ -1,0 +1,89 @@
+using SimCluster.Abstractions.Plans;
+using SimCluster.Abstractions.Runs;
+using SimCluster.Grains.Placement;
+
+namespace SimCluster.Grains.Runs;
+
+/// <summary>
+/// Placement: which silo runs which clients. Client i goes to silo i mod n, so silo loads differ by at most one
+/// client; silo k of n takes slice k of the run's source addresses. Clients of a lost silo are dealt to the
+/// survivors the same way, after the clients each already has.
+/// </summary>
+public sealed class RunRoster
+{
+    private readonly List<RunSilo> _silos;
+
+    private RunRoster(List<RunSilo> silos) => _silos = silos;
+
+    /// <summary>Every silo the run was armed on, lost ones included, in slice order.</summary>
+    public IReadOnlyList<RunSilo> All => _silos;
+
+    /// <summary>Silos membership has not declared dead.</summary>
+    public IEnumerable<RunSilo> Live => _silos.Where(s => !s.IsLost);
+
+    public int Count => _silos.Count;
+
+    public RunSilo this[string name] => _silos.First(s => s.Name == name);
+
+    /// <summary>Spreads the plan's clients over <paramref name="silos"/> (ordered by address, so every reader agrees).</summary>
+    public static RunRoster Spread(RunPlan plan, IReadOnlyList<SiloAddress> silos, IGrainFactory grains)
+    {
+        if (silos.Count == 0) throw new InvalidOperationException("no active silo in the cluster");
+        var ordered = silos.OrderBy(s => s.ToParsableString()).ToArray();
+        var shares = new List<int>[ordered.Length];
+        for (var s = 0; s < ordered.Length; s++) shares[s] = [];
+        for (var i = 0; i < plan.Clients; i++) shares[i % ordered.Length].Add(i);
+        return new RunRoster([.. ordered.Select((address, s) => new RunSilo(
+            address.ToParsableString(), address, grains.GetGrain<ISiloAgentGrain>(SiloPinnedPlacement.KeyFor(plan.RunId, address)), s, [.. shares[s]]))]);
+    }
+
+    /// <summary>
+    /// Deals <paramref name="clients"/> over <paramref name="survivors"/> round robin and adds them to their
+    /// shares at once (a second loss handled meanwhile must place its clients after these). Each move carries
+    /// the survivor's share length before it, where the adopted clients' source addresses begin.
+    /// </summary>
+    public ClientMove[] PlaceOnSurvivors(int[] clients, IReadOnlyList<RunSilo> survivors)
+    {
+        var moves = survivors.Select((silo, s) => new ClientMove(silo, [.. clients.Where((_, i) => i % survivors.Count == s)], silo.Share.Length)).ToArray();
+        foreach (var m in moves) m.To.Share = [.. m.To.Share, .. m.Clients];
+        return moves;
+    }
+}
+
+/// <summary>Clients dealt to a survivor; <see cref="FirstPosition"/> is where they start in its source slice.</summary>
+public sealed record ClientMove(RunSilo To, int[] Clients, int FirstPosition);
+
+/// <summary>One silo of a run as the coordinator sees it: its agent, its clients, and what happened to it.</summary>
+public sealed class RunSilo(string name, SiloAddress address, ISiloAgentGrain agent, int slice, int[] share)
+{
+    public string Name { get; } = name;
+    public SiloAddress Address { get; } = address;
+    public ISiloAgentGrain Agent { get; } = agent;
+    /// <summary>Its slice of the run's source addresses.</summary>
+    public int Slice { get; } = slice;
+    /// <summary>The clients it was armed with.</summary>
+    public int ArmedClients { get; } = share.Length;
+    /// <summary>The clients it runs now: its own, then any it adopted (the authoritative list for its stop).</summary>
+    public int[] Share { get; internal set; } = share;
+    /// <summary>Clients of lost silos it re-activated.</summary>
+    public int Adopted { get; internal set; }
+    /// <summary>The second of the run membership declared it dead; null while it lives.</summary>
+    public double? LostAtSecond { get; internal set; }
+    public bool IsLost => LostAtSecond is not null;
+    /// <summary>Missed a collection and is not (yet) declared dead: its last snapshot stands.</summary>
+    public bool Unanswering { get; internal set; }
+    /// <summary>The second of the run of its latest answer to a collection (the timeline point it went into).</summary>
+    public int? LastAnswerSecond { get; internal set; }
+    /// <summary>When the collection it last answered began, in seconds of the run: its numbers are as of then.</summary>
+    public double? LastCollectedAtSecond { get; internal set; }
+    /// <summary>Its clients' pace, from its answers: what the hole it leaves when lost may hold.</summary>
+    public SiloPace Pace { get; } = new();
+    /// <summary>Its clients when it was lost (its own and any it had adopted).</summary>
+    public int LostClients { get; internal set; }
+    /// <summary>When the survivors had re-activated its clients, in seconds of the run; null if they were not.</summary>
+    public double? ReactivatedAtSecond { get; internal set; }
+    /// <summary>Alive but silent at the final collection: its clients' numbers since its last answer are missing.</summary>
+    public bool MissedFinal { get; internal set; }
+    /// <summary>Did not confirm its clients stopped: its final numbers may come from running clients.</summary>
+    public bool StopUnconfirmed { get; internal set; }
+}

@@ -1,0 +1,95 @@
+using Microsoft.Extensions.Logging;
+using SimCluster.Abstractions.Plans;
+
+namespace SimCluster.Grains.Runs;
+
+/// <summary>
+/// Silo loss and adoption. A silo that stops answering is only lost once membership declares it dead (a slow
+/// silo must not have its clients run twice). Its metrics up to its last answer stay in the run; its clients
+/// are counted as lost and, while <paramref name="reactivating"/> says so, re-activated on the survivors as the
+/// run goes on.
+/// </summary>
+public sealed class SiloLossHandler(RunPlan plan, RunRoster roster, RunAccumulator accumulator, RunClock clock, List<string> notes, IGrainFactory grains, Func<bool> reactivating, ILogger logger)
+{
+    private Task _reactivations = Task.CompletedTask;
+
+    public int LostClients { get; private set; }
+
+    public int ReactivatedClients { get; private set; }
+
+    /// <summary>Adoptions still under way (the stop waits for them, or they would start clients after it).</summary>
+    public Task Reactivations => _reactivations;
+
+    /// <summary>Asks membership about the silent silos; those it declares dead are lost now.</summary>
+    public async Task HandleAsync()
+    {
+        Dictionary<SiloAddress, SiloStatus> hosts;
+        try { hosts = await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: false); }
+        catch (Exception e)
+        {
+            logger.LogWarning("membership could not be read: {Error}", e.GetBaseException().Message);
+            return;
+        }
+        foreach (var silo in roster.Live.Where(s => s.Unanswering).ToList())
+        {
+            var status = hosts.TryGetValue(silo.Address, out var s) ? s : SiloStatus.Dead;
+            if (status == SiloStatus.Dead) DeclareLost(silo);
+        }
+    }
+
+    /// <summary>
+    /// A membership update (the coordinator watches them): a silo of the run it shows dead is lost at once, without
+    /// waiting for it to miss a collection, so its clients are re-activated as soon as membership allows.
+    /// </summary>
+    public void OnMembership(IReadOnlyDictionary<SiloAddress, SiloStatus> statuses)
+    {
+        foreach (var silo in roster.Live.ToList())
+        {
+            if (statuses.TryGetValue(silo.Address, out var status) && status == SiloStatus.Dead) DeclareLost(silo);
+        }
+    }
+
+    private void DeclareLost(RunSilo silo)
+    {
+        if (silo.IsLost) return;
+        var at = Math.Round(clock.SecondsOfRun, 2);
+        silo.Unanswering = false;
+        silo.LostAtSecond = at;
+        accumulator.MarkLost(silo.Name);
+        var lost = silo.Share;
+        silo.LostClients = lost.Length;
+        LostClients += lost.Length;
+        var since = silo.LastCollectedAtSecond is { } last ? $"{last:0.##} s" : "the start";
+        notes.Add($"silo {silo.Name} was declared dead by membership at {at:0.##} s; its {lost.Length} clients were lost (their metrics up to its last answer, at {since}, are kept)");
+        logger.LogWarning("silo {Silo} lost at {Second:0.##} s with {Clients} clients", silo.Name, at, lost.Length);
+        // Not awaited: adopting may take a while and the per-second collection must go on meanwhile.
+        if (reactivating() && plan.ReactivateLostClients)
+            _reactivations = Task.WhenAll(_reactivations, ReactivateAsync(silo, lost));
+    }
+
+    private async Task ReactivateAsync(RunSilo lostSilo, int[] clients)
+    {
+        var survivors = roster.Live.Where(s => !s.Unanswering).ToList();
+        if (survivors.Count == 0)
+        {
+            notes.Add($"no surviving silo could take over the {clients.Length} clients of {lostSilo.Name}");
+            return;
+        }
+        var moves = roster.PlaceOnSurvivors(clients, survivors);
+        var started = await Task.WhenAll(moves.Select(async m =>
+        {
+            // Adopted clients source from the survivor's own slice, after its own clients' addresses.
+            try { return await m.To.Agent.Adopt(plan, m.Clients, clock.StartsAtUtc, m.To.Slice, roster.Count, m.FirstPosition); }
+            catch (Exception e)
+            {
+                logger.LogWarning("silo {Silo} could not adopt clients: {Error}", m.To.Name, e.GetBaseException().Message);
+                return 0;
+            }
+        }));
+        for (var s = 0; s < moves.Length; s++) moves[s].To.Adopted += started[s];
+        ReactivatedClients += started.Sum();
+        var at = Math.Round(clock.SecondsOfRun, 2);
+        if (started.Sum() > 0) lostSilo.ReactivatedAtSecond = at;
+        notes.Add($"{started.Sum()} of the {clients.Length} clients of {lostSilo.Name} were re-activated on {survivors.Count} surviving silo(s) by {at:0.##} s");
+    }
+}
