@@ -202,26 +202,6 @@ public sealed class CliEndToEndTests : IDisposable
     }
 
     [Fact]
-    public async Task A_target_where_nothing_listens_completes_with_connect_failures()
-    {
-        var outDir = Path.Combine(_temp, "refused");
-
-        var result = await Simcluster.RunAsync("run", "scenarios/smoke.yaml", "--target", "ws://127.0.0.1:1/ws", "--duration", "3s", "--no-live", "--out", outDir);
-
-        Assert.True(result.ExitCode == 99, result.ToString()); // smoke's connect thresholds fail
-        var report = ReadReport(outDir);
-        Contract.AssertReportShape(report);
-        Assert.Equal("fail", (string?)report["verdict"]);
-        Assert.Equal("ws://127.0.0.1:1/ws", (string?)report["target"]);
-        Assert.True(Contract.Count(report, "connect_failures") > 0);
-        Assert.Equal(0, Contract.Count(report, "connects"));
-        Assert.Equal(0.0, Contract.Value(report, "connect_success_ratio"));
-        Assert.True((long)report["connectErrors"]!["refused"]! > 0);
-        Assert.Equal(20, (int)report["clients"]!["started"]!);
-        Assert.True(result.Elapsed < TimeSpan.FromSeconds(90), $"took {result.Elapsed}");
-    }
-
-    [Fact]
     public async Task A_target_off_loopback_is_refused_with_105_before_anything_starts()
     {
         var outDir = Path.Combine(_temp, "refused-target");

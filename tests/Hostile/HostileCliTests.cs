@@ -125,12 +125,14 @@ public sealed class HostileCliTests(ITestOutputHelper output) : IDisposable
 
         var result = await RunAsync("run", scenario, "--no-live", "--out", outDir);
 
-        Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}"); // completed; no thresholds
+        // Completed, and failed without a threshold: every upgrade was refused, and a run in which no connection opened never passes.
+        Assert.True(result.ExitCode == 99, $"exit {result.ExitCode}");
         Assert.True(target.StatsRequests >= 1, "the /stats probe never came");
         var report = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(outDir, "report.json")))!.AsObject();
         Assert.Contains(why, report["notes"]!.ToJsonString());
         Assert.Null(report["targetStats"]);
         Assert.True(Contract.Count(report, "connect_failures") > 0); // its upgrade answer is a 404: the clients did run
+        Assert.True(report["noConnectionOpened"]!.GetValue<bool>());
     }
 
     [Fact]

@@ -43,7 +43,7 @@ public sealed partial class ScenarioReportsInBrowserTests(Xunit.Abstractions.ITe
         {
             var run = await Processes.RunAsync(Repo.PathOf("simcluster"), ["run", $"scenarios/{scenario}.yaml", "--no-live", "--out", outDir, .. scaled], Repo.Root, TimeSpan.FromMinutes(5));
             output.WriteLine(run.ToString());
-            Assert.True(run.ExitCode is 0 or 99, $"the {scenario} run failed: {run}");
+            Assert.True(Contract.Graded(run.ExitCode, outDir), $"the {scenario} run failed: {run}");
             var report = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(outDir, ReportFiles.JsonName)))!.AsObject();
             var graded = report["thresholds"]!.AsArray().Select(t => HtmlReport.TrendOf((string?)t!["metric"]))
                 .Where(m => MetricNames.All.GetValueOrDefault(m) == MetricKind.Trend).Distinct().ToList();

@@ -89,6 +89,18 @@ internal static class Contract
         }
     }
 
+    /// <summary>
+    /// The run went to its end and was graded: exit 0 or 99, or 105 with the verdict "tool-limited" (only timing
+    /// thresholds failed while the tool itself was the bottleneck, which a busy machine can make of any run).
+    /// </summary>
+    public static bool Graded(int? exitCode, string reportFolder) => exitCode switch
+    {
+        0 or 99 => true,
+        105 => File.Exists(Path.Combine(reportFolder, "report.json"))
+               && (string?)JsonNode.Parse(File.ReadAllText(Path.Combine(reportFolder, "report.json")))?["verdict"] == "tool-limited",
+        _ => false,
+    };
+
     public static double Value(JsonObject report, string metric) => report["metrics"]![metric]!["value"]!.GetValue<double>();
 
     public static long Count(JsonObject report, string metric) => (long)Value(report, metric);
