@@ -1,7 +1,7 @@
 using SimCluster.Abstractions.Plans;
 using SimCluster.Grains.Behaviors;
 
-namespace SimCluster.Tests.Grains;
+namespace SimCluster.Tests.Grains.Behaviors;
 
 [Trait("Category", "Unit")]
 public sealed class BehaviorTests
@@ -105,9 +105,12 @@ public sealed class BehaviorTests
     [Fact]
     public void Steady_never_drops_and_is_well_behaved()
     {
+        var h = new Clients.ClientHarness(Clients.ClientHarness.Group("steady")).Started();
+        h.Accept();
+        h.Advance(TimeSpan.FromHours(1));
+        Assert.Equal(SimCluster.Grains.Clients.ClientState.Open, h.Client.State);
+        Assert.Equal(["connect", "attach c1"], h.Log);
         var steady = new SteadyBehavior();
-        var random = new Random(1);
-        Assert.All(Enumerable.Range(0, 100), i => Assert.Null(steady.NextDrop(i, random)));
         Assert.True(steady.IsWellBehaved);
         Assert.Equal("steady", steady.Name);
         Assert.True(new FlappingBehavior(Flapping(1)).IsWellBehaved);
