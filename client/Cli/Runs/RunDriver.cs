@@ -35,6 +35,9 @@ public sealed class RunDriver(IGrainFactory grains, Scenario scenario, RunPlan p
     /// <summary>How often the driver keeps a copy of the merged numbers, against losing the coordinator's silo.</summary>
     private static readonly TimeSpan KeepEvery = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long one call to the coordinator may take: a frozen silo's gateway holds calls for the 30 s response timeout.</summary>
+    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(10);
+
     private RunResult? _lastKept;
     private long _keptAt;
 
@@ -45,6 +48,7 @@ public sealed class RunDriver(IGrainFactory grains, Scenario scenario, RunPlan p
         var liveThresholds = scenario.Thresholds.Where(t => t.AbortOnFail).ToList();
         var interrupted = false;
         string? abortedBy = null;
+        string? abortToSend = null; // an abort the coordinator has not acknowledged yet: sent again each second
         var seenRunning = false;
         var lastAnswer = time.GetTimestamp();
         while (true)
@@ -52,14 +56,14 @@ public sealed class RunDriver(IGrainFactory grains, Scenario scenario, RunPlan p
             RunProgress progress;
             try
             {
-                progress = await coordinator.GetProgress().WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
+                progress = await coordinator.GetProgress().WaitAsync(CallTimeout, time, CancellationToken.None);
                 lastAnswer = time.GetTimestamp();
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 if (time.GetElapsedTime(lastAnswer) > CoordinatorPatience)
                     return Lost($"the run's coordinator stopped answering ({e.GetBaseException().Message})");
-                await Task.Delay(1000, CancellationToken.None);
+                await Task.Delay(TimeSpan.FromSeconds(1), time, CancellationToken.None);
                 continue;
             }
             // Orleans re-activates a lost coordinator elsewhere, empty: the run it held is gone.
@@ -73,20 +77,40 @@ public sealed class RunDriver(IGrainFactory grains, Scenario scenario, RunPlan p
             if (!interrupted && abortedBy is null && progress.Phase == RunPhase.Running && liveThresholds.Count > 0)
             {
                 abortedBy = await FailingThresholdAsync(coordinator, liveThresholds, progress.ElapsedSeconds);
-                if (abortedBy is not null) await coordinator.Abort($"threshold {abortedBy} failed (abortOnFail)");
+                if (abortedBy is not null) abortToSend = $"threshold {abortedBy} failed (abortOnFail)";
             }
-            try { await Task.Delay(1000, ct); }
-            catch (OperationCanceledException) when (!interrupted)
+            if (abortToSend is not null && await TryAbortAsync(coordinator, abortToSend)) abortToSend = null;
+            if (interrupted)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(500), time, CancellationToken.None);
+                continue;
+            }
+            try { await Task.Delay(TimeSpan.FromSeconds(1), time, ct); }
+            catch (OperationCanceledException)
             {
                 interrupted = true;
-                await coordinator.Abort("interrupted (Ctrl-C, SIGTERM or a stop request)");
+                abortToSend = "interrupted (Ctrl-C, SIGTERM or a stop request)";
+                if (await TryAbortAsync(coordinator, abortToSend)) abortToSend = null;
             }
-            if (interrupted) await Task.Delay(500, CancellationToken.None);
         }
-        var result = await coordinator.GetResult();
-        return result is null
-            ? new RunOutcome { Failure = "the run ended without a result" }
-            : new RunOutcome { Result = result, Interrupted = interrupted, AbortedByThreshold = abortedBy };
+        // A frozen or dying silo's gateway can swallow a call until the response timeout: ask again, as for progress.
+        var asked = time.GetTimestamp();
+        while (true)
+        {
+            try
+            {
+                var result = await coordinator.GetResult().WaitAsync(CallTimeout, time, CancellationToken.None);
+                return result is null
+                    ? new RunOutcome { Failure = "the run ended without a result" }
+                    : new RunOutcome { Result = result, Interrupted = interrupted, AbortedByThreshold = abortedBy };
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                if (time.GetElapsedTime(asked) > CoordinatorPatience)
+                    return Lost($"the run's coordinator did not hand over its result ({e.GetBaseException().Message})");
+                await Task.Delay(TimeSpan.FromSeconds(1), time, CancellationToken.None);
+            }
+        }
     }
 
     /// <summary>Keeps the merged numbers every few seconds; a failed call keeps the previous copy.</summary>
@@ -95,13 +119,24 @@ public sealed class RunDriver(IGrainFactory grains, Scenario scenario, RunPlan p
         if (_lastKept is not null && time.GetElapsedTime(_keptAt) < KeepEvery) return;
         try
         {
-            if (await coordinator.GetInterimResult().WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None) is { } interim)
+            if (await coordinator.GetInterimResult().WaitAsync(CallTimeout, time, CancellationToken.None) is { } interim)
             {
                 _lastKept = interim;
                 _keptAt = time.GetTimestamp();
             }
         }
         catch (Exception e) when (e is not OperationCanceledException) { }
+    }
+
+    /// <summary>False when the call failed or hung (a frozen gateway): the caller sends it again.</summary>
+    private async Task<bool> TryAbortAsync(IRunCoordinatorGrain coordinator, string reason)
+    {
+        try
+        {
+            await coordinator.Abort(reason).WaitAsync(CallTimeout, time, CancellationToken.None);
+            return true;
+        }
+        catch (Exception e) when (e is not OperationCanceledException) { return false; }
     }
 
     /// <summary>The coordinator is gone: what was kept of its numbers is all the report can say.</summary>
@@ -116,7 +151,10 @@ public sealed class RunDriver(IGrainFactory grains, Scenario scenario, RunPlan p
     {
         var due = thresholds.Where(t => elapsedSeconds >= t.DelayAbortEval.TotalSeconds).ToList();
         if (due.Count == 0) return null;
-        if (await coordinator.GetInterimResult() is not { } interim) return null;
+        RunResult? interim;
+        try { interim = await coordinator.GetInterimResult().WaitAsync(CallTimeout, time, CancellationToken.None); }
+        catch (Exception e) when (e is not OperationCanceledException) { return null; } // graded again a second later
+        if (interim is null) return null;
         var graded = Report.Create(scenario with { Thresholds = due }, plan.Seed, [], interim, null, null, interrupted: null).Thresholds;
         // "No data" is not a failure yet while the run goes: the metric may simply not have happened so far.
         var failed = graded.FirstOrDefault(t => !t.Passed && t.Actual is not null);
