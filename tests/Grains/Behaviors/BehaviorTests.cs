@@ -128,6 +128,10 @@ public sealed class BehaviorTests
     }
 
     [Fact]
+    public void Every_behaviour_of_the_scenario_vocabulary_is_in_the_registry_and_no_other() =>
+        Assert.Equal(SimCluster.Scenarios.ScenarioVocabulary.Default.Behaviors.Order(), BehaviorRegistry.Names.Order());
+
+    [Fact]
     public void The_registry_refuses_flapping_without_its_block_and_unknown_behaviours()
     {
         var noBlock = Assert.Throws<ArgumentException>(() => BehaviorRegistry.Create(new GroupPlan { Name = "f", Behavior = "flapping", FirstClient = 0, Clients = 1 }));
