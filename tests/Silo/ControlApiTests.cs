@@ -235,8 +235,12 @@ public sealed class ControlApiTests(ControlApiTests.TokenSilo silo, Xunit.Abstra
             ["run", "scenarios/smoke.yaml", "--api", $"http://127.0.0.1:{_httpPort}", "--no-live", "--duration", "4s", "--out", outDir], Simcluster.RepoRoot);
         info.Environment["SIMCLUSTER_API_TOKEN"] = Token;
         var result = await ChildProcess.RunAsync(info, TimeSpan.FromMinutes(2));
-        Assert.True(result.ExitCode == 0, result.ToString());
-        Contract.AssertReportShape(JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "report.json")))!.AsObject());
+        var report = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "report.json")))!.AsObject();
+        Contract.AssertReportShape(report);
+        // The exit code is the report's verdict (smoke grades latency, which a loaded machine may fail: that is 99, not a crash).
+        Assert.True((string?)report["verdict"] != "partial", result.ToString());
+        Assert.True(result.ExitCode == ((string?)report["verdict"] == "pass" ? 0 : 99), result.ToString());
+        Assert.Equal(5, report["thresholds"]!.AsArray().Count);
         Assert.True(File.Exists(Path.Combine(outDir, "report.html")));
 
         info.Environment["SIMCLUSTER_API_TOKEN"] = "not-the-token-at-all";

@@ -42,7 +42,7 @@ public sealed class PausedSiloTests(Xunit.Abstractions.ITestOutputHelper output)
             var outDir = Path.Combine(folder, "report");
             await using var run = cluster.StartRun("simcluster run", scenario, outDir);
             var coordinatorLine = await RedisCluster.CoordinatorLineAsync(run);
-            await run.WaitForLineAsync(l => l.Contains("t=   13/", StringComparison.Ordinal), "13 s of running", TimeSpan.FromSeconds(60));
+            await run.WaitForRunSecondAsync(13, TimeSpan.FromSeconds(60));
 
             // Freeze a silo that does not hold the coordinator: alive to the OS, silent to everyone else.
             paused = cluster.Silos.First(s => !s.Named(coordinatorLine));
@@ -55,7 +55,9 @@ public sealed class PausedSiloTests(Xunit.Abstractions.ITestOutputHelper output)
             {
                 await Eventually.TrueAsync(() =>
                 {
-                    var view = JsonNode.Parse(http.GetStringAsync($"http://127.0.0.1:{survivor.HttpPort}/api/cluster").GetAwaiter().GetResult())!;
+                    JsonNode view;
+                    try { view = JsonNode.Parse(http.GetStringAsync($"http://127.0.0.1:{survivor.HttpPort}/api/cluster").GetAwaiter().GetResult())!; }
+                    catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { return false; } // asked again 20 ms later
                     var entry = view["silos"]!.AsArray().FirstOrDefault(s => paused.Named(s!["address"]!.GetValue<string>()));
                     return entry is not null && entry["status"]!.GetValue<string>() != "active";
                 }, "membership giving up on the frozen silo", TimeSpan.FromSeconds(120));

@@ -44,7 +44,7 @@ public sealed class RedisClusterTests(Xunit.Abstractions.ITestOutputHelper outpu
             for (var i = 0; i < 3; i++)
                 sourceLines.Add(await run.WaitForLineAsync(l => l.StartsWith("silo ", StringComparison.Ordinal) && l.Contains(" clients from 127.1.", StringComparison.Ordinal)
                     && !sourceLines.Contains(l), "the silos' source ranges", TimeSpan.FromSeconds(30)));
-            await run.WaitForLineAsync(l => l.Contains("t=   10/", StringComparison.Ordinal), "10 s of running", TimeSpan.FromSeconds(60));
+            await run.WaitForRunSecondAsync(10, TimeSpan.FromSeconds(60));
 
             // The Orleans dashboard on any silo shows the run's client grains on all three silos.
             using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) })
@@ -130,7 +130,7 @@ public sealed class RedisClusterTests(Xunit.Abstractions.ITestOutputHelper outpu
             var secondOut = Path.Combine(folder, "report-coordinator-loss");
             await using var run2 = cluster.StartRun("simcluster run 2", second, secondOut);
             var coordinator2 = await RedisCluster.CoordinatorLineAsync(run2);
-            await run2.WaitForLineAsync(l => l.Contains("t=   12/", StringComparison.Ordinal), "12 s of the second run", TimeSpan.FromSeconds(60));
+            await run2.WaitForRunSecondAsync(12, TimeSpan.FromSeconds(60));
             cluster.Silos.Single(s => s != victim && s.Named(coordinator2)).Process.KillHard();
             var exit2 = await run2.WaitForExitAsync(TimeSpan.FromMinutes(3));
             output.WriteLine(run2.Output);

@@ -76,6 +76,14 @@ internal sealed class BackgroundProcess : IAsyncDisposable
         return "";
     }
 
+    /// <summary>
+    /// The first progress line (`[running  ] t=   12/16s ...`) at or past <paramref name="second"/>: a busy machine prints
+    /// a line per second only roughly, so a given second's line may never come.
+    /// </summary>
+    public Task<string> WaitForRunSecondAsync(int second, TimeSpan within) =>
+        WaitForLineAsync(l => System.Text.RegularExpressions.Regex.Match(l, @"\] t=\s*(\d+)/") is { Success: true } m && int.Parse(m.Groups[1].Value) >= second,
+            $"{second} s of running", within);
+
     public async Task<int> WaitForExitAsync(TimeSpan within)
     {
         using var timeout = new CancellationTokenSource(within);

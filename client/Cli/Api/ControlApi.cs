@@ -51,17 +51,19 @@ public static class ControlApi
                 return Results.Json(new JsonObject { ["errors"] = new JsonArray(new JsonObject { ["message"] = $"the run could not be started: {Excerpt.Message(e.Message)}" }) }, statusCode: 500);
             }
         });
-        api.MapGet("/cluster", async (IGrainFactory grains) =>
+        // This silo's own membership view, not the management grain: that grain lives on one silo, and a call to a
+        // frozen one would hang this answer for the response timeout, exactly when a user wants to see the cluster.
+        api.MapGet("/cluster", (IClusterMembershipService membership) =>
         {
-            var hosts = await grains.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: false);
+            var members = membership.CurrentSnapshot.Members.Values;
             return Results.Json(new JsonObject
             {
-                ["silos"] = new JsonArray([.. hosts.OrderBy(h => h.SiloAddress.ToParsableString()).Select(h => (JsonNode)new JsonObject
+                ["silos"] = new JsonArray([.. members.OrderBy(m => m.SiloAddress.ToParsableString()).Select(m => (JsonNode)new JsonObject
                 {
-                    ["address"] = h.SiloAddress.ToParsableString(),
-                    ["name"] = h.SiloName,
-                    ["status"] = h.Status.ToString().ToLowerInvariant(),
-                    ["runs"] = runs.SourcesOn(h.SiloAddress.ToParsableString()),
+                    ["address"] = m.SiloAddress.ToParsableString(),
+                    ["name"] = m.Name,
+                    ["status"] = m.Status.ToString().ToLowerInvariant(),
+                    ["runs"] = runs.SourcesOn(m.SiloAddress.ToParsableString()),
                 })]),
             });
         });

@@ -28,8 +28,32 @@ public sealed class TargetProbe(Uri webSocketUri, EgressRule egress, TimeProvide
     /// <summary>Why stats were left out, once per kind of problem, for the report's notes.</summary>
     public IReadOnlyList<string> Problems => _problems;
 
-    /// <summary>The stats as JSON, or null when the target offers none (or none usable). <paramref name="collectGarbage"/> asks for a full GC first (leak checks).</summary>
+    /// <summary>How long a target whose /stats times out is asked again: a busy machine delays one answer, not several.</summary>
+    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The stats as JSON, or null when the target offers none (or none usable). <paramref name="collectGarbage"/>
+    /// asks for a full GC first (leak checks). A read that times out is tried again for
+    /// <see cref="Patience"/>, then noted.
+    /// </summary>
     public async Task<JsonObject?> ReadAsync(bool collectGarbage, CancellationToken ct)
+    {
+        var deadline = time.GetUtcNow() + Patience;
+        while (true)
+        {
+            var (stats, failure) = await ReadOnceAsync(collectGarbage, ct);
+            if (failure is null) return stats;
+            if (time.GetUtcNow() >= deadline)
+            {
+                Note($"the target's {StatsUri.AbsolutePath} did not answer within {Patience.TotalSeconds:0} s ({failure}); its stats are left out");
+                return null;
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(500), time, ct);
+        }
+    }
+
+    /// <summary>One read: the stats (or null when there are none to use), or why the read failed and may succeed later.</summary>
+    private async Task<(JsonObject? Stats, string? Failure)> ReadOnceAsync(bool collectGarbage, CancellationToken ct)
     {
         try
         {
@@ -38,27 +62,31 @@ public sealed class TargetProbe(Uri webSocketUri, EgressRule egress, TimeProvide
             if ((int)response.StatusCode is >= 300 and < 400)
             {
                 Note($"the target's {StatsUri.AbsolutePath} answered HTTP {(int)response.StatusCode} (a redirect, not followed); its stats are left out");
-                return null;
+                return (null, null);
             }
-            if (!response.IsSuccessStatusCode) return null;
+            if (!response.IsSuccessStatusCode) return (null, null);
             var body = await response.Content.ReadAsStringAsync(ct);
             if (JsonNode.Parse(body, documentOptions: new System.Text.Json.JsonDocumentOptions { MaxDepth = 16 }) is not JsonObject stats || !stats.ContainsKey("openConnections"))
-                return null; // not a stats endpoint: nothing to say
+                return (null, null); // not a stats endpoint: nothing to say
             if (Malformed(stats) is { } why)
             {
                 Note($"the target's {StatsUri.AbsolutePath} answer is malformed ({why}); its stats are left out");
-                return null;
+                return (null, null);
             }
-            return stats;
+            return (stats, null);
         }
         catch (Exception e) when (Egress.Refusal(e) is { } refused)
         {
             Note($"the target's {StatsUri.AbsolutePath} was not read: {refused.Message}");
-            return null;
+            return (null, null);
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException or InvalidOperationException)
+        catch (Exception e) when (e is TaskCanceledException && !ct.IsCancellationRequested)
         {
-            return null;
+            return (null, "timed out");
+        }
+        catch (Exception e) when (e is HttpRequestException or System.Text.Json.JsonException or InvalidOperationException)
+        {
+            return (null, null);
         }
     }
 
