@@ -53,7 +53,7 @@ public static class SiloHost
             .ConfigureResource(r => r.AddService("simcluster", serviceVersion: typeof(SiloHost).Assembly.GetName().Version?.ToString(),
                     serviceInstanceId: options.SiloName ?? $"{options.AdvertisedAddress}:{options.SiloPort}")
                 .AddAttributes([new("simcluster.silo", options.SiloName ?? $"{options.AdvertisedAddress}:{options.SiloPort}"), new("simcluster.cluster", options.ClusterId)]))
-            .WithMetrics(metrics => metrics.AddMeter(SiloMeter.MeterWildcard).AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
+            .WithMetrics(metrics => metrics.AddMeter(SiloMeter.MeterWildcard).AddView(RunSeries).AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
 
         var app = builder.Build();
         var ready = false;
@@ -64,10 +64,43 @@ public static class SiloHost
         app.MapGet("/health/live", () => Results.Ok("live"));
         app.MapGet("/health/startup", () => ready ? Results.Ok("started") : Results.StatusCode(503));
         app.MapGet("/health/ready", () => ready ? Results.Ok("ready") : Results.StatusCode(503));
+        app.MapGet("/debug/heap", Heap);
         app.Use(LinkRunsFromDashboard);
         app.MapOrleansDashboard("/dashboard");
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
+    }
+
+    /// <summary>Series one run meter may hold per instrument: one per group of the run (tags run, scenario, group, silo).</summary>
+    public const int RunSeriesLimit = 128;
+
+    /// <summary>
+    /// Each run meter's streams sized for its groups, not OpenTelemetry's default of 2,000 points per instrument
+    /// (about 15 MB per run, held until the next scrape drops a finished run's disposed meter).
+    /// </summary>
+    private static MetricStreamConfiguration? RunSeries(System.Diagnostics.Metrics.Instrument instrument) =>
+        !instrument.Meter.Name.StartsWith(SiloMeter.RunMeterPrefix, StringComparison.Ordinal) ? null
+        : instrument is System.Diagnostics.Metrics.Histogram<double>
+            ? new ExplicitBucketHistogramConfiguration { Boundaries = [.. SiloMeter.BucketBounds], CardinalityLimit = RunSeriesLimit }
+            : new MetricStreamConfiguration { CardinalityLimit = RunSeriesLimit };
+
+    /// <summary>
+    /// The managed heap after a full, compacting collection, and the runs whose state this silo still holds: what
+    /// bench/silo-runs-heap.sh reads between runs. Loopback callers only (a forced collection pauses the silo).
+    /// </summary>
+    private static IResult Heap(HttpContext context, SiloMetrics metrics, Grains.Attacks.SiloCaseResults cases)
+    {
+        if (context.Connection.RemoteIpAddress is not { } peer || !IPAddress.IsLoopback(peer.IsIPv4MappedToIPv6 ? peer.MapToIPv4() : peer))
+            return Results.StatusCode(StatusCodes.Status403Forbidden);
+        System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        return Results.Json(new
+        {
+            managedBytes = GC.GetTotalMemory(forceFullCollection: true),
+            runsWithRecorders = metrics.Runs.Count,
+            runsWithCaseResults = cases.Runs.Count,
+        });
     }
 
     /// <summary>

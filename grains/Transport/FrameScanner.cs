@@ -2,7 +2,7 @@ namespace SimCluster.Transport;
 
 /// <summary>
 /// Follows the server-to-client frame stream (RFC 6455 section 5.2) without buffering payloads: headers are
-/// read byte by byte, payloads are skipped in bulk. It reports control frames (a Close with its code, PONGs
+/// decoded by <see cref="FrameHeaderDecoder"/>, payloads are skipped in bulk. It reports control frames (a Close with its code, PONGs
 /// with up to 8 payload bytes) and enforces the tool's maximum message size on receive: the moment a frame
 /// header announces a data message (all its fragments together) larger than <see cref="MaxMessageSize"/>,
 /// <see cref="Oversized"/> is set, before a single payload byte reaches the WebSocket above. A hostile server
@@ -16,15 +16,11 @@ public sealed class FrameScanner
     /// <summary>The default receive limit: 16 MiB, the largest message a scenario can send.</summary>
     public const long DefaultMaxMessageSize = 16 * 1024 * 1024;
 
-    private enum Part { Header0, Header1, ExtendedLength, Mask, Payload }
-
-    private Part _part = Part.Header0;
+    private readonly FrameHeaderDecoder _header = new();
+    private bool _inPayload;
     private int _opcode;
     private bool _fin;
-    private bool _masked;
-    private int _lengthBytesLeft;
     private long _payloadLeft;
-    private int _maskBytesLeft;
     private int _captured;
     private ulong _head; // the first 8 payload bytes of a control frame
     private long _messageSoFar; // payload bytes of the data message being received, all fragments so far
@@ -68,7 +64,7 @@ public sealed class FrameScanner
     }
 
     /// <summary>True while part of a frame has been seen and the rest has not (a connection ending now ends mid-frame).</summary>
-    public bool MidFrame => _part != Part.Header0;
+    public bool MidFrame => _inPayload || _header.InProgress;
 
     /// <summary>A Close frame arrived; the code is null when the frame had no payload.</summary>
     public event Action<int?>? CloseSeen;
@@ -83,78 +79,58 @@ public sealed class FrameScanner
         while (i < bytes.Length)
         {
             if (Oversized is not null) return false;
-            if (_part == Part.Payload && _opcode < 0x8)
+            if (!_inPayload)
+            {
+                i += _header.Feed(bytes[i..], out var header);
+                if (header is { } h) StartFrame(h);
+                continue;
+            }
+            if (_opcode < 0x8)
             {
                 // Data payload: nothing to look at, skip it in bulk.
                 var skip = (int)Math.Min(_payloadLeft, bytes.Length - i);
                 i += skip;
                 _payloadLeft -= skip;
-                if (_payloadLeft == 0) EndFrame();
-                continue;
             }
-            var b = bytes[i++];
-            switch (_part)
+            else
             {
-                case Part.Header0:
-                    _fin = (b & 0x80) != 0;
-                    _opcode = b & 0x0F;
-                    _part = Part.Header1;
-                    break;
-                case Part.Header1:
-                    _masked = (b & 0x80) != 0;
-                    var len = b & 0x7F;
-                    _payloadLeft = len < 126 ? len : 0;
-                    _lengthBytesLeft = len == 126 ? 2 : len == 127 ? 8 : 0;
-                    _part = _lengthBytesLeft > 0 ? Part.ExtendedLength : AfterLength();
-                    break;
-                case Part.ExtendedLength:
-                    _payloadLeft = (_payloadLeft << 8) | b;
-                    if (--_lengthBytesLeft == 0) _part = AfterLength();
-                    break;
-                case Part.Mask:
-                    if (--_maskBytesLeft == 0) _part = StartPayload();
-                    break;
-                case Part.Payload:
-                    if (_captured < 8) _head = (_head << 8) | b;
-                    _captured++;
-                    if (--_payloadLeft == 0) EndFrame();
-                    break;
+                if (_captured < 8) _head = (_head << 8) | bytes[i];
+                _captured++;
+                i++;
+                _payloadLeft--;
             }
+            if (_payloadLeft == 0) EndFrame();
         }
         return Oversized is null;
     }
 
-    private Part AfterLength()
+    private void StartFrame(FrameHeader header)
     {
+        _fin = header.Fin;
+        _opcode = header.Opcode;
+        // A 64-bit length with the top bit set is over any limit.
+        _payloadLeft = header.PayloadLength > long.MaxValue ? long.MaxValue : (long)header.PayloadLength;
         if (_opcode < 0x8)
         {
             // A data frame: a new message (text 0x1, binary 0x2) or one more fragment of it (continuation 0x0).
-            // A 64-bit length with the top bit set is negative here: over any limit.
             if (_opcode != 0x0) _messageSoFar = 0;
             if (_opcode != 0x0 && !_fin) StartFragmentClock();
-            _messageSoFar = _payloadLeft < 0 || _messageSoFar + _payloadLeft < 0 ? long.MaxValue : _messageSoFar + _payloadLeft;
+            _messageSoFar = header.PayloadLength > long.MaxValue || _messageSoFar + _payloadLeft < 0 ? long.MaxValue : _messageSoFar + _payloadLeft;
             if (_messageSoFar > MaxMessageSize)
             {
                 Oversized = _messageSoFar;
-                return Part.Header0;
+                return;
             }
         }
-        if (!_masked) return StartPayload();
-        _maskBytesLeft = 4;
-        return Part.Mask;
-    }
-
-    private Part StartPayload()
-    {
         _captured = 0;
         _head = 0;
-        if (_payloadLeft > 0) return Part.Payload;
-        EndFrame();
-        return _part;
+        if (_payloadLeft > 0) _inPayload = true;
+        else EndFrame();
     }
 
     private void EndFrame()
     {
+        _inPayload = false;
         switch (_opcode)
         {
             case 0x8:
@@ -168,7 +144,6 @@ public sealed class FrameScanner
                 StopFragmentClock(); // the last fragment is in: the message is whole
                 break;
         }
-        _part = Part.Header0;
     }
 
     private void StartFragmentClock()

@@ -98,51 +98,28 @@ public sealed class TokenSourceTests
 /// </summary>
 internal sealed class TokenEndpoint : IAsyncDisposable
 {
-    private readonly TcpListener _listener;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _loop;
+    private readonly SimCluster.Tests.Support.LoopbackListener _listener;
     private int _requests;
 
-    private TokenEndpoint(TcpListener listener, string mode)
-    {
-        _listener = listener;
-        _loop = Task.Run(() => LoopAsync(mode));
-    }
+    private TokenEndpoint(string mode) => _listener = new SimCluster.Tests.Support.LoopbackListener((socket, ct) => AnswerAsync(socket, mode, ct));
 
-    public string Url => $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/token";
+    public string Url => $"http://127.0.0.1:{_listener.Port}/token";
 
     public int Requests => Volatile.Read(ref _requests);
 
-    public static Task<TokenEndpoint> StartAsync(string mode)
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return Task.FromResult(new TokenEndpoint(listener, mode));
-    }
+    public static Task<TokenEndpoint> StartAsync(string mode) => Task.FromResult(new TokenEndpoint(mode));
 
-    private async Task LoopAsync(string mode)
+    private async Task AnswerAsync(Socket client, string mode, CancellationToken ct)
     {
-        while (!_stop.IsCancellationRequested)
-        {
-            TcpClient client;
-            try { client = await _listener.AcceptTcpClientAsync(_stop.Token); }
-            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException) { return; }
-            _ = Task.Run(() => AnswerAsync(client, mode));
-        }
-    }
-
-    private async Task AnswerAsync(TcpClient client, string mode)
-    {
-        using var _ = client;
         try
         {
-            var stream = client.GetStream();
+            await using var stream = new NetworkStream(client, ownsSocket: false);
             var request = new StringBuilder();
             var buffer = new byte[4096];
             int contentLength = -1, bodyStart = -1;
             while (bodyStart < 0 || request.Length - bodyStart < contentLength)
             {
-                var n = await stream.ReadAsync(buffer, _stop.Token);
+                var n = await stream.ReadAsync(buffer, ct);
                 if (n == 0) return;
                 request.Append(Encoding.ASCII.GetString(buffer, 0, n));
                 var text = request.ToString();
@@ -156,7 +133,7 @@ internal sealed class TokenEndpoint : IAsyncDisposable
             Interlocked.Increment(ref _requests);
             var body = request.ToString()[bodyStart..];
             var clientId = body.Split('&').Select(p => p.Split('=')).FirstOrDefault(p => p[0] == "client_id")?[1] ?? "?";
-            if (mode == "slow") await Task.Delay(3000, _stop.Token);
+            if (mode == "slow") await Task.Delay(3000, ct);
             var (status, json) = mode switch
             {
                 "500" => ("500 Internal Server Error", "{\"error\":\"server_error\"}"),
@@ -164,18 +141,12 @@ internal sealed class TokenEndpoint : IAsyncDisposable
                 _ => ("200 OK", $"{{\"access_token\":\"token-for-{clientId}\",\"token_type\":\"bearer\",\"expires_in\":60}}"),
             };
             var response = $"HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {Encoding.UTF8.GetByteCount(json)}\r\nConnection: close\r\n\r\n{json}";
-            await stream.WriteAsync(Encoding.UTF8.GetBytes(response), _stop.Token);
+            await stream.WriteAsync(Encoding.UTF8.GetBytes(response), ct);
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or SocketException)
         {
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        _stop.Cancel();
-        _listener.Stop();
-        try { await _loop; } catch (OperationCanceledException) { }
-        _stop.Dispose();
-    }
+    public ValueTask DisposeAsync() => _listener.DisposeAsync();
 }

@@ -1,9 +1,12 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.TestingHost;
 using SimCluster.Abstractions.Metrics;
 using SimCluster.Abstractions.Plans;
 using SimCluster.Abstractions.Runs;
 using SimCluster.Grains;
+using SimCluster.Grains.Attacks;
+using SimCluster.Grains.Metrics;
 using SimCluster.Target;
 using SimCluster.Tests.Support;
 
@@ -161,7 +164,9 @@ public sealed class RunCoordinatorIntegrationTests(TwoSiloCluster fixture) : ICl
         Assert.Equal(forcedDrops, result.Timeline.Sum(p => p.ForcedDrops));
         Assert.Equal(sent, result.Timeline.Sum(p => p.MessagesSent));
         Assert.Equal(Sum(result, MetricNames.MessagesReceived), result.Timeline.Sum(p => p.MessagesReceived));
-        Assert.Equal(Enumerable.Range(1, result.Timeline.Length), result.Timeline.Select(p => p.T));
+        // Points stand for seconds of the run's clock, strictly increasing (a round a slow machine delayed spans two).
+        Assert.True(result.Timeline[0].T >= 1, $"the first point is at {result.Timeline[0].T} s");
+        Assert.All(result.Timeline.Zip(result.Timeline.Skip(1)), p => Assert.True(p.Second.T > p.First.T, $"{p.First.T} s then {p.Second.T} s"));
         Assert.True(result.Timeline[^1].T > 6, $"the timeline ends at {result.Timeline[^1].T} s, before the run's last second");
         Assert.Equal(0, result.Timeline[^1].Open); // the final point is after the stop
         Assert.True(result.ActiveSeconds >= 6, $"active seconds {result.ActiveSeconds}");
@@ -224,5 +229,46 @@ public sealed class RunCoordinatorIntegrationTests(TwoSiloCluster fixture) : ICl
         await coordinator.Start(plan);
         await Assert.ThrowsAsync<InvalidOperationException>(() => coordinator.Start(plan));
         await WaitForEndAsync(coordinator);
+    }
+
+    /// <summary>
+    /// A long-lived silo runs many runs: each one's recorders, case results and Prometheus series exist on every
+    /// silo while it runs and are gone from all of them once it completed, the earlier runs' too.
+    /// </summary>
+    [Fact]
+    public async Task Every_finished_run_leaves_no_recorders_case_results_or_series_on_any_silo()
+    {
+        await using var target = await ReferenceTarget.StartAsync(new TargetOptions { Port = 0 });
+        var silos = fixture.Cluster.Silos.Select(s => s.ServiceProvider).ToArray();
+        var finished = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            var plan = Plan(target.WebSocketUri.ToString(), steady: 4, flappers: 0, TimeSpan.FromSeconds(2));
+            var coordinator = fixture.Client.GetGrain<IRunCoordinatorGrain>(plan.RunId);
+
+            await coordinator.Start(plan);
+            await Eventually.TrueAsync(() => silos.All(s => s.GetRequiredService<SiloMetrics>().Runs.Contains(plan.RunId)),
+                "the run's recorders on both silos while it runs");
+            Assert.All(silos, s => Assert.Equal(plan.Groups.Length, s.GetRequiredService<SiloMetrics>().ForRun(plan.RunId).Count));
+            var (last, _) = await WaitForEndAsync(coordinator);
+            var result = await coordinator.GetResult();
+
+            Assert.Equal(RunPhase.Completed, last.Phase);
+            Assert.Equal(4, Sum(result!, MetricNames.Connects)); // the numbers were taken before the silos let go
+            finished.Add(plan.RunId);
+            foreach (var services in silos)
+            {
+                var metrics = services.GetRequiredService<SiloMetrics>();
+                var cases = services.GetRequiredService<SiloCaseResults>();
+                var meter = services.GetRequiredService<SiloMeter>();
+                foreach (var id in finished)
+                {
+                    Assert.DoesNotContain(id, metrics.Runs);
+                    Assert.Empty(metrics.ForRun(id));
+                    Assert.DoesNotContain(id, cases.Runs);
+                    Assert.DoesNotContain(id, meter.Runs);
+                }
+            }
+        }
     }
 }

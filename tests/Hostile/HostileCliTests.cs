@@ -167,55 +167,30 @@ public sealed class HostileCliTests(ITestOutputHelper output) : IDisposable
     /// <summary>An HTTP server on loopback that answers /stats with the given body and every other request (the upgrades) with 404.</summary>
     private sealed class StatsOnlyServer : IAsyncDisposable
     {
-        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-        private readonly CancellationTokenSource _stop = new();
-        private readonly Task _loop;
+        private readonly LoopbackListener _listener;
         private int _statsRequests;
 
-        public StatsOnlyServer(string stats)
+        public StatsOnlyServer(string stats) => _listener = new LoopbackListener(async (s, ct) =>
         {
-            _listener.Start();
-            _loop = Task.Run(async () =>
+            var buffer = new byte[8192];
+            var read = 0;
+            while (read < buffer.Length && !Encoding.ASCII.GetString(buffer, 0, read).Contains("\r\n\r\n", StringComparison.Ordinal))
             {
-                while (!_stop.IsCancellationRequested)
-                {
-                    Socket socket;
-                    try { socket = await _listener.AcceptSocketAsync(_stop.Token); }
-                    catch (OperationCanceledException) { return; }
-                    _ = Task.Run(async () =>
-                    {
-                        using var s = socket;
-                        var buffer = new byte[8192];
-                        var read = 0;
-                        try
-                        {
-                            while (read < buffer.Length && !Encoding.ASCII.GetString(buffer, 0, read).Contains("\r\n\r\n", StringComparison.Ordinal))
-                            {
-                                var n = await s.ReceiveAsync(buffer.AsMemory(read), _stop.Token);
-                                if (n == 0) return;
-                                read += n;
-                            }
-                            var isStats = Encoding.ASCII.GetString(buffer, 0, read).StartsWith("GET /stats", StringComparison.Ordinal);
-                            if (isStats) Interlocked.Increment(ref _statsRequests);
-                            var body = isStats ? stats : "no";
-                            await s.SendAsync(Encoding.UTF8.GetBytes(
-                                $"HTTP/1.1 {(isStats ? "200 OK" : "404 Not Found")}\r\nContent-Type: application/json\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\nConnection: close\r\n\r\n{body}"), _stop.Token);
-                        }
-                        catch (Exception e) when (e is SocketException or OperationCanceledException) { }
-                    });
-                }
-            });
-        }
+                var n = await s.ReceiveAsync(buffer.AsMemory(read), ct);
+                if (n == 0) return;
+                read += n;
+            }
+            var isStats = Encoding.ASCII.GetString(buffer, 0, read).StartsWith("GET /stats", StringComparison.Ordinal);
+            if (isStats) Interlocked.Increment(ref _statsRequests);
+            var body = isStats ? stats : "no";
+            await s.SendAsync(Encoding.UTF8.GetBytes(
+                $"HTTP/1.1 {(isStats ? "200 OK" : "404 Not Found")}\r\nContent-Type: application/json\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\nConnection: close\r\n\r\n{body}"), ct);
+        });
 
-        public Uri Url => new($"ws://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/ws");
+        public Uri Url => new($"ws://127.0.0.1:{_listener.Port}/ws");
 
         public int StatsRequests => Volatile.Read(ref _statsRequests);
 
-        public async ValueTask DisposeAsync()
-        {
-            _stop.Cancel();
-            _listener.Stop();
-            await _loop;
-        }
+        public ValueTask DisposeAsync() => _listener.DisposeAsync();
     }
 }

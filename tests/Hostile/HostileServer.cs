@@ -42,10 +42,7 @@ public sealed class HostileServer : IAsyncDisposable
     private const long MaxBytesPerConnection = 1L << 30;
     private static readonly TimeSpan MaxConnectionLife = TimeSpan.FromSeconds(30);
 
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _acceptLoop;
-    private long _connections;
+    private readonly SimCluster.Tests.Support.LoopbackListener _listener;
     private long _bytesSent;
 
     private readonly X509Certificate2? _certificate;
@@ -54,15 +51,14 @@ public sealed class HostileServer : IAsyncDisposable
     {
         Hostility = hostility;
         _certificate = certificate;
-        _listener.Start();
-        _acceptLoop = AcceptLoopAsync();
+        _listener = new SimCluster.Tests.Support.LoopbackListener(ServeAsync);
     }
 
     public Hostility Hostility { get; }
 
-    public Uri Url => new($"{(_certificate is null ? "ws" : "wss")}://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/ws");
+    public Uri Url => new($"{(_certificate is null ? "ws" : "wss")}://127.0.0.1:{_listener.Port}/ws");
 
-    public long Connections => Interlocked.Read(ref _connections);
+    public long Connections => _listener.Connections;
 
     public long BytesSent => Interlocked.Read(ref _bytesSent);
 
@@ -91,29 +87,14 @@ public sealed class HostileServer : IAsyncDisposable
         return X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pfx), password: null);
     }
 
-    private async Task AcceptLoopAsync()
+    private async Task ServeAsync(Socket client, CancellationToken stop)
     {
-        try
-        {
-            while (true)
-            {
-                var client = await _listener.AcceptTcpClientAsync(_stop.Token);
-                Interlocked.Increment(ref _connections);
-                _ = Task.Run(() => ServeAsync(client));
-            }
-        }
-        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException) { }
-    }
-
-    private async Task ServeAsync(TcpClient client)
-    {
-        using var _ = client;
-        using var life = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+        using var life = CancellationTokenSource.CreateLinkedTokenSource(stop);
         life.CancelAfter(MaxConnectionLife);
         var ct = life.Token;
         try
         {
-            Stream stream = client.GetStream();
+            Stream stream = new NetworkStream(client, ownsSocket: false);
             if (_certificate is not null)
             {
                 var tls = new SslStream(stream, leaveInnerStreamOpen: false);
@@ -226,10 +207,5 @@ public sealed class HostileServer : IAsyncDisposable
         while (await stream.ReadAsync(sink, ct) > 0) { }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync();
-        _listener.Stop();
-        await _acceptLoop;
-    }
+    public ValueTask DisposeAsync() => _listener.DisposeAsync();
 }

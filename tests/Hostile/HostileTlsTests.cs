@@ -64,7 +64,7 @@ public sealed class HostileTlsTests : IDisposable
         Assert.True(outcome == "disconnect:" + DisconnectCause.MessageTooBig, outcome);
     }
 
-    /// <summary>Over TLS the scanner sits above the decryption (ScanningStream); the clock runs there too.</summary>
+    /// <summary>Over TLS the scanner follows the bytes decrypted inside the fault stream; the clock runs there too.</summary>
     [Theory]
     [InlineData(ClientDriver.WebsocketClient)]
     [InlineData(ClientDriver.Lean)]

@@ -20,41 +20,13 @@ namespace SimCluster.Tests.Malformed;
 public sealed partial class SurvivalTests
 {
     /// <summary>A TCP server on a free loopback port that does whatever <paramref name="behave"/> says with each connection.</summary>
-    private sealed class HostileServer : IAsyncDisposable
+    private sealed class HostileServer(Func<Socket, CancellationToken, Task> behave) : IAsyncDisposable
     {
-        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-        private readonly CancellationTokenSource _stop = new();
-        private readonly Task _accepting;
+        private readonly LoopbackListener _listener = new(behave);
 
-        public HostileServer(Func<Socket, CancellationToken, Task> behave)
-        {
-            _listener.Start();
-            Uri = new Uri($"ws://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/");
-            _accepting = Task.Run(async () =>
-            {
-                while (!_stop.IsCancellationRequested)
-                {
-                    Socket socket;
-                    try { socket = await _listener.AcceptSocketAsync(_stop.Token); }
-                    catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException) { return; }
-                    _ = Task.Run(async () =>
-                    {
-                        try { await behave(socket, _stop.Token); }
-                        catch (Exception e) when (e is OperationCanceledException or SocketException or IOException or ObjectDisposedException) { }
-                        finally { socket.Dispose(); }
-                    });
-                }
-            });
-        }
+        public Uri Uri => new($"ws://127.0.0.1:{_listener.Port}/");
 
-        public Uri Uri { get; }
-
-        public async ValueTask DisposeAsync()
-        {
-            _stop.Cancel();
-            _listener.Stop();
-            await _accepting;
-        }
+        public ValueTask DisposeAsync() => _listener.DisposeAsync();
     }
 
     /// <summary>Reads the upgrade request and answers 101 with the right accept key.</summary>

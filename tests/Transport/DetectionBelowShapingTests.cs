@@ -1,4 +1,6 @@
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Time.Testing;
 using SimCluster.Tests.Support;
 using SimCluster.Transport;
@@ -10,6 +12,8 @@ namespace SimCluster.Tests.Transport;
 /// What the server does (a Close frame, FIN, RST) is seen by <see cref="FaultStream.PeerGone"/> the moment it
 /// reaches the socket, whatever the link profile, a blackhole or a slow reader do to its delivery. The fake
 /// clock never moves unless a test moves it, so "the same instant" is exact and nothing shaped is delivered.
+/// Over <c>wss://</c> too: TLS runs inside the fault stream, below the shaping, so a Close frame is decrypted and
+/// seen on arrival as over <c>ws://</c> (the handshake itself is shaped: the tests move the clock through it).
 /// </summary>
 [Trait("Category", "Integration")]
 public sealed class DetectionBelowShapingTests
@@ -18,14 +22,59 @@ public sealed class DetectionBelowShapingTests
 
     public enum Ending { CloseFrame, Fin, Rst }
 
-    private static FaultStream Open(SocketPair pair, string profile, TimeProvider time, long? slowReadBytesPerSecond = null)
+    public enum Scheme { Ws, Wss }
+
+    private static readonly Lazy<X509Certificate2> Certificate = new(SimCluster.Tests.Hostile.HostileServer.SelfSignedCertificate);
+
+    /// <summary>The client's fault stream and the server's side of the connection (TLS over the server socket for wss).</summary>
+    private sealed class Link(FaultStream client, Stream server) : IAsyncDisposable
+    {
+        public FaultStream Client { get; } = client;
+
+        public Task SendAsync(byte[] bytes) => server.WriteAsync(bytes).AsTask();
+
+        public async ValueTask DisposeAsync()
+        {
+            await Client.DisposeAsync();
+            await server.DisposeAsync();
+        }
+    }
+
+    private static async Task<Link> ConnectAsync(SocketPair pair, string profile, FakeTimeProvider time, Scheme scheme)
+    {
+        var stream = Open(pair, profile, time, scan: false);
+        Stream server = new NetworkStream(pair.Server, ownsSocket: false);
+        if (scheme == Scheme.Wss)
+        {
+            var tls = new SslStream(server, leaveInnerStreamOpen: false);
+            var accepted = tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = Certificate.Value });
+            var handshake = stream.StartTlsAsync(new SslClientAuthenticationOptions
+            {
+                TargetHost = "127.0.0.1",
+                RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate?.GetCertHashString() == Certificate.Value.GetCertHashString(),
+            }, CancellationToken.None);
+            // The handshake's records are shaped like any bytes: the fake clock is moved until it is through.
+            await Eventually.TrueAsync(() =>
+            {
+                time.Advance(TimeSpan.FromMilliseconds(50));
+                return handshake.IsCompleted && accepted.IsCompleted;
+            }, $"the TLS handshake on {profile}");
+            await handshake;
+            await accepted;
+            server = tls;
+        }
+        stream.StartScanning(default);
+        return new Link(stream, server);
+    }
+
+    private static FaultStream Open(SocketPair pair, string profile, TimeProvider time, long? slowReadBytesPerSecond = null, bool scan = true)
     {
         var random = new Random(7);
         var link = LinkProfiles.All[profile];
         var down = FaultRegistry.ForLink(link, Direction.Down, random, time);
         if (slowReadBytesPerSecond is { } rate) down.Add(new SlowReadFault(rate, time));
         var stream = new FaultStream(pair.Client, FaultRegistry.ForLink(link, Direction.Up, random, time), down, time, watchFrames: true);
-        stream.StartScanning(default);
+        if (scan) stream.StartScanning(default);
         return stream;
     }
 
@@ -46,27 +95,35 @@ public sealed class DetectionBelowShapingTests
     }
 
     [Theory]
-    [InlineData("loopback", App.Listening)]
-    [InlineData("loopback", App.Frozen)]
-    [InlineData("loopback", App.Blackholed)]
-    [InlineData("satellite", App.Listening)]
-    [InlineData("satellite", App.Frozen)]
-    [InlineData("satellite", App.Blackholed)]
-    [InlineData("edge", App.Listening)]
-    [InlineData("edge", App.Frozen)]
-    [InlineData("edge", App.Blackholed)]
-    public async Task A_servers_close_frame_is_seen_at_the_instant_it_arrives_on_every_link(string profile, App app)
+    [InlineData("loopback", App.Listening, Scheme.Ws)]
+    [InlineData("loopback", App.Frozen, Scheme.Ws)]
+    [InlineData("loopback", App.Blackholed, Scheme.Ws)]
+    [InlineData("satellite", App.Listening, Scheme.Ws)]
+    [InlineData("satellite", App.Frozen, Scheme.Ws)]
+    [InlineData("satellite", App.Blackholed, Scheme.Ws)]
+    [InlineData("edge", App.Listening, Scheme.Ws)]
+    [InlineData("edge", App.Frozen, Scheme.Ws)]
+    [InlineData("edge", App.Blackholed, Scheme.Ws)]
+    [InlineData("loopback", App.Listening, Scheme.Wss)]
+    [InlineData("loopback", App.Blackholed, Scheme.Wss)]
+    [InlineData("satellite", App.Listening, Scheme.Wss)]
+    [InlineData("satellite", App.Frozen, Scheme.Wss)]
+    [InlineData("satellite", App.Blackholed, Scheme.Wss)]
+    [InlineData("edge", App.Listening, Scheme.Wss)]
+    [InlineData("edge", App.Blackholed, Scheme.Wss)]
+    public async Task A_servers_close_frame_is_seen_at_the_instant_it_arrives_on_every_link(string profile, App app, Scheme scheme)
     {
         var time = new FakeTimeProvider();
         using var pair = await SocketPair.ConnectAsync();
-        await using var stream = Open(pair, profile, time);
+        await using var link = await ConnectAsync(pair, profile, time, scheme);
+        var stream = link.Client;
         var read = stream.ReadAsync(new byte[64]).AsTask();
         Apply(stream, app);
         var arrival = time.GetTimestamp();
 
-        await ServerSendAsync(pair, [.. TextFrame("last words"), .. CloseFrame(4000)]);
+        await link.SendAsync([.. TextFrame("last words"), .. CloseFrame(4000)]);
 
-        Assert.Equal(arrival, await Eventually.Within(stream.PeerGone, $"the Close frame seen on {profile}"));
+        Assert.Equal(arrival, await Eventually.Within(stream.PeerGone, $"the Close frame seen on {profile} over {scheme}"));
         Assert.Equal(4000, stream.PeerCloseCode);
         if (profile != "loopback" || app != App.Listening)
         {
@@ -77,18 +134,22 @@ public sealed class DetectionBelowShapingTests
     }
 
     [Theory]
-    [InlineData("loopback", Ending.CloseFrame)]
-    [InlineData("loopback", Ending.Fin)]
-    [InlineData("loopback", Ending.Rst)]
-    [InlineData("satellite", Ending.CloseFrame)]
-    [InlineData("satellite", Ending.Fin)]
-    [InlineData("satellite", Ending.Rst)]
-    public async Task Under_a_blackhole_the_servers_close_FIN_or_RST_is_still_seen(string profile, Ending ending)
+    [InlineData("loopback", Ending.CloseFrame, Scheme.Ws)]
+    [InlineData("loopback", Ending.Fin, Scheme.Ws)]
+    [InlineData("loopback", Ending.Rst, Scheme.Ws)]
+    [InlineData("satellite", Ending.CloseFrame, Scheme.Ws)]
+    [InlineData("satellite", Ending.Fin, Scheme.Ws)]
+    [InlineData("satellite", Ending.Rst, Scheme.Ws)]
+    [InlineData("satellite", Ending.CloseFrame, Scheme.Wss)]
+    [InlineData("satellite", Ending.Fin, Scheme.Wss)]
+    [InlineData("satellite", Ending.Rst, Scheme.Wss)]
+    public async Task Under_a_blackhole_the_servers_close_FIN_or_RST_is_still_seen(string profile, Ending ending, Scheme scheme)
     {
         var time = new FakeTimeProvider();
         using var pair = await SocketPair.ConnectAsync();
-        await using var stream = Open(pair, profile, time);
-        await ServerSendAsync(pair, TextFrame("before")); // in flight when the cable is pulled
+        await using var link = await ConnectAsync(pair, profile, time, scheme);
+        var stream = link.Client;
+        await link.SendAsync(TextFrame("before")); // in flight when the cable is pulled
         stream.Blackhole();
         var read = stream.ReadAsync(new byte[64]).AsTask(); // the WebSocket's receive loop always has one pending
         var arrival = time.GetTimestamp();
@@ -96,7 +157,7 @@ public sealed class DetectionBelowShapingTests
         switch (ending)
         {
             case Ending.CloseFrame:
-                await ServerSendAsync(pair, CloseFrame(1001));
+                await link.SendAsync(CloseFrame(1001));
                 break;
             case Ending.Fin:
                 pair.Server.Shutdown(SocketShutdown.Send);

@@ -307,9 +307,9 @@ public static class DisconnectCauses
     public const string Switch = "switch";
     /// <summary>
     /// The server ended it: <c>server:close-CODE</c> (a Close frame with that code, <c>close-1005</c> without one),
-    /// <c>server:reset</c> (RST), <c>server:eof</c> (FIN without a close handshake), <c>server:error</c> (any other socket error),
-    /// or what the frame scanner saw below the WebSocket: <c>server:message-too-big</c>, <c>server:stalled-fragment</c>
-    /// (a fragmented message unfinished after <c>lossTimeout</c>), <c>server:closed-mid-frame</c>, ...
+    /// or, with no Close frame, as <c>DisconnectCause.Classify</c> names it: <c>server:reset</c> (RST), <c>server:closed-without-handshake</c>
+    /// (FIN between frames), <c>server:closed-mid-frame</c>, <c>server:message-too-big</c>, <c>server:stalled-fragment</c>
+    /// (a fragmented message unfinished after <c>lossTimeout</c>), <c>server:protocol-error</c>, <c>server:other</c>.
     /// </summary>
     public const string Server = "server";
     /// <summary>A zombie episode ended: <c>zombie:evicted</c> (the server gave up on it) or <c>zombie:undetected</c>.</summary>

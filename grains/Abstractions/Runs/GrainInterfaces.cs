@@ -50,6 +50,12 @@ public interface ISiloAgentGrain : IGrainWithStringKey
 
     /// <summary>Closes the given clients, this silo's share (gracefully, then by force after the plan's grace).</summary>
     Task Stop(RunPlan plan, int[] clientIndices);
+
+    /// <summary>
+    /// The run is over and its final collection taken: this silo lets go of the run's recorders, case results and
+    /// series, so a long-lived silo holds nothing of the runs it has finished.
+    /// </summary>
+    Task Release(string runId);
 }
 
 /// <summary>One simulated client: its own network state machine, behaviour and reconnect policy.</summary>

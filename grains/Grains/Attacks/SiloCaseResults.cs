@@ -83,6 +83,10 @@ public sealed class SiloCaseResults
         }
     })];
 
+    /// <summary>The runs that have case results on this silo now.</summary>
+    public IReadOnlyCollection<string> Runs => [.. _entries.Keys.Select(k => k.Run).Distinct()];
+
+    /// <summary>Drops the run's case results: its agent calls this once the run's final collection was taken.</summary>
     public void Forget(string runId)
     {
         foreach (var key in _entries.Keys.Where(k => k.Run == runId).ToList()) _entries.TryRemove(key, out _);

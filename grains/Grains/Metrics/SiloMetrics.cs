@@ -27,6 +27,10 @@ public sealed class SiloMetrics
     /// <summary>Every recorder on this silo with its run (exporters read them all).</summary>
     public IEnumerable<(string Run, GroupRecorder Recorder)> All => _groups.Select(g => (g.Key.Run, g.Value));
 
+    /// <summary>The runs that have recorders on this silo now.</summary>
+    public IReadOnlyCollection<string> Runs => [.. _groups.Keys.Select(k => k.Run).Distinct()];
+
+    /// <summary>Drops the run's recorders: its agent calls this once the run's final collection was taken.</summary>
     public void Forget(string runId)
     {
         foreach (var key in _groups.Keys.Where(k => k.Run == runId).ToList()) _groups.TryRemove(key, out _);

@@ -178,9 +178,10 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
             _phase = RunPhase.Stopping;
             _message = "stopping clients";
             await CollectWhileAsync(StopAllAsync());
-            await CollectAsync(_lastSecond + 1, final: true);
+            await CollectAsync(SecondOfRun(after: _lastSecond), final: true);
             _timelines = await CollectTimelinesAsync(plan);
             if (plan.Groups.Any(g => g.Malformed is not null)) await ProbeAfterAttackAsync(plan);
+            await ReleaseSilosAsync(plan);
             _result = BuildResult(plan);
             _phase = RunPhase.Completed;
         }
@@ -189,6 +190,7 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
             logger.LogError(e, "run {RunId} failed", plan.RunId);
             _notes.Add($"run failed: {e.GetBaseException().Message}");
             _message = e.GetBaseException().Message;
+            await ReleaseSilosAsync(plan);
             _result = BuildResult(plan) with { Aborted = true, AbortReason = _abortReason ?? $"the run failed: {e.GetBaseException().Message}" };
             _phase = RunPhase.Failed;
         }
@@ -235,7 +237,7 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
                 _notes.Add($"aborted after {(time.GetUtcNow().UtcDateTime - _runStartsAtUtc).TotalSeconds:F1} s: {_abortReason}");
                 return;
             }
-            second++;
+            second = SecondOfRun(after: second);
             // The last second is collected beside the stop (CollectWhileAsync), so the stop is not held up.
             if (time.GetUtcNow().UtcDateTime >= end) return;
             await CollectAsync(second, final: false);
@@ -253,10 +255,17 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
             var wait = _runStartsAtUtc + TimeSpan.FromSeconds(_lastSecond + 1) - time.GetUtcNow().UtcDateTime;
             if (wait > TimeSpan.Zero) await Task.WhenAny(work, Task.Delay(wait, time));
             if (work.IsCompleted) break;
-            await CollectAsync(_lastSecond + 1, final: false);
+            await CollectAsync(SecondOfRun(after: _lastSecond), final: false);
         }
         await work;
     }
+
+    /// <summary>
+    /// The second of the run a collection round stands for: the clock's, not a count of rounds, so a round held
+    /// up by a slow or dying silo does not shift every later point (and the second a silo was lost) back in time.
+    /// </summary>
+    private int SecondOfRun(int after) =>
+        Math.Max(after + 1, (int)Math.Floor((time.GetUtcNow().UtcDateTime - _runStartsAtUtc).TotalSeconds));
 
     private async Task CollectAsync(int second, bool final)
     {
@@ -372,6 +381,13 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
             }
         }));
     }
+
+    /// <summary>Every live silo lets go of the run's state once the final numbers are in (best effort, bounded).</summary>
+    private Task ReleaseSilosAsync(RunPlan plan) => Task.WhenAll(_agents.Where(a => !_lostSilos.ContainsKey(a.Key)).Select(async a =>
+    {
+        try { await a.Value.Agent.Release(plan.RunId).WaitAsync(CollectTimeout, time); }
+        catch (Exception e) { logger.LogWarning("silo {Silo} did not release run {RunId}: {Error}", a.Key, plan.RunId, e.GetBaseException().Message); }
+    }));
 
     /// <summary>
     /// The event timelines of the sampled clients, asked of those clients directly once they have stopped (a

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Orleans.Core.Internal;
 using SimCluster.Abstractions.Plans;
 using SimCluster.Abstractions.Runs;
 using SimCluster.Grains.Attacks;
@@ -113,6 +114,16 @@ public sealed class SiloAgentGrain(SiloMetrics metrics, SiloMeter meter, SiloCas
             Interlocked.Increment(ref _finished);
         }));
         meter.RunEnded(plan.RunId); // the run's series leave this silo's /metrics
+    }
+
+    public async Task Release(string runId)
+    {
+        meter.RunEnded(runId); // a stop that never confirmed here left its series
+        metrics.Forget(runId);
+        cases.Forget(runId);
+        // Each client holds its group's recorder: kept alive for minutes after the run, it would keep them all.
+        await ForEachClient((client, _, _) => client.AsReference<IGrainManagementExtension>().DeactivateOnIdle().AsTask());
+        DeactivateOnIdle();
     }
 
     /// <summary>Calls every client of this silo in batches, with its index in the run and its place in this silo's share.</summary>

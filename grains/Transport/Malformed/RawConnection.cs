@@ -1,8 +1,6 @@
 using System.Net;
-using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
-using SimCluster.Transport.Faults;
 
 namespace SimCluster.Transport.Malformed;
 
@@ -14,27 +12,24 @@ namespace SimCluster.Transport.Malformed;
 /// </summary>
 public sealed class RawConnection : IAsyncDisposable
 {
-    private const int IpBindAddressNoPort = 24;
     private const int MaxResponseHeadBytes = 16 * 1024;
 
-    private readonly Socket _socket;
     private readonly FaultStream _faults;
     private readonly TimeProvider _time;
     private ServerFrameReader? _reader;
 
-    private RawConnection(Socket socket, FaultStream faults, Stream stream, Uri target, TimeProvider time)
+    private RawConnection(FaultStream faults, Uri target, TimeProvider time)
     {
-        _socket = socket;
         _faults = faults;
-        Stream = stream;
+        Stream = faults;
         Target = target;
         _time = time;
-        Writer = new RawFrameWriter(stream, time);
+        Writer = new RawFrameWriter(faults, time);
     }
 
     public Uri Target { get; }
 
-    /// <summary>The stream frames are written to and read from (TLS over the fault stream for wss).</summary>
+    /// <summary>The stream frames are written to and read from: the fault stream (with TLS inside it for wss).</summary>
     public Stream Stream { get; }
 
     public FaultStream Faults => _faults;
@@ -44,63 +39,11 @@ public sealed class RawConnection : IAsyncDisposable
     /// <summary>The server side of the conversation; null until <see cref="StartReader"/>.</summary>
     public ServerFrameReader Reader => _reader ?? throw new InvalidOperationException("the reader has not been started");
 
-    public IPEndPoint? LocalEndPoint => _socket.LocalEndPoint as IPEndPoint;
+    public IPEndPoint? LocalEndPoint => _faults.Socket.LocalEndPoint as IPEndPoint;
 
-    /// <summary>TCP connect (and TLS for wss) from the options' source address, over its link faults.</summary>
-    public static async Task<RawConnection> OpenAsync(ConnectOptions options, CancellationToken ct)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(options.ConnectTimeout);
-        var family = options.LocalAddress?.AddressFamily
-            ?? (IPAddress.TryParse(options.Target.DnsSafeHost, out var ip) ? ip.AddressFamily : AddressFamily.Unspecified);
-        var socket = family == AddressFamily.Unspecified
-            ? new Socket(SocketType.Stream, ProtocolType.Tcp)
-            : new Socket(family, SocketType.Stream, ProtocolType.Tcp);
-        socket.NoDelay = true;
-        FaultStream? faults = null;
-        try
-        {
-            if (options.LocalAddress is { } local)
-            {
-                if (OperatingSystem.IsLinux() && local.AddressFamily == AddressFamily.InterNetwork)
-                    socket.SetRawSocketOption((int)SocketOptionLevel.IP, IpBindAddressNoPort, BitConverter.GetBytes(1));
-                socket.Bind(new IPEndPoint(local, 0));
-            }
-            var port = options.Target.Port > 0 ? options.Target.Port : options.Target.Scheme == "wss" ? 443 : 80;
-            await Egress.ConnectAsync(socket, options.Target.DnsSafeHost, port, EgressRule.For(options.Target), timeout.Token).ConfigureAwait(false);
-
-            var random = new Random(options.Seed);
-            faults = new FaultStream(
-                socket,
-                FaultRegistry.ForLink(options.Link, Direction.Up, random, options.Time),
-                FaultRegistry.ForLink(options.Link, Direction.Down, random, options.Time),
-                options.Time);
-            Stream stream = faults;
-            if (options.Target.Scheme == "wss")
-            {
-                var tls = new SslStream(faults, leaveInnerStreamOpen: false);
-                await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = options.Target.Host }, timeout.Token).ConfigureAwait(false);
-                stream = tls;
-            }
-            return new RawConnection(socket, faults, stream, options.Target, options.Time);
-        }
-        catch (Exception e)
-        {
-            if (faults is not null) await faults.DisposeAsync().ConfigureAwait(false);
-            socket.Dispose();
-            throw e switch
-            {
-                OperationCanceledException when !ct.IsCancellationRequested => new ConnectFailedException(ConnectFailure.Timeout, "connect timed out", inner: e),
-                OperationCanceledException => e,
-                EgressRefusedException => new ConnectFailedException(ConnectFailure.Egress, e.Message, inner: e),
-                SocketException { SocketErrorCode: SocketError.ConnectionRefused } => new ConnectFailedException(ConnectFailure.Refused, "connection refused", inner: e),
-                SocketException { SocketErrorCode: SocketError.TimedOut } => new ConnectFailedException(ConnectFailure.Timeout, "connect timed out", inner: e),
-                SocketException se => new ConnectFailedException(ConnectFailure.Unreachable, se.Message, inner: e),
-                System.Security.Authentication.AuthenticationException => new ConnectFailedException(ConnectFailure.Tls, e.Message, inner: e),
-                _ => new ConnectFailedException(ConnectFailure.Other, e.Message, inner: e),
-            };
-        }
-    }
+    /// <summary>TCP connect (and TLS for wss) from the options' source address, over its link faults (<see cref="SocketOpener"/>).</summary>
+    public static Task<RawConnection> OpenAsync(ConnectOptions options, CancellationToken ct) =>
+        SocketOpener.OpenAsync(options, (faults, _) => Task.FromResult(new RawConnection(faults, options.Target, options.Time)), ct);
 
     /// <summary>The standard upgrade request for this target (with extra headers), as bytes.</summary>
     public byte[] BuildUpgradeRequest(string key, IReadOnlyList<KeyValuePair<string, string>> headers) =>
@@ -187,6 +130,5 @@ public sealed class RawConnection : IAsyncDisposable
         if (_reader is not null) await _reader.DisposeAsync().ConfigureAwait(false);
         try { await Stream.DisposeAsync().ConfigureAwait(false); }
         catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException) { }
-        _socket.Dispose();
     }
 }

@@ -24,8 +24,6 @@ public sealed class ServerFrameReader : IAsyncDisposable
     /// <summary>Payloads starting with this are probes: their PONGs are always logged.</summary>
     public static ReadOnlySpan<byte> ProbePrefix => "probe:"u8;
 
-    private enum Part { Header0, Header1, ExtendedLength, Mask, Payload }
-
     private readonly Stream _stream;
     private readonly TimeProvider _time;
     private readonly byte[]? _leftover;
@@ -36,16 +34,15 @@ public sealed class ServerFrameReader : IAsyncDisposable
     private Task? _loop;
 
     // Frame parsing state.
-    private Part _part = Part.Header0;
+    private readonly FrameHeaderDecoder _header = new();
+    private bool _inPayload;
     private bool _fin;
     private int _rsv;
     private byte _opcode;
     private bool _masked;
-    private int _lengthBytesLeft;
     private ulong _payloadLength;
     private ulong _payloadLeft;
     private readonly byte[] _mask = new byte[4];
-    private int _maskIndex;
     private long _payloadIndex;
     private Fnv64 _frameHash;
     private readonly byte[] _controlHead = new byte[ControlHeadBytes];
@@ -157,57 +154,28 @@ public sealed class ServerFrameReader : IAsyncDisposable
         var i = 0;
         while (i < bytes.Length)
         {
-            switch (_part)
+            if (!_inPayload)
             {
-                case Part.Header0:
-                {
-                    var b = bytes[i++];
-                    _fin = (b & 0x80) != 0;
-                    _rsv = (b >> 4) & 0x7;
-                    _opcode = (byte)(b & 0x0F);
-                    _part = Part.Header1;
-                    break;
-                }
-                case Part.Header1:
-                {
-                    var b = bytes[i++];
-                    _masked = (b & 0x80) != 0;
-                    var len = b & 0x7F;
-                    _payloadLength = len < 126 ? (ulong)len : 0;
-                    _lengthBytesLeft = len == 126 ? 2 : len == 127 ? 8 : 0;
-                    _part = _lengthBytesLeft > 0 ? Part.ExtendedLength : AfterLength();
-                    break;
-                }
-                case Part.ExtendedLength:
-                    _payloadLength = (_payloadLength << 8) | bytes[i++];
-                    if (--_lengthBytesLeft == 0) _part = AfterLength();
-                    break;
-                case Part.Mask:
-                    _mask[_maskIndex++] = bytes[i++];
-                    if (_maskIndex == 4) _part = StartPayload();
-                    break;
-                case Part.Payload:
-                {
-                    var take = (int)Math.Min((ulong)(bytes.Length - i), _payloadLeft);
-                    ConsumePayload(bytes.Slice(i, take));
-                    i += take;
-                    _payloadLeft -= (ulong)take;
-                    if (_payloadLeft == 0) EndFrame();
-                    break;
-                }
+                i += _header.Feed(bytes[i..], out var header);
+                if (header is { } h) StartFrame(h);
+                continue;
             }
+            var take = (int)Math.Min((ulong)(bytes.Length - i), _payloadLeft);
+            ConsumePayload(bytes.Slice(i, take));
+            i += take;
+            _payloadLeft -= (ulong)take;
+            if (_payloadLeft == 0) EndFrame();
         }
     }
 
-    private Part AfterLength()
+    private void StartFrame(FrameHeader header)
     {
-        if (!_masked) return StartPayload();
-        _maskIndex = 0;
-        return Part.Mask;
-    }
-
-    private Part StartPayload()
-    {
+        _fin = header.Fin;
+        _rsv = header.Rsv;
+        _opcode = (byte)header.Opcode;
+        _masked = header.Masked;
+        _payloadLength = header.PayloadLength;
+        for (var k = 0; k < 4; k++) _mask[k] = header.MaskByte(k);
         _payloadLeft = _payloadLength;
         _payloadIndex = 0;
         _frameHash = new Fnv64();
@@ -227,9 +195,8 @@ public sealed class ServerFrameReader : IAsyncDisposable
         {
             _messageAnomaly ??= "new data frame inside a fragmented message";
         }
-        if (_payloadLeft > 0) return Part.Payload;
-        EndFrame();
-        return _part;
+        if (_payloadLeft > 0) _inPayload = true;
+        else EndFrame();
     }
 
     private void ConsumePayload(ReadOnlySpan<byte> chunk)
@@ -267,7 +234,7 @@ public sealed class ServerFrameReader : IAsyncDisposable
 
     private void EndFrame()
     {
-        _part = Part.Header0;
+        _inPayload = false;
         var now = _time.GetTimestamp();
         string? anomaly = null;
         if (_masked) anomaly = "masked frame from the server";

@@ -14,11 +14,12 @@ public sealed class SiloMeterTests
         public readonly List<(string Instrument, string Meter, double Value, Dictionary<string, object?> Tags)> Seen = [];
         public readonly HashSet<string> Completed = [];
 
-        public Listener()
+        /// <summary>Listens to the given runs' meters only: other tests' silos in this process have run meters too.</summary>
+        public Listener(params string[] runs)
         {
             _listener.InstrumentPublished = (instrument, l) =>
             {
-                if (instrument.Meter.Name.StartsWith(SiloMeter.RunMeterPrefix, StringComparison.Ordinal)) l.EnableMeasurementEvents(instrument);
+                if (runs.Any(r => instrument.Meter.Name == SiloMeter.RunMeterPrefix + r)) l.EnableMeasurementEvents(instrument);
             };
             _listener.MeasurementsCompleted = (instrument, _) => Completed.Add($"{instrument.Meter.Name}/{instrument.Name}");
             _listener.SetMeasurementEventCallback<long>((i, v, tags, _) => Add(i, v, tags));
@@ -40,7 +41,7 @@ public sealed class SiloMeterTests
     {
         var metrics = new SiloMetrics();
         using var meter = new SiloMeter(metrics);
-        using var listener = new Listener();
+        using var listener = new Listener("run-1", "other-run");
         meter.RunBegan("run-1", "demo");
         var recorder = metrics.For("run-1", "steady");
         recorder.Count(MetricNames.Connects, 3);
