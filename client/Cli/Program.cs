@@ -4,7 +4,9 @@ using System.Reflection;
 using SimCluster.Cli;
 using SimCluster.Cli.Api;
 using SimCluster.Cli.Commands;
+using SimCluster.Cli.Output;
 using SimCluster.Cli.Reports;
+using SimCluster.Cli.Runs;
 using SimCluster.Grains.Auth;
 using SimCluster.Scenarios;
 using SimCluster.Silo;
@@ -33,16 +35,19 @@ namespace SimCluster.Cli
             cli._root.Add(SchemaCommandDefinition());
             cli._root.Add(MetricsCommandDefinition());
             cli._root.Add(DbCommandDefinition());
+            foreach (var version in cli._root.Options.OfType<VersionOption>()) version.Action = new PrintVersion();
             return cli;
         }
 
         public async Task<int> RunAsync(string[] args)
         {
+            // The parser's own messages in English, like every other message of the tool.
+            System.Globalization.CultureInfo.CurrentUICulture = System.Globalization.CultureInfo.InvariantCulture;
             var parsed = _root.Parse(args);
             if (parsed.Errors.Count > 0)
             {
                 // The parser quotes the offending token whole; a megabyte of argument is not repeated back.
-                foreach (var error in parsed.Errors) Console.Error.WriteLine($"error: {Secrets.RedactMessage(null, Excerpt.Message(error.Message))}");
+                foreach (var error in CommandLineErrors.Describe(parsed)) Console.Error.WriteLine($"error: {Secrets.RedactMessage(null, Excerpt.Message(error))}");
                 Console.Error.WriteLine("Run './simcluster --help' (or './simcluster COMMAND --help') for usage.");
                 return ExitCodes.InvalidInput;
             }
@@ -55,10 +60,11 @@ namespace SimCluster.Cli
             var target = new Option<string>("--target") { Description = "Replaces the scenario's target (ws:// or wss:// URL, or 'embedded')" };
             var clients = new Option<string>("--clients") { Description = "Replaces the number of clients" }; // read by the scenario's own number parser, as --set clients=N
             var duration = new Option<string>("--duration") { Description = "Replaces the duration (e.g. 30s, 1m30s)" };
-            var seed = new Option<long?>("--seed") { Description = "Seed for every random choice (the same seed repeats the same schedule)" };
+            var seed = new Option<long?>("--seed") { Description = "Seed for every random choice (the same seed repeats the same schedule)" }.WholeOrNone();
             var outDir = new Option<string>("--out") { Description = "Report folder (default simcluster-reports/NAME-TIMESTAMP)" };
             var cluster = new Option<string>("--cluster") { Description = "Omitted: embedded silo; 'localhost': a local silo; 'redis://HOST:PORT': a Redis-membership cluster; 'postgres://USER@HOST:PORT/DATABASE': a PostgreSQL-membership cluster" };
             var clusterPasswordFile = new Option<string>("--cluster-password-file") { Description = "With --cluster postgres://: file whose first line is the password (default: the URL's, else $PGPASSWORD)" };
+            var clusterWait = new Option<string>("--cluster-wait") { Description = $"With --cluster: how long to wait for a silo to join before giving up with 105 (default {ClusterConnection.DefaultJoinWait.TotalSeconds:0}s)" };
             var set = new Option<string[]>("--set") { Description = "Override a scenario key by path, e.g. --set population[1].flapping.cycles=3 (repeatable)", AllowMultipleArgumentsPerToken = false };
             var allow = new Option<string[]>("--allow-target") { Description = "Allow a non-loopback target host (repeatable)" };
             var noLive = new Option<bool>("--no-live") { Description = "Plain line-by-line progress (default when output is not a terminal)" };
@@ -66,17 +72,25 @@ namespace SimCluster.Cli
             {
                 Description = "Serve the live run page on 127.0.0.1:PORT (a free port when PORT is left out) and print its address; embedded runs only",
                 Arity = ArgumentArity.ZeroOrOne,
-            };
+            }.WholeOrNone();
             var api = new Option<string>("--api") { Description = "Run on a silo cluster through its HTTP control API, e.g. --api http://silo-host:8080 (instead of --cluster)" };
             var apiTokenFile = new Option<string>("--api-token-file") { Description = "With --api: file whose first line is the silo's token (default: $SIMCLUSTER_API_TOKEN)" };
             var command = new Command("run", "Run a scenario: live progress, a summary, report.json. Examples: ./simcluster run scenarios/smoke.yaml --clients 20; " +
                                              "./simcluster run scenarios/flapping.yaml --cluster redis://127.0.0.1:6379; ./simcluster run scenarios/smoke.yaml --api http://127.0.0.1:8080")
             {
-                scenario, target, clients, duration, seed, outDir, cluster, set, allow, noLive, dashboard, api, apiTokenFile, clusterPasswordFile,
+                scenario, target, clients, duration, seed, outDir, cluster, set, allow, noLive, dashboard, api, apiTokenFile, clusterPasswordFile, clusterWait,
             };
             command.SetAction((parse, ct) =>
             {
                 var arguments = ReadRunArguments(parse);
+                if (ClusterConnection.SpecError(arguments.Cluster) is { } clusterError) return Fail(clusterError);
+                if (parse.GetValue(clusterWait) is { } waitText)
+                {
+                    if (string.IsNullOrEmpty(arguments.Cluster)) return Fail("--cluster-wait: only with --cluster (an embedded run has its silo in this process)");
+                    if (!Units.TryParseDuration(waitText, out var wait, out var waitError)) return Fail($"--cluster-wait: {waitError}");
+                    if (wait <= TimeSpan.Zero) return Fail($"--cluster-wait: must be above 0s, got {Excerpt.Quote(waitText)}");
+                    arguments = arguments with { ClusterWait = wait };
+                }
                 if (arguments.ClusterPasswordFile is not null && !PostgresClustering.IsPostgres(arguments.Cluster))
                     return Fail("--cluster-password-file: only with --cluster postgres://...");
                 if (PostgresClustering.IsPostgres(arguments.Cluster))
@@ -84,7 +98,7 @@ namespace SimCluster.Cli
                     try { PostgresClustering.Parse(arguments.Cluster!, arguments.ClusterPasswordFile, Environment.GetEnvironmentVariable); }
                     catch (ArgumentException e) { return Fail(e.Message); }
                 }
-                if (parse.GetValue(api) is not { } apiText) return RunCommand.ExecuteAsync(arguments, AnsiConsole.Console, Console.Error, ct);
+                if (parse.GetValue(api) is not { } apiText) return RunCommand.ExecuteAsync(arguments, StdoutConsole.Create(), Console.Error, ct);
                 if (arguments.Dashboard is not null)
                     return Fail($"--dashboard is for embedded runs; with --api the silo serves the live page at {apiText.TrimEnd('/')}{LivePages.Prefix}/RUN-ID");
                 if (parse.GetValue(cluster) is not null)
@@ -98,7 +112,7 @@ namespace SimCluster.Cli
                         : Environment.GetEnvironmentVariable(ApiToken.Variable) is { Length: > 0 } value ? new ApiToken(value) : null;
                 }
                 catch (ArgumentException e) { return Fail(e.Message); }
-                return ApiRunCommand.ExecuteAsync(arguments, apiUri, token, AnsiConsole.Console, Console.Error, ct);
+                return ApiRunCommand.ExecuteAsync(arguments, apiUri, token, StdoutConsole.Create(), Console.Error, ct);
             });
             return command;
 
@@ -138,16 +152,16 @@ namespace SimCluster.Cli
         private static Command TargetCommandDefinition()
         {
             var defaults = new TargetOptions();
-            var port = new Option<int>("--port") { Description = "Port (0 = any free port)", DefaultValueFactory = _ => defaults.Port };
+            var port = new Option<int>("--port") { Description = "Port (0 = any free port)", DefaultValueFactory = _ => defaults.Port }.Whole();
             var host = new Option<string>("--host") { Description = "Bind address", DefaultValueFactory = _ => defaults.Host };
             var allowPublic = new Option<bool>("--allow-non-loopback") { Description = "Allow binding to a non-loopback address" };
             var heartbeatInterval = new Option<string>("--heartbeat-interval") { Description = "Server WebSocket PING interval (0 = off), e.g. 1s" };
             var heartbeatTimeout = new Option<string>("--heartbeat-timeout") { Description = "Close a connection whose PONG is this late (0 = off), e.g. 2s" };
-            var maxMessage = new Option<int>("--max-message-size") { Description = "Largest message accepted, in bytes (larger: close 1009)", DefaultValueFactory = _ => defaults.MaxMessageSize };
+            var maxMessage = new Option<int>("--max-message-size") { Description = "Largest message accepted, in bytes (larger: close 1009)", DefaultValueFactory = _ => defaults.MaxMessageSize }.Whole();
             var echoDelay = new Option<string>("--echo-delay") { Description = "Delay before each echo, e.g. 50ms" };
-            var pushRate = new Option<double>("--push-rate") { Description = "Session protocol: server messages per second per session" };
+            var pushRate = new Option<double>("--push-rate") { Description = "Session protocol: server messages per second per session" }.Number();
             var resumeWindow = new Option<string>("--resume-window") { Description = "Session protocol: how long a disconnected session is kept, e.g. 2m" };
-            var parentPid = new Option<int?>("--parent-pid") { Description = "Exit when this process exits (used by embedded runs)" };
+            var parentPid = new Option<int?>("--parent-pid") { Description = "Exit when this process exits (used by embedded runs)" }.WholeOrNone();
             var authAlgorithm = new Option<string>("--auth-algorithm") { Description = "Check JWTs on upgrade (?token= or Authorization: Bearer) and in auth.refresh: HS256|HS384|HS512|RS256|RS384|RS512" };
             var authKeyEnv = new Option<string>("--auth-key-env") { Description = "Environment variable holding the verification key (HS*: the secret; RS*: a PEM public key)" };
             var authKeyFile = new Option<string>("--auth-key-file") { Description = "File holding the verification key" };
@@ -207,10 +221,10 @@ namespace SimCluster.Cli
             var cluster = new Option<string>("--cluster") { Description = "'localhost', 'redis://HOST:PORT' or 'postgres://USER@HOST:PORT/DATABASE'", DefaultValueFactory = _ => defaults.Cluster };
             var clusterPasswordFile = new Option<string>("--cluster-password-file") { Description = "With --cluster postgres://: file whose first line is the password (default: the URL's, else $PGPASSWORD)" };
             var initSchema = new Option<bool>("--init-schema") { Description = "With --cluster postgres://: apply SimCluster's membership schema before joining (idempotent; same as ./simcluster db init)" };
-            var siloPort = new Option<int>("--silo-port") { DefaultValueFactory = _ => defaults.SiloPort, Description = "Silo-to-silo port" };
-            var gatewayPort = new Option<int>("--gateway-port") { DefaultValueFactory = _ => defaults.GatewayPort, Description = "Client gateway port" };
-            var httpPort = new Option<int>("--http-port") { DefaultValueFactory = _ => defaults.HttpPort, Description = "Dashboard (/dashboard), health (/health/ready) and control API; 0 = none" };
-            var primary = new Option<int>("--primary-silo-port") { DefaultValueFactory = _ => defaults.PrimarySiloPort, Description = "localhost clustering: the first silo's port" };
+            var siloPort = new Option<int>("--silo-port") { DefaultValueFactory = _ => defaults.SiloPort, Description = "Silo-to-silo port" }.Whole();
+            var gatewayPort = new Option<int>("--gateway-port") { DefaultValueFactory = _ => defaults.GatewayPort, Description = "Client gateway port" }.Whole();
+            var httpPort = new Option<int>("--http-port") { DefaultValueFactory = _ => defaults.HttpPort, Description = "Dashboard (/dashboard), health (/health/ready) and control API; 0 = none" }.Whole();
+            var primary = new Option<int>("--primary-silo-port") { DefaultValueFactory = _ => defaults.PrimarySiloPort, Description = "localhost clustering: the first silo's port" }.Whole();
             var httpHost = new Option<string>("--http-host") { DefaultValueFactory = _ => defaults.HttpHost, Description = "Address the HTTP port binds (0.0.0.0 = every interface, e.g. in a container)" };
             var tokenFile = new Option<string>("--api-token-file") { Description = "File whose first line is the token the HTTP port requires (default: $SIMCLUSTER_API_TOKEN); required with a non-loopback --http-host" };
             var dataDir = new Option<string>("--data-dir") { DefaultValueFactory = _ => defaults.DataDirectory, Description = "Where runs started through the control API keep their scenario and report" };
@@ -329,14 +343,32 @@ namespace SimCluster.Cli
 
         private static Command VersionCommandDefinition()
         {
-            var command = new Command("version", "Print the version.");
+            var command = new Command("version", "Print the version (the same as --version).");
             command.SetAction(_ =>
             {
-                var version = typeof(SimClusterCli).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
-                Console.WriteLine($"simcluster {version.Split('+')[0]}");
+                Console.WriteLine(VersionText);
                 return 0;
             });
             return command;
+        }
+
+        /// <summary>"simcluster 0.1.0+e318ec6": the version and, when built from a checkout, its commit; `version` and `--version` both print it.</summary>
+        public static string VersionText { get; } = Version();
+
+        private static string Version()
+        {
+            var version = typeof(SimClusterCli).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+            var plus = version.IndexOf('+');
+            return $"simcluster {(plus < 0 ? version : version[..Math.Min(version.Length, plus + 8)])}";
+        }
+
+        private sealed class PrintVersion : System.CommandLine.Invocation.SynchronousCommandLineAction
+        {
+            public override int Invoke(ParseResult parseResult)
+            {
+                Console.WriteLine(VersionText);
+                return 0;
+            }
         }
     }
 }

@@ -8,11 +8,11 @@ namespace SimCluster.Scenarios;
 /// <c>population[1].flapping.cycles</c>; missing mapping keys are created (a misspelt one is then
 /// reported by the binder as an unknown key), and <c>[N]</c> with N = the list's length appends an item.
 /// VALUE is taken literally, or parsed as YAML when it starts with [, {, " or '.
-/// Nodes made here carry Source <c>--set</c>, line 1 and their column in the override text.
+/// Nodes made here carry the override's source (<c>--set</c>, or a shortcut such as <c>--duration</c>), line 1 and
+/// their column in the override text.
 /// </summary>
 internal static class Overrides
 {
-    private const string Source = Diagnostics.SetSource;
 
     /// <summary>One step of a path: a key or a list index, with its 1-based column in the override text.</summary>
     private sealed record Step(string? Key, int Index, int Column)
@@ -20,28 +20,28 @@ internal static class Overrides
         public bool IsIndex => Key is null;
     }
 
-    public static YNode Apply(YNode root, string text, Diagnostics d)
+    public static YNode Apply(YNode root, string text, Diagnostics d, string source = Diagnostics.SetSource)
     {
         var eq = text.IndexOf('=');
         var pathText = eq < 0 ? text : text[..eq];
         if (eq <= 0)
         {
-            d.Add(Source, 1, 1, pathText, "expected KEY=VALUE, like clients=50 or messages.interval=500ms");
+            d.Add(source, 1, 1, pathText, "expected KEY=VALUE, like clients=50 or messages.interval=500ms");
             return root;
         }
         var steps = ParsePath(pathText, out var pathError, out var errorColumn);
         if (steps is null)
         {
-            d.Add(Source, 1, errorColumn, pathText, pathError!);
+            d.Add(source, 1, errorColumn, pathText, pathError!);
             return root;
         }
-        var value = ParseValue(text[(eq + 1)..], valueColumn: eq + 2, pathText, d);
+        var value = ParseValue(text[(eq + 1)..], valueColumn: eq + 2, pathText, d, source);
         if (value is null)
             return root;
 
         if (root is not YMapping)
         {
-            d.Add(Source, 1, 1, pathText, "cannot apply: the scenario is not a mapping of keys");
+            d.Add(source, 1, 1, pathText, "cannot apply: the scenario is not a mapping of keys");
             return root;
         }
 
@@ -53,19 +53,19 @@ internal static class Overrides
             var last = i == steps.Count - 1;
             // What to put at this step when it does not exist yet: the value, or an empty container for the next step.
             YNode Fresh() => last ? value : steps[i + 1].IsIndex
-                ? new YSequence(Source, 1, steps[i + 1].Column)
-                : new YMapping(Source, 1, steps[i + 1].Column);
+                ? new YSequence(source, 1, steps[i + 1].Column)
+                : new YMapping(source, 1, steps[i + 1].Column);
 
             if (!step.IsIndex)
             {
                 if (current is not YMapping map)
                 {
-                    d.Add(Source, 1, step.Column, pathText, $"cannot set {Excerpt.Quote(step.Key!)}: {walked} is {current.Describe()}, not a mapping");
+                    d.Add(source, 1, step.Column, pathText, $"cannot set {Excerpt.Quote(step.Key!)}: {walked} is {current.Describe()}, not a mapping");
                     return root;
                 }
                 var entry = map.Find(step.Key!);
                 if (entry is null)
-                    map.Add(entry = new YEntry(new YScalar(step.Key!, false, Source, 1, step.Column), Fresh()));
+                    map.Add(entry = new YEntry(new YScalar(step.Key!, false, source, 1, step.Column), Fresh()));
                 else if (last || entry.Value is YScalar { IsNull: true })
                     entry.Value = Fresh();
                 current = entry.Value;
@@ -75,7 +75,7 @@ internal static class Overrides
             {
                 if (current is not YSequence seq)
                 {
-                    d.Add(Source, 1, step.Column, pathText, $"cannot index [{step.Index}]: {walked} is {current.Describe()}, not a list");
+                    d.Add(source, 1, step.Column, pathText, $"cannot index [{step.Index}]: {walked} is {current.Describe()}, not a list");
                     return root;
                 }
                 if (step.Index < seq.Items.Count)
@@ -87,7 +87,7 @@ internal static class Overrides
                     seq.Items.Add(Fresh());
                 else
                 {
-                    d.Add(Source, 1, step.Column, pathText,
+                    d.Add(source, 1, step.Column, pathText,
                         $"index {step.Index} is out of range: {walked} has {seq.Items.Count} item(s); use [{seq.Items.Count}] to add one");
                     return root;
                 }
@@ -159,10 +159,10 @@ internal static class Overrides
         return null;
     }
 
-    private static YNode? ParseValue(string text, int valueColumn, string path, Diagnostics d)
+    private static YNode? ParseValue(string text, int valueColumn, string path, Diagnostics d, string source)
     {
         if (text.Length > 0 && text[0] is '[' or '{' or '"' or '\'')
-            return YamlTree.Load(text, Source, d, columnOffset: valueColumn - 1, basePath: path);
-        return new YScalar(text, false, Source, 1, valueColumn);
+            return YamlTree.Load(text, source, d, columnOffset: valueColumn - 1, basePath: path);
+        return new YScalar(text, false, source, 1, valueColumn);
     }
 }

@@ -1,3 +1,4 @@
+using SimCluster.Abstractions.Plans;
 using SimCluster.Scenarios.Yaml;
 
 namespace SimCluster.Scenarios;
@@ -8,15 +9,6 @@ namespace SimCluster.Scenarios;
 /// </summary>
 internal static class PopulationBinder
 {
-    private static readonly (string, DropMode)[] DropModes =
-        [("close", DropMode.Close), ("reset", DropMode.Reset), ("blackhole", DropMode.Blackhole)];
-
-    private static readonly (string, SwitchMode)[] SwitchModes =
-        [("break-before-make", SwitchMode.BreakBeforeMake), ("make-before-break", SwitchMode.MakeBeforeBreak)];
-
-    private static readonly (string, OldPathFate)[] OldPathFates =
-        [("blackhole", OldPathFate.Blackhole), ("reset", OldPathFate.Reset), ("fin", OldPathFate.Fin)];
-
     /// <summary>Behaviours that have a configuration block of the same name.</summary>
     private static readonly string[] BlockBehaviors = ["flapping", "zombie", "switching", "malformed"];
 
@@ -165,11 +157,11 @@ internal static class PopulationBinder
         IReadOnlyList<DropMode> drops = defaults.Drops;
         if (m.Get("drop") is { } dropNode)
         {
-            var items = NodeReader.Items(dropNode, m.PathOf("drop"), m.Diag, "close, reset, blackhole, or a list of them for a mix", scalarIsOneItem: true);
+            var items = NodeReader.Items(dropNode, m.PathOf("drop"), m.Diag, $"{string.Join(", ", Spelling.NamesOf<DropMode>())}, or a list of them for a mix", scalarIsOneItem: true);
             if (items is { Count: 0 })
                 m.Diag.Add(dropNode, m.PathOf("drop"), "the list of drop modes is empty");
             else if (items is not null)
-                drops = items.Select(i => NodeReader.Choice(i.Node, i.Path, m.Diag, DropModes) ?? DropMode.Reset).ToList();
+                drops = items.Select(i => NodeReader.Choice<DropMode>(i.Node, i.Path, m.Diag) ?? DropMode.Reset).ToList();
         }
         var spec = new FlappingSpec
         {
@@ -256,9 +248,9 @@ internal static class PopulationBinder
         {
             Interfaces = interfaces.AsReadOnly(),
             Every = m.Range("every", minMustBePositive: true) ?? new SwitchingSpec().Every,
-            Mode = m.Choice("mode", SwitchModes) ?? SwitchMode.BreakBeforeMake,
+            Mode = m.Choice<SwitchMode>("mode") ?? SwitchMode.BreakBeforeMake,
             Gap = m.Duration("gap") ?? TimeSpan.Zero,
-            OldPath = m.Choice("oldPath", OldPathFates) ?? OldPathFate.Blackhole,
+            OldPath = m.Choice<OldPathFate>("oldPath") ?? OldPathFate.Blackhole,
             NatRebinding = natRebinding,
         };
         m.ReportUnknownKeys();

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.RegularExpressions;
+using SimCluster.Abstractions.Plans;
 using SimCluster.Scenarios.Yaml;
 
 namespace SimCluster.Scenarios;
@@ -18,22 +19,6 @@ internal static partial class ScenarioBinder
     internal const string NameForm = "a name like flapping-demo (lowercase letters, digits, '-', '_', '.')";
     internal const int MaxClients = 1_000_000;
 
-    private static readonly (string, ProtocolKind)[] Protocols =
-        [("echo", ProtocolKind.Echo), ("session", ProtocolKind.Session), ("none", ProtocolKind.None)];
-
-    private static readonly (string, JitterKind)[] Jitters =
-        [("none", JitterKind.None), ("equal", JitterKind.Equal), ("full", JitterKind.Full)];
-
-    private static readonly (string, TokenSend)[] Sends =
-        [("query", TokenSend.Query), ("header", TokenSend.Header)];
-
-    private static readonly (string, RefreshMode)[] RefreshModes =
-        [("in-band", RefreshMode.InBand), ("reconnect", RefreshMode.Reconnect), ("none", RefreshMode.None)];
-
-    // Symmetric algorithms only: the secret (from env or file) is shared with the target that checks it.
-    /// <summary>true = the lean driver.</summary>
-    private static readonly (string, bool)[] Drivers = [("websocket-client", false), ("lean", true)];
-
     private static readonly HashSet<string> JwtAlgorithms = new(["HS256", "HS384", "HS512", "RS256", "RS384", "RS512"], StringComparer.Ordinal);
 
     public static Scenario? Bind(YNode root, string sourcePath, ScenarioVocabulary vocab, Diagnostics d)
@@ -44,14 +29,21 @@ internal static partial class ScenarioBinder
 
         var name = ReadName(m);
         var target = m.Require("target", "embedded, a ws:// or wss:// URL, or a list of URLs") is { } t ? ReadTarget(t, m.PathOf("target"), d) : null;
-        var clients = m.Require("clients", $"a whole number from 1 to {MaxClients}") is { } c ? NodeReader.Int(c, m.PathOf("clients"), d, 1, MaxClients) : null;
-        var duration = m.Require("duration", Units.DurationForm) is { } du ? NodeReader.Duration(du, m.PathOf("duration"), d, mustBePositive: true) : null;
+        // With stages, clients and duration may be left out: the shape's peak and its total length.
+        var staged = m.Get("stages") is not null;
+        var clientsNode = staged ? m.Get("clients") : m.Require("clients", $"a whole number from 1 to {MaxClients}");
+        var clients = clientsNode is { } c ? NodeReader.Int(c, m.PathOf("clients"), d, 1, MaxClients) : null;
+        var durationNode = staged ? m.Get("duration") : m.Require("duration", Units.DurationForm);
+        var duration = durationNode is { } du ? NodeReader.Duration(du, m.PathOf("duration"), d, mustBePositive: true) : null;
         var rampUp = m.Duration("rampUp") ?? TimeSpan.Zero;
+        var shape = LoadShapeBinder.Bind(m, clients, duration, rampUp);
+        if (staged && clientsNode is null) clients = shape.Clients;
+        if (staged && durationNode is null) duration = shape.Duration;
         if (duration is { } total && rampUp > total)
             d.Add(m.Get("rampUp")!, m.PathOf("rampUp"), $"rampUp ({Units.FormatDuration(rampUp)}) must not be longer than duration ({Units.FormatDuration(total)})");
         var seed = m.Long("seed", long.MinValue, long.MaxValue);
-        var protocol = m.Choice("protocol", Protocols) ?? ProtocolKind.Echo;
-        var driver = m.Choice("driver", Drivers) is { } useLean && useLean ? "lean" : "websocket-client";
+        var protocol = m.Choice<ProtocolKind>("protocol") ?? ProtocolKind.Echo;
+        var driver = m.Choice<ClientDriver>("driver") ?? ClientDriver.WebsocketClient;
         var messages = m.Map("messages") is { } mm ? ReadMessages(mm, protocol) : new MessagesSpec();
         var heartbeat = m.Map("heartbeat") is { } hm ? ReadHeartbeat(hm, protocol) : new HeartbeatSpec();
         var network = m.Map("network") is { } nm ? ReadNetwork(nm, vocab) : new NetworkSpec();
@@ -78,6 +70,8 @@ internal static partial class ScenarioBinder
             Clients = clients!.Value,
             Duration = duration!.Value,
             RampUp = rampUp,
+            Stages = shape.Stages,
+            ConnectRate = shape.ConnectRate,
             Seed = seed,
             Protocol = protocol,
             Driver = driver,
@@ -305,7 +299,7 @@ internal static partial class ScenarioBinder
             Policy = m.Name("policy", vocab.ReconnectPolicies, "reconnect policy") ?? defaults.Policy,
             Base = m.Duration("base") ?? defaults.Base,
             Max = m.Duration("max", mustBePositive: true) ?? defaults.Max,
-            Jitter = m.Choice("jitter", Jitters) ?? defaults.Jitter,
+            Jitter = m.Choice<JitterKind>("jitter") ?? defaults.Jitter,
             MaxAttempts = m.Int("maxAttempts", 0, int.MaxValue) ?? defaults.MaxAttempts,
         };
         var reads = PolicyReads.TryGetValue(spec.Policy, out var keys) ? keys : DelayKeys;
@@ -349,7 +343,7 @@ internal static partial class ScenarioBinder
         {
             refresh = new RefreshSpec
             {
-                Mode = rm.Choice("mode", RefreshModes) ?? refresh.Mode,
+                Mode = rm.Choice<RefreshMode>("mode") ?? refresh.Mode,
                 Before = rm.Duration("before") ?? refresh.Before,
                 Late = rm.Duration("late"),
                 Timeout = rm.Duration("timeout", mustBePositive: true) ?? refresh.Timeout,
@@ -381,7 +375,7 @@ internal static partial class ScenarioBinder
         {
             Jwt = jwt,
             TokenUrl = tokenUrl,
-            Send = m.Choice("send", Sends) ?? TokenSend.Query,
+            Send = m.Choice<TokenPlacement>("send") ?? TokenPlacement.Query,
             Refresh = refresh,
             FetchTimeout = m.Duration("fetchTimeout", mustBePositive: true) ?? TimeSpan.FromSeconds(5),
         };

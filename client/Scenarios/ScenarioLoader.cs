@@ -9,7 +9,10 @@ namespace SimCluster.Scenarios;
 /// </summary>
 public static class ScenarioLoader
 {
-    public static ScenarioLoadResult LoadFile(string path, IReadOnlyList<string>? setOverrides = null, ScenarioVocabulary? vocabulary = null)
+    public static ScenarioLoadResult LoadFile(string path, IReadOnlyList<string>? setOverrides = null, ScenarioVocabulary? vocabulary = null) =>
+        LoadFile(path, ScenarioOverride.Sets(setOverrides), vocabulary);
+
+    public static ScenarioLoadResult LoadFile(string path, IReadOnlyList<ScenarioOverride> overrides, ScenarioVocabulary? vocabulary)
     {
         ArgumentNullException.ThrowIfNull(path);
         string text;
@@ -19,15 +22,32 @@ public static class ScenarioLoader
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
-            var why = e is FileNotFoundException or DirectoryNotFoundException ? "file not found"
-                : e is TooLargeException ? e.Message
-                : $"cannot read the file: {e.Message}";
-            return new ScenarioLoadResult(null, [new ScenarioError(path, 0, 0, "(file)", why)], []);
+            return new ScenarioLoadResult(null, [new ScenarioError(path, 0, 0, ScenarioError.FileKey, Unreadable(path, e))], []);
         }
-        return Parse(text, path, setOverrides, vocabulary);
+        return Parse(text, path, overrides, vocabulary);
     }
 
-    public static ScenarioLoadResult Parse(string yaml, string sourceName, IReadOnlyList<string>? setOverrides = null, ScenarioVocabulary? vocabulary = null)
+    /// <summary>Why a scenario file could not be read, naming the full path looked at when the one given was relative.</summary>
+    private static string Unreadable(string path, Exception e)
+    {
+        string full;
+        try { full = Path.GetFullPath(path); }
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException) { full = path; }
+        var at = full == path ? "" : $" ({full})";
+        if (Directory.Exists(path)) return $"is a folder, not a scenario file{at}";
+        return e switch
+        {
+            FileNotFoundException or DirectoryNotFoundException => $"file not found{at}",
+            TooLargeException => e.Message,
+            UnauthorizedAccessException => $"cannot read the file: permission denied{at}",
+            _ => $"cannot read the file{at}: {e.Message}",
+        };
+    }
+
+    public static ScenarioLoadResult Parse(string yaml, string sourceName, IReadOnlyList<string>? setOverrides = null, ScenarioVocabulary? vocabulary = null) =>
+        Parse(yaml, sourceName, ScenarioOverride.Sets(setOverrides), vocabulary);
+
+    public static ScenarioLoadResult Parse(string yaml, string sourceName, IReadOnlyList<ScenarioOverride> overrides, ScenarioVocabulary? vocabulary)
     {
         ArgumentNullException.ThrowIfNull(yaml);
         ArgumentNullException.ThrowIfNull(sourceName);
@@ -42,11 +62,37 @@ public static class ScenarioLoader
         if (root is null)
             return Done(null, diag);    // syntax error or empty file: nothing to bind
 
-        foreach (var set in setOverrides ?? [])
-            root = Overrides.Apply(root, set, diag);
+        foreach (var set in overrides)
+            root = Overrides.Apply(root, set.Text, diag, set.Source);
 
         var scenario = ScenarioBinder.Bind(root, sourceName, vocabulary ?? ScenarioVocabulary.Default, diag);
+        if (scenario is not null) WarnAbsoluteCounts(scenario, [.. overrides.Select(o => o.Text)], diag);
         return Done(scenario, diag);
+    }
+
+    /// <summary>Overrides that leave the plan's size alone: where the clients connect, the seed.</summary>
+    private static readonly string[] PlanNeutral = ["target=", "seed=", "allowTargets", "embeddedTarget.", "report."];
+
+    /// <summary>
+    /// An absolute count (<c>forced_drops: count==20000</c>) is written for the file's own plan: once
+    /// <c>--clients</c>, <c>--duration</c> or a <c>--set</c> changed that plan, it cannot be expected to hold. Each
+    /// such threshold is a warning naming the overrides and the relative form that scales (<c>count&gt;=20*clients</c>).
+    /// </summary>
+    private static void WarnAbsoluteCounts(Scenario scenario, IReadOnlyList<string> overrides, Diagnostics diag)
+    {
+        var changing = overrides.Where(o => !PlanNeutral.Any(n => o.StartsWith(n, StringComparison.Ordinal))).ToList();
+        if (changing.Count == 0) return;
+        foreach (var t in scenario.Thresholds)
+        {
+            var e = t.Parsed;
+            if (e.Relative is not null || e.Limit == 0 || e.Aggregation is not (Aggregation.Count or Aggregation.Value)) continue;
+            if (!SimCluster.Abstractions.Metrics.MetricNames.All.TryGetValue(t.Metric, out var kind) || kind != SimCluster.Abstractions.Metrics.MetricKind.Counter) continue;
+            // count<1, count<=0 and count==0 hold at any size; other absolute counts were sized for the file's plan.
+            if (e.Limit <= 1 && e.Operator is ComparisonOperator.Less or ComparisonOperator.LessOrEqual) continue;
+            diag.Warn(scenario.SourcePath, t.Line, t.Column, $"thresholds.{(t.Group is null ? t.Metric : $"{t.Metric}{{group:{t.Group}}}")}",
+                $"{t.Expression} is an absolute count written for the file's plan, and the override(s) {string.Join(", ", changing)} changed the plan: " +
+                $"it may not hold; a limit relative to the plan scales with it, like {ThresholdRules.Spelling(e.Aggregation)}>=K*clients (K: the count per client the file meant)");
+        }
     }
 
     /// <summary>
@@ -71,7 +117,10 @@ public static class ScenarioLoader
 
     private static ScenarioLoadResult Done(Scenario? scenario, Diagnostics diag)
     {
-        var errors = diag.Sorted();
-        return new ScenarioLoadResult(errors.Count == 0 ? scenario : null, errors, diag.SortedWarnings());
+        // A shortcut's position would be one in "duration=5x", text the user never typed: it is left out.
+        static bool Shortcut(string source) => Diagnostics.IsOverride(source) && source != Diagnostics.SetSource;
+        var errors = diag.Sorted().Select(e => Shortcut(e.Source) ? e with { Line = 0, Column = 0 } : e).ToList();
+        var warnings = diag.SortedWarnings().Select(w => Shortcut(w.Source) ? w with { Line = 0, Column = 0 } : w).ToList();
+        return new ScenarioLoadResult(errors.Count == 0 ? scenario : null, errors, warnings);
     }
 }

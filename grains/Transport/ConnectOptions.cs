@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Security;
+using SimCluster.Abstractions.Plans;
 
 namespace SimCluster.Transport;
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.WebSockets;
 using Microsoft.IO;
+using SimCluster.Abstractions.Plans;
 using Websocket.Client;
 
 namespace SimCluster.Transport;
@@ -27,24 +28,12 @@ public interface IConnectionListener
     void OnClosed(ConnectionClosed closed);
 }
 
-/// <summary>Which code drives a simulated client's WebSocket above our connector and fault stream.</summary>
-public enum ClientDriver
-{
-    /// <summary>Websocket.Client over our connection factory (the default).</summary>
-    WebsocketClient,
-    /// <summary>
-    /// A minimal receive loop of our own: the same connector, faults and events, about 20 KB less per client
-    /// (Websocket.Client keeps a 16 KB receive buffer and two send queues per connection).
-    /// </summary>
-    Lean,
-}
-
 /// <summary>
 /// One live WebSocket of a simulated client, over our own connection factory (<see cref="WebSocketConnector"/>).
 /// Reconnects are the grain's decision, never the driver's. Deliberate drops (close, reset, blackhole)
 /// detach the listener first, so the owner hears about a connection's end exactly once.
 /// </summary>
-public abstract class SimulatedConnection : IDisposable
+public abstract class SimulatedConnection : IDisposable, ITextChannel
 {
     protected static readonly TimeSpan StopBound = TimeSpan.FromSeconds(2);
 

@@ -77,7 +77,7 @@ public sealed class TokenSourceTests
     public async Task Url_source_reads_access_token_and_expires_in_and_reports_a_bad_endpoint(string mode)
     {
         await using var endpoint = await TokenEndpoint.StartAsync(mode);
-        var plan = new AuthPlan { Source = "url", TokenUrl = endpoint.Url, FetchTimeout = TimeSpan.FromSeconds(1) };
+        var plan = new AuthPlan { Source = TokenSourceKind.Url, TokenUrl = endpoint.Url, FetchTimeout = TimeSpan.FromSeconds(1) };
         var source = new UrlTokenSource(plan, TimeProvider.System);
         if (mode == "ok")
         {

@@ -121,6 +121,22 @@ public sealed class ManifestContractTests
     }
 
     [KubectlTheory, MemberData(nameof(Overlays))]
+    public void The_silo_data_directory_is_a_writable_volume_beside_the_read_only_root(string overlay)
+    {
+        // The control API writes each run's scenario and report under --data-dir; on a read-only root filesystem
+        // (the default relative path would be under it) a silo refuses to start, so the path must be a mounted volume.
+        var manifest = DeployFiles.Load(overlay);
+        var silo = manifest.SiloContainer;
+        Assert.True(silo.SecurityContext?.ReadOnlyRootFilesystem, "the silo's root filesystem is expected read-only");
+        var dataDir = Manifest.OptionValue(manifest.ExpandedArgs(silo), "--data-dir") ?? "";
+        Assert.True(Path.IsPathRooted(dataDir), $"--data-dir must be an absolute path on a volume (got '{dataDir}')");
+        var mount = Assert.Single(silo.VolumeMounts ?? [], m => dataDir == m.MountPath || dataDir.StartsWith(m.MountPath.TrimEnd('/') + "/", StringComparison.Ordinal));
+        Assert.NotEqual(true, mount.ReadOnlyProperty);
+        var volume = Assert.Single(manifest.SiloDeployment.Spec.Template.Spec.Volumes, v => v.Name == mount.Name);
+        Assert.NotNull(volume.EmptyDir);
+    }
+
+    [KubectlTheory, MemberData(nameof(Overlays))]
     public void Termination_grace_outlasts_the_silo_shutdown(string overlay)
     {
         var grace = DeployFiles.Load(overlay).SiloDeployment.Spec.Template.Spec.TerminationGracePeriodSeconds;

@@ -23,7 +23,7 @@ public sealed class ReconnectPolicyTests
     [Fact]
     public void Fixed_waits_the_same_base_every_time_without_jitter()
     {
-        var policy = new FixedReconnect(Ms(750), Jitter.None, maxAttempts: 0);
+        var policy = new FixedReconnect(Ms(750), JitterKind.None, maxAttempts: 0);
         foreach (var attempt in new[] { 1, 2, 5, 50 }) Assert.Equal(Ms(750), policy.DelayBefore(attempt, new Random(1)));
         Assert.Equal("fixed", policy.Name);
     }
@@ -31,7 +31,7 @@ public sealed class ReconnectPolicyTests
     [Fact]
     public void Fixed_gives_up_after_max_attempts()
     {
-        var policy = new FixedReconnect(Ms(100), Jitter.Full, maxAttempts: 2);
+        var policy = new FixedReconnect(Ms(100), JitterKind.Full, maxAttempts: 2);
         Assert.NotNull(policy.DelayBefore(1, new Random(1)));
         Assert.NotNull(policy.DelayBefore(2, new Random(1)));
         Assert.Null(policy.DelayBefore(3, new Random(1)));
@@ -41,7 +41,7 @@ public sealed class ReconnectPolicyTests
     [Fact]
     public void Exponential_doubles_from_base_and_stops_at_max()
     {
-        var policy = new ExponentialReconnect(Ms(100), TimeSpan.FromSeconds(30), Jitter.None, maxAttempts: 0);
+        var policy = new ExponentialReconnect(Ms(100), TimeSpan.FromSeconds(30), JitterKind.None, maxAttempts: 0);
         var random = new Random(1);
 
         Assert.Equal(Ms(100), policy.DelayBefore(1, random));
@@ -58,14 +58,14 @@ public sealed class ReconnectPolicyTests
     [Fact]
     public void Exponential_with_a_huge_base_never_overflows_past_max()
     {
-        var policy = new ExponentialReconnect(TimeSpan.FromDays(1), TimeSpan.FromMinutes(5), Jitter.None, maxAttempts: 0);
+        var policy = new ExponentialReconnect(TimeSpan.FromDays(1), TimeSpan.FromMinutes(5), JitterKind.None, maxAttempts: 0);
         for (var attempt = 1; attempt < 100; attempt++) Assert.Equal(TimeSpan.FromMinutes(5), policy.DelayBefore(attempt, new Random(1)));
     }
 
     [Fact]
     public void Exponential_gives_up_after_max_attempts()
     {
-        var policy = new ExponentialReconnect(Ms(100), TimeSpan.FromSeconds(30), Jitter.Equal, maxAttempts: 5);
+        var policy = new ExponentialReconnect(Ms(100), TimeSpan.FromSeconds(30), JitterKind.Equal, maxAttempts: 5);
         Assert.NotNull(policy.DelayBefore(5, new Random(1)));
         Assert.Null(policy.DelayBefore(6, new Random(1)));
     }
@@ -76,7 +76,7 @@ public sealed class ReconnectPolicyTests
     [InlineData(12, 2000.0)] // capped before the jitter is applied
     public void Full_jitter_draws_from_zero_to_the_delay(int attempt, double ceilingMs)
     {
-        var policy = new ExponentialReconnect(Ms(100), TimeSpan.FromSeconds(2), Jitter.Full, maxAttempts: 0);
+        var policy = new ExponentialReconnect(Ms(100), TimeSpan.FromSeconds(2), JitterKind.Full, maxAttempts: 0);
         var random = new Random(42);
         var draws = Enumerable.Range(0, 2000).Select(_ => policy.DelayBefore(attempt, random)!.Value).ToList();
 
@@ -91,7 +91,7 @@ public sealed class ReconnectPolicyTests
     [InlineData(30, 2000.0)]
     public void Equal_jitter_draws_from_half_the_delay_to_the_delay(int attempt, double ceilingMs)
     {
-        var policy = new ExponentialReconnect(Ms(100), TimeSpan.FromSeconds(2), Jitter.Equal, maxAttempts: 0);
+        var policy = new ExponentialReconnect(Ms(100), TimeSpan.FromSeconds(2), JitterKind.Equal, maxAttempts: 0);
         var random = new Random(42);
         var draws = Enumerable.Range(0, 2000).Select(_ => policy.DelayBefore(attempt, random)!.Value).ToList();
 
@@ -101,10 +101,10 @@ public sealed class ReconnectPolicyTests
     }
 
     [Theory]
-    [InlineData(Jitter.Full, 0.0)]
-    [InlineData(Jitter.Equal, 0.5)]
-    [InlineData(Jitter.None, 1.0)]
-    public void Fixed_applies_jitter_to_its_base(Jitter jitter, double lowestShare)
+    [InlineData(JitterKind.Full, 0.0)]
+    [InlineData(JitterKind.Equal, 0.5)]
+    [InlineData(JitterKind.None, 1.0)]
+    public void Fixed_applies_jitter_to_its_base(JitterKind jitter, double lowestShare)
     {
         var policy = new FixedReconnect(TimeSpan.FromSeconds(1), jitter, maxAttempts: 0);
         var random = new Random(3);
@@ -117,7 +117,7 @@ public sealed class ReconnectPolicyTests
     [Fact]
     public void The_same_seed_gives_the_same_delays_and_another_seed_other_delays()
     {
-        var policy = new ExponentialReconnect(Ms(100), TimeSpan.FromSeconds(30), Jitter.Full, maxAttempts: 0);
+        var policy = new ExponentialReconnect(Ms(100), TimeSpan.FromSeconds(30), JitterKind.Full, maxAttempts: 0);
         List<TimeSpan> Delays(int seed)
         {
             var random = new Random(seed);
@@ -129,14 +129,14 @@ public sealed class ReconnectPolicyTests
     }
 
     [Theory]
-    [InlineData("none", Jitter.None)]
-    [InlineData("equal", Jitter.Equal)]
-    [InlineData("full", Jitter.Full)]
-    public void Jitter_names_parse(string name, Jitter expected) => Assert.Equal(expected, JitterExtensions.Parse(name));
+    [InlineData("none", JitterKind.None)]
+    [InlineData("equal", JitterKind.Equal)]
+    [InlineData("full", JitterKind.Full)]
+    public void Jitter_names_parse(string name, JitterKind expected) => Assert.Equal(expected, Spelling.Parse<JitterKind>(name));
 
     [Fact]
     public void An_unknown_jitter_name_throws() =>
-        Assert.Contains("decorrelated", Assert.Throws<ArgumentException>(() => JitterExtensions.Parse("decorrelated")).Message);
+        Assert.Contains("decorrelated", Assert.Throws<ArgumentException>(() => Spelling.Parse<JitterKind>("decorrelated")).Message);
 
     [Theory]
     [InlineData("immediate", typeof(ImmediateReconnect))]
@@ -144,7 +144,7 @@ public sealed class ReconnectPolicyTests
     [InlineData("exponential", typeof(ExponentialReconnect))]
     public void The_registry_builds_each_policy_by_name(string name, Type type)
     {
-        var policy = ReconnectPolicyRegistry.Create(new ReconnectPlan { Policy = name, Base = Ms(100), Max = TimeSpan.FromSeconds(1), Jitter = "none", MaxAttempts = 2 });
+        var policy = ReconnectPolicyRegistry.Create(new ReconnectPlan { Policy = name, Base = Ms(100), Max = TimeSpan.FromSeconds(1), Jitter = JitterKind.None, MaxAttempts = 2 });
         Assert.IsType(type, policy);
         Assert.Equal(name, policy.Name);
         Assert.Null(policy.DelayBefore(3, new Random(1))); // maxAttempts travels with the plan
@@ -154,7 +154,7 @@ public sealed class ReconnectPolicyTests
     [Fact]
     public void The_registry_passes_base_max_and_jitter_on()
     {
-        var policy = ReconnectPolicyRegistry.Create(new ReconnectPlan { Policy = "exponential", Base = Ms(50), Max = Ms(300), Jitter = "none" });
+        var policy = ReconnectPolicyRegistry.Create(new ReconnectPlan { Policy = "exponential", Base = Ms(50), Max = Ms(300), Jitter = JitterKind.None });
         Assert.Equal(Ms(50), policy.DelayBefore(1, new Random(1)));
         Assert.Equal(Ms(300), policy.DelayBefore(5, new Random(1)));
     }
@@ -169,5 +169,5 @@ public sealed class ReconnectPolicyTests
 
     [Fact]
     public void The_registry_refuses_an_unknown_jitter() =>
-        Assert.Throws<ArgumentException>(() => ReconnectPolicyRegistry.Create(new ReconnectPlan { Policy = "fixed", Jitter = "half" }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ReconnectPolicyRegistry.Create(new ReconnectPlan { Policy = "fixed", Jitter = (JitterKind)99 }));
 }

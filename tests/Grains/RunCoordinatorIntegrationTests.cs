@@ -49,7 +49,7 @@ public sealed class RunCoordinatorIntegrationTests(TwoSiloCluster fixture) : ICl
         Duration = duration,
         RampUp = TimeSpan.FromMilliseconds(500),
         Messages = new MessagePlan { Interval = TimeSpan.FromMilliseconds(250), Size = 64, LossTimeout = TimeSpan.FromSeconds(3) },
-        Reconnect = new ReconnectPlan { Policy = "exponential", Base = TimeSpan.FromMilliseconds(50), Max = TimeSpan.FromSeconds(1), Jitter = "full" },
+        Reconnect = new ReconnectPlan { Policy = "exponential", Base = TimeSpan.FromMilliseconds(50), Max = TimeSpan.FromSeconds(1), Jitter = JitterKind.Full },
         StopGrace = TimeSpan.FromSeconds(3),
         ConnectTimeout = TimeSpan.FromSeconds(5),
         Groups =
@@ -62,7 +62,7 @@ public sealed class RunCoordinatorIntegrationTests(TwoSiloCluster fixture) : ICl
                 {
                     Up = new DurationRangePlan(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1.5)),
                     Down = new DurationRangePlan(TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(200)),
-                    Drops = ["close", "reset", "blackhole"],
+                    Drops = [DropMode.Close, DropMode.Reset, DropMode.Blackhole],
                     Cycles = 2,
                 },
             }],

@@ -1,3 +1,4 @@
+using SimCluster.Abstractions.Plans;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
 using SimCluster.Tests.Support;

@@ -1,3 +1,4 @@
+using SimCluster.Abstractions.Plans;
 using SimCluster.Transport;
 
 using SimCluster.Tests.Support;

@@ -121,6 +121,7 @@ public sealed class ScenarioSchemaTests
         ["embeddedTarget"] = () => Minimal(d => d["embeddedTarget"] = new JsonObject()),
         ["cluster"] = () => Minimal(d => d["cluster"] = new JsonObject()),
         ["report"] = () => Minimal(d => d["report"] = new JsonObject()),
+        ["stages[0]"] = () => Minimal(d => d["stages"] = new JsonArray(new JsonObject { ["duration"] = "1s", ["clients"] = "100%" })),
         ["auth"] = () => Minimal(d => d["auth"] = Auth()),
         ["auth.jwt"] = () => Minimal(d => d["auth"] = Auth()),
         ["auth.refresh"] = () => Minimal(d => d["auth"] = Auth(refresh: true)),
@@ -216,6 +217,10 @@ public sealed class ScenarioSchemaTests
         "must not be below",              // reconnect.max not below base
         "must be shorter than",           // auth.refresh.before shorter than jwt.lifetime
         "is longer than observeFor",      // zombie.expectDetectWithin within observeFor
+        "clients is the shape's peak",    // stages: the highest target is clients
+        "no stage plans a client",        // stages: some target above 0
+        "longer than duration",           // stages: their total within duration
+        "each client connects once",      // stages: no rise after a fall
     ];
 
     [Fact]

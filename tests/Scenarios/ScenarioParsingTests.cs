@@ -1,3 +1,4 @@
+using SimCluster.Abstractions.Plans;
 using SimCluster.Scenarios;
 using static SimCluster.Tests.Scenarios.ScenarioTestHelpers;
 
@@ -28,7 +29,7 @@ public class ScenarioParsingTests
         Assert.Equal("SIM_JWT_SECRET", s.Auth!.Jwt!.SecretEnv);
         Assert.Equal(TimeSpan.FromSeconds(60), s.Auth.Jwt.Lifetime);
         Assert.Equal("HS256", s.Auth.Jwt.Algorithm);
-        Assert.Equal(TokenSend.Query, s.Auth.Send);
+        Assert.Equal(TokenPlacement.Query, s.Auth.Send);
         Assert.Equal(RefreshMode.InBand, s.Auth.Refresh.Mode);
         Assert.Equal(TimeSpan.FromSeconds(10), s.Auth.Refresh.Before);
 
@@ -138,7 +139,7 @@ public class ScenarioParsingTests
         Assert.Equal(new ReconnectSpec { Policy = "fixed", Base = TimeSpan.FromSeconds(1), Max = TimeSpan.FromSeconds(1), Jitter = JitterKind.None, MaxAttempts = 5 }, s.Reconnect);
         Assert.Equal("http://127.0.0.1:8080/token", s.Auth!.TokenUrl);
         Assert.Null(s.Auth.Jwt);
-        Assert.Equal(TokenSend.Header, s.Auth.Send);
+        Assert.Equal(TokenPlacement.Header, s.Auth.Send);
         Assert.Equal(RefreshMode.Reconnect, s.Auth.Refresh.Mode);
         Assert.Equal(["127.0.0.1", "example.test:443"], s.AllowTargets);
 

@@ -1,3 +1,4 @@
+using SimCluster.Abstractions.Plans;
 using SimCluster.Scenarios;
 
 namespace SimCluster.Tests.Scenarios;

@@ -62,9 +62,11 @@ public sealed class ControlApiTests(ControlApiTests.TokenSilo silo, Xunit.Abstra
     {
         Assert.Contains("duration: 8s", File.ReadAllText(Path.Combine(Simcluster.RepoRoot, "scenarios", "smoke.yaml")));
         using var post = await _http.PostAsJsonAsync("/api/runs", new { scenario = Smoke("5s"), set = new[] { "clients=10" } });
-        Assert.Equal(HttpStatusCode.Accepted, post.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, post.StatusCode);
         var started = (await post.Content.ReadFromJsonAsync<JsonObject>())!;
         var runId = started["runId"]!.GetValue<string>();
+        Assert.Equal($"/api/runs/{runId}", post.Headers.Location?.ToString());
+        Assert.Empty(started["warnings"]!.AsArray());
 
         // Server-sent events: progress every second, then one "completed" with the exit code.
         using var events = await _http.GetAsync($"/api/runs/{runId}/events", HttpCompletionOption.ResponseHeadersRead);
@@ -120,7 +122,7 @@ public sealed class ControlApiTests(ControlApiTests.TokenSilo silo, Xunit.Abstra
                 malformed: { cases: [F01, F11, F13, A01], canaryShare: 0% }
             """;
         using var post = await _http.PostAsJsonAsync("/api/runs", new { scenario });
-        Assert.Equal(HttpStatusCode.Accepted, post.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, post.StatusCode);
         var runId = (await post.Content.ReadFromJsonAsync<JsonObject>())!["runId"]!.GetValue<string>();
 
         using var events = await _http.GetAsync($"/api/runs/{runId}/events", HttpCompletionOption.ResponseHeadersRead);
@@ -193,6 +195,25 @@ public sealed class ControlApiTests(ControlApiTests.TokenSilo silo, Xunit.Abstra
         var report = (await _http.GetFromJsonAsync<JsonObject>($"/api/runs/{runId}/report"))!;
         Assert.True(report["partial"]!.GetValue<bool>());
         Assert.True(report["durationSeconds"]!.GetValue<double>() < 60);
+    }
+
+    [Fact]
+    public async Task A_stop_right_after_the_start_still_ends_with_a_partial_report()
+    {
+        // Asked for before the run's target is up: it is held until the run's driver reports, which then ends the run
+        // with its report; cancelling the start itself would end it with "A task was canceled." and none.
+        using var post = await _http.PostAsJsonAsync("/api/runs", new { scenario = Smoke("60s"), set = new[] { "clients=2" } });
+        var runId = (await post.Content.ReadFromJsonAsync<JsonObject>())!["runId"]!.GetValue<string>();
+        using var stop = await _http.PostAsync($"/api/runs/{runId}/stop", null);
+        Assert.Equal(HttpStatusCode.Accepted, stop.StatusCode);
+        Assert.True((await stop.Content.ReadFromJsonAsync<JsonObject>())!["stopRequested"]!.GetValue<bool>());
+        await Eventually.TrueAsync(() => State(runId)["exitCode"] is not null, "the run ending", TimeSpan.FromSeconds(60));
+        var state = State(runId);
+        Assert.True(state["verdict"]!.GetValue<string>() == "partial", state.ToJsonString());
+        Assert.Equal(105, state["exitCode"]!.GetValue<int>());
+        using var report = await _http.GetAsync($"/api/runs/{runId}/report");
+        Assert.Equal(HttpStatusCode.OK, report.StatusCode);
+        Assert.True((await report.Content.ReadFromJsonAsync<JsonObject>())!["partial"]!.GetValue<bool>());
     }
 
     private JsonObject State(string runId) => _http.GetFromJsonAsync<JsonObject>($"/api/runs/{runId}").GetAwaiter().GetResult()!;

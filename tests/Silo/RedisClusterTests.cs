@@ -183,7 +183,8 @@ internal sealed class RedisCluster : IAsyncDisposable
 
     public IReadOnlyList<Silo> Silos { get; }
 
-    public static async Task<RedisCluster> StartAsync(int silos)
+    /// <param name="siloArguments">More `simcluster silo` options for silo i (0-based), such as its --data-dir.</param>
+    public static async Task<RedisCluster> StartAsync(int silos, Func<int, string[]>? siloArguments = null)
     {
         var redisPort = BackgroundProcess.FreeLoopbackPort();
         var redis = BackgroundProcess.Start("redis-server", ChildProcess.StartInfo("redis-server",
@@ -194,7 +195,7 @@ internal sealed class RedisCluster : IAsyncDisposable
         {
             var (siloPort, gatewayPort, httpPort) = (BackgroundProcess.FreeLoopbackPort(), BackgroundProcess.FreeLoopbackPort(), BackgroundProcess.FreeLoopbackPort());
             var process = BackgroundProcess.Start($"silo {i + 1}", ChildProcess.StartInfo(Path.Combine(Simcluster.RepoRoot, "simcluster"),
-                ["silo", "--cluster", $"redis://127.0.0.1:{redisPort}", "--silo-port", $"{siloPort}", "--gateway-port", $"{gatewayPort}", "--http-port", $"{httpPort}"],
+                ["silo", "--cluster", $"redis://127.0.0.1:{redisPort}", "--silo-port", $"{siloPort}", "--gateway-port", $"{gatewayPort}", "--http-port", $"{httpPort}", .. siloArguments?.Invoke(i) ?? []],
                 Simcluster.RepoRoot));
             started.Add(new Silo(process, siloPort, gatewayPort, httpPort));
         }

@@ -26,7 +26,7 @@ public static class ApiRunCommand
     public static async Task<int> ExecuteAsync(RunArguments args, Uri api, ApiToken? token, IAnsiConsole console, TextWriter stderr, CancellationToken ct)
     {
         var overrides = RunCommand.Overrides(args);
-        var loaded = ScenarioLoader.LoadFile(args.ScenarioPath, overrides, ScenarioVocabulary.Default);
+        var loaded = ScenarioLoader.LoadFile(args.ScenarioPath, RunCommand.LabelledOverrides(args), ScenarioVocabulary.Default);
         if (!loaded.Ok)
         {
             ValidateCommand.PrintProblems(loaded, stderr);
@@ -59,7 +59,8 @@ public static class ApiRunCommand
                 ["allowTargets"] = new JsonArray([.. args.AllowTargets.Select(a => (JsonNode)a)]),
             }, ct).WaitAsync(TimeSpan.FromSeconds(30), ct);
             var body = await ReadJsonAsync(post, ct);
-            if (post.StatusCode != HttpStatusCode.Accepted)
+            // 201 with a Location; a silo of an earlier build answers 202.
+            if (post.StatusCode is not (HttpStatusCode.Created or HttpStatusCode.Accepted))
                 return Refused(post.StatusCode, body, args.ScenarioPath, api, stderr);
             started = body!;
         }
@@ -83,7 +84,7 @@ public static class ApiRunCommand
         console.WriteLine($"live: {LivePages.PageUrl(api.ToString(), runId)}");
         var view = args.NoLive || Console.IsOutputRedirected || !console.Profile.Capabilities.Interactive
             ? (IProgressView)new PlainProgressView(Console.Out, scenario.Duration.TotalSeconds)
-            : new LiveProgressView(console, scenario.Name, scenario.Duration.TotalSeconds, scenario.RampUp.TotalSeconds);
+            : new LiveProgressView(console, scenario.Name, scenario.Duration.TotalSeconds, scenario.RampUp.TotalSeconds, ScenarioFeatures.Of(scenario), scenario.Clients);
         JsonObject? completed = null;
         await view.RunAsync(async show => completed = await FollowAsync(http, runId, show, stderr, ct));
         if (completed is null)
@@ -104,28 +105,45 @@ public static class ApiRunCommand
         return exitCode;
     }
 
-    /// <summary>Reads the run's event stream until "completed"; Ctrl-C asks the silo to stop the run and keeps reading.</summary>
+    /// <summary>How many times a dropped event stream is resumed (Last-Event-ID) before the run counts as lost to this CLI.</summary>
+    private const int Resumes = 5;
+
+    /// <summary>
+    /// Reads the run's event stream until "completed"; a dropped stream is resumed after the last event read, on
+    /// whichever silo the API address reaches now. Ctrl-C asks the silo to stop the run and keeps reading.
+    /// </summary>
     private static async Task<JsonObject?> FollowAsync(HttpClient http, string runId, Action<RunProgress> show, TextWriter stderr, CancellationToken ct)
     {
         using var stopOnCancel = ct.Register(() => _ = http.PostAsync($"{ControlApi.Prefix}/runs/{runId}/stop", null));
-        using var response = await http.GetAsync($"{ControlApi.Prefix}/runs/{runId}/events", HttpCompletionOption.ResponseHeadersRead, CancellationToken.None);
-        if (!response.IsSuccessStatusCode) return null;
-        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(CancellationToken.None));
-        string? eventName = null;
-        while (await ReadLineAsync(reader) is { } line)
+        string? lastId = null;
+        for (var attempt = 0; attempt <= Resumes; attempt++)
         {
-            if (line.StartsWith("event: ", StringComparison.Ordinal)) eventName = line["event: ".Length..];
-            else if (line.StartsWith("data: ", StringComparison.Ordinal))
+            if (attempt > 0) await Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None);
+            try
             {
-                var data = line["data: ".Length..];
-                try
+                using var request = new HttpRequestMessage(HttpMethod.Get, $"{ControlApi.Prefix}/runs/{runId}/events");
+                if (lastId is not null) request.Headers.Add(RunEventStream.LastEventIdHeader, lastId);
+                using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, CancellationToken.None);
+                if (!response.IsSuccessStatusCode) continue;
+                using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(CancellationToken.None));
+                string? eventName = null;
+                while (await ReadLineAsync(reader) is { } line)
                 {
-                    if (eventName == "progress" && JsonSerializer.Deserialize<RunProgress>(data, ControlApi.ProgressJsonOptions) is { } progress) show(progress);
-                    else if (eventName == "completed") return JsonNode.Parse(data) as JsonObject;
+                    if (line.StartsWith("id: ", StringComparison.Ordinal)) lastId = line["id: ".Length..];
+                    else if (line.StartsWith("event: ", StringComparison.Ordinal)) eventName = line["event: ".Length..];
+                    else if (line.StartsWith("data: ", StringComparison.Ordinal))
+                    {
+                        var data = line["data: ".Length..];
+                        try
+                        {
+                            if (eventName == "progress" && JsonSerializer.Deserialize<RunProgress>(data, ControlApi.ProgressJsonOptions) is { } progress) show(progress);
+                            else if (eventName == "completed") return JsonNode.Parse(data) as JsonObject;
+                        }
+                        catch (JsonException) { } // a garbled event is skipped; "completed" decides
+                    }
                 }
-                catch (JsonException) { } // a garbled event is skipped; "completed" decides
-
             }
+            catch (Exception e) when (e is HttpRequestException or IOException) { } // dropped: resumed after the last event read
         }
         return null;
     }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
@@ -7,27 +6,28 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using SimCluster.Abstractions.Runs;
 using SimCluster.Cli.Commands;
-using SimCluster.Cli.Output;
 using SimCluster.Cli.Reports;
 using SimCluster.Scenarios;
-using Spectre.Console;
 
 namespace SimCluster.Cli.Api;
 
 /// <summary>
 /// The silo's HTTP control API (mounted by `simcluster silo`): start a run from a scenario, follow its
-/// progress (JSON or server-sent events), stop it, fetch its report. Runs execute inside this silo's
-/// process through the same pipeline as `simcluster run` (<see cref="RunCommand"/>), on this silo's cluster.
+/// progress (JSON or server-sent events), stop it, fetch its report. A run executes inside the silo that
+/// accepted it, through the same pipeline as `simcluster run` (<see cref="RunCommand"/>), and is registered in
+/// the cluster (<see cref="IApiRunsGrain"/>, <see cref="IApiRunGrain"/>): every silo answers for every run, so a
+/// load balancer may send each request anywhere.
 /// Routes:
-///   POST /api/runs                 body {"scenario": "YAML text", "set": ["k=v"], "allowTargets": ["host"]} → 202 {runId, ...}; 400 {errors} when invalid
-///   GET  /api/cluster              the silos membership knows, with their status (active, dead, ...) and, per silo,
-///                                  the source-address slice and clients of each unfinished run this silo started
-///   GET  /api/runs                 the runs this silo started
-///   GET  /api/runs/{id}            state, latest progress, and once done: verdict and exit code
-///   GET  /api/runs/{id}/events     text/event-stream: "progress" every second, "cases" whenever the malformed-case
-///                                  verdicts changed (runs with attackers), then one "completed"
-///   POST /api/runs/{id}/stop       ends the run early (its report is marked partial)
-///   GET  /api/runs/{id}/report     report.json once the run is done (409 before)
+///   POST /api/runs                      body {"scenario": "YAML text", "set": ["k=v"], "allowTargets": ["host"]} → 201 {runId, warnings, ...}
+///                                       with Location: /api/runs/{id}; 400 {errors} when invalid
+///   GET  /api/cluster                   the silos membership knows, with their status (active, dead, ...) and, per silo,
+///                                       the source-address slice and clients of each unfinished API run
+///   GET  /api/runs                      the runs started through the API on this cluster, oldest first
+///   GET  /api/runs/{id}                 state, latest progress, and once done: verdict and exit code
+///   GET  /api/runs/{id}/events          text/event-stream, each event with an id (resume with Last-Event-ID): "progress"
+///                                       every second, "cases" whenever the malformed-case verdicts changed, then one "completed"
+///   POST /api/runs/{id}/stop            ends the run early (its report is marked partial)
+///   GET  /api/runs/{id}/report          report.json once the run is done (409 before); also report.json, report.html, report.junit.xml
 /// Access control (a bearer token unless bound to loopback) is the silo's (SiloHost), for every route alike.
 /// </summary>
 public static class ControlApi
@@ -38,14 +38,27 @@ public static class ControlApi
     /// <summary>Deepest JSON body accepted (the body is an object of strings and lists: three levels).</summary>
     public const int MaxJsonDepth = 16;
 
+    /// <summary>The report files a finished run serves, by the name they have in its report folder.</summary>
+    public static readonly IReadOnlyList<(string File, ApiReportFormat Format, string ContentType)> ReportFormats =
+    [
+        (ReportFiles.JsonName, ApiReportFormat.Json, "application/json; charset=utf-8"),
+        (ReportFiles.HtmlName, ApiReportFormat.Html, "text/html; charset=utf-8"),
+        (ReportFiles.JunitName, ApiReportFormat.Junit, "application/xml; charset=utf-8"),
+    ];
+
     public static void Map(IEndpointRouteBuilder app, string dataDirectory)
     {
-        var runs = new ApiRuns(dataDirectory, app.ServiceProvider.GetRequiredService<IGrainFactory>());
+        var grains = app.ServiceProvider.GetRequiredService<IGrainFactory>();
+        var registry = grains.GetGrain<IApiRunsGrain>(0);
+        var time = app.ServiceProvider.GetRequiredService<TimeProvider>();
+        var starter = new ApiRunStarter(dataDirectory, grains, registry, time,
+            () => app.ServiceProvider.GetRequiredService<ILocalSiloDetails>().SiloAddress.ToParsableString());
+        IApiRunGrain Run(string id) => grains.GetGrain<IApiRunGrain>(id);
         var api = app.MapGroup(Prefix);
         api.MapPost("/runs", async (HttpRequest request) =>
         {
             // Whatever a request holds, the answer says what was wrong: nothing it sends may take the silo down.
-            try { return await runs.StartAsync(request); }
+            try { return await starter.StartAsync(request); }
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 return Results.Json(new JsonObject { ["errors"] = new JsonArray(new JsonObject { ["message"] = $"the run could not be started: {Excerpt.Message(e.Message)}" }) }, statusCode: 500);
@@ -53,60 +66,130 @@ public static class ControlApi
         });
         // This silo's own membership view, not the management grain: that grain lives on one silo, and a call to a
         // frozen one would hang this answer for the response timeout, exactly when a user wants to see the cluster.
-        api.MapGet("/cluster", (IClusterMembershipService membership) =>
+        // The runs come from the registry, which may live on such a silo too: they are bounded, the silos are not.
+        api.MapGet("/cluster", async (IClusterMembershipService membership) =>
         {
             var members = membership.CurrentSnapshot.Members.Values;
-            return Results.Json(new JsonObject
+            List<ApiRunRecord>? unfinished = null;
+            try { unfinished = [.. (await AllAsync(grains, registry).WaitAsync(ClusterRunsPatience, time)).Where(r => r.ExitCode is null)]; }
+            catch (Exception e) when (e is TimeoutException or OrleansException) { }
+            var view = new JsonObject
             {
                 ["silos"] = new JsonArray([.. members.OrderBy(m => m.SiloAddress.ToParsableString()).Select(m => (JsonNode)new JsonObject
                 {
                     ["address"] = m.SiloAddress.ToParsableString(),
                     ["name"] = m.Name,
                     ["status"] = m.Status.ToString().ToLowerInvariant(),
-                    ["runs"] = runs.SourcesOn(m.SiloAddress.ToParsableString()),
+                    ["runs"] = unfinished is null ? null : SourcesOn(unfinished, m.SiloAddress.ToParsableString()),
                 })]),
-            });
+            };
+            if (unfinished is null) view["runsError"] = $"the cluster's run registry did not answer within {ClusterRunsPatience.TotalSeconds:0} s (is a silo frozen?)";
+            return Results.Json(view);
         });
-        api.MapGet("/runs", () => Results.Json(new JsonArray([.. runs.All.Select(r => (JsonNode)r.State())])));
-        api.MapGet("/runs/{id}", (string id) => runs.Find(id) is { } run ? Results.Json(run.State()) : NotFound(id));
-        api.MapGet("/runs/{id}/events", async (string id, HttpContext context) =>
-        {
-            if (runs.Find(id) is { } run) await run.StreamAsync(context);
-            else await NotFound(id).ExecuteAsync(context);
-        });
-        api.MapPost("/runs/{id}/stop", (string id) =>
-        {
-            if (runs.Find(id) is not { } run) return NotFound(id);
-            run.Stop();
-            return Results.Accepted($"{Prefix}/runs/{id}", run.State());
-        });
-        api.MapGet("/runs/{id}/report", (string id) => runs.Find(id) is not { } run ? NotFound(id)
-            : run.ReportJson is { } report ? Results.Text(report, "application/json")
-            : Results.Json(new JsonObject { ["error"] = $"run {id} has no report yet ({run.Phase}); follow {Prefix}/runs/{id}/events" }, statusCode: 409));
+        api.MapGet("/runs", async () => Results.Json(new JsonArray([.. (await AllAsync(grains, registry)).Select(r => (JsonNode)StateJson(r))])));
+        api.MapGet("/runs/{id}", async (string id) => await Run(id).Get() is { } run ? Results.Json(StateJson(run)) : NotFound(id));
+        api.MapGet("/runs/{id}/events", (string id, HttpContext context) => RunEventStream.ServeAsync(Run(id), id, context));
+        api.MapPost("/runs/{id}/stop", async (string id) => await Run(id).RequestStop() is { } run
+            ? Results.Accepted(RunPath(id), StateJson(run))
+            : NotFound(id));
+        api.MapGet("/runs/{id}/report", (string id, HttpContext context) => ReportAsync(Run(id), id, ReportFormats[0], context));
+        foreach (var format in ReportFormats)
+            api.MapGet($"/runs/{{id}}/{format.File}", (string id, HttpContext context) => ReportAsync(Run(id), id, format, context));
     }
 
-    private static IResult NotFound(string id) => Results.Json(new JsonObject { ["error"] = $"no run '{id}' on this silo; GET {Prefix}/runs lists them" }, statusCode: 404);
+    /// <summary>How long GET /api/cluster waits for the run registry before it answers with the silos alone.</summary>
+    private static readonly TimeSpan ClusterRunsPatience = TimeSpan.FromSeconds(2);
 
-    /// <summary>The runs this silo started, by id.</summary>
-    private sealed class ApiRuns(string dataDirectory, IGrainFactory grains)
+    public static string RunPath(string runId) => $"{Prefix}/runs/{Uri.EscapeDataString(runId)}";
+
+    internal static IResult NotFound(string id) => Results.Json(new JsonObject { ["error"] = $"no run '{id}' on this cluster; GET {Prefix}/runs lists them" }, statusCode: 404);
+
+    private static async Task ReportAsync(IApiRunGrain grain, string id, (string File, ApiReportFormat Format, string ContentType) format, HttpContext context)
     {
-        private readonly ConcurrentDictionary<string, ApiRun> _runs = new();
+        if (await grain.Get() is not { } run)
+        {
+            await NotFound(id).ExecuteAsync(context);
+            return;
+        }
+        if (run.ExitCode is null)
+        {
+            await Results.Json(new JsonObject { ["error"] = $"run {id} has no report yet ({Phase(run)}); follow {RunPath(id)}/events" }, statusCode: 409).ExecuteAsync(context);
+            return;
+        }
+        if (await grain.ReportFile(format.Format) is not { } text)
+        {
+            await Results.Json(new JsonObject { ["error"] = $"run {id} ended (exit {run.ExitCode}) without a {format.File}: {run.Errors ?? "no error was reported"}" }, statusCode: 404).ExecuteAsync(context);
+            return;
+        }
+        context.Response.Headers.ContentDisposition = $"inline; filename=\"{id}.{format.File}\"";
+        context.Response.Headers.XContentTypeOptions = "nosniff";
+        // The report page's own scripts run, but in an opaque origin: nothing in it can call this API with the viewer's token cookie.
+        if (format.Format == ApiReportFormat.Html) context.Response.Headers.ContentSecurityPolicy = "sandbox allow-scripts";
+        await Results.Text(text, format.ContentType).ExecuteAsync(context);
+    }
 
-        public IEnumerable<ApiRun> All => _runs.Values.OrderBy(r => r.StartedAt);
+    /// <summary>Every registered run that still exists, oldest first.</summary>
+    private static async Task<List<ApiRunRecord>> AllAsync(IGrainFactory grains, IApiRunsGrain registry)
+    {
+        var ids = await registry.List();
+        var records = await Task.WhenAll(ids.Select(id => grains.GetGrain<IApiRunGrain>(id).Get()));
+        return [.. records.OfType<ApiRunRecord>()];
+    }
 
-        public ApiRun? Find(string id) => _runs.GetValueOrDefault(id);
+    /// <summary>For each unfinished run: the silo's slice of its source addresses and the clients drawing from it.</summary>
+    private static JsonArray SourcesOn(IEnumerable<ApiRunRecord> runs, string silo) => new([.. runs
+        .SelectMany(r => r.Progress?.SiloSources.Where(s => s.Silo == silo).Select(s => (r.RunId, Source: s)) ?? [])
+        .Select(x => (JsonNode)new JsonObject
+        {
+            ["runId"] = x.RunId,
+            ["sourceRange"] = x.Source.Range.Length == 0 ? null : x.Source.Range,
+            ["sourceAddresses"] = x.Source.Addresses,
+            ["clients"] = x.Source.Clients,
+        })]);
 
-        /// <summary>For each unfinished run: the silo's slice of its source addresses and the clients drawing from it.</summary>
-        public JsonArray SourcesOn(string silo) => new([.. All.Where(r => r.Phase != "done")
-            .SelectMany(r => r.Progress?.SiloSources.Where(s => s.Silo == silo).Select(s => (r.RunId, Source: s)) ?? [])
-            .Select(x => (JsonNode)new JsonObject
+    public static string Phase(ApiRunRecord run) => run.ExitCode is not null ? "done" : run.Progress?.Phase.ToString().ToLowerInvariant() ?? "starting";
+
+    /// <summary>A run as GET /api/runs/{id} shows it (also the data of its "completed" event).</summary>
+    public static JsonObject StateJson(ApiRunRecord run)
+    {
+        var self = RunPath(run.RunId);
+        var state = new JsonObject
+        {
+            ["runId"] = run.RunId,
+            ["phase"] = Phase(run),
+            ["startedAt"] = run.StartedAtUtc.ToString("O"),
+            ["silo"] = run.Silo,
+            ["progress"] = run.Progress is { } p ? ProgressJson(p) : null,
+            ["warnings"] = WarningsJson(run.Warnings),
+            ["stopRequested"] = run.StopRequested,
+            ["links"] = new JsonObject
             {
-                ["runId"] = x.RunId,
-                ["sourceRange"] = x.Source.Range.Length == 0 ? null : x.Source.Range,
-                ["sourceAddresses"] = x.Source.Addresses,
-                ["clients"] = x.Source.Clients,
-            })]);
+                ["self"] = self,
+                ["events"] = $"{self}/events",
+                ["stop"] = $"{self}/stop",
+                ["report"] = $"{self}/report",
+                ["reportHtml"] = $"{self}/{ReportFiles.HtmlName}",
+                ["reportJunit"] = $"{self}/{ReportFiles.JunitName}",
+            },
+        };
+        if (run.ExitCode is { } code)
+        {
+            state["exitCode"] = code;
+            state["verdict"] = run.Verdict ?? "error";
+            if (run.Errors is { Length: > 0 } errors) state["errors"] = errors;
+            state["reportFolder"] = run.ReportFolder;
+        }
+        return state;
+    }
 
+    private static JsonArray WarningsJson(IEnumerable<ApiRunWarning> warnings) => new([.. warnings.Select(w => (JsonNode)new JsonObject
+    {
+        ["file"] = w.Source, ["line"] = w.Line, ["column"] = w.Column, ["key"] = w.Key, ["message"] = w.Message,
+    })]);
+
+    /// <summary>Validates a posted scenario, registers the run in the cluster and starts it on this silo.</summary>
+    private sealed class ApiRunStarter(string dataDirectory, IGrainFactory grains, IApiRunsGrain registry, TimeProvider time, Func<string> localSilo)
+    {
         public async Task<IResult> StartAsync(HttpRequest request)
         {
             var (body, error) = await ReadBodyAsync(request);
@@ -134,9 +217,19 @@ public static class ControlApi
             Directory.CreateDirectory(folder);
             var scenarioPath = Path.Combine(folder, "scenario.yaml");
             await File.WriteAllTextAsync(scenarioPath, yaml);
-            var run = new ApiRun(runId, folder);
-            _runs[runId] = run;
-            run.Begin(new RunArguments
+            var record = new ApiRunRecord
+            {
+                RunId = runId,
+                Silo = localSilo(),
+                StartedAtUtc = time.GetUtcNow().UtcDateTime,
+                ReportFolder = folder,
+                Warnings = [.. loaded.Warnings.Select(w => new ApiRunWarning(w.Source, w.Line, w.Column, w.Key, w.Message))],
+            };
+            // Registered before the answer: the Location it gives works on every silo at once.
+            var grain = grains.GetGrain<IApiRunGrain>(runId);
+            await grain.Publish(record, []);
+            await registry.Register(runId, record.StartedAtUtc);
+            new ApiRunOwner(grain, record, time).Begin(new RunArguments
             {
                 ScenarioPath = scenarioPath,
                 Sets = sets,
@@ -146,7 +239,7 @@ public static class ControlApi
                 RunId = runId,
                 Grains = grains,
             });
-            return Results.Json(run.State(), statusCode: 202);
+            return Results.Created(RunPath(runId), StateJson(record));
         }
 
         /// <summary>
@@ -194,141 +287,6 @@ public static class ControlApi
         };
     }
 
-    /// <summary>One run started through the API: its latest progress, and its outcome once it ends.</summary>
-    private sealed class ApiRun(string runId, string folder)
-    {
-        private readonly CancellationTokenSource _stop = new();
-        private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly StringWriter _errors = new();
-        private volatile RunProgress? _progress;
-        private event Action<RunProgress>? Progressed;
-        private int? _exitCode;
-
-        public DateTime StartedAt { get; } = DateTime.UtcNow;
-
-        public string RunId => runId;
-
-        public RunProgress? Progress => _progress;
-
-        public string Phase => _exitCode is not null ? "done" : _progress?.Phase.ToString().ToLowerInvariant() ?? "starting";
-
-        public string? ReportJson { get; private set; }
-
-        public void Begin(RunArguments args)
-        {
-            var view = new CallbackView(p =>
-            {
-                _progress = p;
-                Progressed?.Invoke(p);
-            });
-            // The summary a terminal would show goes nowhere: the API's answer is the report.
-            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null), Ansi = AnsiSupport.No });
-            _ = Task.Run(async () =>
-            {
-                try
-                {
-                    var exitCode = await RunCommand.ExecuteAsync(args with { View = view, Output = TextWriter.Null }, console, _errors, _stop.Token);
-                    var reportPath = Path.Combine(args.Out!, "report.json");
-                    if (File.Exists(reportPath)) ReportJson = await File.ReadAllTextAsync(reportPath);
-                    _exitCode = exitCode; // last: a reader that sees the exit code also sees the report
-                }
-                catch (Exception e)
-                {
-                    _errors.WriteLine($"error: {e.GetBaseException().Message}");
-                    _exitCode = ExitCodes.CouldNotRun;
-                }
-                finally
-                {
-                    _done.TrySetResult();
-                }
-            });
-        }
-
-        public void Stop() => _stop.Cancel();
-
-        public JsonObject State()
-        {
-            var state = new JsonObject
-            {
-                ["runId"] = runId,
-                ["phase"] = Phase,
-                ["startedAt"] = StartedAt.ToString("O"),
-                ["progress"] = _progress is { } p ? ProgressJson(p) : null,
-                ["links"] = new JsonObject
-                {
-                    ["self"] = $"{Prefix}/runs/{runId}",
-                    ["events"] = $"{Prefix}/runs/{runId}/events",
-                    ["stop"] = $"{Prefix}/runs/{runId}/stop",
-                    ["report"] = $"{Prefix}/runs/{runId}/report",
-                },
-            };
-            if (_exitCode is { } code)
-            {
-                state["exitCode"] = code;
-                state["verdict"] = ReportJson is null ? "error" : JsonNode.Parse(ReportJson)?["verdict"]?.GetValue<string>();
-                var errors = _errors.ToString().Trim();
-                if (errors.Length > 0) state["errors"] = errors;
-                state["reportFolder"] = folder;
-            }
-            return state;
-        }
-
-        /// <summary>
-        /// Server-sent events: the latest progress now and every second, the case verdicts whenever they changed,
-        /// then "completed" with the outcome.
-        /// </summary>
-        public async Task StreamAsync(HttpContext context)
-        {
-            context.Response.Headers.ContentType = "text/event-stream";
-            context.Response.Headers.CacheControl = "no-cache";
-            var ct = context.RequestAborted;
-            var latest = new TaskCompletionSource<RunProgress>(TaskCreationOptions.RunContinuationsAsynchronously);
-            void OnProgress(RunProgress p) => latest.TrySetResult(p);
-            Progressed += OnProgress;
-            try
-            {
-                string? casesSent = null;
-                async Task SendProgressAsync(RunProgress p)
-                {
-                    await SendAsync(context, "progress", ProgressJson(p), ct);
-                    if (p.Cases.Length == 0) return;
-                    var cases = CasesJson(p).ToJsonString();
-                    if (cases == casesSent) return;
-                    casesSent = cases;
-                    await SendAsync(context, "cases", JsonNode.Parse(cases)!, ct);
-                }
-                if (_progress is { } first) await SendProgressAsync(first);
-                while (!_done.Task.IsCompleted && !ct.IsCancellationRequested)
-                {
-                    var next = await Task.WhenAny(latest.Task, _done.Task, Task.Delay(TimeSpan.FromSeconds(15), ct));
-                    if (next == latest.Task)
-                    {
-                        var p = await latest.Task;
-                        latest = new TaskCompletionSource<RunProgress>(TaskCreationOptions.RunContinuationsAsynchronously);
-                        await SendProgressAsync(p);
-                    }
-                    else if (next != _done.Task)
-                    {
-                        await context.Response.WriteAsync(": keep-alive\n\n", ct); // proxies close silent streams
-                        await context.Response.Body.FlushAsync(ct);
-                    }
-                }
-                if (_done.Task.IsCompleted) await SendAsync(context, "completed", State(), ct);
-            }
-            catch (OperationCanceledException) { } // the client went away
-            finally
-            {
-                Progressed -= OnProgress;
-            }
-        }
-
-        private static async Task SendAsync(HttpContext context, string name, JsonNode data, CancellationToken ct)
-        {
-            await context.Response.WriteAsync($"event: {name}\ndata: {data.ToJsonString()}\n\n", ct);
-            await context.Response.Body.FlushAsync(ct);
-        }
-    }
-
     /// <summary>The "cases" event: per case pass/fail run counts, worst verdict and status, and the totals.</summary>
     public static JsonObject CasesJson(RunProgress p) => new()
     {
@@ -344,10 +302,4 @@ public static class ControlApi
     {
         Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };
-
-    /// <summary>Hands each second's progress to the API run instead of drawing it.</summary>
-    private sealed class CallbackView(Action<RunProgress> onProgress) : IProgressView
-    {
-        public Task RunAsync(Func<Action<RunProgress>, Task> body) => body(onProgress);
-    }
 }

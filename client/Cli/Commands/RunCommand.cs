@@ -23,6 +23,8 @@ public sealed record RunArguments
     public string? Cluster { get; init; }
     /// <summary>PostgreSQL clustering: the file holding the password when the URL has none (else PGPASSWORD).</summary>
     public string? ClusterPasswordFile { get; init; }
+    /// <summary>`--cluster-wait`: how long to wait for a silo to join the cluster (null: the default).</summary>
+    public TimeSpan? ClusterWait { get; init; }
     public IReadOnlyList<string> Sets { get; init; } = [];
     public IReadOnlyList<string> AllowTargets { get; init; } = [];
     public bool NoLive { get; init; }
@@ -45,7 +47,7 @@ public static class RunCommand
 {
     public static async Task<int> ExecuteAsync(RunArguments args, IAnsiConsole console, TextWriter stderr, CancellationToken ct)
     {
-        var loaded = ScenarioLoader.LoadFile(args.ScenarioPath, Overrides(args), ScenarioVocabulary.Default);
+        var loaded = ScenarioLoader.LoadFile(args.ScenarioPath, LabelledOverrides(args), ScenarioVocabulary.Default);
         if (!loaded.Ok)
         {
             ValidateCommand.PrintProblems(loaded, stderr);
@@ -117,11 +119,16 @@ public static class RunCommand
             {
                 targets = scenario.Target.Urls;
             }
+            if (await TargetPreCheck.CheckAsync(targets, TimeProvider.System, ct) is { } unreachable)
+            {
+                stderr.WriteLine($"error: {unreachable}");
+                return ExitCodes.CouldNotRun;
+            }
             console.MarkupLine($"[bold]{Markup.Escape(scenario.Name)}[/]: {scenario.Clients} clients for {scenario.Duration.TotalSeconds:0.#} s against {Markup.Escape(Secrets.Redact(string.Join(", ", targets)))} (seed {seed})");
 
             IGrainFactory grains;
             if (args.Grains is not null) grains = args.Grains;
-            else grains = (cluster = await ClusterConnection.ConnectAsync(args.Cluster, ct, args.ClusterPasswordFile)).Client;
+            else grains = (cluster = await ClusterConnection.ConnectAsync(args.Cluster, ct, args.ClusterPasswordFile, args.ClusterWait)).Client;
             if (args.Dashboard is { } port)
             {
                 dashboard = await Api.LiveDashboard.StartAsync(grains, port, ct);
@@ -138,7 +145,7 @@ public static class RunCommand
             var plan = PlanBuilder.Build(scenario, runId, seed, targets) with { Auth = auth.Plan };
             var view = args.View ?? (args.NoLive || Console.IsOutputRedirected || !console.Profile.Capabilities.Interactive
                 ? (IProgressView)new PlainProgressView(Console.Out, scenario.Duration.TotalSeconds)
-                : new LiveProgressView(console, scenario.Name, scenario.Duration.TotalSeconds, scenario.RampUp.TotalSeconds));
+                : new LiveProgressView(console, scenario.Name, scenario.Duration.TotalSeconds, scenario.RampUp.TotalSeconds, ScenarioFeatures.Of(scenario), scenario.Clients));
             var driver = new RunDriver(grains, scenario, plan, TimeProvider.System);
             RunOutcome outcome = null!;
             await view.RunAsync(async show => outcome = await driver.RunAsync(p => { show(p); live.OnProgress(p); return Task.CompletedTask; }, ct));
@@ -166,7 +173,7 @@ public static class RunCommand
             await live.PublishFinalAsync(report.ToJson());
             SummaryPrinter.Print(console, report, outDir);
             await ReportFiles.WriteAsync(outDir, report.ToJson(), args.Output ?? Console.Out, stderr);
-            return report.Partial ? ExitCodes.CouldNotRun : report.Passed ? ExitCodes.Passed : ExitCodes.ThresholdFailed;
+            return report.Partial || report.ToolLimitedFailure ? ExitCodes.CouldNotRun : report.Passed ? ExitCodes.Passed : ExitCodes.ThresholdFailed;
         }
         catch (Exception e) when (e is InvalidOperationException or OrleansException or TimeoutException or IOException or ArgumentException)
         {
@@ -183,15 +190,18 @@ public static class RunCommand
 
     public static string NewRunId(string scenarioName) => $"{scenarioName}-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}";
 
-    /// <summary>Command-line shortcuts are applied as <c>--set</c> overrides, so their errors point at the option too.</summary>
-    internal static List<string> Overrides(RunArguments args)
+    /// <summary>Command-line shortcuts are applied as overrides, after the <c>--set</c> ones, labelled with their own option.</summary>
+    internal static List<ScenarioOverride> LabelledOverrides(RunArguments args)
     {
-        var sets = new List<string>(args.Sets);
-        if (args.Target is not null) sets.Add($"target={args.Target}");
-        if (args.Clients is not null) sets.Add($"clients={args.Clients}");
-        if (args.Duration is not null) sets.Add($"duration={args.Duration}");
-        return sets;
+        var overrides = new List<ScenarioOverride>(ScenarioOverride.Sets(args.Sets));
+        if (args.Target is not null) overrides.Add(ScenarioOverride.Shortcut("target", args.Target));
+        if (args.Clients is not null) overrides.Add(ScenarioOverride.Shortcut("clients", args.Clients));
+        if (args.Duration is not null) overrides.Add(ScenarioOverride.Shortcut("duration", args.Duration));
+        return overrides;
     }
+
+    /// <summary>The overrides as <c>KEY=VALUE</c> texts, as the report and the control API take them.</summary>
+    internal static List<string> Overrides(RunArguments args) => [.. LabelledOverrides(args).Select(o => o.Text)];
 
     /// <summary>Valid scenario parts this build cannot run yet: refused up front rather than half-run.</summary>
     private static List<string> Unsupported(Scenario scenario)

@@ -23,6 +23,12 @@ public static class SiloCommand
             foreach (var e in taken) stderr.WriteLine($"error: {e}");
             return ExitCodes.CouldNotRun;
         }
+        // Runs started over HTTP write there: an unusable directory is said now, not as a failed POST /api/runs.
+        if (options.HttpPort > 0 && DataDirectory.Problem(options.DataDirectory) is { } dataProblem)
+        {
+            stderr.WriteLine($"error: {dataProblem}");
+            return ExitCodes.CouldNotRun;
+        }
         if (PostgresClustering.IsPostgres(options.Cluster))
         {
             // Reach the server and find the schema before Orleans starts: its own failure would be a retry loop

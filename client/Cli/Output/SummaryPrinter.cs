@@ -1,5 +1,7 @@
+using System.Text.Json.Nodes;
 using HdrHistogram;
 using SimCluster.Abstractions.Metrics;
+using SimCluster.Abstractions.Plans;
 using SimCluster.Cli.Reports;
 using Spectre.Console;
 
@@ -8,16 +10,47 @@ namespace SimCluster.Cli.Output;
 /// <summary>The end-of-run summary: thresholds first (the verdict), then the headline metrics.</summary>
 public static class SummaryPrinter
 {
-    private static readonly string[] Headline =
+    /// <summary>
+    /// The metric table's rows: the connection and message rows of every run, then the rows of each behaviour and
+    /// protocol the scenario uses, in this order. A row without data (a trend with no samples, a ratio with nothing
+    /// to divide, a gauge the target did not report) is left out; a counter at 0 is data and stays.
+    /// </summary>
+    private static readonly (Func<ScenarioFeatures, bool> Uses, string[] Metrics)[] Rows =
     [
-        MetricNames.Connects, MetricNames.ConnectFailures, MetricNames.ConnectSuccessRatio, MetricNames.ConnectTime,
-        MetricNames.Disconnects, MetricNames.ForcedDrops, MetricNames.Reconnects, MetricNames.ReconnectTime,
-        MetricNames.RecoveryTime, MetricNames.FalseDisconnects, MetricNames.MessagesSent, MetricNames.MessagesReceived,
-        MetricNames.MessageRtt, MetricNames.MessagesLost, MetricNames.MessagesInterrupted, MetricNames.MessagesDuplicated,
-        MetricNames.MessagesReordered, MetricNames.MessagesReplayed, MetricNames.SessionsForgotten,
-        MetricNames.Switches, MetricNames.SwitchResumeTime, MetricNames.HeartbeatRtt, MetricNames.DeadConnectionHoldTime, MetricNames.SendLag,
-        MetricNames.TargetRssGrowthMb, MetricNames.TargetHeapGrowthMb, MetricNames.TargetOpenAfterRun,
+        (_ => true, [MetricNames.Connects, MetricNames.ConnectFailures, MetricNames.ConnectSuccessRatio, MetricNames.ConnectTime,
+                     MetricNames.Disconnects, MetricNames.FalseDisconnects, MetricNames.Reconnects, MetricNames.ReconnectTime]),
+        (f => f.Drops, [MetricNames.ForcedDrops, MetricNames.RecoveryTime, MetricNames.ReconnectSuccessRatio, MetricNames.DeadConnectionHoldTime]),
+        (f => f.Messages, [MetricNames.MessagesSent, MetricNames.MessagesReceived, MetricNames.MessageRtt, MetricNames.MessagesLost,
+                           MetricNames.MessagesInterrupted, MetricNames.MessagesDuplicated, MetricNames.MessagesReordered, MetricNames.SendLag]),
+        (f => f.Session, [MetricNames.MessagesReplayed, MetricNames.SessionsForgotten, MetricNames.SessionProtocolErrors]),
+        (f => f.Heartbeat, [MetricNames.HeartbeatRtt, MetricNames.HeartbeatTimeouts]),
+        (f => f.Zombies, [MetricNames.Zombies, MetricNames.ZombiesDetected, MetricNames.ZombieDetectionRatio, MetricNames.ZombieDetectTime,
+                          MetricNames.ZombiesUndetected]),
+        (f => f.Switching, [MetricNames.Switches, MetricNames.SwitchResumeTime]),
+        (f => f.Tokens, [MetricNames.TokenRefreshes, MetricNames.TokenRefreshFailures, MetricNames.TokenRefreshTime, MetricNames.AuthRejections,
+                         MetricNames.ExpiredCloses, MetricNames.TokensOutlived]),
+        (f => f.Malformed, [MetricNames.MalformedCases, MetricNames.MalformedCasesFailed, MetricNames.MalformedServerDown]),
+        (_ => true, [MetricNames.TargetRssGrowthMb, MetricNames.TargetHeapGrowthMb, MetricNames.TargetOpenAfterRun]),
     ];
+
+    /// <summary>The summary's metric rows for a report: (name, value text), in <see cref="Rows"/> order, rows without data left out.</summary>
+    public static IReadOnlyList<(string Metric, string Value)> MetricRows(Report report)
+    {
+        var features = ScenarioFeatures.Of(report.Scenario);
+        var metrics = report.Overall.ToJson();
+        var rows = new List<(string, string)>();
+        foreach (var name in Rows.Where(r => r.Uses(features)).SelectMany(r => r.Metrics))
+        {
+            if (metrics[name] is not JsonObject m) continue;
+            var text = (string?)m["type"] switch
+            {
+                "trend" => (long)m["count"]! == 0 ? null : $"avg={m["avg"]} med={m["med"]} p95={m["p95"]} p99={m["p99"]} max={m["max"]} ms (n={m["count"]})",
+                _ => m["value"]?.ToString(),
+            };
+            if (text is not null) rows.Add((name, text));
+        }
+        return rows;
+    }
 
     /// <summary>
     /// "tokens: 3012 refreshed in band (avg 4 ms, p95 10 ms), 0 failed, 0 rejected; 0 expiry closes (4001), 0 early;
@@ -29,7 +62,7 @@ public static class SummaryPrinter
         var m = report.Overall;
         var times = m.Trend(MetricNames.TokenRefreshTime);
         var timing = times.TotalCount > 0 ? $" (avg {times.GetMean() / 1000.0:0.#} ms, p95 {times.GetValueAtPercentile(95) / 1000.0:0.#} ms)" : "";
-        var mode = auth.Refresh.Mode switch { Scenarios.RefreshMode.Reconnect => "by reconnect", Scenarios.RefreshMode.None => "(refresh off)", _ => "in band" };
+        var mode = auth.Refresh.Mode switch { RefreshMode.Reconnect => "by reconnect", RefreshMode.None => "(refresh off)", _ => "in band" };
         yield return $"tokens: {m.Counter(MetricNames.TokenRefreshes)} refreshed {mode}{timing}, {m.Counter(MetricNames.TokenRefreshFailures)} failed, " +
                      $"{m.Counter(MetricNames.AuthRejections)} rejected; {m.Counter(MetricNames.ExpiredCloses)} expiry closes (4001), {m.Counter(MetricNames.ExpiredClosesEarly)} before exp";
         var overstay = m.Trend(MetricNames.TokenOverstay);
@@ -61,18 +94,8 @@ public static class SummaryPrinter
 
     public static void Print(IAnsiConsole console, Report report, string reportDirectory)
     {
-        var metrics = report.Overall.ToJson();
         var table = new Table().Border(TableBorder.Simple).AddColumn("metric").AddColumn("value");
-        foreach (var name in Headline)
-        {
-            if (metrics[name] is not { } m) continue;
-            var text = (string?)m["type"] switch
-            {
-                "trend" => (long)m["count"]! == 0 ? "no samples" : $"avg={m["avg"]} med={m["med"]} p95={m["p95"]} p99={m["p99"]} max={m["max"]} ms (n={m["count"]})",
-                _ => m["value"]?.ToString() ?? "no data",
-            };
-            table.AddRow(name, Markup.Escape(text));
-        }
+        foreach (var (name, text) in MetricRows(report)) table.AddRow(name, Markup.Escape(text));
         console.Write(table);
 
         if (report.Overall.CloseCodes.Count > 0)
@@ -83,15 +106,23 @@ public static class SummaryPrinter
         foreach (var line in TokenLines(report)) console.MarkupLine(Markup.Escape(line));
         foreach (var note in report.Result.Notes) console.MarkupLine($"[yellow]note:[/] {Markup.Escape(note)}");
 
+        var toolLimit = report.ToolLimit;
+        foreach (var reason in toolLimit.Reasons)
+            console.MarkupLine($"[yellow]tool-limited:[/] {Markup.Escape(reason)}");
         foreach (var t in report.Thresholds)
         {
             var name = t.Group is null ? t.Metric : $"{t.Metric}{{group:{t.Group}}}";
             var actual = t.Actual is { } a ? a.ToString("0.###") : t.Note ?? "n/a";
-            console.MarkupLine($"{(t.Passed ? "[green]✓[/]" : "[red]✗[/]")} {Markup.Escape(name)} {Markup.Escape(t.Expression)} (actual {Markup.Escape(actual)})");
+            var limited = toolLimit.Limited && ToolLimit.Affects(t.Metric) ? " [yellow](tool-limited)[/]" : "";
+            console.MarkupLine($"{(t.Passed ? "[green]✓[/]" : "[red]✗[/]")} {Markup.Escape(name)} {Markup.Escape(t.Expression)} (actual {Markup.Escape(actual)}){limited}");
         }
+        if (report.ToolLimitedFailure)
+            console.MarkupLine("[yellow]only timings failed, while the tool itself was the bottleneck: the server is not blamed; rerun with more CPU for the tool or fewer clients per silo[/]");
+        if (report.NoConnectionOpened)
+            console.MarkupLine($"[red]no connection ever opened[/] ({report.Result.Planned} clients planned): nothing was measured, the run fails");
         if (report.AbortedByThreshold is { } abortedBy)
             console.MarkupLine($"[red]stopped early by threshold {Markup.Escape(abortedBy)}[/] (abortOnFail)");
-        var verdict = report.Verdict switch { "pass" => "[green]PASS[/]", "partial" => "[yellow]PARTIAL[/]", _ => "[red]FAIL[/]" };
+        var verdict = report.Verdict switch { "pass" => "[green]PASS[/]", "partial" => "[yellow]PARTIAL[/]", "tool-limited" => "[yellow]TOOL-LIMITED[/]", _ => "[red]FAIL[/]" };
         console.MarkupLine($"verdict: {verdict}   report: {Markup.Escape(Path.Combine(reportDirectory, "report.json"))}");
     }
 }

@@ -140,6 +140,14 @@ public static class HtmlReport
         if (r["partial"]?.GetValueKind() == JsonValueKind.True || verdict == "partial")
             h.Append("<p class=\"warning\">The run did not complete (").Append(E(Str(r["partialReason"]) ?? "interrupted or aborted"))
                 .Append("): the numbers cover only what happened before it stopped.</p>\n");
+        if (r["noConnectionOpened"]?.GetValueKind() == JsonValueKind.True)
+            h.Append("<p class=\"warning\">No connection ever opened: nothing about the server was measured, so the run fails.</p>\n");
+        if (r["toolLimited"] is JsonObject tool && tool["limited"]?.GetValueKind() == JsonValueKind.True)
+        {
+            h.Append("<p class=\"warning tool-limited\">Tool-limited: the tool itself was the bottleneck (")
+                .Append(E(string.Join("; ", (tool["reasons"] as JsonArray ?? []).Select(Str))))
+                .Append("). Timings include the tool's own delay; their thresholds are marked tool-limited, not blamed on the server.</p>\n");
+        }
         h.Append("</header>\n");
     }
 
@@ -162,7 +170,8 @@ public static class HtmlReport
             var ok = t["passed"]?.GetValueKind() == JsonValueKind.True;
             h.Append("<tr class=\"").Append(ok ? "pass" : "fail").Append("\"><td class=\"mark\">").Append(ok ? "✓" : "✗").Append("</td><td><code>")
                 .Append(E(Str(t["metric"]))).Append("</code></td><td><code>").Append(E(Str(t["expression"]))).Append("</code></td><td class=\"num\">")
-                .Append(E(t["actual"] is { } a ? Num(a) : "no value")).Append("</td><td>").Append(E(Str(t["note"]))).Append("</td></tr>\n");
+                .Append(E(t["actual"] is { } a ? Num(a) : "no value")).Append("</td><td>").Append(E(Str(t["note"])))
+                .Append(t["toolLimited"]?.GetValueKind() == JsonValueKind.True ? " <span class=\"chip soft\">tool-limited</span>" : "").Append("</td></tr>\n");
         }
         h.Append("</tbody></table>\n</section>\n");
     }

@@ -2,6 +2,7 @@ using SimCluster.Abstractions.Security;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using SimCluster.Abstractions.Metrics;
+using SimCluster.Abstractions.Plans;
 using SimCluster.Abstractions.Runs;
 using SimCluster.Scenarios;
 
@@ -36,9 +37,25 @@ public sealed record Report
     /// <summary>The scenario file as run (path, text, overrides): report.json's <c>scenarioFile</c>, shown in report.html.</summary>
     public ScenarioSource? ScenarioSource { get; init; }
 
-    public bool Passed => Thresholds.All(t => t.Passed) && !Partial && AbortedByThreshold is null;
+    public bool Passed => Thresholds.All(t => t.Passed) && !Partial && AbortedByThreshold is null && !NoConnectionOpened;
 
-    public string Verdict => Partial ? "partial" : Passed ? "pass" : "fail";
+    /// <summary>
+    /// Clients were planned but not one connection ever opened (and no attacker graded a case): nothing about
+    /// the server was measured, so the run fails whatever its thresholds say (with none, it would pass on nothing).
+    /// </summary>
+    public bool NoConnectionOpened => Result.Planned > 0 && Overall.Counter(MetricNames.Connects) == 0 && Overall.Counter(MetricNames.MalformedCases) == 0;
+
+    public string Verdict => Partial ? "partial" : Passed ? "pass" : ToolLimitedFailure ? "tool-limited" : "fail";
+
+    /// <summary>Whether the tool itself was the bottleneck (<see cref="Reports.ToolLimit"/>): judged from send_lag and the tool's CPU.</summary>
+    public ToolLimit ToolLimit => Reports.ToolLimit.Judge(Overall, Tool);
+
+    /// <summary>
+    /// The run failed only on timings while the tool was the bottleneck: the server is not blamed, the run could
+    /// not measure it (exit 105). A failure of anything else (a count, a ratio) or no connection at all still fails.
+    /// </summary>
+    public bool ToolLimitedFailure => !Partial && !Passed && ToolLimit.Limited && !NoConnectionOpened && AbortedByThreshold is null
+        && Thresholds.Where(t => !t.Passed).All(t => Reports.ToolLimit.Affects(t.Metric));
 
     public double DurationSeconds => (Result.EndedAtUtc - Result.StartedAtUtc).TotalSeconds;
 
@@ -56,7 +73,7 @@ public sealed record Report
         }
         var overall = new MetricSet(result.Groups, seconds, gauges);
         var groups = result.Groups.ToDictionary(g => g.Name, g => new MetricSet([g], seconds, gauges));
-        var source = new Source(overall, groups);
+        var source = new Source(overall, groups, result.Planned, result.Groups.ToDictionary(g => g.Name, g => g.Clients));
         return new Report
         {
             Scenario = scenario,
@@ -88,8 +105,14 @@ public sealed record Report
         return reasons.Count == 0 ? null : string.Join("; ", reasons);
     }
 
-    private sealed class Source(MetricSet overall, IReadOnlyDictionary<string, MetricSet> groups) : IMetricSource
+    private sealed class Source(MetricSet overall, IReadOnlyDictionary<string, MetricSet> groups, int planned, IReadOnlyDictionary<string, int> groupClients) : IMetricSource
     {
+        public bool TryGetPlannedClients(string? group, out double clients)
+        {
+            clients = group is null ? planned : groupClients.TryGetValue(group, out var n) ? n : double.NaN;
+            return !double.IsNaN(clients);
+        }
+
         public bool TryGet(string metric, string? group, Aggregation aggregation, double? percentile, out double value)
         {
             value = double.NaN;
@@ -98,8 +121,21 @@ public sealed record Report
         }
     }
 
+    /// <summary>The planned shape: its corners, the arrival rate and the peak (report.json <c>loadShape</c>).</summary>
+    private JsonObject LoadShapeJson(Abstractions.Plans.LoadShape shape) => new()
+    {
+        ["rampUpSeconds"] = Scenario.Stages.Count == 0 ? Scenario.RampUp.TotalSeconds : 0,
+        ["stages"] = new JsonArray([.. Scenario.Stages.Select(st => (JsonNode)new JsonObject { ["durationSeconds"] = st.Duration.TotalSeconds, ["clients"] = st.Clients })]),
+        ["connectRate"] = Scenario.ConnectRate,
+        ["peakClients"] = shape.Peak,
+        // The planned line's corners (seconds from the start, planned clients); it holds after the last one.
+        ["corners"] = new JsonArray([.. shape.Corners.Select(c => (JsonNode)new JsonArray(Math.Round(c.AtSeconds, 3), c.Clients))]),
+    };
+
     public JsonObject ToJson()
     {
+        var shape = Scenario.Shape();
+        var toolLimit = ToolLimit;
         var json = new JsonObject
         {
             ["schema"] = Schema,
@@ -123,6 +159,7 @@ public sealed record Report
             ["verdict"] = Verdict,
             ["partial"] = Partial,
             ["abortedByThreshold"] = AbortedByThreshold,
+            ["noConnectionOpened"] = NoConnectionOpened,
             ["partialReason"] = PartialReason,
             ["metrics"] = Overall.ToJson(),
             ["distributions"] = Overall.Distributions(),
@@ -136,7 +173,10 @@ public sealed record Report
                 ["actual"] = t.Actual is { } a ? Math.Round(a, 3) : null,
                 ["passed"] = t.Passed,
                 ["note"] = t.Note,
+                // A timing graded while the tool was the bottleneck: its number includes the tool's own delay.
+                ["toolLimited"] = toolLimit.Limited && Reports.ToolLimit.Affects(t.Metric),
             })]),
+            ["toolLimited"] = toolLimit.ToJson(),
             ["groups"] = new JsonObject(Result.Groups.Select(g => KeyValuePair.Create(g.Name, (JsonNode?)new JsonObject
             {
                 ["behavior"] = g.Behavior,
@@ -150,6 +190,8 @@ public sealed record Report
             {
                 ["t"] = p.T,
                 ["open"] = p.Open,
+                // Clients the load shape plans to be connected at this second, beside the actual open.
+                ["plannedClients"] = shape.PlannedAt(TimeSpan.FromSeconds(p.T)),
                 ["connects"] = p.Connects,
                 ["connectFailures"] = p.ConnectFailures,
                 ["disconnects"] = p.Disconnects,
@@ -169,6 +211,7 @@ public sealed record Report
                     ["p99"] = t.Value.P99,
                 }))),
             }.WithAttacks(Result.Malformed is null ? null : p.Attacks))]),
+            ["loadShape"] = LoadShapeJson(shape),
             ["cases"] = MalformedSection.Cases(Result.Malformed),
             ["silos"] = new JsonArray([.. Result.Silos.Select(s => (JsonNode)new JsonObject
             {
@@ -257,22 +300,10 @@ public sealed record Report
         {
             ["atMs"] = e.AtMs,
             ["event"] = e.Kind,
-            ["state"] = Kebab(e.State),
+            ["state"] = Spelling.Kebab(e.State),
             ["detail"] = e.Detail,
         })]),
     })]);
-
-    /// <summary><c>WaitingToReconnect</c> → <c>waiting-to-reconnect</c>.</summary>
-    internal static string Kebab(string name)
-    {
-        var sb = new System.Text.StringBuilder(name.Length + 4);
-        for (var i = 0; i < name.Length; i++)
-        {
-            if (char.IsUpper(name[i]) && i > 0) sb.Append('-');
-            sb.Append(char.ToLowerInvariant(name[i]));
-        }
-        return sb.ToString();
-    }
 
     public Task WriteAsync(string directory) => WriteJsonAsync(directory, ToJson());
 

@@ -24,7 +24,7 @@ public static class ReportCommands
         var report = ReportFiles.Read(path, out var error);
         if (report is null)
         {
-            stderr.WriteLine($"error: {error}");
+            stderr.WriteLine($"error: DIR: {error}");
             return ExitCodes.InvalidInput;
         }
         System.Text.Json.Nodes.JsonObject? comparison = null;
@@ -105,7 +105,7 @@ public static class ReportCommands
         folder ??= ScenarioCatalog.FindFolder();
         if (folder is null || !Directory.Exists(folder))
         {
-            stderr.WriteLine($"error: no scenarios folder {(folder is null ? "found" : $"at {folder}")}; run this from the repository root or pass --dir FOLDER");
+            stderr.WriteLine(folder is null ? "error: no scenarios folder found; run this from the repository root or pass --dir FOLDER" : $"error: --dir: no scenarios folder at {folder}");
             return ExitCodes.InvalidInput;
         }
         var entries = ScenarioCatalog.List(folder);

@@ -41,8 +41,8 @@ public sealed record AuthSetup
 
         var plan = new AuthPlan
         {
-            Send = auth.Send == TokenSend.Header ? "header" : "query",
-            RefreshMode = auth.Refresh.Mode switch { RefreshMode.Reconnect => "reconnect", RefreshMode.None => "none", _ => "in-band" },
+            Send = auth.Send,
+            RefreshMode = auth.Refresh.Mode,
             Before = auth.Refresh.Before,
             Late = auth.Refresh.Late,
             RefreshTimeout = auth.Refresh.Timeout,
@@ -58,7 +58,7 @@ public sealed record AuthSetup
             var uri = new Uri(url);
             if (!TargetGuard.IsLoopback(uri))
                 errors.Add($"{file}: auth.tokenUrl: only token endpoints on loopback (127.0.0.0/8, localhost) are allowed, got host '{uri.Host}'");
-            return new AuthSetup { Plan = plan with { Source = "url", TokenUrl = url } };
+            return new AuthSetup { Plan = plan with { Source = TokenSourceKind.Url, TokenUrl = url } };
         }
 
         var jwt = auth.Jwt!;
@@ -99,7 +99,7 @@ public sealed record AuthSetup
         {
             Plan = plan with
             {
-                Source = "minted",
+                Source = TokenSourceKind.Minted,
                 Algorithm = jwt.Algorithm,
                 KeyEnv = keyEnv,
                 KeyFile = keyFile,

@@ -28,9 +28,15 @@ public sealed class ClusterConnection : IAsyncDisposable
 
     public string Description { get; }
 
+    /// <summary>How long `run --cluster` waits for a silo to join before it gives up (<c>--cluster-wait</c>).</summary>
+    public static readonly TimeSpan DefaultJoinWait = TimeSpan.FromSeconds(30);
+
     /// <param name="passwordFile">PostgreSQL clustering: the password's file when the URL has none (else PGPASSWORD).</param>
-    public static async Task<ClusterConnection> ConnectAsync(string? cluster, CancellationToken ct, string? passwordFile = null)
+    /// <param name="joinWait">How long to keep looking for a silo's gateway in the membership table (default <see cref="DefaultJoinWait"/>).</param>
+    public static async Task<ClusterConnection> ConnectAsync(string? cluster, CancellationToken ct, string? passwordFile = null, TimeSpan? joinWait = null)
     {
+        var wait = joinWait ?? DefaultJoinWait;
+        JoinRetry? retry = null;
         IHost host;
         string description;
         if (string.IsNullOrEmpty(cluster) || cluster == "embedded")
@@ -51,9 +57,13 @@ public sealed class ClusterConnection : IAsyncDisposable
             }
             var builder = Host.CreateApplicationBuilder();
             builder.Logging.ClearProviders();
-            builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Error);
+            // The host's own "Hosting failed to start" and its stack trace: the failure is explained below instead.
+            builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Error)
+                .AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
+            retry = new JoinRetry(TimeProvider.System.GetUtcNow() + wait, TimeProvider.System);
             builder.UseOrleansClient(client =>
             {
+                client.Services.AddSingleton<IClientConnectionRetryFilter>(retry);
                 if (cluster == "localhost")
                 {
                     client.UseLocalhostClustering(SimCluster.Silo.SiloOptions.DefaultGatewayPort, serviceId: "simcluster", clusterId: "simcluster");
@@ -74,15 +84,16 @@ public sealed class ClusterConnection : IAsyncDisposable
                 }
                 else
                 {
-                    throw new ArgumentException($"--cluster: '{SimCluster.Abstractions.Security.Secrets.Redact(cluster)}' is not 'localhost', 'redis://HOST:PORT' or 'postgres://USER@HOST:PORT/DATABASE'");
+                    throw new ArgumentException(SpecError(cluster) ?? cluster);
                 }
             });
             host = builder.Build();
             description = $"cluster {postgres?.Display ?? SimCluster.Abstractions.Security.Secrets.Redact(cluster)}";
         }
 
+        // The retry filter ends the wait; this bound only catches a start that hangs inside one attempt.
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        timeout.CancelAfter(wait + TimeSpan.FromSeconds(15));
         try
         {
             await host.StartAsync(timeout.Token);
@@ -90,10 +101,21 @@ public sealed class ClusterConnection : IAsyncDisposable
         catch (Exception e) when (e is not ArgumentException)
         {
             host.Dispose();
-            throw new ClusterUnreachableException($"could not reach {description}: {SiloHost.Explain(e, cluster ?? "")}", e);
+            if (ct.IsCancellationRequested) throw new OperationCanceledException(ct);
+            var cause = retry?.Last ?? e;
+            throw new ClusterUnreachableException(retry?.Last is SiloUnavailableException
+                ? $"no silo has joined {description} within {wait.TotalSeconds:0.###} s (its membership table lists no gateway): start one with `./simcluster silo --cluster {SimCluster.Abstractions.Security.Secrets.Redact(cluster!)}`, or wait longer with --cluster-wait"
+                : $"could not reach {description} within {wait.TotalSeconds:0.###} s: {SiloHost.Explain(cause, cluster ?? "")}", e);
         }
         return new ClusterConnection(host, description);
     }
+
+    /// <summary>Why a --cluster value names no cluster this build can join; null when it does (checked before anything starts).</summary>
+    public static string? SpecError(string? cluster) =>
+        string.IsNullOrEmpty(cluster) || cluster is "embedded" or "localhost" || PostgresClustering.IsPostgres(cluster)
+        || (cluster.StartsWith("redis://", StringComparison.Ordinal) && Uri.TryCreate(cluster, UriKind.Absolute, out _))
+            ? null
+            : $"--cluster: '{SimCluster.Abstractions.Security.Secrets.Redact(cluster)}' is not 'localhost', 'redis://HOST:PORT' or 'postgres://USER@HOST:PORT/DATABASE'";
 
     public static int FreeLoopbackPort()
     {
@@ -108,6 +130,24 @@ public sealed class ClusterConnection : IAsyncDisposable
         try { await _host.StopAsync(timeout.Token); }
         catch (OperationCanceledException) { }
         _host.Dispose();
+    }
+}
+
+/// <summary>
+/// Retries the client's connection (no gateway listed yet, a membership store not answering) once a second
+/// until the deadline, keeping the last failure so the error can say which it was.
+/// </summary>
+internal sealed class JoinRetry(DateTimeOffset deadline, TimeProvider time) : IClientConnectionRetryFilter
+{
+    public Exception? Last { get; private set; }
+
+    public async Task<bool> ShouldRetryConnectionAttempt(Exception exception, CancellationToken cancellationToken)
+    {
+        Last = exception;
+        var left = deadline - time.GetUtcNow();
+        if (left <= TimeSpan.Zero || cancellationToken.IsCancellationRequested) return false;
+        await Task.Delay(left < TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1), time, cancellationToken);
+        return true;
     }
 }
 

@@ -26,7 +26,9 @@ public static class PlanBuilder
         Clients = scenario.Clients,
         Duration = scenario.Duration,
         RampUp = scenario.RampUp,
-        Protocol = scenario.Protocol.ToString().ToLowerInvariant(),
+        Stages = [.. scenario.Stages.Select(s => new StagePlan(s.Duration, s.Clients))],
+        ConnectRate = scenario.ConnectRate ?? 0,
+        Protocol = scenario.Protocol,
         Driver = scenario.Driver,
         Messages = new MessagePlan
         {
@@ -44,7 +46,7 @@ public static class PlanBuilder
             Policy = scenario.Reconnect.Policy,
             Base = scenario.Reconnect.Base,
             Max = scenario.Reconnect.Max,
-            Jitter = scenario.Reconnect.Jitter.ToString().ToLowerInvariant(),
+            Jitter = scenario.Reconnect.Jitter,
             MaxAttempts = scenario.Reconnect.MaxAttempts,
         },
         Groups = Groups(scenario, Network(scenario.Network)),
@@ -126,9 +128,9 @@ public static class PlanBuilder
     {
         Interfaces = [.. spec.Interfaces],
         Every = new DurationRangePlan(spec.Every.Min, spec.Every.Max),
-        Mode = spec.Mode == SwitchMode.MakeBeforeBreak ? "make-before-break" : "break-before-make",
+        Mode = spec.Mode,
         Gap = spec.Gap,
-        OldPath = spec.OldPath.ToString().ToLowerInvariant(),
+        OldPath = spec.OldPath,
         NatRebinding = spec.NatRebinding,
     };
 
@@ -167,7 +169,7 @@ public static class PlanBuilder
     {
         Up = new DurationRangePlan(spec.Up.Min, spec.Up.Max),
         Down = new DurationRangePlan(spec.Down.Min, spec.Down.Max),
-        Drops = [.. spec.Drops.Select(d => d.ToString().ToLowerInvariant())],
+        Drops = [.. spec.Drops],
         Cycles = spec.Cycles,
     };
 }

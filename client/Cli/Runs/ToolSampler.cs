@@ -116,6 +116,8 @@ public sealed class ToolSampler : IAsyncDisposable
             ["highWaterRssMb"] = HighWaterRssMb(),
             ["heapMbAtPeak"] = Math.Round(_heapAtPeak / 1_048_576.0, 1),
             ["cpuPercent"] = Math.Round(elapsed > 0 ? cpu / elapsed * 100 : 0, 1),
+            // The cores this process may run on (its affinity): cpuPercent is out of 100 per core.
+            ["cores"] = Environment.ProcessorCount,
             ["gcPausePercent"] = Math.Round(elapsed > 0 ? pause / elapsed * 100 : 0, 2),
             ["gcMode"] = System.Runtime.GCSettings.IsServerGC ? "server" : "workstation",
             ["samples"] = _samples,

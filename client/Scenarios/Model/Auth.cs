@@ -1,3 +1,5 @@
+using SimCluster.Abstractions.Plans;
+
 namespace SimCluster.Scenarios;
 
 /// <summary>Tokens for the target: minted locally (<see cref="Jwt"/>) or fetched from <see cref="TokenUrl"/>; exactly one is set.</summary>
@@ -6,7 +8,7 @@ public sealed record AuthSpec
     public JwtSpec? Jwt { get; init; }
     /// <summary>An http(s) URL answering <c>{access_token, expires_in}</c>.</summary>
     public string? TokenUrl { get; init; }
-    public TokenSend Send { get; init; } = TokenSend.Query;
+    public TokenPlacement Send { get; init; } = TokenPlacement.Query;
     public RefreshSpec Refresh { get; init; } = new();
     /// <summary>Bound on one request to <see cref="TokenUrl"/>.</summary>
     public TimeSpan FetchTimeout { get; init; } = TimeSpan.FromSeconds(5);
@@ -38,9 +40,6 @@ public sealed record JwtSpec
     public (string Key, int Line, int Column) KeyPosition { get; init; }
 }
 
-/// <summary>Query: <c>?token=</c>. Header: <c>Authorization: Bearer</c>.</summary>
-public enum TokenSend { Query, Header }
-
 public sealed record RefreshSpec
 {
     public RefreshMode Mode { get; init; } = RefreshMode.InBand;
@@ -59,6 +58,3 @@ public sealed record RefreshSpec
     /// <summary>With <see cref="Message"/>: the text of the server's refusal (optional).</summary>
     public string? Reject { get; init; }
 }
-
-/// <summary>In the file: <c>in-band</c> (auth.refresh frame), <c>reconnect</c> (new connection with a new token), <c>none</c>.</summary>
-public enum RefreshMode { InBand, Reconnect, None }

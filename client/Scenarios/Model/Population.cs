@@ -1,3 +1,5 @@
+using SimCluster.Abstractions.Plans;
+
 namespace SimCluster.Scenarios;
 
 /// <summary>
@@ -34,9 +36,6 @@ public sealed record FlappingSpec
     public DropMode DrawDrop(Random rng) => Drops.Count <= 1 ? Drop : Drops[rng.Next(Drops.Count)];
 }
 
-/// <summary>close: a clean WebSocket close; reset: TCP RST; blackhole: traffic silently stops, no FIN or RST.</summary>
-public enum DropMode { Close, Reset, Blackhole }
-
 /// <summary>Clients that turn into zombies (the kinds of grains/Grains/Behaviors/Zombies) and measure how fast the server evicts them.</summary>
 public sealed record ZombieSpec
 {
@@ -66,12 +65,6 @@ public sealed record SwitchingSpec
     /// <summary>Same address, new source port on each switch (a NAT rebinding).</summary>
     public bool NatRebinding { get; init; }
 }
-
-/// <summary>In the file: <c>break-before-make</c> | <c>make-before-break</c>.</summary>
-public enum SwitchMode { BreakBeforeMake, MakeBeforeBreak }
-
-/// <summary>In the file: <c>blackhole</c> | <c>reset</c> | <c>fin</c>.</summary>
-public enum OldPathFate { Blackhole, Reset, Fin }
 
 /// <summary>Clients sending malformed input (docs/malformed.md); a share of the group stays healthy as canaries.</summary>
 public sealed record MalformedSpec

@@ -1,3 +1,5 @@
+using SimCluster.Abstractions.Plans;
+
 namespace SimCluster.Scenarios;
 
 /// <summary>
@@ -11,14 +13,15 @@ public sealed record Scenario
     public required int Clients { get; init; }
     public required TimeSpan Duration { get; init; }
     public TimeSpan RampUp { get; init; } = TimeSpan.Zero;
+    /// <summary>k6-style stages, targets already resolved to client counts (a percentage of <see cref="Clients"/> in the file); empty = <see cref="RampUp"/>.</summary>
+    public IReadOnlyList<StageSpec> Stages { get; init; } = [];
+    /// <summary>At most this many new clients start per second (an arrival rate); null = as fast as the shape plans.</summary>
+    public double? ConnectRate { get; init; }
     /// <summary>Null when the file gave none: the runner draws one and writes it to the report.</summary>
     public long? Seed { get; init; }
     public ProtocolKind Protocol { get; init; } = ProtocolKind.Echo;
-    /// <summary>
-    /// The code that drives each client's WebSocket: <c>websocket-client</c> (Websocket.Client, the default)
-    /// or <c>lean</c> (SimCluster's own receive loop: about 20 KB less per client).
-    /// </summary>
-    public string Driver { get; init; } = "websocket-client";
+    /// <summary>The code that drives each client's WebSocket (lean: SimCluster's own receive loop, about 20 KB less per client).</summary>
+    public ClientDriver Driver { get; init; } = ClientDriver.WebsocketClient;
     public MessagesSpec Messages { get; init; } = new();
     public HeartbeatSpec Heartbeat { get; init; } = new();
     public NetworkSpec Network { get; init; } = new();
@@ -37,7 +40,14 @@ public sealed record Scenario
     public ReportSpec Report { get; init; } = new();
     /// <summary>The file the scenario came from (or the source name given to <see cref="ScenarioLoader.Parse"/>).</summary>
     public string SourcePath { get; init; } = "";
+
+    /// <summary>The planned load shape (when each client starts and stops), as the cluster will run it.</summary>
+    public SimCluster.Abstractions.Plans.LoadShape Shape() =>
+        new(Clients, Duration, RampUp, [.. Stages.Select(s => new SimCluster.Abstractions.Plans.StagePlan(s.Duration, s.Clients))], ConnectRate ?? 0);
 }
+
+/// <summary>One stage of the load shape: over <see cref="Duration"/> the planned client count moves in a line to <see cref="Clients"/>.</summary>
+public sealed record StageSpec(TimeSpan Duration, int Clients);
 
 /// <summary>Where clients connect: the reference target the run starts itself, or one or more WebSocket URLs.</summary>
 public sealed record TargetSpec
@@ -48,16 +58,6 @@ public sealed record TargetSpec
 
     public static TargetSpec Embedded { get; } = new() { IsEmbedded = true };
     public static TargetSpec ForUrls(params Uri[] urls) => new() { Urls = urls };
-}
-
-public enum ProtocolKind
-{
-    /// <summary>Any echo server: each message comes back unchanged.</summary>
-    Echo,
-    /// <summary>Session protocol v1 (docs/session-protocol.md): sequence numbers, acks, replay across reconnects.</summary>
-    Session,
-    /// <summary>Connect only; no application messages.</summary>
-    None,
 }
 
 /// <summary><c>cluster:</c> what a multi-silo run does when a silo is lost mid-run.</summary>

@@ -1,3 +1,5 @@
+using SimCluster.Abstractions.Plans;
+
 namespace SimCluster.Scenarios;
 
 /// <summary>Application messages each client sends. Every message carries a header, hence the 16-byte minimum.</summary>
@@ -61,9 +63,6 @@ public sealed record ReconnectSpec
     /// <summary>Zero = keep trying until the run ends.</summary>
     public int MaxAttempts { get; init; }
 }
-
-/// <summary>Backoff jitter as in the AWS architecture blog: none, equal (half fixed, half random), full (0..delay).</summary>
-public enum JitterKind { None, Equal, Full }
 
 /// <summary>
 /// Options for the reference target a run starts itself (<c>target: embedded</c>): the server side of the

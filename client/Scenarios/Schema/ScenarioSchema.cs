@@ -2,6 +2,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using SimCluster.Abstractions.Metrics;
+using SimCluster.Abstractions.Plans;
 
 namespace SimCluster.Scenarios.Schema;
 
@@ -66,15 +67,30 @@ public static class ScenarioSchema
                         new JsonObject { ["type"] = "array", ["minItems"] = 1, ["items"] = Ref("wsUrl") }),
                     "Required. `embedded` (the reference target, started by the run), a ws:// or wss:// URL, or a list of URLs (clients are spread over them).",
                     examples: ["embedded", "ws://127.0.0.1:5080/ws"])),
-                ("clients", Describe(Integer(1, ScenarioBinder.MaxClients), "Required. Number of simulated clients.", examples: [1000])),
-                ("duration", Describe(Ref("positiveDuration"), "Required. Length of the run, ramp-up included.", examples: ["60s", "1m30s"])),
-                ("rampUp", Describe(Ref("duration"), "Client i starts at rampUp * i / clients; at most the duration.", "0s", examples: ["10s"])),
+                ("clients", Describe(Integer(1, ScenarioBinder.MaxClients), "Required (with stages: defaults to the highest stage target). Number of simulated clients.", examples: [1000])),
+                ("duration", Describe(Ref("positiveDuration"), "Required (with stages: defaults to their total). Length of the run, ramp-up included.", examples: ["60s", "1m30s"])),
+                ("rampUp", Describe(Ref("duration"), "Client i starts at rampUp * i / clients; at most the duration. Ignored (a warning) beside stages.", "0s", examples: ["10s"])),
+                ("stages", Describe(new JsonObject
+                    {
+                        ["type"] = "array",
+                        ["minItems"] = 1,
+                        ["maxItems"] = LoadShapeBinder.MaxStages,
+                        ["items"] = Object("One stage: over its duration the planned client count moves in a line to its target (k6's ramping stages).",
+                        [
+                            ("duration", Describe(AnyOf(Ref("positiveDuration"), Ref("share")), "How long the stage lasts, or a share of the run's duration.", examples: ["10s", "25%"])),
+                            ("clients", Describe(AnyOf(Integer(0, ScenarioBinder.MaxClients), Pattern(@"^\s*" + PercentUpTo100 + @"\s*%\s*$")), "The planned client count at the stage's end, or a share of clients.", examples: [100, "50%"])),
+                        ], required: ["duration", "clients"]),
+                    },
+                    "The load shape: ramps, holds, spikes and ramp-down. Client i is connected while the planned count is above i; a ramp-down closes clients cleanly (clients_ramped_down), never as a disconnect. The shape rises, holds, then falls (no rise after a fall); its peak is clients; after the last stage the target holds.",
+                    examples: [new JsonArray(new JsonObject { ["duration"] = "10s", ["clients"] = "100%" }, new JsonObject { ["duration"] = "20s", ["clients"] = "100%" }, new JsonObject { ["duration"] = "5s", ["clients"] = 0 })])),
+                ("connectRate", Describe(AnyOf(Pattern(@"^\s*" + NonZero + @"\d+(?:\.\d+)?\s*(?:/\s*[sm])?\s*$"), new JsonObject { ["type"] = "number", ["exclusiveMinimum"] = 0 }),
+                    "An arrival rate: at most this many new clients start per second (50/s, 600/m, or a number per second), in index order, later than the shape plans if need be. Reconnects follow the reconnect policy.", examples: ["50/s"])),
                 ("seed", Describe(new JsonObject { ["type"] = "integer" },
                     "Seed for every random choice; the same seed repeats the same schedule. Drawn (and reported) when left out.", examples: [42])),
-                ("protocol", Describe(Enum("echo", "session", "none"),
-                    "echo: any echo server; session: session protocol v1 (sequence numbers, acks, replay); none: connect only.", "echo")),
-                ("driver", Describe(Enum("websocket-client", "lean"),
-                    "The code that drives each client's WebSocket: websocket-client (Websocket.Client) or lean (SimCluster's own receive loop, less memory per client).", "websocket-client")),
+                ("protocol", Describe(Enum<ProtocolKind>(),
+                    "echo: any echo server; session: session protocol v1 (sequence numbers, acks, replay); none: connect only.", ProtocolKind.Echo.Spelled())),
+                ("driver", Describe(Enum<ClientDriver>(),
+                    "The code that drives each client's WebSocket: websocket-client (Websocket.Client) or lean (SimCluster's own receive loop, less memory per client).", ClientDriver.WebsocketClient.Spelled())),
                 ("messages", Object("Application messages each client sends and expects back.",
                 [
                     ("interval", Describe(Ref("duration"), "Time between two messages of one client; 0 = no messages.", Format(messages.Interval), examples: ["1s", "250ms"])),
@@ -100,7 +116,7 @@ public static class ScenarioSchema
                     ("policy", Describe(Enum(Sorted(vocab.ReconnectPolicies)), "immediate; fixed (base); exponential (base * 2^(n-1), capped at max).", reconnect.Policy)),
                     ("base", Describe(Ref("duration"), "First (or fixed) delay.", Format(reconnect.Base), examples: ["100ms"])),
                     ("max", Describe(Ref("positiveDuration"), "Longest delay (exponential); not below base.", Format(reconnect.Max), examples: ["30s"])),
-                    ("jitter", Describe(Enum("none", "equal", "full"), "none; equal: half fixed, half random; full: anywhere from 0 to the delay.", reconnect.Jitter.ToString().ToLowerInvariant())),
+                    ("jitter", Describe(Enum<JitterKind>(), "none; equal: half fixed, half random; full: anywhere from 0 to the delay.", reconnect.Jitter.Spelled())),
                     ("maxAttempts", Describe(Integer(0, int.MaxValue), "Attempts before a client gives up; 0 = until the run ends.", reconnect.MaxAttempts, examples: [5])),
                 ])),
                 ("auth", Auth(jwt, refresh)),
@@ -123,9 +139,13 @@ public static class ScenarioSchema
                 ("allowTargets", Describe(AnyOf(Ref("hostOrUrl"), new JsonObject { ["type"] = "array", ["items"] = Ref("hostOrUrl") }),
                     "Non-loopback hosts this scenario may target (hosts, host:port or URLs); loopback is always allowed.", examples: ["ws.example.test"])),
             ],
-            required: ["name", "target", "clients", "duration"]);
+            required: ["name", "target"]);
+        // clients and duration are required unless stages give them (the peak and the stages' total).
+        root["anyOf"] = new JsonArray(
+            new JsonObject { ["required"] = new JsonArray("clients", "duration") },
+            new JsonObject { ["required"] = new JsonArray("stages") });
         // App-level heartbeats are the session protocol's ping frames: no other protocol has them.
-        root["if"] = new JsonObject { ["not"] = KeyIs("protocol", "session") };
+        root["if"] = new JsonObject { ["not"] = KeyIs("protocol", ProtocolKind.Session.Spelled()) };
         root["then"] = new JsonObject
         {
             ["properties"] = new JsonObject
@@ -236,11 +256,11 @@ public static class ScenarioSchema
                 ("alignExpiry", Describe(new JsonObject { ["type"] = "boolean" }, "Failure injection: every token expires on the same instants (multiples of lifetime): a refresh storm.", false)),
             ], example: new JsonObject { ["secretEnv"] = "SIM_JWT_SECRET" }), "secretEnv", "secretFile", "generateKey")),
             ("tokenUrl", Describe(Ref("httpUrl"), "An http(s) URL answering {access_token, expires_in}.", examples: ["http://127.0.0.1:8081/token"])),
-            ("send", Describe(Enum("query", "header"), "query: ?token=...; header: Authorization: Bearer ...", "query")),
+            ("send", Describe(Enum<TokenPlacement>(), "query: ?token=...; header: Authorization: Bearer ...", new AuthSpec().Send.Spelled())),
             ("fetchTimeout", Describe(Ref("positiveDuration"), "Bound on one request to tokenUrl.", "5s")),
             ("refresh", WithDependencies(Object("When and how a client renews its token.",
             [
-                ("mode", Describe(Enum("in-band", "reconnect", "none"), "in-band: auth.refresh frame (protocol: session); reconnect: a new connection with a new token; none: let it expire.", "in-band")),
+                ("mode", Describe(Enum<RefreshMode>(), "in-band: auth.refresh frame (protocol: session); reconnect: a new connection with a new token; none: let it expire.", refresh.Mode.Spelled())),
                 ("before", Describe(Ref("duration"), "How long before expiry the client refreshes; shorter than jwt.lifetime.", Format(refresh.Before), examples: ["10s"])),
                 ("late", Describe(Ref("duration"), "Failure injection: refresh this long after expiry instead (before is then ignored).", examples: ["2s"])),
                 ("timeout", Describe(Ref("positiveDuration"), "How long to wait for auth.refreshed / auth.rejected.", Format(refresh.Timeout))),
@@ -255,7 +275,7 @@ public static class ScenarioSchema
 
     private static JsonObject Population(ScenarioVocabulary vocab, FlappingSpec flapping, ZombieSpec zombie, SwitchingSpec switching, MalformedSpec malformed)
     {
-        var dropModes = Enum("close", "reset", "blackhole");
+        var dropModes = Enum<DropMode>();
         var behaviors = Sorted(vocab.Behaviors);
         var group = Object("A group of clients sharing a behaviour.",
         [
@@ -268,7 +288,7 @@ public static class ScenarioSchema
                 ("down", Describe(Ref("range"), "Outage before reconnecting.", FormatRange(flapping.Down), examples: ["100ms..1s"])),
                 ("drop", Describe(AnyOf(dropModes.DeepClone().AsObject(), new JsonObject { ["type"] = "array", ["minItems"] = 1, ["items"] = dropModes.DeepClone() }),
                     "close: a clean WebSocket close; reset: TCP RST; blackhole: traffic stops silently. A list mixes them, one drawn per cycle.",
-                    flapping.Drop.ToString().ToLowerInvariant(), examples: ["reset", new JsonArray("close", "reset", "blackhole")])),
+                    flapping.Drop.Spelled(), examples: ["reset", new JsonArray("close", "reset", "blackhole")])),
                 ("cycles", Describe(Integer(0, int.MaxValue), "Up/down cycles per client; 0 = until the run ends.", flapping.Cycles, examples: [20])),
             ], example: new JsonObject { ["up"] = "1s..3s", ["cycles"] = 5 })),
             ("zombie", WithRule(Object("Clients that turn into zombies; measures how fast the server evicts them.",
@@ -285,9 +305,9 @@ public static class ScenarioSchema
                 ("interfaces", Describe(new JsonObject { ["type"] = "array", ["items"] = Enum(Sorted(vocab.LinkProfiles)) },
                     "Link profiles visited in turn; may be empty only with natRebinding.", examples: [new JsonArray("wifi-good", "4g")])),
                 ("every", Describe(Ref("positiveRange"), "Time between switches.", FormatRange(switching.Every), examples: ["5s..15s"])),
-                ("mode", Describe(Enum("break-before-make", "make-before-break"), "Whether the new path opens before or after the old one goes.", "break-before-make")),
+                ("mode", Describe(Enum<SwitchMode>(), "Whether the new path opens before or after the old one goes.", switching.Mode.Spelled())),
                 ("gap", Describe(Ref("duration"), "Dead time between losing the old path and opening the new one.", "0s", examples: ["500ms"])),
-                ("oldPath", Describe(Enum("blackhole", "reset", "fin"), "What the server sees of the abandoned connection.", "blackhole")),
+                ("oldPath", Describe(Enum<OldPathFate>(), "What the server sees of the abandoned connection.", switching.OldPath.Spelled())),
                 ("natRebinding", Describe(new JsonObject { ["type"] = "boolean" }, "Same address, new source port on each switch.", false)),
             ], example: new JsonObject { ["interfaces"] = new JsonArray("wifi-good", "4g") }),
                 "if", new JsonObject { ["not"] = KeyIs("natRebinding", true) },
@@ -339,8 +359,14 @@ public static class ScenarioSchema
             var aggregationText = string.Join("|", aggregations.Select(a => a == Aggregation.Percentile
                 ? @"p\s*\(\s*(?=[\d.]*[1-9])" + PercentUpTo100 + @"\s*\)"
                 : a.ToString().ToLowerInvariant()));
-            var expression = Describe(Pattern($@"^\s*(?:{aggregationText})\s*(?:<=|>=|==|<|>)\s*{NumberPattern}\s*$"),
-                $"{kind.ToString().ToLowerInvariant()} metric: {string.Join(", ", aggregations.Select(ThresholdRules.Spelling))}, then < <= > >= or ==, then a number");
+            // Counts may be relative to the plan: count>=20*clients, count>=0.99*messages_planned (a counter of the run).
+            var counters = MetricNames.All.Where(m => m.Value == MetricKind.Counter).Select(m => m.Key).Order(StringComparer.Ordinal);
+            var limit = kind == MetricKind.Counter
+                ? $@"{NumberPattern}(?:\s*\*\s*(?:clients|{string.Join("|", counters)}))?\s*$"
+                : NumberPattern + @"\s*$";
+            var expression = Describe(Pattern($@"^\s*(?:{aggregationText})\s*(?:<=|>=|==|<|>)\s*{limit}"),
+                $"{kind.ToString().ToLowerInvariant()} metric: {string.Join(", ", aggregations.Select(ThresholdRules.Spelling))}, then < <= > >= or ==, then a number" +
+                (kind == MetricKind.Counter ? " (count and value: or a number times clients or a counter, like 20*clients)" : ""));
             var key = $@"^(?:{string.Join("|", metrics)})(?:\s*\{{\s*group\s*:\s*[a-z0-9][a-z0-9._-]*\s*\}})?$";
             var longForm = Object("k6's long form: the expression, and whether a failure stops the run while it goes.",
             [
@@ -370,7 +396,7 @@ public static class ScenarioSchema
             ["reject"] = new JsonArray("message", "expect"),
         };
         refresh["if"] = new JsonObject { ["required"] = new JsonArray("message") };
-        refresh["then"] = new JsonObject { ["properties"] = new JsonObject { ["mode"] = new JsonObject { ["const"] = "in-band" } } };
+        refresh["then"] = new JsonObject { ["properties"] = new JsonObject { ["mode"] = new JsonObject { ["const"] = RefreshMode.InBand.Spelled() } } };
         return refresh;
     }
 
@@ -448,6 +474,9 @@ public static class ScenarioSchema
     private static JsonObject AnyOf(params JsonObject[] schemas) => new() { ["anyOf"] = new JsonArray([.. schemas]) };
 
     private static JsonObject Integer(long min, long max) => new() { ["type"] = "integer", ["minimum"] = min, ["maximum"] = max };
+
+    /// <summary>The spellings of an enum of the plan, in declaration order.</summary>
+    private static JsonObject Enum<T>() where T : struct, System.Enum => Enum(Spelling.NamesOf<T>());
 
     private static JsonObject Enum(params IEnumerable<string> values) => new() { ["enum"] = new JsonArray([.. values.Select(v => (JsonNode?)v)]) };
 

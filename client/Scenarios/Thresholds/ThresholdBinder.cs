@@ -70,6 +70,24 @@ internal static class ThresholdBinder
                         $"{ThresholdRules.Spelling(expr.Aggregation)} does not apply to {kind.ToString().ToLowerInvariant()} metric {Excerpt.Quote(mk.Metric)}; use {allowed}");
                     continue;
                 }
+                if (expr.Relative is { } relative)
+                {
+                    // Relative limits scale counts with the run: the plan's clients, or another counter of the run.
+                    var counters = MetricNames.Table.Where(t => t.Kind == MetricKind.Counter).Select(t => t.Name).ToList();
+                    if (relative != ThresholdExpression.Clients && !counters.Contains(relative))
+                    {
+                        var hint = Suggest.DidYouMean(relative, [ThresholdExpression.Clients, .. counters]);
+                        d.Add(s.Source, s.Line, s.TextColumn + expr.RelativeColumn - 1, expressionPath,
+                            $"unknown plan quantity {Excerpt.Quote(relative)}{hint}; a limit may be a number, clients (planned in the scope) or a counter metric, as in 20*clients or 0.99*messages_planned");
+                        continue;
+                    }
+                    if (kind != MetricKind.Counter || expr.Aggregation is not (Aggregation.Count or Aggregation.Value))
+                    {
+                        d.Add(s.Source, s.Line, s.TextColumn, expressionPath,
+                            $"a limit relative to the plan ({relative}) grades counts: use count or value on a counter metric, not {ThresholdRules.Spelling(expr.Aggregation)} on {Excerpt.Quote(mk.Metric)}");
+                        continue;
+                    }
+                }
                 result.Add(new ThresholdSpec
                 {
                     Metric = mk.Metric,

@@ -86,16 +86,26 @@ public sealed record ThresholdExpression(Aggregation Aggregation, double? Percen
         else
             return Fail(opStart, p.AtEnd ? $"expected {OperatorForm} after the aggregation" : $"expected {OperatorForm}, got '{p.Peek}'", out error, out errorColumn);
 
-        // NUMBER
+        // NUMBER or NUMBER*NAME: a limit relative to the run's own plan (clients) or to a counter of the run.
         p.SkipSpaces();
         var limitStart = p.Pos;
+        string? relative = null;
+        var relativeColumn = 0;
         if (p.TakeNumber(allowSign: true) is not { } limit)
             return Fail(limitStart, "expected a number after the operator, like 500 or 0.95", out error, out errorColumn);
         p.SkipSpaces();
+        if (!p.Take('*')) goto end;
+        p.SkipSpaces();
+        relativeColumn = p.Pos + 1;
+        relative = p.TakeWhile(ch => char.IsAsciiLetterOrDigit(ch) || ch == '_');
+        if (relative.Length == 0)
+            return Fail(p.Pos, "expected a plan quantity after '*', like 20*clients or 0.99*messages_planned", out error, out errorColumn);
+        end:
+        p.SkipSpaces();
         if (!p.AtEnd)
-            return Fail(p.Pos, $"unexpected {Excerpt.Quote(text[p.Pos..])} after the number", out error, out errorColumn);
+            return Fail(p.Pos, $"unexpected {Excerpt.Quote(text[p.Pos..])} after the {(relative is null ? "number" : "limit")}", out error, out errorColumn);
 
-        expr = new ThresholdExpression(aggregation, percentile, op, limit);
+        expr = new ThresholdExpression(aggregation, percentile, op, limit) { Relative = relative, RelativeColumn = relativeColumn };
         error = null;
         errorColumn = 0;
         return true;
@@ -104,6 +114,21 @@ public sealed record ThresholdExpression(Aggregation Aggregation, double? Percen
     /// <summary>Like <see cref="TryParse"/>, throwing <see cref="FormatException"/> on an invalid expression.</summary>
     public static ThresholdExpression Parse(string text) =>
         TryParse(text, out var expr, out var error, out var column) ? expr! : throw new FormatException($"column {column}: {error}");
+
+    /// <summary>
+    /// The limit is <see cref="Limit"/> times this quantity of the run: <c>clients</c> (the clients planned in the
+    /// threshold's scope) or a counter metric's count in that scope (<c>0.99*messages_planned</c>). Null: the limit is absolute.
+    /// </summary>
+    public string? Relative { get; init; }
+
+    /// <summary>Where <see cref="Relative"/> starts in the expression text (1-based), for messages about it.</summary>
+    public int RelativeColumn { get; init; }
+
+    /// <summary>The plan quantity every relative limit may name besides counters.</summary>
+    public const string Clients = "clients";
+
+    /// <summary>Against a resolved limit (a relative one times its quantity).</summary>
+    public bool IsSatisfiedBy(double actual, double limit) => (this with { Limit = limit, Relative = null }).IsSatisfiedBy(actual);
 
     public bool IsSatisfiedBy(double actual)
     {
@@ -134,7 +159,7 @@ public sealed record ThresholdExpression(Aggregation Aggregation, double? Percen
             ComparisonOperator.GreaterOrEqual => ">=",
             _ => "==",
         };
-        return agg + op + Format(Limit);
+        return agg + op + (Relative is null ? Format(Limit) : $"{Format(Limit)}*{Relative}");
     }
 
     private static string Format(double value) => value.ToString("R", CultureInfo.InvariantCulture);

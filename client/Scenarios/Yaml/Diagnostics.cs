@@ -8,7 +8,10 @@ namespace SimCluster.Scenarios.Yaml;
 /// </summary>
 internal sealed class Diagnostics
 {
-    public const string SetSource = "--set";
+    public const string SetSource = ScenarioOverride.SetSource;
+
+    /// <summary>An override from the command line (--set, --duration, ...) rather than the file.</summary>
+    public static bool IsOverride(string source) => source.StartsWith("--", StringComparison.Ordinal);
 
     private readonly List<ScenarioError> errors = [];
     private readonly List<ScenarioWarning> warnings = [];
@@ -23,8 +26,10 @@ internal sealed class Diagnostics
     public void Add(string source, int line, int column, string key, string message) =>
         errors.Add(new ScenarioError(source, line, column, key.Length == 0 ? RootKey : key, Secrets.RedactMessage(key, message))); // errors quote values
 
-    public void Warn(YNode at, string key, string message) =>
-        warnings.Add(new ScenarioWarning(at.Source, at.Line, at.Column, key.Length == 0 ? RootKey : key, Secrets.RedactMessage(key, message)));
+    public void Warn(YNode at, string key, string message) => Warn(at.Source, at.Line, at.Column, key, message);
+
+    public void Warn(string source, int line, int column, string key, string message) =>
+        warnings.Add(new ScenarioWarning(source, line, column, key.Length == 0 ? RootKey : key, Secrets.RedactMessage(key, message)));
 
     /// <summary>File errors in file order first, then override errors in the order the overrides were given.</summary>
     public IReadOnlyList<ScenarioError> Sorted() => InFileOrder(errors, e => (e.Source, e.Line, e.Column));
@@ -33,8 +38,8 @@ internal sealed class Diagnostics
     public IReadOnlyList<ScenarioWarning> SortedWarnings() => InFileOrder(warnings, w => (w.Source, w.Line, w.Column));
 
     private static List<T> InFileOrder<T>(List<T> items, Func<T, (string Source, int Line, int Column)> at) =>
-        items.OrderBy(i => at(i).Source == SetSource ? 1 : 0)
-             .ThenBy(i => at(i).Source == SetSource ? 0 : at(i).Line)
-             .ThenBy(i => at(i).Source == SetSource ? 0 : at(i).Column)
+        items.OrderBy(i => IsOverride(at(i).Source) ? 1 : 0)
+             .ThenBy(i => IsOverride(at(i).Source) ? 0 : at(i).Line)
+             .ThenBy(i => IsOverride(at(i).Source) ? 0 : at(i).Column)
              .ToList();
 }

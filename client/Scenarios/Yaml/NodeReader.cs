@@ -1,3 +1,5 @@
+using SimCluster.Abstractions.Plans;
+
 namespace SimCluster.Scenarios.Yaml;
 
 /// <summary>
@@ -128,6 +130,10 @@ internal static class NodeReader
         return null;
     }
 
+    /// <summary>An enum value by its spelling (<see cref="Spelling"/>); the error lists the spellings in declaration order.</summary>
+    public static T? Choice<T>(YNode node, string path, Diagnostics d) where T : struct, Enum =>
+        Choice(node, path, d, Spelling.All<T>());
+
     /// <summary>A name from the vocabulary, e.g. a behaviour; <paramref name="what"/> is used in the message ("unknown behavior ...").</summary>
     public static string? Name(YNode node, string path, Diagnostics d, IReadOnlySet<string> valid, string what)
     {
@@ -243,6 +249,9 @@ internal sealed class MapReader
 
     public T? Choice<T>(string key, IReadOnlyList<(string Name, T Value)> choices) where T : struct =>
         Get(key) is { } n ? NodeReader.Choice(n, PathOf(key), Diag, choices) : null;
+
+    public T? Choice<T>(string key) where T : struct, Enum =>
+        Get(key) is { } n ? NodeReader.Choice<T>(n, PathOf(key), Diag) : null;
 
     public string? Name(string key, IReadOnlySet<string> valid, string what) =>
         Get(key) is { } n ? NodeReader.Name(n, PathOf(key), Diag, valid, what) : null;

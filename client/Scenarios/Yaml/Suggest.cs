@@ -1,7 +1,7 @@
 namespace SimCluster.Scenarios.Yaml;
 
 /// <summary>"did you mean" for typos: the closest known name by edit distance, if it is close enough.</summary>
-internal static class Suggest
+public static class Suggest
 {
     public static string? Closest(string typed, IEnumerable<string> known)
     {

@@ -137,6 +137,10 @@ public static class MetricNames
     /// <summary>Planned malformed cases that never produced a verdict: never connected, or never ran.</summary>
     public const string MalformedCasesNotRun = "malformed_cases_not_run";
 
+    // The load shape.
+    /// <summary>Clients the tool closed because the load shape ramped down past them (stages): a clean close, never a disconnect.</summary>
+    public const string ClientsRampedDown = "clients_ramped_down";
+
     /// <summary>
     /// Every metric with its kind and its definition for users, in report order: the one table the report,
     /// thresholds, exporters and docs/metrics.md (<see cref="MetricDocs"/>) are built from.
@@ -263,6 +267,8 @@ public static class MetricNames
         // Counted when malformed cases are graded.
         new(MalformedCasesNotRun, MetricKind.Counter, MetricSection.Malformed,
             "Planned malformed cases without a verdict: every attempt failed to connect, or the run ended before any attacker ran the case (`NOT-RUN` in `cases`)."),
+        new(ClientsRampedDown, MetricKind.Counter, MetricSection.Connections,
+            "Clients the tool itself closed before the run's end because the load shape (`stages`) ramped down past them: each drains its answers in flight, then closes with 1000 `ramp-down`. Not counted in `disconnects`, `false_disconnects` or any disconnect cause."),
     ];
 
     /// <summary>Every metric with its kind; the report lists all of them, zero (or no data) when nothing happened.</summary>

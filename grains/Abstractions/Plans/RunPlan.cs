@@ -14,8 +14,11 @@ public sealed record RunPlan
     [Id(4)] public required int Clients { get; init; }
     [Id(5)] public required TimeSpan Duration { get; init; }
     [Id(6)] public TimeSpan RampUp { get; init; }
-    /// <summary><c>echo</c>, <c>session</c> or <c>none</c>.</summary>
-    [Id(7)] public string Protocol { get; init; } = "echo";
+    /// <summary>The load shape's stages (targets resolved to client counts); empty = <see cref="RampUp"/> then a hold. See <see cref="LoadShape"/>.</summary>
+    [Id(60)] public StagePlan[] Stages { get; init; } = [];
+    /// <summary>New clients started per second at most (an arrival rate); zero = as fast as the shape plans.</summary>
+    [Id(61)] public double ConnectRate { get; init; }
+    [Id(7)] public ProtocolKind Protocol { get; init; } = ProtocolKind.Echo;
     [Id(8)] public MessagePlan Messages { get; init; } = new();
     [Id(9)] public TimeSpan HeartbeatInterval { get; init; }
     /// <summary>No answer to a heartbeat for this long: the client gives up on the connection (zero: never).</summary>
@@ -28,8 +31,7 @@ public sealed record RunPlan
     /// <summary>How long clients may take to close cleanly at the end before they are reset.</summary>
     [Id(13)] public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(5);
     [Id(14)] public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
-    /// <summary><c>websocket-client</c> or <c>lean</c>.</summary>
-    [Id(15)] public string Driver { get; init; } = "websocket-client";
+    [Id(15)] public ClientDriver Driver { get; init; } = ClientDriver.WebsocketClient;
     /// <summary>When a silo is lost mid-run: re-activate its clients on the surviving silos (true) or only count them as lost.</summary>
     [Id(40)] public bool ReactivateLostClients { get; init; } = true;
     /// <summary>Indices of the clients that keep an event timeline for the report (sorted; empty = none).</summary>
@@ -80,8 +82,7 @@ public sealed record ReconnectPlan
     [Id(0)] public string Policy { get; init; } = "exponential";
     [Id(1)] public TimeSpan Base { get; init; } = TimeSpan.FromMilliseconds(100);
     [Id(2)] public TimeSpan Max { get; init; } = TimeSpan.FromSeconds(30);
-    /// <summary><c>none</c>, <c>equal</c> or <c>full</c>.</summary>
-    [Id(3)] public string Jitter { get; init; } = "full";
+    [Id(3)] public JitterKind Jitter { get; init; } = JitterKind.Full;
     /// <summary>0 = unlimited.</summary>
     [Id(4)] public int MaxAttempts { get; init; }
 }
@@ -126,11 +127,9 @@ public sealed record SwitchingPlan
     /// <summary>Link profile names; each is also a simulated interface with its own source-address range.</summary>
     [Id(0)] public required string[] Interfaces { get; init; }
     [Id(1)] public required DurationRangePlan Every { get; init; }
-    /// <summary><c>break-before-make</c> or <c>make-before-break</c>.</summary>
-    [Id(2)] public string Mode { get; init; } = "break-before-make";
+    [Id(2)] public SwitchMode Mode { get; init; } = SwitchMode.BreakBeforeMake;
     [Id(3)] public TimeSpan Gap { get; init; }
-    /// <summary><c>blackhole</c>, <c>reset</c> or <c>fin</c>.</summary>
-    [Id(4)] public string OldPath { get; init; } = "blackhole";
+    [Id(4)] public OldPathFate OldPath { get; init; } = OldPathFate.Blackhole;
     /// <summary>Switches keep the address and change only the source port.</summary>
     [Id(5)] public bool NatRebinding { get; init; }
 }
@@ -154,8 +153,8 @@ public sealed record FlappingPlan
 {
     [Id(0)] public required DurationRangePlan Up { get; init; }
     [Id(1)] public required DurationRangePlan Down { get; init; }
-    /// <summary><c>close</c>, <c>reset</c>, <c>blackhole</c>; several mean a seeded mix.</summary>
-    [Id(2)] public required string[] Drops { get; init; }
+    /// <summary>Several mean a seeded mix.</summary>
+    [Id(2)] public required DropMode[] Drops { get; init; }
     /// <summary>0 = flap until the run ends.</summary>
     [Id(3)] public int Cycles { get; init; }
 }
@@ -167,8 +166,8 @@ public sealed record FlappingPlan
 [GenerateSerializer, Immutable]
 public sealed record AuthPlan
 {
-    /// <summary><c>minted</c> (JWTs signed here) or <c>url</c> (fetched from <see cref="TokenUrl"/>).</summary>
-    [Id(0)] public string Source { get; init; } = "minted";
+    /// <summary>JWTs signed here, or fetched from <see cref="TokenUrl"/>.</summary>
+    [Id(0)] public TokenSourceKind Source { get; init; } = TokenSourceKind.Minted;
     /// <summary>HS256/384/512 or RS256/384/512.</summary>
     [Id(1)] public string Algorithm { get; init; } = "HS256";
     [Id(2)] public string? KeyEnv { get; init; }
@@ -176,10 +175,8 @@ public sealed record AuthPlan
     [Id(3)] public string? KeyFile { get; init; }
     [Id(4)] public TimeSpan Lifetime { get; init; } = TimeSpan.FromSeconds(60);
     [Id(5)] public string? TokenUrl { get; init; }
-    /// <summary><c>query</c> (?token=) or <c>header</c> (Authorization: Bearer).</summary>
-    [Id(6)] public string Send { get; init; } = "query";
-    /// <summary><c>in-band</c>, <c>reconnect</c> or <c>none</c>.</summary>
-    [Id(7)] public string RefreshMode { get; init; } = "in-band";
+    [Id(6)] public TokenPlacement Send { get; init; } = TokenPlacement.Query;
+    [Id(7)] public RefreshMode RefreshMode { get; init; } = RefreshMode.InBand;
     /// <summary>How long before expiry the client refreshes.</summary>
     [Id(8)] public TimeSpan Before { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>Failure injection: refresh this long after expiry instead (null = on time).</summary>

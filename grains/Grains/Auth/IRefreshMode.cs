@@ -1,3 +1,5 @@
+using SimCluster.Abstractions.Plans;
+
 namespace SimCluster.Grains.Auth;
 
 /// <summary>
@@ -6,7 +8,7 @@ namespace SimCluster.Grains.Auth;
 /// </summary>
 public interface IRefreshMode
 {
-    string Name { get; }
+    RefreshMode Mode { get; }
 
     /// <summary>Whether this mode acts before expiry at all (false: the token is left to expire).</summary>
     bool Refreshes { get; }
@@ -15,18 +17,18 @@ public interface IRefreshMode
     Task RefreshAsync(TokenSession session);
 }
 
-/// <summary>Refresh modes by name, as in the scenario.</summary>
+/// <summary>Refresh modes by the plan's <see cref="RefreshMode"/>.</summary>
 public static class RefreshModes
 {
-    private static readonly Dictionary<string, Func<IRefreshMode>> Factories = new(StringComparer.Ordinal)
+    private static readonly Dictionary<RefreshMode, Func<IRefreshMode>> Factories = new()
     {
-        ["in-band"] = () => new InBandRefresh(),
-        ["reconnect"] = () => new ReconnectRefresh(),
-        ["none"] = () => new NoRefresh(),
+        [RefreshMode.InBand] = () => new InBandRefresh(),
+        [RefreshMode.Reconnect] = () => new ReconnectRefresh(),
+        [RefreshMode.None] = () => new NoRefresh(),
     };
 
-    public static IReadOnlyCollection<string> Names => Factories.Keys;
+    public static IReadOnlyCollection<RefreshMode> Modes => Factories.Keys;
 
-    public static IRefreshMode Create(string name) =>
-        Factories.TryGetValue(name, out var factory) ? factory() : throw new ArgumentException($"unknown refresh mode '{name}'", nameof(name));
+    public static IRefreshMode Create(RefreshMode mode) =>
+        Factories.TryGetValue(mode, out var factory) ? factory() : throw new ArgumentOutOfRangeException(nameof(mode), mode, "no refresh mode of this kind in this build");
 }

@@ -1,3 +1,4 @@
+using SimCluster.Abstractions.Plans;
 using SimCluster.Abstractions.Metrics;
 
 namespace SimCluster.Grains.Auth;
@@ -10,7 +11,7 @@ namespace SimCluster.Grains.Auth;
 /// </summary>
 public sealed class InBandRefresh : IRefreshMode
 {
-    public string Name => "in-band";
+    public RefreshMode Mode => RefreshMode.InBand;
     public bool Refreshes => true;
 
     public async Task RefreshAsync(TokenSession session)

@@ -1,3 +1,4 @@
+using SimCluster.Abstractions.Plans;
 using SimCluster.Abstractions.Metrics;
 
 namespace SimCluster.Grains.Auth;
@@ -8,7 +9,7 @@ namespace SimCluster.Grains.Auth;
 /// </summary>
 public sealed class ReconnectRefresh : IRefreshMode
 {
-    public string Name => "reconnect";
+    public RefreshMode Mode => RefreshMode.Reconnect;
     public bool Refreshes => true;
 
     public async Task RefreshAsync(TokenSession session)

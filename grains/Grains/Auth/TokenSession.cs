@@ -1,8 +1,7 @@
-using System.Text;
-using System.Text.Json;
 using SimCluster.Abstractions.Metrics;
 using SimCluster.Abstractions.Plans;
 using SimCluster.Grains.Metrics;
+using SimCluster.Grains.Protocols;
 using SimCluster.Transport;
 
 namespace SimCluster.Grains.Auth;
@@ -21,6 +20,7 @@ public sealed class TokenSession : IDisposable
 {
     private readonly ITokenSource _source;
     private readonly IRefreshMode _mode;
+    private readonly IRefreshFrames? _frames;
     private readonly int _clientIndex;
     private readonly Action<long> _reconnect;
     private static readonly TimeSpan EarlyTolerance = TimeSpan.FromMilliseconds(100);
@@ -33,12 +33,16 @@ public sealed class TokenSession : IDisposable
     private long? _reconnectStartedAt;
     private int _generation;
 
+    /// <param name="protocolFrames">The protocol's in-band refresh frames (null: it has none); the scenario's refresh.message replaces them.</param>
     /// <param name="reconnect">Asks the grain (on its scheduler) to reconnect; gets the refresh start timestamp.</param>
-    public TokenSession(AuthPlan plan, ITokenSource source, IRefreshMode mode, int clientIndex, GroupRecorder metrics, TimeProvider time, Action<long> reconnect)
+    public TokenSession(AuthPlan plan, ITokenSource source, IRefreshMode mode, IRefreshFrames? protocolFrames, int clientIndex, GroupRecorder metrics, TimeProvider time, Action<long> reconnect)
     {
         Plan = plan;
         _source = source;
         _mode = mode;
+        _frames = plan.RefreshMessage is not null ? new TemplateRefreshFrames(plan) : protocolFrames;
+        if (mode.Mode == RefreshMode.InBand && _frames is null)
+            throw new ArgumentException("an in-band refresh needs a protocol with refresh frames or refresh.message", nameof(protocolFrames));
         _clientIndex = clientIndex;
         Metrics = metrics;
         Time = time;
@@ -72,7 +76,7 @@ public sealed class TokenSession : IDisposable
     /// <summary>Puts the token into the upgrade request: <c>?token=</c> or <c>Authorization: Bearer</c>.</summary>
     public ConnectOptions Apply(ConnectOptions options, IssuedToken token)
     {
-        if (Plan.Send == "header")
+        if (Plan.Send == TokenPlacement.Header)
             return options with { Headers = [.. options.Headers, new("Authorization", "Bearer " + token.Value)] };
         var target = new UriBuilder(options.Target);
         var query = target.Query.TrimStart('?');
@@ -171,10 +175,7 @@ public sealed class TokenSession : IDisposable
             if (connection is null) return RefreshAnswer.NotConnected;
             pending = _pending = new TaskCompletionSource<RefreshAnswer>(TaskCreationOptions.RunContinuationsAsynchronously);
         }
-        var frame = Plan.RefreshMessage is { } template
-            ? template.Replace("{token}", token.Value, StringComparison.Ordinal)
-            : $"{{\"type\":\"auth.refresh\",\"token\":{JsonSerializer.Serialize(token.Value)}}}";
-        if (!connection.Send(frame))
+        if (!connection.Send(_frames!.Refresh(token.Value)))
         {
             lock (_gate) if (ReferenceEquals(_pending, pending)) _pending = null;
             return RefreshAnswer.NotConnected;
@@ -222,54 +223,14 @@ public sealed class TokenSession : IDisposable
         _reconnect(startedAt);
     }
 
-    /// <summary>
-    /// Consumes auth.refreshed / auth.rejected frames; false for every other frame (the traffic handles those).
-    /// </summary>
+    /// <summary>Consumes the server's answers to in-band refreshes; false for every other frame (the protocol handles those).</summary>
     public bool OnText(string text)
     {
-        if (Plan.RefreshMessage is not null) return OnCustomAnswer(text);
-        if (!text.Contains("\"auth.", StringComparison.Ordinal)) return false;
-        string? type = null;
-        try
-        {
-            var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(text));
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return false;
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                var name = reader.GetString();
-                reader.Read();
-                if (name == "type" && reader.TokenType == JsonTokenType.String) type = reader.GetString();
-                else reader.Skip();
-            }
-        }
-        catch (JsonException)
-        {
-            return false;
-        }
-        var answer = type switch
-        {
-            "auth.refreshed" => RefreshAnswer.Refreshed,
-            "auth.rejected" => RefreshAnswer.Rejected,
-            _ => (RefreshAnswer?)null,
-        };
-        if (answer is null) return false;
+        if (_frames is null) return false;
         TaskCompletionSource<RefreshAnswer>? pending;
         lock (_gate) pending = _pending;
-        pending?.TrySetResult(answer.Value);
-        return true;
-    }
-
-    /// <summary>The server's own refresh answer (refresh.expect / refresh.reject), recognised only while a refresh waits for it.</summary>
-    private bool OnCustomAnswer(string text)
-    {
-        TaskCompletionSource<RefreshAnswer>? pending;
-        lock (_gate) pending = _pending;
-        if (pending is null) return false;
-        RefreshAnswer? answer = text.Contains(Plan.RefreshedWhen!, StringComparison.Ordinal) ? RefreshAnswer.Refreshed
-            : Plan.RejectedWhen is { } rejected && text.Contains(rejected, StringComparison.Ordinal) ? RefreshAnswer.Rejected
-            : null;
-        if (answer is null) return false;
-        pending.TrySetResult(answer.Value);
+        if (_frames.Read(text, waiting: pending is not null) is not { } answer) return false;
+        pending?.TrySetResult(answer);
         return true;
     }
 

@@ -66,8 +66,8 @@ public static class TokenSources
 
     public static ITokenSource Create(AuthPlan plan, TimeProvider time, Random random) => plan.Source switch
     {
-        "minted" => new MintedTokenSource(plan, time, random),
-        "url" => new UrlTokenSource(plan, time),
-        _ => throw new ArgumentException($"unknown token source '{plan.Source}'", nameof(plan)),
+        TokenSourceKind.Minted => new MintedTokenSource(plan, time, random),
+        TokenSourceKind.Url => new UrlTokenSource(plan, time),
+        _ => throw new ArgumentOutOfRangeException(nameof(plan), plan.Source, "unknown token source"),
     };
 }

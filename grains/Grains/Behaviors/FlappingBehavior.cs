@@ -10,7 +10,9 @@ namespace SimCluster.Grains.Behaviors;
 /// </summary>
 public sealed class FlappingBehavior(FlappingPlan plan) : IClientBehavior
 {
-    private readonly DropMode[] _modes = [.. plan.Drops.Select(ParseMode)];
+    private readonly DropMode[] _modes = plan.Drops.All(Enum.IsDefined)
+        ? plan.Drops
+        : throw new ArgumentOutOfRangeException(nameof(plan), string.Join(", ", plan.Drops), "unknown drop mode");
     private int _drops;
     private PlannedDrop? _next;
 
@@ -37,7 +39,7 @@ public sealed class FlappingBehavior(FlappingPlan plan) : IClientBehavior
         if (client.Connection is null || _next is not { } drop) return;
         _next = null;
         _drops++;
-        var cause = DisconnectCauses.Of(DisconnectCauses.Forced, drop.Mode.ToString().ToLowerInvariant());
+        var cause = DisconnectCauses.Of(DisconnectCauses.Forced, drop.Mode.Spelled());
         client.EndConnection(ClientTrigger.Drop, cause, TeardownOf(drop.Mode), $"{cause}, outage {drop.Outage.TotalMilliseconds:0} ms");
         client.ReconnectAfter(drop.Outage);
     }
@@ -47,13 +49,5 @@ public sealed class FlappingBehavior(FlappingPlan plan) : IClientBehavior
         DropMode.Close => Teardown.Close("flap"),
         DropMode.Reset => Teardown.Reset,
         _ => Teardown.Blackhole,
-    };
-
-    public static DropMode ParseMode(string name) => name switch
-    {
-        "close" => DropMode.Close,
-        "reset" => DropMode.Reset,
-        "blackhole" => DropMode.Blackhole,
-        _ => throw new ArgumentException($"unknown drop mode '{name}' (close, reset, blackhole)"),
     };
 }

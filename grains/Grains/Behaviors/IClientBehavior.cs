@@ -1,18 +1,8 @@
+using SimCluster.Abstractions.Plans;
 using SimCluster.Grains.Clients;
 using SimCluster.Transport;
 
 namespace SimCluster.Grains.Behaviors;
-
-/// <summary>How a deliberate drop ends a connection.</summary>
-public enum DropMode
-{
-    /// <summary>A clean WebSocket close handshake (1000).</summary>
-    Close,
-    /// <summary>An abrupt TCP RST, no close frame.</summary>
-    Reset,
-    /// <summary>Silence both ways, no FIN: the server only notices through its own timeouts.</summary>
-    Blackhole,
-}
 
 /// <summary>A planned outage: after the connection has been up for <see cref="After"/>, drop it and stay offline for <see cref="Outage"/>.</summary>
 public sealed record PlannedDrop(TimeSpan After, DropMode Mode, TimeSpan Outage);

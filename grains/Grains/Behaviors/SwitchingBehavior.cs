@@ -5,19 +5,6 @@ using SimCluster.Transport;
 
 namespace SimCluster.Grains.Behaviors;
 
-/// <summary>How a handover treats the old path.</summary>
-public enum SwitchMode { BreakBeforeMake, MakeBeforeBreak }
-
-/// <summary>What happens to the old connection at a handover.</summary>
-public enum OldPathFate
-{
-    /// <summary>It dies silently (the realistic default: the server never hears about it).</summary>
-    Blackhole,
-    Reset,
-    /// <summary>A TCP FIN without a WebSocket close.</summary>
-    Fin,
-}
-
 /// <summary>
 /// Resilience test 9: a laptop or phone moving between network interfaces. Every <c>every</c> the client
 /// moves to the next interface of its list: a new source address (each interface owns a range in
@@ -37,9 +24,9 @@ public sealed class SwitchingBehavior(SwitchingPlan plan) : IClientBehavior
 
     public SwitchingPlan Plan => plan;
 
-    public SwitchMode Mode { get; } = plan.Mode == "make-before-break" ? SwitchMode.MakeBeforeBreak : SwitchMode.BreakBeforeMake;
+    public SwitchMode Mode => plan.Mode;
 
-    public OldPathFate OldPath { get; } = plan.OldPath switch { "reset" => OldPathFate.Reset, "fin" => OldPathFate.Fin, _ => OldPathFate.Blackhole };
+    public OldPathFate OldPath => plan.OldPath;
 
     /// <summary>The interface a client uses after <paramref name="switches"/> handovers (the list cycles).</summary>
     public string InterfaceAfter(int switches, int clientIndex) =>
@@ -136,7 +123,7 @@ public sealed class SwitchingBehavior(SwitchingPlan plan) : IClientBehavior
         _lostAt = null;
     }
 
-    private string FateName => OldPath.ToString().ToLowerInvariant();
+    private string FateName => OldPath.Spelled();
 
     private Teardown OldPathTeardown => OldPath switch
     {

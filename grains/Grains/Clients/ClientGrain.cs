@@ -2,6 +2,7 @@ using SimCluster.Abstractions.Plans;
 using SimCluster.Abstractions.Runs;
 using SimCluster.Grains.Attacks;
 using SimCluster.Grains.Metrics;
+using SimCluster.Grains.Protocols;
 using SimCluster.Transport;
 
 namespace SimCluster.Grains.Clients;
@@ -27,9 +28,8 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, SiloCaseResults caseRes
         _plan = plan;
         var metrics = siloMetrics.For(plan.RunId, plan.GroupOf(clientIndex).Name);
         _client = new ClientRuntime(new ClientSetup(plan, clientIndex, source, metrics, time, wheel, this, SocketConnections.Instance, caseResults,
-            random => plan.Protocol == "session"
-                ? new SessionTraffic(SessionIdFor(plan.RunId, clientIndex, RuntimeIdentity), plan.Messages, metrics, wheel, random)
-                : new EchoTraffic(clientIndex, plan.Messages, metrics, wheel, random)));
+            random => ProtocolRegistry.Create(plan.Protocol,
+                new ProtocolContext(clientIndex, SessionIdFor(plan.RunId, clientIndex, RuntimeIdentity), plan.Messages, metrics, wheel, random))));
         DelayDeactivation(plan.Duration + plan.RampUp + TimeSpan.FromMinutes(10));
         return Task.CompletedTask;
     }

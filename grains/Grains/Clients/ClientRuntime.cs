@@ -5,6 +5,7 @@ using SimCluster.Grains.Attacks;
 using SimCluster.Grains.Auth;
 using SimCluster.Grains.Behaviors;
 using SimCluster.Grains.Metrics;
+using SimCluster.Grains.Protocols;
 using SimCluster.Grains.Reconnect;
 using SimCluster.Transport;
 
@@ -12,11 +13,11 @@ namespace SimCluster.Grains.Clients;
 
 /// <summary>Everything a <see cref="ClientRuntime"/> is built from; a grain passes real sockets and its scheduler, a test fakes.</summary>
 /// <param name="Wheel">The clock of the traffic and heartbeats (the silo's timer wheel).</param>
-/// <param name="Traffic">Builds the client's traffic over the client's own random source (one source, so one schedule per seed).</param>
+/// <param name="Traffic">Builds the client's protocol over the client's own random source (one source, so one schedule per seed).</param>
 /// <param name="Silo">The silo's identity, for the session ID of this activation.</param>
 public sealed record ClientSetup(
     RunPlan Plan, int Index, SourceSlot Source, GroupRecorder Metrics, TimeProvider Time, TimeProvider Wheel,
-    IClientTurns Turns, IConnectionFactory Connections, SiloCaseResults CaseResults, Func<Random, ITraffic> Traffic);
+    IClientTurns Turns, IConnectionFactory Connections, SiloCaseResults CaseResults, Func<Random, IProtocol> Traffic);
 
 /// <summary>
 /// One simulated client, without Orleans: the state machine, the current connection, the reconnect policy,
@@ -41,7 +42,7 @@ public sealed class ClientRuntime : IClientControl, IDisposable
     private readonly IClientBehavior _behavior;
     private readonly IReconnectPolicy _reconnect;
     private readonly GroupRecorder _metrics;
-    private readonly ITraffic _traffic;
+    private readonly IProtocol _traffic;
     private readonly TokenSession? _tokens;
     private readonly ConnectOptions _armed;
     private readonly ClientStateMachine _machine;
@@ -57,6 +58,8 @@ public sealed class ClientRuntime : IClientControl, IDisposable
     private long _networkBackAt;
     private ITimer? _timer;
     private int _timerTurn;
+    /// <summary>The load shape's ramp-down of this client (stages falling past its index); null when it runs to the end.</summary>
+    private ITimer? _rampDown;
     private bool _stopping;
     private Task _closing = Task.CompletedTask;
     private HeartbeatPinger? _pinger;
@@ -85,18 +88,18 @@ public sealed class ClientRuntime : IClientControl, IDisposable
         _behavior = BehaviorRegistry.Create(_group);
         _reconnect = ReconnectPolicyRegistry.Create(_plan.Reconnect);
         _traffic = setup.Traffic(Random);
-        if (_traffic is SessionTraffic session) session.Welcomed += _ => _turns.Post(() => _behavior.OnResumed(this));
+        _traffic.Ready += _ => _turns.Post(() => _behavior.OnResumed(this));
         _machine = new ClientStateMachine(_time);
         if (Array.BinarySearch(_plan.TimelineClients, setup.Index) >= 0)
             _timeline = new ClientTimelineRecorder(setup.Index, _group.Name, _group.Behavior, _plan.TimelineEventCap, _time);
         if (_plan.Auth is { } auth)
         {
             var tokenSource = TokenSources.Create(auth, _time, new Random(ClientSeed.For(_plan.Seed, setup.Index, ClientSeed.Tokens)));
-            _tokens = new TokenSession(auth, tokenSource, RefreshModes.Create(auth.RefreshMode), setup.Index, _metrics, _time,
+            _tokens = new TokenSession(auth, tokenSource, RefreshModes.Create(auth.RefreshMode), _traffic.RefreshFrames, setup.Index, _metrics, _time,
                 _ => _turns.Post(RefreshByReconnect));
         }
         var target = new Uri(_plan.TargetUrls[setup.Index % _plan.TargetUrls.Length]);
-        _armed = _behavior.Prepare(new ConnectOptions
+        _armed = _behavior.Prepare(_traffic.PrepareUpgrade(new ConnectOptions
         {
             Target = target,
             // This silo's own slice of the source ranges, at the client's place in the silo's share.
@@ -110,10 +113,10 @@ public sealed class ClientRuntime : IClientControl, IDisposable
             MaxMessageSize = _plan.Messages.MaxReceiveSize,
             // A fragmented message unfinished after lossTimeout would only show as lost messages behind it.
             FragmentTimeLimit = _plan.Messages.LossTimeout,
-            Driver = _plan.Driver == "lean" ? ClientDriver.Lean : ClientDriver.WebsocketClient,
+            Driver = _plan.Driver,
             Seed = ClientSeed.For(_plan.Seed, setup.Index, ClientSeed.Link),
             Time = _time,
-        });
+        }));
     }
 
     public ClientContext Context { get; }
@@ -133,32 +136,46 @@ public sealed class ClientRuntime : IClientControl, IDisposable
 
     // ------------------------------------------------------------ start and stop
 
-    /// <summary>The run starts at <paramref name="startAtUtc"/>; this client at its ramp-up place after it.</summary>
+    /// <summary>The run starts at <paramref name="startAtUtc"/>; this client at its place in the load shape after it.</summary>
     public void Start(DateTime startAtUtc)
     {
-        // Ramp-up spreads starts evenly by index: deterministic, independent of which silo runs the client.
-        var offset = _plan.Clients <= 1 ? TimeSpan.Zero : _plan.RampUp * ((double)Context.Index / _plan.Clients);
+        // The load shape (rampUp, or stages and connectRate) decides by index when this client starts and, on a
+        // ramp-down, stops: deterministic, independent of which silo runs the client.
+        var window = LoadShape.For(_plan).WindowOf(Context.Index);
+        var offset = window.Start;
         _timeline?.StartsAt(startAtUtc);
+        if (!window.Runs) return; // the arrival rate holds it back past its own ramp-down: it never connects
         // The send window: from the client's start (now, for a client re-activated late) to the run's planned
-        // end, the same instant on every silo, so sending stops everywhere at once whatever the stop calls do.
+        // end (or its ramp-down), the same instant on every silo, so sending stops everywhere at once whatever the stop calls do.
         var nowUtc = _time.GetUtcNow().UtcDateTime;
         var clientStart = startAtUtc + offset > nowUtc ? startAtUtc + offset : nowUtc;
-        _traffic.Schedule(TimestampAt(clientStart), TimestampAt(startAtUtc + _plan.Duration));
+        _traffic.Schedule(TimestampAt(clientStart), TimestampAt(startAtUtc + (window.Stop ?? _plan.Duration)));
+        if (window.Stop is { } rampDown)
+        {
+            // Closed by the tool, cleanly (drain, then 1000): never a disconnect of the server's. A tick is a turn.
+            var due = startAtUtc + rampDown - nowUtc;
+            _rampDown = _time.CreateTimer(_ => _turns.Post(() => _ = StopAsync(rampDown: true)), null,
+                due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan);
+        }
         _behavior.OnStart(this, startAtUtc + offset - nowUtc);
     }
 
     /// <summary>Ends the client: drains and closes its connection, settles the traffic's books. Completes when all of it is done.</summary>
-    public async Task StopAsync()
+    /// <param name="rampDown">The load shape ramped down past this client (stages): counted as closed by the tool.</param>
+    public async Task StopAsync(bool rampDown = false)
     {
         if (_stopping) return;
         _stopping = true;
+        _rampDown?.Dispose();
+        var reason = rampDown ? "ramp-down" : "run finished";
+        if (rampDown) _metrics.Count(MetricNames.ClientsRampedDown);
         if (_instead is { } instead)
         {
             await instead.StopAsync();
             return;
         }
         CancelTimer();
-        if (_traffic is SessionTraffic && _traffic.Pending > 0 && _behavior.IsWellBehaved
+        if (_traffic.Resumes && _traffic.Pending > 0 && _behavior.IsWellBehaved
             && _machine.State is ClientState.Dropped or ClientState.WaitingToReconnect or ClientState.Connecting)
         {
             await FinishHandoverAsync();
@@ -168,8 +185,8 @@ public sealed class ClientRuntime : IClientControl, IDisposable
             _traffic.Finish();
             return;
         }
-        if (_machine.State == ClientState.Open) End(ClientTrigger.Stop, null, Teardown.Drain("run finished"), "run finished");
-        else Fire(ClientTrigger.Stop, "run finished");
+        if (_machine.State == ClientState.Open) End(ClientTrigger.Stop, null, Teardown.Drain(reason), reason);
+        else Fire(ClientTrigger.Stop, reason);
         _behavior.OnStopping(this);
         _heldDeadPath?.Release();
         _heldDeadPath = null;
@@ -279,7 +296,7 @@ public sealed class ClientRuntime : IClientControl, IDisposable
         _traffic.Attach(connection);
         _tokens?.Opened(connection);
         StartPinger(connection, generation);
-        if (_traffic is not SessionTraffic) _behavior.OnResumed(this); // echo: the session is "resumed" once the new path is open
+        if (_traffic.ReadyOnAttach) _behavior.OnResumed(this); // no handshake: the session is "resumed" once the new path is open
     }
 
     /// <summary>Opens a connection off the turn and brings its outcome (with the connect time) back into a turn.</summary>
@@ -538,8 +555,8 @@ public sealed class ClientRuntime : IClientControl, IDisposable
     {
         if (_plan.HeartbeatInterval <= TimeSpan.Zero) return;
         void TimedOut() => _turns.Post(() => HeartbeatTimedOut(generation));
-        _pinger = _plan.HeartbeatAppLevel && _traffic is SessionTraffic session
-            ? HeartbeatPinger.ForSession(session, _plan.HeartbeatInterval, _plan.HeartbeatTimeout, _metrics, _wheel, TimedOut)
+        _pinger = _plan.HeartbeatAppLevel && _traffic.Heartbeat is { } heartbeat
+            ? HeartbeatPinger.ForProtocol(heartbeat, _plan.HeartbeatInterval, _plan.HeartbeatTimeout, _metrics, _wheel, TimedOut)
             : HeartbeatPinger.ForWebSocket(connection.Stream, _plan.HeartbeatInterval, _plan.HeartbeatTimeout, _metrics, _wheel, TimedOut);
     }
 
@@ -591,6 +608,7 @@ public sealed class ClientRuntime : IClientControl, IDisposable
     public void Dispose()
     {
         CancelTimer();
+        _rampDown?.Dispose();
         StopPinger();
         _traffic.Dispose();
         _tokens?.Dispose();

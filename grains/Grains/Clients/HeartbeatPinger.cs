@@ -1,5 +1,6 @@
 using SimCluster.Abstractions.Metrics;
 using SimCluster.Grains.Metrics;
+using SimCluster.Grains.Protocols;
 using SimCluster.Transport;
 
 namespace SimCluster.Grains.Clients;
@@ -7,8 +8,8 @@ namespace SimCluster.Grains.Clients;
 /// <summary>
 /// Client-sent heartbeats for <c>heartbeat_rtt</c>, one per open connection, stopped with it: WebSocket PINGs
 /// (<see cref="ForWebSocket"/>, each carrying its send timestamp; the frame scanner under the WebSocket sees the
-/// PONG, which the .NET WebSocket would swallow) or, with <c>heartbeat.appLevel</c>, the session protocol's
-/// <c>ping</c>/<c>pong</c> frames (<see cref="ForSession"/>). Either way an answer missing for
+/// PONG, which the .NET WebSocket would swallow) or, with <c>heartbeat.appLevel</c>, the protocol's own
+/// ping/pong frames (<see cref="ForProtocol"/>, <see cref="IAppHeartbeat"/>). Either way an answer missing for
 /// <c>heartbeat.timeout</c> ends the connection through the owner's <c>timedOut</c> callback.
 /// </summary>
 public sealed class HeartbeatPinger : IDisposable
@@ -42,11 +43,11 @@ public sealed class HeartbeatPinger : IDisposable
             return () => stream.Scanner!.PongSeen -= OnPong;
         });
 
-    public static HeartbeatPinger ForSession(SessionTraffic session, TimeSpan interval, TimeSpan timeout, GroupRecorder metrics, TimeProvider time, Action timedOut) =>
-        new(interval, timeout, metrics, time, timedOut, at => { session.SendPing(at); return ValueTask.CompletedTask; }, pinger =>
+    public static HeartbeatPinger ForProtocol(IAppHeartbeat heartbeat, TimeSpan interval, TimeSpan timeout, GroupRecorder metrics, TimeProvider time, Action timedOut) =>
+        new(interval, timeout, metrics, time, timedOut, at => { heartbeat.SendPing(at); return ValueTask.CompletedTask; }, pinger =>
         {
-            session.PongSeen += pinger.Answered;
-            return () => session.PongSeen -= pinger.Answered;
+            heartbeat.PongSeen += pinger.Answered;
+            return () => heartbeat.PongSeen -= pinger.Answered;
         });
 
     private async Task PingAsync()

@@ -1,10 +1,12 @@
+using SimCluster.Abstractions.Plans;
+
 namespace SimCluster.Grains.Reconnect;
 
 /// <summary>
 /// <c>min(max, base * 2^(attempt-1))</c> with jitter, as in AWS's "Exponential Backoff and Jitter": full
 /// jitter draws from [0, d], equal jitter from [d/2, d].
 /// </summary>
-public sealed class ExponentialReconnect(TimeSpan baseDelay, TimeSpan maxDelay, Jitter jitter, int maxAttempts) : IReconnectPolicy
+public sealed class ExponentialReconnect(TimeSpan baseDelay, TimeSpan maxDelay, JitterKind jitter, int maxAttempts) : IReconnectPolicy
 {
     public string Name => "exponential";
 

@@ -1,7 +1,9 @@
+using SimCluster.Abstractions.Plans;
+
 namespace SimCluster.Grains.Reconnect;
 
 /// <summary>The same wait (<c>base</c>) before every attempt, with optional jitter.</summary>
-public sealed class FixedReconnect(TimeSpan delay, Jitter jitter, int maxAttempts) : IReconnectPolicy
+public sealed class FixedReconnect(TimeSpan delay, JitterKind jitter, int maxAttempts) : IReconnectPolicy
 {
     public string Name => "fixed";
 

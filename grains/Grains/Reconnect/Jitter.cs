@@ -1,21 +1,14 @@
-namespace SimCluster.Grains.Reconnect;
+using SimCluster.Abstractions.Plans;
 
-public enum Jitter { None, Equal, Full }
+namespace SimCluster.Grains.Reconnect;
 
 public static class JitterExtensions
 {
-    public static Jitter Parse(string name) => name switch
+    public static TimeSpan Apply(this JitterKind jitter, TimeSpan delay, Random random) => jitter switch
     {
-        "none" => Jitter.None,
-        "equal" => Jitter.Equal,
-        "full" => Jitter.Full,
-        _ => throw new ArgumentException($"unknown jitter '{name}' (none, equal, full)"),
-    };
-
-    public static TimeSpan Apply(this Jitter jitter, TimeSpan delay, Random random) => jitter switch
-    {
-        Jitter.Full => TimeSpan.FromTicks((long)(random.NextDouble() * delay.Ticks)),
-        Jitter.Equal => delay / 2 + TimeSpan.FromTicks((long)(random.NextDouble() * delay.Ticks / 2)),
-        _ => delay,
+        JitterKind.Full => TimeSpan.FromTicks((long)(random.NextDouble() * delay.Ticks)),
+        JitterKind.Equal => delay / 2 + TimeSpan.FromTicks((long)(random.NextDouble() * delay.Ticks / 2)),
+        JitterKind.None => delay,
+        _ => throw new ArgumentOutOfRangeException(nameof(jitter), jitter, "unknown jitter"),
     };
 }

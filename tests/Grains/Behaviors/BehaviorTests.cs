@@ -8,11 +8,11 @@ public sealed class BehaviorTests
 {
     private static TimeSpan Ms(double ms) => TimeSpan.FromMilliseconds(ms);
 
-    private static FlappingPlan Flapping(int cycles, params string[] drops) => new()
+    private static FlappingPlan Flapping(int cycles, params DropMode[] drops) => new()
     {
         Up = new DurationRangePlan(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)),
         Down = new DurationRangePlan(Ms(100), Ms(300)),
-        Drops = drops.Length == 0 ? ["reset"] : drops,
+        Drops = drops.Length == 0 ? [DropMode.Reset] : drops,
         Cycles = cycles,
     };
 
@@ -63,7 +63,7 @@ public sealed class BehaviorTests
     [Fact]
     public void Several_drop_modes_are_mixed_by_the_seeded_random_source()
     {
-        var behavior = new FlappingBehavior(Flapping(0, "close", "reset", "blackhole"));
+        var behavior = new FlappingBehavior(Flapping(0, DropMode.Close, DropMode.Reset, DropMode.Blackhole));
         var random = new Random(9);
         var modes = Enumerable.Range(0, 300).Select(i => behavior.NextDrop(i, random)!.Mode).ToList();
 
@@ -80,7 +80,7 @@ public sealed class BehaviorTests
     [InlineData("blackhole", DropMode.Blackhole)]
     public void A_single_drop_mode_is_always_used(string name, DropMode mode)
     {
-        var behavior = new FlappingBehavior(Flapping(0, name));
+        var behavior = new FlappingBehavior(Flapping(0, Spelling.Parse<DropMode>(name)));
         var random = new Random(2);
         Assert.All(Enumerable.Range(0, 50), i => Assert.Equal(mode, behavior.NextDrop(i, random)!.Mode));
     }
@@ -88,7 +88,7 @@ public sealed class BehaviorTests
     [Fact]
     public void The_same_seed_gives_the_same_flapping_schedule()
     {
-        var behavior = new FlappingBehavior(Flapping(0, "close", "reset", "blackhole"));
+        var behavior = new FlappingBehavior(Flapping(0, DropMode.Close, DropMode.Reset, DropMode.Blackhole));
         List<PlannedDrop> Schedule(int seed)
         {
             var random = new Random(seed);
@@ -99,8 +99,11 @@ public sealed class BehaviorTests
     }
 
     [Fact]
-    public void An_unknown_drop_mode_is_refused() =>
-        Assert.Contains("unplug", Assert.Throws<ArgumentException>(() => new FlappingBehavior(Flapping(1, "unplug"))).Message);
+    public void An_unknown_drop_mode_is_refused()
+    {
+        Assert.Contains("unplug", Assert.Throws<ArgumentException>(() => Spelling.Parse<DropMode>("unplug")).Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new FlappingBehavior(Flapping(1, (DropMode)99)));
+    }
 
     [Fact]
     public void Steady_never_drops_and_is_well_behaved()

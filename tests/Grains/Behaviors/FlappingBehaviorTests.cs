@@ -13,17 +13,17 @@ public sealed class FlappingBehaviorTests
     private static readonly TimeSpan Down = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan Backoff = TimeSpan.FromMilliseconds(100);
 
-    private static ClientHarness Flapper(int cycles, params string[] drops) =>
+    private static ClientHarness Flapper(int cycles, params DropMode[] drops) =>
         new ClientHarness(ClientHarness.Group("flapping") with
         {
             Flapping = new FlappingPlan { Up = new(Up, Up), Down = new(Down, Down), Drops = drops, Cycles = cycles },
         }).Started();
 
     [Theory]
-    [InlineData("reset", "c1 reset")]
-    [InlineData("close", "c1 close 1000 flap")]
-    [InlineData("blackhole", "c1 blackhole")]
-    public void A_drop_ends_the_connection_its_way_after_the_up_time_and_counts_one_forced_disconnect(string mode, string done)
+    [InlineData(DropMode.Reset, "c1 reset")]
+    [InlineData(DropMode.Close, "c1 close 1000 flap")]
+    [InlineData(DropMode.Blackhole, "c1 blackhole")]
+    public void A_drop_ends_the_connection_its_way_after_the_up_time_and_counts_one_forced_disconnect(DropMode mode, string done)
     {
         var h = Flapper(1, mode);
         h.Accept();
@@ -37,7 +37,7 @@ public sealed class FlappingBehaviorTests
         Assert.Equal(1, h.Count(MetricNames.Disconnects));
         Assert.Equal(1, h.Count(MetricNames.ForcedDrops));
         Assert.Equal(0, h.Count(MetricNames.FalseDisconnects));
-        Assert.Equal(1, h.Causes[$"forced:{mode}"]);
+        Assert.Equal(1, h.Causes[$"forced:{mode.Spelled()}"]);
         Assert.Empty(h.Closes); // the client ended it: no close code seen
         Assert.Equal(0, h.Metrics.Open);
     }
@@ -45,7 +45,7 @@ public sealed class FlappingBehaviorTests
     [Fact]
     public void The_client_stays_down_for_the_outage_then_reconnects_through_its_policy_and_counts_the_recovery()
     {
-        var h = Flapper(1, "reset");
+        var h = Flapper(1, DropMode.Reset);
         var trends = new List<string>();
         h.Metrics.Sampled = (name, _) => trends.Add(name);
         h.Accept();
@@ -66,7 +66,7 @@ public sealed class FlappingBehaviorTests
     [Fact]
     public void It_drops_exactly_cycles_times_then_stays_up()
     {
-        var h = Flapper(2, "reset");
+        var h = Flapper(2, DropMode.Reset);
         for (var cycle = 0; cycle < 2; cycle++)
         {
             h.Accept();
@@ -86,7 +86,7 @@ public sealed class FlappingBehaviorTests
     [Fact]
     public void A_blackholed_socket_is_held_until_the_server_gives_up_then_released_and_timed()
     {
-        var h = Flapper(1, "blackhole");
+        var h = Flapper(1, DropMode.Blackhole);
         var trends = new List<string>();
         h.Metrics.Sampled = (name, _) => trends.Add(name);
         var first = h.Accept();
@@ -104,7 +104,7 @@ public sealed class FlappingBehaviorTests
     [Fact]
     public void A_server_close_before_the_drop_cancels_it_and_the_next_connection_gets_its_own()
     {
-        var h = Flapper(1, "reset");
+        var h = Flapper(1, DropMode.Reset);
         h.Accept().ServerCloses(1001);
         h.Run();
         h.Advance(Backoff);

@@ -14,7 +14,7 @@ public sealed class SwitchingBehaviorTests
     private static readonly TimeSpan Gap = TimeSpan.FromMilliseconds(300);
     private static readonly TimeSpan Backoff = TimeSpan.FromMilliseconds(100);
 
-    private static ClientHarness Switcher(string mode, string oldPath = "blackhole", bool nat = false) =>
+    private static ClientHarness Switcher(SwitchMode mode, OldPathFate oldPath = OldPathFate.Blackhole, bool nat = false) =>
         new ClientHarness(ClientHarness.Group("switching") with
         {
             Switching = new SwitchingPlan { Interfaces = ["wifi-good", "4g"], Every = new(Every, Every), Mode = mode, Gap = Gap, OldPath = oldPath, NatRebinding = nat },
@@ -25,7 +25,7 @@ public sealed class SwitchingBehaviorTests
     [Fact]
     public void Break_before_make_kills_the_old_path_waits_the_gap_and_connects_on_the_next_interface()
     {
-        var h = Switcher("break-before-make", "reset");
+        var h = Switcher(SwitchMode.BreakBeforeMake, OldPathFate.Reset);
         var trends = new List<string>();
         h.Metrics.Sampled = (name, _) => trends.Add(name);
         h.Accept();
@@ -51,7 +51,7 @@ public sealed class SwitchingBehaviorTests
     [Fact]
     public void Make_before_break_opens_the_new_path_first_then_moves_the_traffic_and_kills_the_old_one()
     {
-        var h = Switcher("make-before-break", "fin");
+        var h = Switcher(SwitchMode.MakeBeforeBreak, OldPathFate.Fin);
         var old = h.Accept();
         h.TakeLog();
         h.Advance(Every);
@@ -75,7 +75,7 @@ public sealed class SwitchingBehaviorTests
     [Fact]
     public void After_a_handover_the_new_path_is_the_current_connection()
     {
-        var h = Switcher("make-before-break");
+        var h = Switcher(SwitchMode.MakeBeforeBreak);
         h.Accept();
         h.Advance(Every);
         var fresh = h.Accept();
@@ -89,7 +89,7 @@ public sealed class SwitchingBehaviorTests
     [Fact]
     public void A_new_path_that_fails_leaves_the_old_one_and_the_next_switch_comes_after_every()
     {
-        var h = Switcher("make-before-break");
+        var h = Switcher(SwitchMode.MakeBeforeBreak);
         h.Accept();
         h.Advance(Every);
         h.Refuse();
@@ -106,7 +106,7 @@ public sealed class SwitchingBehaviorTests
     [Fact]
     public void Nat_rebinding_keeps_the_interface()
     {
-        var h = Switcher("make-before-break", nat: true);
+        var h = Switcher(SwitchMode.MakeBeforeBreak, nat: true);
         h.Accept();
         h.Advance(Every);
         Assert.Equal(1, h.Count(MetricNames.Disconnects)); // rebinding is a break, even when make-before-break was asked

@@ -1,3 +1,4 @@
+using SimCluster.Abstractions.Plans;
 using System.Collections.Concurrent;
 using SimCluster.Grains.Behaviors.Zombies;
 using SimCluster.Scenarios;

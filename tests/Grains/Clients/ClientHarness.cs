@@ -3,6 +3,7 @@ using SimCluster.Abstractions.Plans;
 using SimCluster.Grains.Attacks;
 using SimCluster.Grains.Clients;
 using SimCluster.Grains.Metrics;
+using SimCluster.Grains.Protocols;
 using SimCluster.Transport;
 
 namespace SimCluster.Tests.Grains.Clients;
@@ -21,13 +22,13 @@ internal sealed class ClientHarness
     public List<string> Log { get; } = [];
     public Turns ClientTurns { get; } = new();
     public Connections Opener { get; }
-    public FakeTraffic Traffic { get; }
+    public FakeProtocol Traffic { get; }
     public ClientRuntime Client { get; }
 
     public ClientHarness(GroupPlan group, Func<RunPlan, RunPlan>? adjust = null)
     {
         Opener = new Connections(Log);
-        Traffic = new FakeTraffic(Log);
+        Traffic = new FakeProtocol(Log);
         var plan = new RunPlan
         {
             RunId = "run",
@@ -36,7 +37,7 @@ internal sealed class ClientHarness
             TargetUrls = ["ws://127.0.0.1:9/ws"],
             Clients = 1,
             Duration = TimeSpan.FromMinutes(10),
-            Reconnect = new ReconnectPlan { Policy = "fixed", Base = TimeSpan.FromMilliseconds(100), Jitter = "none" },
+            Reconnect = new ReconnectPlan { Policy = "fixed", Base = TimeSpan.FromMilliseconds(100), Jitter = JitterKind.None },
             Groups = [group with { FirstClient = 0, Clients = 1 }],
             TimelineClients = [0],
         };
@@ -214,14 +215,21 @@ internal sealed class FakeConnection(int id, IConnectionListener listener, List<
     }
 }
 
-/// <summary>Traffic that only logs what the client asks of it.</summary>
-internal sealed class FakeTraffic(List<string> log) : ITraffic
+/// <summary>A protocol that only logs what the client asks of it: ready on attach, nothing kept for replay (an echo's).</summary>
+internal sealed class FakeProtocol(List<string> log) : IProtocol
 {
     public int Pending { get; set; }
     public int Schedules { get; private set; }
+    public bool ReadyOnAttach => true;
+    public bool Resumes => false;
+    public IAppHeartbeat? Heartbeat => null;
+    public IRefreshFrames? RefreshFrames => null;
 
+    public event Action<bool>? Ready { add { } remove { } }
+
+    public ConnectOptions PrepareUpgrade(ConnectOptions options) => options;
     public void Schedule(long start, long end) => Schedules++;
-    public void Attach(SimulatedConnection connection) => log.Add($"attach c{((FakeConnection)connection).Id}");
+    public void Attach(ITextChannel connection) => log.Add($"attach c{((FakeConnection)connection).Id}");
     public void Detach() => log.Add("detach");
     public void StopSending() => log.Add("stop-sending");
     public void Abandon() => log.Add("abandon");

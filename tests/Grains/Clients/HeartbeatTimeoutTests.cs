@@ -2,6 +2,7 @@ using Microsoft.Extensions.Time.Testing;
 using SimCluster.Abstractions.Metrics;
 using SimCluster.Abstractions.Plans;
 using SimCluster.Grains.Clients;
+using SimCluster.Grains.Protocols;
 using SimCluster.Grains.Metrics;
 using SimCluster.Tests.Support;
 
@@ -11,11 +12,11 @@ namespace SimCluster.Tests.Grains.Clients;
 [Trait("Category", "Unit")]
 public sealed class HeartbeatTimeoutTests
 {
-    private static (FakeTimeProvider Time, GroupRecorder Metrics, RecordingConnection Connection, SessionTraffic Session) Session()
+    private static (FakeTimeProvider Time, GroupRecorder Metrics, RecordingConnection Connection, SessionProtocol Session) Session()
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var metrics = new GroupRecorder("g");
-        var session = new SessionTraffic("s", new MessagePlan { Interval = TimeSpan.Zero }, metrics, time, new Random(1));
+        var session = new SessionProtocol("s", new MessagePlan { Interval = TimeSpan.Zero }, metrics, time, new Random(1));
         var connection = new RecordingConnection();
         session.Attach(connection);
         session.OnText("""{"type":"welcome","session":"s","resumed":false,"lastSeq":0}""");
@@ -28,7 +29,7 @@ public sealed class HeartbeatTimeoutTests
     {
         var (time, metrics, connection, session) = Session();
         var timedOut = 0;
-        using var pinger = HeartbeatPinger.ForSession(session, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3), metrics, time, () => timedOut++);
+        using var pinger = HeartbeatPinger.ForProtocol(session, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3), metrics, time, () => timedOut++);
 
         for (var i = 0; i < 5; i++)
         {
@@ -50,7 +51,7 @@ public sealed class HeartbeatTimeoutTests
     {
         var (time, metrics, connection, session) = Session();
         var timedOut = 0;
-        using var pinger = HeartbeatPinger.ForSession(session, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3), metrics, time, () => timedOut++);
+        using var pinger = HeartbeatPinger.ForProtocol(session, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3), metrics, time, () => timedOut++);
 
         time.Advance(TimeSpan.FromSeconds(1)); // first PING, never answered
         time.Advance(TimeSpan.FromSeconds(2.9));
@@ -67,7 +68,7 @@ public sealed class HeartbeatTimeoutTests
     {
         var (time, metrics, _, session) = Session();
         var timedOut = 0;
-        using var pinger = HeartbeatPinger.ForSession(session, TimeSpan.FromSeconds(1), TimeSpan.Zero, metrics, time, () => timedOut++);
+        using var pinger = HeartbeatPinger.ForProtocol(session, TimeSpan.FromSeconds(1), TimeSpan.Zero, metrics, time, () => timedOut++);
         time.Advance(TimeSpan.FromMinutes(1));
         Assert.Equal(0, timedOut);
     }

@@ -21,7 +21,7 @@ public sealed class RunAccumulatorTests
         Clients = 20,
         Duration = TimeSpan.FromSeconds(10),
         Messages = new MessagePlan { Interval = TimeSpan.FromSeconds(1), Size = 16, LossTimeout = TimeSpan.FromSeconds(2) },
-        Reconnect = new ReconnectPlan { Policy = "fixed", Base = TimeSpan.FromSeconds(1), Max = TimeSpan.FromSeconds(1), Jitter = "none" },
+        Reconnect = new ReconnectPlan { Policy = "fixed", Base = TimeSpan.FromSeconds(1), Max = TimeSpan.FromSeconds(1), Jitter = JitterKind.None },
         Groups = [new GroupPlan { Name = "steady", Behavior = "steady", FirstClient = 0, Clients = 20 }],
     };
 

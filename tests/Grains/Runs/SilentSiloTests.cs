@@ -26,7 +26,7 @@ public sealed class SilentSiloTests(SimCluster.Tests.Grains.TwoSiloCluster fixtu
             Clients = 10,
             Duration = TimeSpan.FromSeconds(2),
             Messages = new MessagePlan { Interval = TimeSpan.FromMilliseconds(250), Size = 32, LossTimeout = TimeSpan.FromSeconds(2) },
-            Reconnect = new ReconnectPlan { Policy = "fixed", Base = TimeSpan.FromMilliseconds(100), Max = TimeSpan.FromSeconds(1), Jitter = "none" },
+            Reconnect = new ReconnectPlan { Policy = "fixed", Base = TimeSpan.FromMilliseconds(100), Max = TimeSpan.FromSeconds(1), Jitter = JitterKind.None },
             StopGrace = TimeSpan.FromSeconds(3),
             ConnectTimeout = TimeSpan.FromSeconds(5),
             Groups = [new GroupPlan { Name = "steady", Behavior = "steady", FirstClient = 0, Clients = 10 }],

@@ -83,8 +83,13 @@
     if (timeline.length > 0) {
       draw('chart-open', {
         type: 'line',
-        data: { datasets: [line('open connections', series(timeline, 'open'), palette.blue, { fill: true })] },
-        options: { scales: { x: timeScale(maxT), y: valueScale('connections') }, plugins: { legend: { display: false } } }
+        data: {
+          datasets: [line('open connections', series(timeline, 'open'), palette.blue, { fill: true })]
+            // The load shape's plan beside what happened (older reports have no plannedClients).
+            .concat(timeline.some(function (p) { return typeof p.plannedClients === 'number'; })
+              ? [line('planned clients', series(timeline, 'plannedClients'), palette.grey, { borderDash: [6, 4], pointRadius: 0, borderWidth: 1 })] : [])
+        },
+        options: { scales: { x: timeScale(maxT), y: valueScale('connections') } }
       });
 
       draw('chart-churn', {
@@ -150,7 +155,7 @@
       });
 
       // Per-second series this page does not know yet (newer report fields) get a chart of their own.
-      var known = ['t', 'open', 'connects', 'connectFailures', 'disconnects', 'forcedDrops', 'messagesSent', 'messagesReceived', 'messagesLost', 'messagesDuplicated', 'rttP95',
+      var known = ['t', 'open', 'plannedClients', 'connects', 'connectFailures', 'disconnects', 'forcedDrops', 'messagesSent', 'messagesReceived', 'messagesLost', 'messagesDuplicated', 'rttP95',
         'zombiesEvicted', 'tokenRefreshes', 'tokenRefreshFailures'];
       var extra = [];
       timeline.forEach(function (p) {

@@ -4,7 +4,9 @@ using SimCluster.Abstractions.Plans;
 using SimCluster.Grains.Metrics;
 using SimCluster.Transport;
 
-namespace SimCluster.Grains.Clients;
+using SimCluster.Grains.Clients;
+
+namespace SimCluster.Grains.Protocols;
 
 /// <summary>
 /// The echo protocol's traffic and accounting for one client. Each message carries the client id, a
@@ -13,7 +15,7 @@ namespace SimCluster.Grains.Clients;
 /// back within <c>lossTimeout</c> while the connection stayed open is lost; one whose connection closed
 /// first is interrupted. Runs on timer and socket threads, so its state is guarded by one lock.
 /// </summary>
-public sealed class EchoTraffic : ITraffic
+public sealed class EchoProtocol : IProtocol
 {
     private readonly int _clientIndex;
     private readonly MessagePlan _plan;
@@ -27,14 +29,14 @@ public sealed class EchoTraffic : ITraffic
     private readonly string _prefix;
     private readonly object _gate = new();
 
-    private SimulatedConnection? _connection;
+    private ITextChannel? _connection;
     private ITimer? _timer;
     private long _nextSeq = 1;
     private long _highestEcho;
     private Drain? _drain;
     private bool _finished;
 
-    public EchoTraffic(int clientIndex, MessagePlan plan, GroupRecorder metrics, TimeProvider time, Random random)
+    public EchoProtocol(int clientIndex, MessagePlan plan, GroupRecorder metrics, TimeProvider time, Random random)
     {
         _clientIndex = clientIndex;
         _plan = plan;
@@ -48,6 +50,21 @@ public sealed class EchoTraffic : ITraffic
 
     public bool Enabled => _plan.Interval > TimeSpan.Zero;
 
+    /// <summary>No handshake: an echo server echoes from the first frame.</summary>
+    public bool ReadyOnAttach => true;
+
+    public event Action<bool>? Ready { add { } remove { } }
+
+    /// <summary>Nothing is replayed: what was in flight when a connection ends is interrupted.</summary>
+    public bool Resumes => false;
+
+    public ConnectOptions PrepareUpgrade(ConnectOptions options) => options;
+
+    public IAppHeartbeat? Heartbeat => null;
+
+    /// <summary>An echo server has no refresh of its own; an in-band refresh needs the scenario's refresh.message.</summary>
+    public IRefreshFrames? RefreshFrames => null;
+
     /// <summary>Messages sent and not yet answered.</summary>
     public int Pending { get { lock (_gate) return _pending.Count; } }
 
@@ -57,7 +74,7 @@ public sealed class EchoTraffic : ITraffic
     }
 
     /// <summary>Starts sending over a freshly opened connection.</summary>
-    public void Attach(SimulatedConnection connection)
+    public void Attach(ITextChannel connection)
     {
         if (!Enabled) return;
         lock (_gate)
@@ -153,7 +170,7 @@ public sealed class EchoTraffic : ITraffic
     /// Sends every slot that is due, each under the lock from taking a sequence number to counting it sent: a
     /// <see cref="Detach"/> (the connection was lost, on another thread) therefore sees a message either not yet
     /// issued or already counted sent, never in between (the soak once showed sent + 2 = received + interrupted).
-    /// <see cref="SimulatedConnection.Send"/> only queues the message (it never waits on the network), so
+    /// <see cref="ITextChannel.Send"/> only queues the message (it never waits on the network), so
     /// holding the lock around it costs nothing.
     /// </summary>
     private void Tick()

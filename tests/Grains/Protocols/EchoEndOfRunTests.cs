@@ -3,10 +3,11 @@ using Microsoft.Extensions.Time.Testing;
 using SimCluster.Abstractions.Metrics;
 using SimCluster.Abstractions.Plans;
 using SimCluster.Grains.Clients;
+using SimCluster.Grains.Protocols;
 using SimCluster.Grains.Metrics;
 using SimCluster.Tests.Support;
 
-namespace SimCluster.Tests.Grains.Clients;
+namespace SimCluster.Tests.Grains.Protocols;
 
 /// <summary>
 /// The echo protocol's books at the edges of a run, on fake time with the test playing the server: the
@@ -23,11 +24,11 @@ public sealed class EchoEndOfRunTests
         public FakeTimeProvider Time { get; } = new(T0);
         public GroupRecorder Metrics { get; } = new("g");
         public RecordingConnection Connection { get; } = new();
-        public EchoTraffic Echo { get; }
+        public EchoProtocol Echo { get; }
 
         public Rig(TimeSpan interval, TimeSpan lossTimeout, TimeSpan? window = null)
         {
-            Echo = new EchoTraffic(7, new MessagePlan { Interval = interval, Size = 64, LossTimeout = lossTimeout }, Metrics, Time, new Random(11));
+            Echo = new EchoProtocol(7, new MessagePlan { Interval = interval, Size = 64, LossTimeout = lossTimeout }, Metrics, Time, new Random(11));
             if (window is { } w) Echo.Schedule(Time.GetTimestamp(), Time.GetTimestamp() + (long)(w.TotalSeconds * Time.TimestampFrequency));
             Echo.Attach(Connection);
         }
@@ -39,7 +40,7 @@ public sealed class EchoEndOfRunTests
         {
             foreach (var text in Connection.Take())
             {
-                Assert.True(EchoTraffic.TryParse(text, out _, out var seq));
+                Assert.True(EchoProtocol.TryParse(text, out _, out var seq));
                 if (drop?.Invoke(seq) != true) Echo.OnText(text);
             }
         }

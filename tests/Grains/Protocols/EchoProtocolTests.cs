@@ -3,14 +3,15 @@ using Microsoft.Extensions.Time.Testing;
 using SimCluster.Abstractions.Metrics;
 using SimCluster.Abstractions.Plans;
 using SimCluster.Grains.Clients;
+using SimCluster.Grains.Protocols;
 using SimCluster.Grains.Metrics;
 using SimCluster.Target;
 using SimCluster.Tests.Support;
 using SimCluster.Transport;
 
-namespace SimCluster.Tests.Grains;
+namespace SimCluster.Tests.Grains.Protocols;
 
-public sealed class EchoTrafficTests
+public sealed class EchoProtocolTests
 {
     [Theory]
     [InlineData("""{"c":17,"s":42,"t":1712345678901,"p":"xxxx"}""", 17, 42L)]
@@ -18,7 +19,7 @@ public sealed class EchoTrafficTests
     [InlineData("""{"c":2147483647,"s":9223372036854775807,"t":1}""", int.MaxValue, long.MaxValue)]
     public void Parses_the_client_and_sequence_of_an_echo(string text, int client, long seq)
     {
-        Assert.True(EchoTraffic.TryParse(text, out var c, out var s));
+        Assert.True(EchoProtocol.TryParse(text, out var c, out var s));
         Assert.Equal(client, c);
         Assert.Equal(seq, s);
     }
@@ -36,12 +37,12 @@ public sealed class EchoTrafficTests
     [InlineData("""{"c":17,"s":4x2,"t":1}""")]
     [InlineData("""{"c":17,"s":,"t":1}""")]
     [InlineData("""{"c":99999999999,"s":1,"t":1}""")] // client id beyond int
-    public void Refuses_anything_else(string text) => Assert.False(EchoTraffic.TryParse(text, out _, out _));
+    public void Refuses_anything_else(string text) => Assert.False(EchoProtocol.TryParse(text, out _, out _));
 
     /// <summary>Hands a connection's text to the traffic under test and keeps a copy.</summary>
     private sealed class Forwarder : IConnectionListener
     {
-        public EchoTraffic? Echo;
+        public EchoProtocol? Echo;
         public ConcurrentQueue<string> Seen { get; } = new();
 
         public void OnText(string text)
@@ -62,7 +63,7 @@ public sealed class EchoTrafficTests
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var metrics = new GroupRecorder("g");
         var forwarder = new Forwarder();
-        using var echo = new EchoTraffic(17, Plan, metrics, time, new Random(1));
+        using var echo = new EchoProtocol(17, Plan, metrics, time, new Random(1));
         forwarder.Echo = echo;
         var connection = await SimulatedConnection.OpenAsync(new ConnectOptions { Target = target.WebSocketUri }, forwarder);
         echo.Attach(connection);
@@ -77,7 +78,7 @@ public sealed class EchoTrafficTests
         Assert.Equal(0, echo.Pending);
         var texts = forwarder.Seen.ToArray();
         Assert.All(texts, t => Assert.Equal(64, t.Length)); // padded to the configured size
-        Assert.Equal([1L, 2L, 3L], texts.Select(t => { Assert.True(EchoTraffic.TryParse(t, out var c, out var s)); Assert.Equal(17, c); return s; }));
+        Assert.Equal([1L, 2L, 3L], texts.Select(t => { Assert.True(EchoProtocol.TryParse(t, out var c, out var s)); Assert.Equal(17, c); return s; }));
 
         // An echo seen twice is a duplicate; messages of other clients and noise are ignored.
         echo.OnText(texts[0]);
@@ -103,7 +104,7 @@ public sealed class EchoTrafficTests
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var metrics = new GroupRecorder("g");
         var forwarder = new Forwarder();
-        using var echo = new EchoTraffic(3, Plan, metrics, time, new Random(2));
+        using var echo = new EchoProtocol(3, Plan, metrics, time, new Random(2));
         forwarder.Echo = echo;
         var connection = await SimulatedConnection.OpenAsync(new ConnectOptions { Target = target.WebSocketUri }, forwarder);
         echo.Attach(connection);
@@ -130,10 +131,10 @@ public sealed class EchoTrafficTests
 
     /// <summary>
     /// A connection for the send/drop race: its <see cref="Send"/> lets the connection be lost (the owner
-    /// calls <see cref="EchoTraffic.Detach"/> on another thread, as the grain does when a drop or the server
+    /// calls <see cref="EchoProtocol.Detach"/> on another thread, as the grain does when a drop or the server
     /// ends it) and waits up to a second for that to finish before it answers. Nothing goes on the network.
     /// </summary>
-    private sealed class DroppedWhileSending(EchoTraffic echo, bool queuedBeforeTheDrop) : SimulatedConnection(new Forwarder())
+    private sealed class DroppedWhileSending(EchoProtocol echo, bool queuedBeforeTheDrop) : SimulatedConnection(new Forwarder())
     {
         public Task? Detaching { get; private set; }
         public bool DetachFinishedDuringSend { get; private set; }
@@ -166,7 +167,7 @@ public sealed class EchoTrafficTests
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var metrics = new GroupRecorder("g");
-        using var echo = new EchoTraffic(5, Plan, metrics, time, new Random(3));
+        using var echo = new EchoProtocol(5, Plan, metrics, time, new Random(3));
         using var connection = new DroppedWhileSending(echo, queuedBeforeTheDrop);
         echo.Attach(connection);
 
@@ -192,7 +193,7 @@ public sealed class EchoTrafficTests
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var metrics = new GroupRecorder("g");
-        using var echo = new EchoTraffic(6, Plan, metrics, time, new Random(4));
+        using var echo = new EchoProtocol(6, Plan, metrics, time, new Random(4));
         using var connection = new AlwaysQueues();
         echo.Attach(connection);
         time.Advance(TimeSpan.FromSeconds(1));
@@ -218,7 +219,7 @@ public sealed class EchoTrafficTests
     [Fact]
     public void Without_an_interval_there_is_no_traffic()
     {
-        using var echo = new EchoTraffic(1, new MessagePlan { Interval = TimeSpan.Zero }, new GroupRecorder("g"), new FakeTimeProvider(), new Random(1));
+        using var echo = new EchoProtocol(1, new MessagePlan { Interval = TimeSpan.Zero }, new GroupRecorder("g"), new FakeTimeProvider(), new Random(1));
         Assert.False(echo.Enabled);
     }
 }

@@ -5,10 +5,13 @@ using SimCluster.Abstractions.Plans;
 using SimCluster.Grains.Metrics;
 using SimCluster.Transport;
 
-namespace SimCluster.Grains.Clients;
+using SimCluster.Grains.Auth;
+using SimCluster.Grains.Clients;
+
+namespace SimCluster.Grains.Protocols;
 
 /// <summary>
-/// The session protocol (README, "Session protocol"), client side, with loss accounting in both directions.
+/// The session protocol (docs/session-protocol.md), client side, with loss accounting in both directions.
 /// Sequence numbers survive reconnects: after every connect the client says hello with the highest server
 /// sequence it holds contiguously, the server's welcome says which client messages it holds, and both
 /// sides replay the rest. Up: a client message is delivered when its echo arrives; one never echoed by
@@ -17,7 +20,7 @@ namespace SimCluster.Grains.Clients;
 /// is lost, unless it is the missing echo of a client message already counted lost.
 /// Everything the server sends is bounded: numbers are validated, open gaps are capped.
 /// </summary>
-public sealed class SessionTraffic : ITraffic
+public sealed class SessionProtocol : IProtocol, IAppHeartbeat
 {
     /// <summary>A server sequence number further than this beyond the highest seen is a protocol error, not a gap.</summary>
     internal const long MaxAhead = 65_536;
@@ -46,7 +49,7 @@ public sealed class SessionTraffic : ITraffic
     private long _helloLastSeq;                      // what we told the server we hold, on this connection
     private RecentSequences _seenOnConnection = new(); // server seqs received on this connection
 
-    private SimulatedConnection? _connection;
+    private ITextChannel? _connection;
     private ITimer? _sendTimer;
     private ITimer? _ackTimer;
     private Drain? _drain;
@@ -59,7 +62,7 @@ public sealed class SessionTraffic : ITraffic
 
     private readonly record struct Unechoed(long SentAt, long ServerSeqBefore, string Frame);
 
-    public SessionTraffic(string sessionId, MessagePlan plan, GroupRecorder metrics, TimeProvider time, Random random)
+    public SessionProtocol(string sessionId, MessagePlan plan, GroupRecorder metrics, TimeProvider time, Random random)
     {
         _sessionId = sessionId;
         _plan = plan;
@@ -69,8 +72,24 @@ public sealed class SessionTraffic : ITraffic
         _schedule = new SendSchedule(time, plan.Interval, phase);
     }
 
+    /// <summary>The hello/welcome handshake comes first: messages are sent after the welcome.</summary>
+    public bool ReadyOnAttach => false;
+
     /// <summary>Raised (on a socket thread) when a welcome arrives: the session is resumed or started.</summary>
-    public event Action<bool>? Welcomed;
+    public event Action<bool>? Ready;
+
+    /// <summary>Unechoed messages are kept across reconnects and replayed after the next welcome.</summary>
+    public bool Resumes => true;
+
+    /// <summary>The session protocol speaks on the target's URL as given, no subprotocol.</summary>
+    public ConnectOptions PrepareUpgrade(ConnectOptions options) => options;
+
+    /// <summary>The <c>ping</c>/<c>pong</c> frames below.</summary>
+    public IAppHeartbeat Heartbeat => this;
+
+    IAppHeartbeat? IProtocol.Heartbeat => this;
+
+    public IRefreshFrames? RefreshFrames { get; } = new AuthFrames();
 
     /// <summary>Raised (on a socket thread) with the timestamp a <see cref="SendPing"/> carried, when its pong arrives.</summary>
     public event Action<long>? PongSeen;
@@ -78,7 +97,7 @@ public sealed class SessionTraffic : ITraffic
     /// <summary>The application-level heartbeat: <c>{"type":"ping","ts":T}</c>, T a timestamp of our clock the server hands back.</summary>
     public void SendPing(long timestamp)
     {
-        SimulatedConnection? connection;
+        ITextChannel? connection;
         lock (_gate) connection = _connection;
         connection?.Send($"{{\"type\":\"ping\",\"ts\":{timestamp}}}");
     }
@@ -93,7 +112,7 @@ public sealed class SessionTraffic : ITraffic
         lock (_gate) _schedule.Begin(start, end);
     }
 
-    public void Attach(SimulatedConnection connection)
+    public void Attach(ITextChannel connection)
     {
         lock (_gate)
         {
@@ -166,7 +185,7 @@ public sealed class SessionTraffic : ITraffic
 
     private void Ack()
     {
-        SimulatedConnection? connection;
+        ITextChannel? connection;
         string? frame = null;
         lock (_gate)
         {
@@ -181,7 +200,7 @@ public sealed class SessionTraffic : ITraffic
     /// <summary>Sends every slot that came due (after the welcome), each stamped with its lag behind the plan.</summary>
     private void SendDue()
     {
-        SimulatedConnection? connection;
+        ITextChannel? connection;
         List<string>? frames = null;
         lock (_gate)
         {
@@ -289,7 +308,7 @@ public sealed class SessionTraffic : ITraffic
 
     private void OnWelcome(bool resumed, long serverHolds)
     {
-        SimulatedConnection? connection;
+        ITextChannel? connection;
         List<string> frames = [];
         lock (_gate)
         {
@@ -325,7 +344,7 @@ public sealed class SessionTraffic : ITraffic
             ArmLocked(now);
         }
         foreach (var frame in frames) connection.Send(frame);
-        Welcomed?.Invoke(resumed);
+        Ready?.Invoke(resumed);
     }
 
     private void OnServerMessage(long seq, long? echoOf)
@@ -480,6 +499,43 @@ public sealed class SessionTraffic : ITraffic
             if (_plan.Interval > TimeSpan.Zero) _metrics.Count(MetricNames.MessagesPlanned, _schedule.Planned);
             _unechoed.Clear();
             StopLocked();
+        }
+    }
+
+    /// <summary>
+    /// In-band refresh, session protocol: <c>{"type":"auth.refresh","token":"…"}</c>, answered by <c>auth.refreshed</c>
+    /// or <c>auth.rejected</c>. Answers are consumed whether or not a refresh waits (a late answer is still ours).
+    /// </summary>
+    private sealed class AuthFrames : IRefreshFrames
+    {
+        public string Refresh(string token) => $"{{\"type\":\"auth.refresh\",\"token\":{JsonSerializer.Serialize(token)}}}";
+
+        public RefreshAnswer? Read(string text, bool waiting)
+        {
+            if (!text.Contains("\"auth.", StringComparison.Ordinal)) return null;
+            string? type = null;
+            try
+            {
+                var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(text));
+                if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return null;
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    var name = reader.GetString();
+                    reader.Read();
+                    if (name == "type" && reader.TokenType == JsonTokenType.String) type = reader.GetString();
+                    else reader.Skip();
+                }
+            }
+            catch (JsonException)
+            {
+                return null;
+            }
+            return type switch
+            {
+                "auth.refreshed" => RefreshAnswer.Refreshed,
+                "auth.rejected" => RefreshAnswer.Rejected,
+                _ => null,
+            };
         }
     }
 

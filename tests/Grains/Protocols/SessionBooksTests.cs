@@ -4,10 +4,11 @@ using Microsoft.Extensions.Time.Testing;
 using SimCluster.Abstractions.Metrics;
 using SimCluster.Abstractions.Plans;
 using SimCluster.Grains.Clients;
+using SimCluster.Grains.Protocols;
 using SimCluster.Grains.Metrics;
 using SimCluster.Tests.Support;
 
-namespace SimCluster.Tests.Grains.Clients;
+namespace SimCluster.Tests.Grains.Protocols;
 
 /// <summary>
 /// The session protocol's books, on fake time with the test playing the server frame by frame: the open-loop
@@ -23,12 +24,12 @@ public sealed class SessionBooksTests
         public FakeTimeProvider Time { get; } = new(T0);
         public GroupRecorder Metrics { get; } = new("g");
         public RecordingConnection Connection { get; private set; } = new();
-        public SessionTraffic Session { get; }
+        public SessionProtocol Session { get; }
         private long _serverSeq;
 
         public Rig(TimeSpan interval, TimeSpan? window = null, TimeSpan? lossTimeout = null)
         {
-            Session = new SessionTraffic("s-1", new MessagePlan { Interval = interval, Size = 64, LossTimeout = lossTimeout ?? TimeSpan.FromSeconds(5) }, Metrics, Time, new Random(5));
+            Session = new SessionProtocol("s-1", new MessagePlan { Interval = interval, Size = 64, LossTimeout = lossTimeout ?? TimeSpan.FromSeconds(5) }, Metrics, Time, new Random(5));
             if (window is { } w) Session.Schedule(Time.GetTimestamp(), Time.GetTimestamp() + (long)(w.TotalSeconds * Time.TimestampFrequency));
         }
 
@@ -218,7 +219,7 @@ public sealed class SessionBooksTests
         using var rig = new Rig(TimeSpan.Zero);
         rig.Connect();
         for (var seq = 2L; seq <= 20_000; seq += 2) rig.Session.OnText($$"""{"type":"msg","seq":{{seq}},"ts":0,"body":"x"}""");
-        Assert.True(rig.Session.HeldAhead <= SessionTraffic.MaxHeldAhead, $"{rig.Session.HeldAhead} held");
+        Assert.True(rig.Session.HeldAhead <= SessionProtocol.MaxHeldAhead, $"{rig.Session.HeldAhead} held");
         Assert.True(rig[MetricNames.SessionGapsAbandoned] > 0);
         rig.Session.Detach();
         rig.Session.Finish();

@@ -1,0 +1,90 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using SimCluster.Tests.Support;
+
+namespace SimCluster.Tests.Cli;
+
+/// <summary>
+/// Heavy CLI runs: every shipped scenario passes scaled down (its thresholds scale with the plan), and a tool
+/// starved of CPU says so instead of blaming the server.
+/// </summary>
+[Collection(IntegrationCollection.Name)]
+[Trait("Category", "Integration")]
+public sealed class ScaledScenarioAndStarvedToolTests : IDisposable
+{
+    private readonly string _temp = Simcluster.TempFolder("scaled");
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_temp, recursive: true); } catch (IOException) { }
+    }
+
+    /// <summary>
+    /// The issue's <c>--clients 100 --duration 30s</c>, at 50 clients to keep the suite short (the 100-client form is
+    /// checked by hand, docs/benchmarks.md). 30 s stays: token-refresh's 30 s JWTs are first refreshed 20 s in.
+    /// </summary>
+    [Theory]
+    [InlineData("flapping")]
+    [InlineData("heartbeat")]
+    [InlineData("malformed")]
+    [InlineData("smoke")]
+    [InlineData("switching")]
+    [InlineData("token-refresh")]
+    public async Task Every_shipped_scenario_passes_scaled_down(string name)
+    {
+        var outDir = Path.Combine(_temp, name);
+        var result = await Simcluster.RunAsync("run", $"scenarios/{name}.yaml", "--clients", "50", "--duration", "30s", "--no-live", "--out", outDir);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("verdict: PASS", result.Stdout);
+    }
+
+    [Fact]
+    public async Task A_tool_starved_of_cpu_is_flagged_tool_limited_in_summary_report_and_html()
+    {
+        var path = Path.Combine(_temp, "starved.yaml");
+        File.WriteAllText(path, """
+            name: starved
+            target: embedded
+            clients: 100
+            duration: 6s
+            seed: 17
+            messages: { interval: 50ms, lossTimeout: 5s }
+            thresholds:
+              message_rtt: ["p(95)<1"]
+            """);
+        // A busy loop on core 0, the tool pinned beside it at a lower priority: it gets a sliver of one core.
+        var busy = Enumerable.Range(0, 1).Select(_ => Process.Start(new ProcessStartInfo("taskset", ["-c", "0", "sh", "-c", "while :; do :; done"]))!).ToList();
+        ProcessResult result;
+        var outDir = Path.Combine(_temp, "starved-out");
+        try
+        {
+            var info = ChildProcess.StartInfo("nice", ["-n", "10", "taskset", "-c", "0", Path.Combine(Simcluster.RepoRoot, "simcluster"),
+                "run", path, "--no-live", "--out", outDir], Simcluster.RepoRoot);
+            await Simcluster.RunAsync("version"); // built before the clock of the starved run starts
+            result = await ChildProcess.RunAsync(info, TimeSpan.FromMinutes(3));
+        }
+        finally
+        {
+            foreach (var p in busy)
+            {
+                p.Kill();
+                await p.WaitForExitAsync();
+                p.Dispose();
+            }
+        }
+
+        var report = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "report.json")))!.AsObject();
+        var tool = report["toolLimited"]!.AsObject();
+        Assert.True((bool)tool["limited"]!, result + "\n" + tool.ToJsonString());
+        Assert.True((double)tool["sendLagP95Ms"]! > 100, tool.ToJsonString()); // the starvation shows in send_lag
+        Assert.Contains("send_lag p95", tool["reasons"]!.AsArray().Select(r => (string)r!).First());
+        Assert.True((bool)report["thresholds"]![0]!["toolLimited"]!);
+        // Only a timing failed, while the tool was the bottleneck: not the server's failure.
+        Assert.Equal("tool-limited", (string?)report["verdict"]);
+        Assert.True(result.ExitCode == 105, result.ToString());
+        Assert.Contains("tool-limited: send_lag p95", result.Stdout);
+        Assert.Contains("(tool-limited)", result.Stdout);
+        Assert.Contains("Tool-limited: the tool itself was the bottleneck", File.ReadAllText(Path.Combine(outDir, "report.html")));
+    }
+}
