@@ -54,6 +54,12 @@ public abstract class SimulatedConnection : IDisposable, ITextChannel
 
     public IPEndPoint? LocalEndPoint => Opened?.LocalEndPoint;
 
+    /// <summary>When the server gave up on the connection (<see cref="FaultStream.PeerGone"/>); virtual so a fake connection can play the server.</summary>
+    public virtual Task<long> PeerGone => Stream.PeerGone;
+
+    /// <summary>The code of the server's Close frame when that is how <see cref="PeerGone"/> completed.</summary>
+    public virtual int? PeerCloseCode => Stream.PeerCloseCode;
+
     public abstract bool IsOpen { get; }
 
     protected bool Ended => Volatile.Read(ref _ended) != 0;
@@ -65,7 +71,7 @@ public abstract class SimulatedConnection : IDisposable, ITextChannel
     public abstract Task CloseAsync(int code = 1000, string reason = "bye");
 
     /// <summary>Abrupt RST with no close frame.</summary>
-    public void Reset()
+    public virtual void Reset()
     {
         if (!Detach()) return;
         Opened?.Stream.Reset();
@@ -76,7 +82,7 @@ public abstract class SimulatedConnection : IDisposable, ITextChannel
     /// Goes silent both ways without telling the server. The socket stays open (the server holds a half-open
     /// connection) until <see cref="Release"/>; <see cref="FaultStream.PeerGone"/> tells when the server gave up.
     /// </summary>
-    public void Blackhole()
+    public virtual void Blackhole()
     {
         if (!Detach()) return;
         Opened?.Stream.Blackhole();
@@ -86,14 +92,14 @@ public abstract class SimulatedConnection : IDisposable, ITextChannel
     /// The application hangs: nothing that arrives reaches the WebSocket (no PONGs, no messages), while the
     /// raw socket is still drained so <see cref="FaultStream.PeerGone"/> can tell when the server gave up.
     /// </summary>
-    public void FreezeReads()
+    public virtual void FreezeReads()
     {
         if (!Detach()) return;
         Opened?.Stream.FrozenReads.Activate();
     }
 
     /// <summary>Closes the TCP connection (FIN) without a WebSocket close handshake.</summary>
-    public void CloseTcp()
+    public virtual void CloseTcp()
     {
         if (!Detach()) return;
         Opened?.Stream.Dispose();
@@ -101,7 +107,7 @@ public abstract class SimulatedConnection : IDisposable, ITextChannel
     }
 
     /// <summary>Ends a blackholed or frozen connection for good (RST, so nothing more reaches the server).</summary>
-    public void Release()
+    public virtual void Release()
     {
         Opened?.Stream.Reset();
         DisposeDriver();

@@ -87,12 +87,12 @@ public sealed class TimelineAndCauseTests
     [Fact]
     public void Connection_ends_map_to_causes()
     {
-        Assert.Equal("server:close-1001", ClientGrain.CauseOf(new ConnectionClosed(CloseInitiator.Server, 1001, "bye", null)));
-        Assert.Equal("server:close-1005", ClientGrain.CauseOf(new ConnectionClosed(CloseInitiator.Server, null, null, null)));
-        Assert.Equal("server:reset", ClientGrain.CauseOf(new ConnectionClosed(CloseInitiator.Lost, null, null, "x", DisconnectCause.Reset)));
-        Assert.Equal("server:message-too-big", ClientGrain.CauseOf(new ConnectionClosed(CloseInitiator.Lost, null, null, "x", DisconnectCause.MessageTooBig)));
-        Assert.Equal("server:other", ClientGrain.CauseOf(new ConnectionClosed(CloseInitiator.Lost, null, null, "x")));
-        Assert.Equal("tool:close", ClientGrain.CauseOf(new ConnectionClosed(CloseInitiator.Client, 1000, null, null)));
+        Assert.Equal("server:close-1001", ClientRuntime.CauseOf(new ConnectionClosed(CloseInitiator.Server, 1001, "bye", null)));
+        Assert.Equal("server:close-1005", ClientRuntime.CauseOf(new ConnectionClosed(CloseInitiator.Server, null, null, null)));
+        Assert.Equal("server:reset", ClientRuntime.CauseOf(new ConnectionClosed(CloseInitiator.Lost, null, null, "x", DisconnectCause.Reset)));
+        Assert.Equal("server:message-too-big", ClientRuntime.CauseOf(new ConnectionClosed(CloseInitiator.Lost, null, null, "x", DisconnectCause.MessageTooBig)));
+        Assert.Equal("server:other", ClientRuntime.CauseOf(new ConnectionClosed(CloseInitiator.Lost, null, null, "x")));
+        Assert.Equal("tool:close", ClientRuntime.CauseOf(new ConnectionClosed(CloseInitiator.Client, 1000, null, null)));
 
         var reset = new WebSocketException(WebSocketError.ConnectionClosedPrematurely, new IOException("io", new SocketException((int)SocketError.ConnectionReset)));
         Assert.Equal(DisconnectCause.Reset, DisconnectCause.Classify(reset, null));

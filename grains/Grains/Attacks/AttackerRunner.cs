@@ -13,7 +13,7 @@ namespace SimCluster.Grains.Attacks;
 /// connection; when it does not, the case is named as the suspect. Runs on the thread pool, never in a grain
 /// turn; it records into thread-safe silo singletons only.
 /// </summary>
-public sealed class AttackerRunner
+public sealed class AttackerRunner : Behaviors.IClientRun
 {
     /// <summary>Pause between two cases of one attacker: an attack, not a busy loop that starves the machine.</summary>
     public static readonly TimeSpan Gap = TimeSpan.FromMilliseconds(250);

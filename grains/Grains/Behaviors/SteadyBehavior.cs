@@ -6,6 +6,4 @@ public sealed class SteadyBehavior : IClientBehavior
     public string Name => "steady";
 
     public bool IsWellBehaved => true;
-
-    public PlannedDrop? NextDrop(int dropsSoFar, Random random) => null;
 }

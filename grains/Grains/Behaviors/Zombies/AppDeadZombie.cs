@@ -9,7 +9,6 @@ namespace SimCluster.Grains.Behaviors.Zombies;
 public sealed class AppDeadZombie : IZombieKind
 {
     public string Name => "app-dead";
-    public bool KeepsListening => true;
     public bool KeepsSending => false;
     public bool ServerSeesItAtOnce => false;
 

@@ -6,7 +6,6 @@ namespace SimCluster.Grains.Behaviors.Zombies;
 public sealed class BlackholeZombie : IZombieKind
 {
     public string Name => "blackhole";
-    public bool KeepsListening => false;
     public bool KeepsSending => false;
     public bool ServerSeesItAtOnce => false;
 

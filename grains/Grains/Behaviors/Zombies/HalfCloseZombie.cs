@@ -6,7 +6,6 @@ namespace SimCluster.Grains.Behaviors.Zombies;
 public sealed class HalfCloseZombie : IZombieKind
 {
     public string Name => "half-close";
-    public bool KeepsListening => true;
     public bool KeepsSending => false;
     public bool ServerSeesItAtOnce => false;
 

@@ -9,7 +9,6 @@ namespace SimCluster.Grains.Behaviors.Zombies;
 public sealed class ResetZombie : IZombieKind
 {
     public string Name => "reset";
-    public bool KeepsListening => false;
     public bool KeepsSending => false;
     public bool ServerSeesItAtOnce => true;
 

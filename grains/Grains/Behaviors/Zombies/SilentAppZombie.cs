@@ -6,7 +6,6 @@ namespace SimCluster.Grains.Behaviors.Zombies;
 public sealed class SilentAppZombie : IZombieKind
 {
     public string Name => "silent-app";
-    public bool KeepsListening => false;
     public bool KeepsSending => false;
     public bool ServerSeesItAtOnce => false;
 

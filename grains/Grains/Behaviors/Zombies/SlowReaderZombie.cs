@@ -1,3 +1,4 @@
+using SimCluster.Abstractions.Plans;
 using SimCluster.Transport;
 
 namespace SimCluster.Grains.Behaviors.Zombies;
@@ -6,9 +7,10 @@ namespace SimCluster.Grains.Behaviors.Zombies;
 public sealed class SlowReaderZombie : IZombieKind
 {
     public string Name => "slow-reader";
-    public bool KeepsListening => true;
     public bool KeepsSending => true;
     public bool ServerSeesItAtOnce => false;
+
+    public ConnectOptions Prepare(ConnectOptions options, ZombiePlan plan) => options with { SlowReadBytesPerSecond = plan.ReadBytesPerSecond };
 
     public void Apply(SimulatedConnection connection) => connection.Stream.StartSlowReading();
 }

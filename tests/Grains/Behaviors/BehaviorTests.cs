@@ -1,7 +1,7 @@
 using SimCluster.Abstractions.Plans;
 using SimCluster.Grains.Behaviors;
 
-namespace SimCluster.Tests.Grains;
+namespace SimCluster.Tests.Grains.Behaviors;
 
 [Trait("Category", "Unit")]
 public sealed class BehaviorTests
@@ -108,9 +108,12 @@ public sealed class BehaviorTests
     [Fact]
     public void Steady_never_drops_and_is_well_behaved()
     {
+        var h = new Clients.ClientHarness(Clients.ClientHarness.Group("steady")).Started();
+        h.Accept();
+        h.Advance(TimeSpan.FromHours(1));
+        Assert.Equal(SimCluster.Grains.Clients.ClientState.Open, h.Client.State);
+        Assert.Equal(["connect", "attach c1"], h.Log);
         var steady = new SteadyBehavior();
-        var random = new Random(1);
-        Assert.All(Enumerable.Range(0, 100), i => Assert.Null(steady.NextDrop(i, random)));
         Assert.True(steady.IsWellBehaved);
         Assert.Equal("steady", steady.Name);
         Assert.True(new FlappingBehavior(Flapping(1)).IsWellBehaved);
@@ -126,6 +129,10 @@ public sealed class BehaviorTests
         Assert.Contains("steady", BehaviorRegistry.Names);
         Assert.Contains("flapping", BehaviorRegistry.Names);
     }
+
+    [Fact]
+    public void Every_behaviour_of_the_scenario_vocabulary_is_in_the_registry_and_no_other() =>
+        Assert.Equal(SimCluster.Scenarios.ScenarioVocabulary.Default.Behaviors.Order(), BehaviorRegistry.Names.Order());
 
     [Fact]
     public void The_registry_refuses_flapping_without_its_block_and_unknown_behaviours()
