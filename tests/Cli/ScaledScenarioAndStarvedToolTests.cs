@@ -20,8 +20,9 @@ public sealed class ScaledScenarioAndStarvedToolTests : IDisposable
     }
 
     /// <summary>
-    /// The issue's <c>--clients 100 --duration 30s</c>, at 50 clients to keep the suite short (the 100-client form is
-    /// checked by hand, docs/benchmarks.md). 30 s stays: token-refresh's 30 s JWTs are first refreshed 20 s in.
+    /// Each shipped scenario at <c>--clients 100 --duration 30s</c>. Not fewer clients: the attackers are a share of
+    /// them, and at 50 the two attackers do not come round all 33 malformed cases in 30 s. 30 s stays: token-refresh's
+    /// 30 s JWTs are first refreshed 20 s in.
     /// </summary>
     [Theory]
     [InlineData("flapping")]
@@ -33,7 +34,7 @@ public sealed class ScaledScenarioAndStarvedToolTests : IDisposable
     public async Task Every_shipped_scenario_passes_scaled_down(string name)
     {
         var outDir = Path.Combine(_temp, name);
-        var result = await Simcluster.RunAsync("run", $"scenarios/{name}.yaml", "--clients", "50", "--duration", "30s", "--no-live", "--out", outDir);
+        var result = await Simcluster.RunAsync("run", $"scenarios/{name}.yaml", "--clients", "100", "--duration", "30s", "--no-live", "--out", outDir);
 
         // Scaled down, no threshold is an absolute count sized for the file's own plan any more, and every count
         // threshold holds. Timing thresholds are graded too, but a busy CI machine may fail them (the PASS of all six at
@@ -44,12 +45,8 @@ public sealed class ScaledScenarioAndStarvedToolTests : IDisposable
         var countFailures = report["thresholds"]!.AsArray().Select(t => t!.AsObject())
             .Where(t => !t["passed"]!.GetValue<bool>() && ((string?)t["expression"])!.StartsWith("count", StringComparison.Ordinal))
             .Select(t => $"{t["metric"]} {t["expression"]} (actual {t["actual"]})").ToList();
-        Assert.True(countFailures.Count == 0 || countFailures.All(f => f.StartsWith("malformed_cases_not_run", StringComparison.Ordinal) && result.ExitCode != 0 && IsBusy(report)),
-            $"count thresholds failed: {string.Join("; ", countFailures)}\n{result}");
+        Assert.True(countFailures.Count == 0, $"count thresholds failed: {string.Join("; ", countFailures)}\n{result}");
     }
-
-    /// <summary>The tool fell behind its own schedule (send_lag p95 beyond 100 ms): cases may not all have come round.</summary>
-    private static bool IsBusy(JsonObject report) => report["metrics"]?["send_lag"]?["p95"]?.GetValue<double>() > 100;
 
     [Fact]
     public async Task A_tool_starved_of_cpu_is_flagged_tool_limited_in_summary_report_and_html()
