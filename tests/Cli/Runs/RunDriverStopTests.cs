@@ -1,4 +1,3 @@
-using System.Reflection;
 using SimCluster.Abstractions.Runs;
 using SimCluster.Cli.Runs;
 using SimCluster.Scenarios;
@@ -20,7 +19,7 @@ public sealed class RunDriverStopTests
         var coordinator = new ScriptedCoordinator(stoppingCalls);
         var scenario = ScenarioLoader.Parse("name: t\ntarget: ws://127.0.0.1:9/ws\nclients: 2\nduration: 5s\n", "t.yaml", (IReadOnlyList<string>)[], ScenarioVocabulary.Default).Scenario!;
         var plan = PlanBuilder.Build(scenario, "run-1", 1, [new Uri("ws://127.0.0.1:9/ws")]);
-        var driver = new RunDriver(FakeGrains.With(coordinator), scenario, plan, TimeProvider.System);
+        var driver = new RunDriver(RunDriverTests.FakeGrainFactory.For(coordinator), scenario, plan, TimeProvider.System);
         var seen = new List<RunPhase>();
 
         var outcome = await driver.RunAsync(p => { seen.Add(p.Phase); return Task.CompletedTask; }, new CancellationToken(canceled: true));
@@ -62,23 +61,5 @@ public sealed class RunDriverStopTests
         public Task<RunResult?> GetResult() => Task.FromResult<RunResult?>(Result);
 
         public Task<RunResult?> GetInterimResult() => Task.FromResult<RunResult?>(Result);
-    }
-
-    /// <summary>An IGrainFactory whose every grain is the one given (the driver asks only for its coordinator).</summary>
-    public class FakeGrains : DispatchProxy
-    {
-        private object _grain = null!;
-
-        public static IGrainFactory With(object grain)
-        {
-            var factory = Create<IGrainFactory, FakeGrains>();
-            ((FakeGrains)(object)factory)._grain = grain;
-            return factory;
-        }
-
-        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args) =>
-            targetMethod?.Name == nameof(IGrainFactory.GetGrain) && targetMethod.ReturnType.IsInstanceOfType(_grain)
-                ? _grain
-                : throw new NotSupportedException($"{targetMethod?.Name} is not scripted");
     }
 }
