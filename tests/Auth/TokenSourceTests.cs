@@ -133,7 +133,7 @@ internal sealed class TokenEndpoint : IAsyncDisposable
             Interlocked.Increment(ref _requests);
             var body = request.ToString()[bodyStart..];
             var clientId = body.Split('&').Select(p => p.Split('=')).FirstOrDefault(p => p[0] == "client_id")?[1] ?? "?";
-            if (mode == "slow") await Task.Delay(3000, ct);
+            if (mode == "slow") await Task.Delay(Timeout.Infinite, ct); // never answers: the client gives up; disposal ends it
             var (status, json) = mode switch
             {
                 "500" => ("500 Internal Server Error", "{\"error\":\"server_error\"}"),
