@@ -1,9 +1,9 @@
 using System.Reflection;
-using Microsoft.Extensions.Time.Testing;
 using SimCluster.Abstractions.Plans;
 using SimCluster.Abstractions.Runs;
 using SimCluster.Cli.Runs;
 using SimCluster.Scenarios;
+using SimCluster.Tests.Support;
 
 namespace SimCluster.Tests.Cli.Runs;
 
@@ -53,8 +53,7 @@ public sealed class RunDriverTests
 
     private static async Task<(RunOutcome Outcome, TimeSpan Elapsed)> DriveAsync(ScriptedCoordinator coordinator, CancellationToken ct)
     {
-        var time = new FakeTimeProvider();
-        coordinator.Time = time;
+        var time = new WaitingClock();
         var loaded = ScenarioLoader.Parse("name: driven\ntarget: embedded\nclients: 1\nduration: 2s\n", "driven.yaml");
         Assert.True(loaded.Ok, string.Join("\n", loaded.Errors));
         var plan = new RunPlan
@@ -65,20 +64,14 @@ public sealed class RunDriverTests
         var driver = new RunDriver(FakeGrainFactory.For(coordinator), loaded.Scenario!, plan, time);
         var started = time.GetUtcNow();
         var run = driver.RunAsync(_ => Task.CompletedTask, ct);
-        // Fake time moves only while the driver waits on it; a bound keeps a regression from spinning forever.
-        for (var step = 0; !run.IsCompleted && step < 100_000; step++)
-        {
-            await Task.Yield();
-            time.Advance(TimeSpan.FromMilliseconds(100));
-        }
-        Assert.True(run.IsCompleted, "the driver did not end within 10,000 s of fake time");
+        await time.StepWhileWaitingAsync(run, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(30));
+        Assert.True(run.IsCompleted, "the driver did not end within 30 s of real time");
         return (await run, time.GetUtcNow() - started);
     }
 
     /// <summary>Completes after two progress polls (or once aborted); hangs the first calls it is told to.</summary>
     private sealed class ScriptedCoordinator : IRunCoordinatorGrain
     {
-        public FakeTimeProvider Time = null!;
         public int ResultCallsToHang;
         public int AbortCallsToHang;
         public bool CompleteOnlyAfterAbort;
