@@ -109,6 +109,8 @@ public static class MetricNames
     public const string MessagesUnresolved = "messages_unresolved";
     /// <summary>Echoes that arrived after their message had been counted lost (after <c>lossTimeout</c>).</summary>
     public const string MessagesLate = "messages_late";
+    /// <summary>Requests the server answered with an error (a SignalR completion with <c>error</c>, a json error reply).</summary>
+    public const string MessagesFailed = "messages_failed";
     /// <summary>Actual minus planned send instant of every message sent (the tool's own lateness, CPU starvation shows here).</summary>
     public const string SendLag = "send_lag";
     /// <summary>Connections lost that the client then tried to restore (at least one reconnect attempt): the denominator of reconnect_success_ratio.</summary>
@@ -250,9 +252,11 @@ public static class MetricNames
         new(MessagesPlanned, MetricKind.Counter, MetricSection.Messages,
             "Sends the open-loop schedule asked for: one slot at start + phase + k x `interval` from each client's start to the run's planned end, whether or not a connection was open then."),
         new(MessagesUnresolved, MetricKind.Counter, MetricSection.Messages,
-            "Messages still inside their `lossTimeout` on an open connection when the stop grace ran out: neither received nor lost. `messages_sent` = `messages_received` + `messages_lost` + `messages_interrupted` + `messages_unresolved`."),
+            "Messages still inside their `lossTimeout` on an open connection when the stop grace ran out: neither received nor lost. `messages_sent` = `messages_received` + `messages_failed` + `messages_lost` + `messages_interrupted` + `messages_unresolved`."),
         new(MessagesLate, MetricKind.Counter, MetricSection.Messages,
             "Echoes that arrived after their message's `lossTimeout` had passed (the message stays counted in `messages_lost`)."),
+        new(MessagesFailed, MetricKind.Counter, MetricSection.Messages,
+            "Requests the server answered with an error instead of a result (a protocol with error replies: a SignalR completion carrying `error`, a json error reply): answered, but neither received nor lost."),
         new(SendLag, MetricKind.Trend, MetricSection.Tool,
             "Actual minus planned send instant of each application message: how far the tool fell behind its own schedule."),
         new(ZombiesUnobserved, MetricKind.Counter, MetricSection.Zombies,

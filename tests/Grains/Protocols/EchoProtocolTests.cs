@@ -219,7 +219,15 @@ public sealed class EchoProtocolTests
     [Fact]
     public void Without_an_interval_there_is_no_traffic()
     {
-        using var echo = new EchoProtocol(1, new MessagePlan { Interval = TimeSpan.Zero }, new GroupRecorder("g"), new FakeTimeProvider(), new Random(1));
-        Assert.False(echo.Enabled);
+        var time = new FakeTimeProvider();
+        var metrics = new GroupRecorder("g");
+        using var echo = new EchoProtocol(1, new MessagePlan { Interval = TimeSpan.Zero }, metrics, time, new Random(1));
+        var channel = new FakeChannel();
+        echo.Schedule(time.GetTimestamp(), time.GetTimestamp() + time.TimestampFrequency * 10);
+        echo.Attach(channel);
+        time.Advance(TimeSpan.FromSeconds(10));
+        echo.Finish();
+        Assert.Empty(channel.Take());
+        Assert.Equal(0, metrics.TakeSnapshot().Counters.GetValueOrDefault(MetricNames.MessagesPlanned));
     }
 }
