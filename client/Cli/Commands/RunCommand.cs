@@ -140,7 +140,7 @@ public static class RunCommand
             using var probe = new TargetProbe(targets[0]);
             var statsBefore = await probe.ReadAsync(collectGarbage: true, ct);
 
-            await using var sampler = new ToolSampler(Environment.GetEnvironmentVariable("SIMCLUSTER_LIVE_HEAP_PROBE") == "1"
+            await using var sampler = new ToolSampler(TimeProvider.System, Environment.GetEnvironmentVariable("SIMCLUSTER_LIVE_HEAP_PROBE") == "1"
                 ? scenario.Duration * 0.7 : null);
             var plan = PlanBuilder.Build(scenario, runId, seed, targets) with { Auth = auth.Plan };
             var view = args.View ?? (args.NoLive || Console.IsOutputRedirected || !console.Profile.Capabilities.Interactive

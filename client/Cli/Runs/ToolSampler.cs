@@ -12,7 +12,8 @@ public sealed class ToolSampler : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
-    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly TimeProvider _time;
+    private readonly long _started;
     private readonly TimeSpan _cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
     private readonly TimeSpan _pauseAtStart = GC.GetTotalPauseDuration();
     private long _peakRss;
@@ -27,26 +28,30 @@ public sealed class ToolSampler : IAsyncDisposable
     /// When set (benchmarks: SIMCLUSTER_LIVE_HEAP_PROBE=1), one full compacting GC is forced at that point of
     /// the run to measure the live heap exactly. It pauses the process once, so ordinary runs do not do it.
     /// </param>
-    public ToolSampler(TimeSpan? liveHeapProbeAt = null)
+    public ToolSampler(TimeProvider time, TimeSpan? liveHeapProbeAt = null)
     {
+        _time = time;
+        _started = time.GetTimestamp();
         _probeAt = liveHeapProbeAt;
         _loop = LoopAsync();
     }
 
     private async Task LoopAsync()
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), _time);
         try
         {
             while (await timer.WaitForNextTickAsync(_stop.Token))
             {
                 Sample();
                 if (_samples % (int)SeriesEvery.TotalSeconds == 0) _series.Add(SeriesPoint());
-                if (_probeAt is { } at && _liveProbe is null && _clock.Elapsed >= at) _liveProbe = ProbeLiveHeap();
+                if (_probeAt is { } at && _liveProbe is null && Elapsed >= at) _liveProbe = ProbeLiveHeap();
             }
         }
         catch (OperationCanceledException) { }
     }
+
+    private TimeSpan Elapsed => _time.GetElapsedTime(_started);
 
     private void Sample()
     {
@@ -63,7 +68,7 @@ public sealed class ToolSampler : IAsyncDisposable
         var info = GC.GetGCMemoryInfo();
         return new JsonObject
         {
-            ["t"] = (int)Math.Round(_clock.Elapsed.TotalSeconds),
+            ["t"] = (int)Math.Round(Elapsed.TotalSeconds),
             ["rssMb"] = Math.Round(Environment.WorkingSet / 1_048_576.0, 1),
             ["heapMb"] = Math.Round(info.HeapSizeBytes / 1_048_576.0, 1),
             ["heapAfterLastGcMb"] = Math.Round((info.HeapSizeBytes - info.FragmentedBytes) / 1_048_576.0, 1),
@@ -106,7 +111,7 @@ public sealed class ToolSampler : IAsyncDisposable
         Sample();
         await _stop.CancelAsync();
         await _loop;
-        var elapsed = _clock.Elapsed.TotalSeconds;
+        var elapsed = Elapsed.TotalSeconds;
         var cpu = (Process.GetCurrentProcess().TotalProcessorTime - _cpuAtStart).TotalSeconds;
         var pause = (GC.GetTotalPauseDuration() - _pauseAtStart).TotalSeconds;
         return new JsonObject
