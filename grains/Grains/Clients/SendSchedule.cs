@@ -19,6 +19,13 @@ public sealed class SendSchedule(TimeProvider time, TimeSpan interval, TimeSpan 
 
     public TimeSpan Interval => interval;
 
+    /// <summary>
+    /// A schedule whose phase is drawn from <paramref name="random"/> within one interval, so a thousand clients'
+    /// send instants spread over the interval instead of firing in one millisecond.
+    /// </summary>
+    public static SendSchedule Spread(TimeProvider time, TimeSpan interval, Random random) =>
+        new(time, interval, interval > TimeSpan.Zero ? TimeSpan.FromTicks((long)(random.NextDouble() * interval.Ticks)) : TimeSpan.Zero);
+
     /// <summary>Fixes the window: slots from <paramref name="start"/> (plus the phase) until <paramref name="end"/> (timestamps).</summary>
     public void Begin(long start, long end)
     {

@@ -47,9 +47,7 @@ public sealed class RequestTraffic : IDisposable
         _time = time;
         _build = build;
         _keepAcrossReconnects = keepAcrossReconnects;
-        // Spread clients' send instants over the interval so a thousand clients do not fire in one millisecond.
-        var phase = plan.Interval > TimeSpan.Zero ? TimeSpan.FromTicks((long)(random.NextDouble() * plan.Interval.Ticks)) : TimeSpan.Zero;
-        _schedule = new SendSchedule(time, plan.Interval, phase);
+        _schedule = SendSchedule.Spread(time, plan.Interval, random);
     }
 
     /// <summary>The plan sends application messages (a non-zero interval).</summary>

@@ -68,8 +68,7 @@ public sealed class SessionProtocol : IProtocol, IAppHeartbeat
         _plan = plan;
         _metrics = metrics;
         _time = time;
-        var phase = plan.Interval > TimeSpan.Zero ? TimeSpan.FromTicks((long)(random.NextDouble() * plan.Interval.Ticks)) : TimeSpan.Zero;
-        _schedule = new SendSchedule(time, plan.Interval, phase);
+        _schedule = SendSchedule.Spread(time, plan.Interval, random);
     }
 
     /// <summary>The hello/welcome handshake comes first: messages are sent after the welcome.</summary>
