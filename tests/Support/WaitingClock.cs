@@ -10,13 +10,15 @@ namespace SimCluster.Tests.Support;
 public sealed class WaitingClock : FakeTimeProvider
 {
     private readonly List<TrackedTimer> _timers = [];
+    /// <summary>Released whenever a timer is set to a due time: the code under test has started waiting.</summary>
+    private readonly SemaphoreSlim _timerSet = new(0);
 
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
         var tracked = new TrackedTimer(this);
         tracked.Inner = base.CreateTimer(callback, state, dueTime, period);
+        lock (_timers) _timers.Add(tracked); // listed before it signals, so the stepper sees it pending
         tracked.Schedule(dueTime, period);
-        lock (_timers) _timers.Add(tracked);
         return tracked;
     }
 
@@ -27,7 +29,11 @@ public sealed class WaitingClock : FakeTimeProvider
         while (!work.IsCompleted && TimeProvider.System.GetElapsedTime(started) < realTimeBound)
         {
             if (SomeTimerPending()) Advance(step);
-            else await Task.Delay(1);
+            else
+            {
+                var left = realTimeBound - TimeProvider.System.GetElapsedTime(started);
+                await Task.WhenAny(work, _timerSet.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero));
+            }
         }
     }
 
@@ -59,6 +65,7 @@ public sealed class WaitingClock : FakeTimeProvider
                 _dueAt = dueTime == Timeout.InfiniteTimeSpan ? null : clock.GetUtcNow() + dueTime;
                 _periodic = period > TimeSpan.Zero && period != Timeout.InfiniteTimeSpan;
             }
+            if (_dueAt is not null) clock._timerSet.Release();
         }
 
         public bool Change(TimeSpan dueTime, TimeSpan period)
