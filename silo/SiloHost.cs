@@ -43,6 +43,7 @@ public static class SiloHost
             if (options.KubernetesHosting) silo.UseKubernetesHosting();
             silo.AddDashboard();
             silo.Services.AddSimClusterGrains();
+            silo.Services.AddSiloDrain(); // SIGTERM hands this silo's clients and final numbers over first
         });
 
         // The run's metrics for Prometheus (GET /metrics, behind the token like the rest): OpenTelemetry
@@ -71,18 +72,16 @@ public static class SiloHost
         return app;
     }
 
-    /// <summary>Series one run meter may hold per instrument: one per group of the run (tags run, scenario, group, silo).</summary>
-    public const int RunSeriesLimit = 128;
-
     /// <summary>
-    /// Each run meter's streams sized for its groups, not OpenTelemetry's default of 2,000 points per instrument
-    /// (about 15 MB per run, held until the next scrape drops a finished run's disposed meter).
+    /// Each run meter's streams sized for its groups (one series per group: tags run, scenario, group, silo), not
+    /// OpenTelemetry's default of 2,000 points per instrument: a finished run's disposed meter keeps its streams
+    /// until the next collection, so a silo nobody scrapes would otherwise hold every finished run's points.
     /// </summary>
     private static MetricStreamConfiguration? RunSeries(System.Diagnostics.Metrics.Instrument instrument) =>
-        !instrument.Meter.Name.StartsWith(SiloMeter.RunMeterPrefix, StringComparison.Ordinal) ? null
+        SiloMeter.SeriesOf(instrument.Meter.Name) is not { } series ? null
         : instrument is System.Diagnostics.Metrics.Histogram<double>
-            ? new ExplicitBucketHistogramConfiguration { Boundaries = [.. SiloMeter.BucketBounds], CardinalityLimit = RunSeriesLimit }
-            : new MetricStreamConfiguration { CardinalityLimit = RunSeriesLimit };
+            ? new ExplicitBucketHistogramConfiguration { Boundaries = [.. SiloMeter.BucketBounds], CardinalityLimit = series }
+            : new MetricStreamConfiguration { CardinalityLimit = series };
 
     /// <summary>
     /// The managed heap after a full, compacting collection, and the runs whose state this silo still holds: what
@@ -245,6 +244,8 @@ public static class SiloHost
             o.ProbeTimeout = options.ProbeTimeout;
             o.NumMissedProbesLimit = options.MissedProbes;
         });
+        // Orleans' 30 s default lease kept a killed silo's clients from running again for 22 s after its death.
+        silo.Configure<GrainDirectoryOptions>(o => o.RangeLeaseDuration = options.DirectoryRangeLease);
         if (options.PeerWatch) silo.Services.AddHostedService<PeerPortWatch>();
         if (options.Cluster == "localhost")
         {

@@ -80,6 +80,24 @@ public sealed record SiloOptions
     public bool PeerWatch { get; init; } = true;
     public const int DefaultMissedProbes = 2;
 
+    /// <summary>
+    /// How long after a silo is declared dead its grains may not be activated elsewhere (Orleans 10's distributed
+    /// directory holds a declared-dead silo's registrations and directory ranges as a lease, guarding against a
+    /// silo declared dead that still runs). Orleans' default lease is 30 s from the estimated failure, which with
+    /// 1 s probes and 2 missed left a killed silo's clients idle for 22 s after it was declared dead. Zero (the
+    /// default) lets them run again at once: a silo declared dead stops itself as soon as it learns so, and a
+    /// SIGKILLed one is gone for sure; a longer hold only matters for a silo frozen past its probes that wakes and
+    /// runs its clients for a moment twice (docs/cluster.md).
+    /// </summary>
+    public TimeSpan DeadSiloHold { get; init; } = TimeSpan.Zero;
+
+    /// <summary>
+    /// Orleans' <c>GrainDirectoryOptions.RangeLeaseDuration</c> for <see cref="DeadSiloHold"/>: Orleans starts the
+    /// lease at the estimated failure, the declaration minus its failure-detection window (the largest probe
+    /// timeout, four times <see cref="ProbeTimeout"/>, times <see cref="MissedProbes"/>), and holds what is left of it.
+    /// </summary>
+    public TimeSpan DirectoryRangeLease => DeadSiloHold <= TimeSpan.Zero ? TimeSpan.Zero : DeadSiloHold + ProbeTimeout * 4 * MissedProbes;
+
     /// <summary>Where runs started through the control API keep their scenario and report.</summary>
     public string DataDirectory { get; init; } = Path.Combine("simcluster-reports", "api");
 
@@ -126,6 +144,8 @@ public sealed record SiloOptions
         if (ProbeTimeout < TimeSpan.FromMilliseconds(100) || ProbeTimeout > TimeSpan.FromMinutes(1))
             errors.Add($"--probe-timeout: {ProbeTimeout.TotalMilliseconds:0} ms is outside 100ms..1m");
         if (MissedProbes is < 1 or > 10) errors.Add($"--missed-probes: {MissedProbes} is outside 1..10");
+        if (DeadSiloHold < TimeSpan.Zero || DeadSiloHold > TimeSpan.FromMinutes(5))
+            errors.Add($"--dead-silo-hold: {DeadSiloHold.TotalMilliseconds:0} ms is outside 0s..5m");
         if (HttpPort is < 0 or > 65535) errors.Add($"--http-port: {HttpPort} is not a port (0-65535)");
         if (SiloPort == GatewayPort) errors.Add($"--gateway-port: {GatewayPort} is also the silo port");
         if (HttpPort != 0 && (HttpPort == SiloPort || HttpPort == GatewayPort)) errors.Add($"--http-port: {HttpPort} is already the silo or gateway port");

@@ -26,6 +26,7 @@ public sealed class ReferenceTarget : IAsyncDisposable
     private readonly ConnectionRegistry _connections = new();
     private readonly SessionStore _sessions;
     private readonly WebSocketEndpoint _endpoint;
+    private readonly SignalRHost _signalR;
     private readonly WebApplication _app;
     private readonly Lock _stopGate = new();
     private Task? _stopTask;
@@ -40,12 +41,16 @@ public sealed class ReferenceTarget : IAsyncDisposable
             : null;
         _sessions = new SessionStore(options, _stats, [new AuthRefreshExtension(verifier, _stats)]);
         _endpoint = new WebSocketEndpoint(options, _stats, _sessions, _connections, verifier);
+        _signalR = new SignalRHost(options, verifier);
         _app = BuildApp();
-        WebSocketUri = BaseUri = new Uri("http://127.0.0.1/");
+        WebSocketUri = BaseUri = HubUri = new Uri("http://127.0.0.1/");
     }
 
     /// <summary>ws://HOST:PORT/PATH with the port actually bound.</summary>
     public Uri WebSocketUri { get; private set; }
+
+    /// <summary>http://HOST:PORT/HUBPATH, the SignalR hub (negotiate at HUBPATH/negotiate).</summary>
+    public Uri HubUri { get; private set; }
 
     /// <summary>http://HOST:PORT/ (stats, metrics, health).</summary>
     public Uri BaseUri { get; private set; }
@@ -141,6 +146,7 @@ public sealed class ReferenceTarget : IAsyncDisposable
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddSimpleConsole(console => console.SingleLine = true);
         builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        _signalR.AddServices(builder.Services);
 
         var app = builder.Build();
         app.Use(_endpoint.ObserveUpgradeAsync);
@@ -149,6 +155,7 @@ public sealed class ReferenceTarget : IAsyncDisposable
             KeepAliveInterval = _options.HeartbeatInterval,
             KeepAliveTimeout = _options.HeartbeatTimeout,
         });
+        _signalR.Map(app);
         app.Run(DispatchAsync);
         return app;
     }
@@ -202,6 +209,7 @@ public sealed class ReferenceTarget : IAsyncDisposable
 
         BaseUri = new Uri($"http://{host}:{port}/");
         WebSocketUri = new Uri($"ws://{host}:{port}{_options.Path}");
+        HubUri = new Uri($"http://{host}:{port}{_options.SignalR.Path}");
     }
 
     private TargetStatsSnapshot BuildSnapshot(bool forceGc)
@@ -245,6 +253,7 @@ public sealed class ReferenceTarget : IAsyncDisposable
                 RefreshesRejected = Interlocked.Read(ref s.TokenRefreshesRejected),
                 ExpiredCloses = Interlocked.Read(ref s.ExpiredCloses),
             },
+            SignalR = _signalR.Snapshot(),
             SourceAddresses = s.SourceAddresses,
             Process = ProcessMetrics.Read(forceGc),
             UptimeSeconds = Math.Round((DateTimeOffset.UtcNow - s.StartedAt).TotalSeconds, 3),

@@ -59,6 +59,9 @@ public sealed record TargetOptions
     /// <summary>Close a connection with 4001 when its token expires (plus skew); false = check tokens only on upgrade and refresh.</summary>
     public bool AuthEnforceExpiry { get; init; } = true;
 
+    /// <summary>The SignalR hub (always served, beside the WebSocket endpoint).</summary>
+    public SignalRTargetOptions SignalR { get; init; } = new();
+
     public override string ToString() => $"TargetOptions {{ Host = {Host}, Port = {Port}, Path = {Path}, AuthAlgorithm = {AuthAlgorithm}, AuthKey = {(AuthKey is null ? "none" : "(hidden)")} }}";
 
     internal static readonly string[] AuthAlgorithms = ["HS256", "HS384", "HS512", "RS256", "RS384", "RS512"];
@@ -103,6 +106,8 @@ public sealed record TargetOptions
         {
             errors.Add($"--path: '{Path}' is reserved for the target's HTTP endpoints");
         }
+
+        SignalR.Validate(errors, Path ?? "", ReservedPaths);
 
         CheckDuration(errors, "--heartbeat-interval", HeartbeatInterval);
         CheckDuration(errors, "--heartbeat-timeout", HeartbeatTimeout);

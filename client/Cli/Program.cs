@@ -65,6 +65,8 @@ namespace SimCluster.Cli
             var cluster = new Option<string>("--cluster") { Description = "Omitted: embedded silo; 'localhost': a local silo; 'redis://HOST:PORT': a Redis-membership cluster; 'postgres://USER@HOST:PORT/DATABASE': a PostgreSQL-membership cluster" };
             var clusterPasswordFile = new Option<string>("--cluster-password-file") { Description = "With --cluster postgres://: file whose first line is the password (default: the URL's, else $PGPASSWORD)" };
             var clusterWait = new Option<string>("--cluster-wait") { Description = $"With --cluster: how long to wait for a silo to join before giving up with 105 (default {ClusterConnection.DefaultJoinWait.TotalSeconds:0}s)" };
+            var responseTimeout = new Option<string>("--response-timeout") { Description = $"With --cluster: how long a call to the cluster may go unanswered before it fails (default {ClusterConnection.DefaultResponseTimeout.TotalSeconds:0}s; Orleans' own is 30s): a call caught on a silo that died fails after this" };
+            var gatewayRefresh = new Option<string>("--gateway-refresh") { Description = $"With --cluster: how often the live gateways are re-read from membership (default {ClusterConnection.DefaultGatewayListRefreshPeriod.TotalSeconds:0}s; Orleans' own is 1m)" };
             var set = new Option<string[]>("--set") { Description = "Override a scenario key by path, e.g. --set population[1].flapping.cycles=3 (repeatable)", AllowMultipleArgumentsPerToken = false };
             var allow = new Option<string[]>("--allow-target") { Description = "Allow a non-loopback target host (repeatable)" };
             var noLive = new Option<bool>("--no-live") { Description = "Plain line-by-line progress (default when output is not a terminal)" };
@@ -79,6 +81,7 @@ namespace SimCluster.Cli
                                              "./simcluster run scenarios/flapping.yaml --cluster redis://127.0.0.1:6379; ./simcluster run scenarios/smoke.yaml --api http://127.0.0.1:8080")
             {
                 scenario, target, clients, duration, seed, outDir, cluster, set, allow, noLive, dashboard, api, apiTokenFile, clusterPasswordFile, clusterWait,
+                responseTimeout, gatewayRefresh,
             };
             command.SetAction((parse, ct) =>
             {
@@ -90,6 +93,14 @@ namespace SimCluster.Cli
                     if (!Units.TryParseDuration(waitText, out var wait, out var waitError)) return Fail($"--cluster-wait: {waitError}");
                     if (wait <= TimeSpan.Zero) return Fail($"--cluster-wait: must be above 0s, got {Excerpt.Quote(waitText)}");
                     arguments = arguments with { ClusterWait = wait };
+                }
+                foreach (var (option, name) in new[] { (responseTimeout, "--response-timeout"), (gatewayRefresh, "--gateway-refresh") })
+                {
+                    if (parse.GetValue(option) is not { } text) continue;
+                    if (string.IsNullOrEmpty(arguments.Cluster)) return Fail($"{name}: only with --cluster (an embedded run has its silo in this process)");
+                    if (!Units.TryParseDuration(text, out var value, out var valueError)) return Fail($"{name}: {valueError}");
+                    if (value < TimeSpan.FromMilliseconds(100) || value > TimeSpan.FromMinutes(10)) return Fail($"{name}: must be within 100ms..10m, got {Excerpt.Quote(text)}");
+                    arguments = name == "--response-timeout" ? arguments with { ResponseTimeout = value } : arguments with { GatewayListRefreshPeriod = value };
                 }
                 if (arguments.ClusterPasswordFile is not null && !PostgresClustering.IsPostgres(arguments.Cluster))
                     return Fail("--cluster-password-file: only with --cluster postgres://...");
@@ -167,10 +178,20 @@ namespace SimCluster.Cli
             var authKeyFile = new Option<string>("--auth-key-file") { Description = "File holding the verification key" };
             var authSkew = new Option<string>("--auth-clock-skew") { Description = "Accept tokens this long past exp; the 4001 close comes at exp plus this, e.g. 2s (default 0s)" };
             var authNoExpiry = new Option<bool>("--auth-no-expiry") { Description = "Do not close connections whose token expired (a server that does not enforce expiry)" };
+            var hubDefaults = defaults.SignalR;
+            var signalrPath = new Option<string>("--signalr-path") { Description = $"Path of the SignalR hub (negotiate at PATH/negotiate); default {hubDefaults.Path}" };
+            var signalrKeepAlive = new Option<string>("--signalr-keep-alive") { Description = $"Hub ping interval (KeepAliveInterval); default {Units.FormatDuration(hubDefaults.KeepAliveInterval)}" };
+            var signalrClientTimeout = new Option<string>("--signalr-client-timeout") { Description = $"Drop a hub client silent this long (ClientTimeoutInterval); default {Units.FormatDuration(hubDefaults.ClientTimeout)}" };
+            var signalrPushInterval = new Option<string>("--signalr-push-interval") { Description = "Send every hub client a push {seq, ts} this often (0 = none), e.g. 1s" };
+            var signalrPushCount = new Option<long?>("--signalr-push-count") { Description = "Pushes each hub connection gets at most (0 = no limit)" };
+            var signalrNoStateful = new Option<bool>("--signalr-no-stateful-reconnect") { Description = "Refuse stateful reconnect (AllowStatefulReconnects = false)" };
+            var signalrBuffer = new Option<long?>("--signalr-stateful-buffer") { Description = $"Bytes of unacknowledged messages kept per hub connection for replay (StatefulReconnectBufferSize); default {hubDefaults.StatefulReconnectBufferSize}" };
+            var signalrReconnectWindow = new Option<string>("--signalr-reconnect-window") { Description = $"How long a dropped hub connection waits for its stateful reconnect (DisconnectTimeout); default {Units.FormatDuration(hubDefaults.ReconnectWindow)}" };
             var command = new Command("target", "Run the reference target server in the foreground. Example: ./simcluster target --port 5080 --heartbeat-interval 1s --heartbeat-timeout 2s")
             {
                 port, host, allowPublic, heartbeatInterval, heartbeatTimeout, maxMessage, echoDelay, pushRate, resumeWindow, parentPid,
                 authAlgorithm, authKeyEnv, authKeyFile, authSkew, authNoExpiry,
+                signalrPath, signalrKeepAlive, signalrClientTimeout, signalrPushInterval, signalrPushCount, signalrNoStateful, signalrBuffer, signalrReconnectWindow,
             };
             command.SetAction(async (parse, ct) =>
             {
@@ -196,6 +217,17 @@ namespace SimCluster.Cli
                     AuthAlgorithm = parse.GetValue(authAlgorithm),
                     AuthClockSkew = Duration(authSkew, defaults.AuthClockSkew),
                     AuthEnforceExpiry = !parse.GetValue(authNoExpiry),
+                    SignalR = hubDefaults with
+                    {
+                        Path = parse.GetValue(signalrPath) ?? hubDefaults.Path,
+                        KeepAliveInterval = Duration(signalrKeepAlive, hubDefaults.KeepAliveInterval),
+                        ClientTimeout = Duration(signalrClientTimeout, hubDefaults.ClientTimeout),
+                        PushInterval = Duration(signalrPushInterval, hubDefaults.PushInterval),
+                        PushCount = parse.GetValue(signalrPushCount) ?? hubDefaults.PushCount,
+                        StatefulReconnect = !parse.GetValue(signalrNoStateful),
+                        StatefulReconnectBufferSize = parse.GetValue(signalrBuffer) ?? hubDefaults.StatefulReconnectBufferSize,
+                        ReconnectWindow = Duration(signalrReconnectWindow, hubDefaults.ReconnectWindow),
+                    },
                 };
                 if (parse.GetValue(authKeyEnv) is { } keyEnv && parse.GetValue(authKeyFile) is not null)
                     errors.Add("--auth-key-env: give either --auth-key-env or --auth-key-file, not both");
@@ -231,10 +263,11 @@ namespace SimCluster.Cli
             var probeTimeout = new Option<string>("--probe-timeout") { Description = $"Membership's probe timeout (default {Units.FormatDuration(SiloOptions.DefaultProbeTimeout)}; Orleans' own is 5s): shorter finds a lost silo sooner, too short declares a paused one dead (docs/cluster.md)" };
             var noPeerWatch = new Option<bool>("--no-peer-watch") { Description = "Do not declare a peer dead when its silo port refuses connections (its process gone); leave it to membership's probes" };
             var missedProbes = new Option<int>("--missed-probes") { DefaultValueFactory = _ => SiloOptions.DefaultMissedProbes, Description = "Missed probes in a row that make a silo suspected (Orleans' own default is 3)" };
+            var deadSiloHold = new Option<string>("--dead-silo-hold") { Description = "How long a silo declared dead keeps its grains (its clients) from being activated elsewhere (default 0s: at once; Orleans' own is about 30s from the failure; docs/cluster.md)" };
             var command = new Command("silo", "Run one silo until SIGTERM or Ctrl-C. Example: ./simcluster silo --cluster redis://127.0.0.1:6379. " +
                                               "Reads ORLEANS_CLUSTER_ID, ORLEANS_SERVICE_ID, POD_IP (advertised address), POD_NAME (silo name), SIMCLUSTER_KUBERNETES_HOSTING, SIMCLUSTER_API_TOKEN, PGPASSWORD.")
             {
-                cluster, siloPort, gatewayPort, httpPort, primary, httpHost, tokenFile, dataDir, clusterPasswordFile, initSchema, probeTimeout, missedProbes, noPeerWatch,
+                cluster, siloPort, gatewayPort, httpPort, primary, httpHost, tokenFile, dataDir, clusterPasswordFile, initSchema, probeTimeout, missedProbes, noPeerWatch, deadSiloHold,
             };
             command.SetAction((parse, ct) =>
             {
@@ -251,9 +284,16 @@ namespace SimCluster.Cli
                     Console.Error.WriteLine($"error: --probe-timeout: {probeError}");
                     return Task.FromResult(ExitCodes.InvalidInput);
                 }
+                var hold = defaults.DeadSiloHold;
+                if (parse.GetValue(deadSiloHold) is { } holdText && !Units.TryParseDuration(holdText, out hold, out var holdError))
+                {
+                    Console.Error.WriteLine($"error: --dead-silo-hold: {holdError}");
+                    return Task.FromResult(ExitCodes.InvalidInput);
+                }
                 return SiloCommand.ExecuteAsync((defaults with
             {
                 ProbeTimeout = probe,
+                DeadSiloHold = hold,
                 MissedProbes = parse.GetValue(missedProbes),
                 PeerWatch = !parse.GetValue(noPeerWatch),
                 Token = token,

@@ -46,9 +46,16 @@ internal static partial class ScenarioBinder
         var driver = m.Choice<ClientDriver>("driver") ?? ClientDriver.WebsocketClient;
         var messages = m.Map("messages") is { } mm ? ReadMessages(mm, protocol) : new MessagesSpec();
         var heartbeat = m.Map("heartbeat") is { } hm ? ReadHeartbeat(hm, protocol) : new HeartbeatSpec();
+        var json = JsonBinder.Bind(m, protocol, heartbeat);
         var network = m.Map("network") is { } nm ? ReadNetwork(nm, vocab) : new NetworkSpec();
         var reconnect = m.Map("reconnect") is { } rm ? ReadReconnect(rm, vocab) : new ReconnectSpec();
-        var auth = m.Map("auth") is { } am ? ReadAuth(am) : null;
+        var auth = m.Map("auth") is { } am ? ReadAuth(am, protocol) : null;
+        var signalr = SignalrBinder.Bind(m, protocol);
+        var connect = ConnectBinder.Bind(m, protocol, auth, signalr, sourcePath);
+        if (json?.RefreshMessage is not null && auth?.Refresh.Message is not null)
+            d.Add(m.Get("json")!, "json.refresh", "give the refresh frames in one place: json.refresh or auth.refresh.message, not both");
+        var socketio = m.Map("socketio") is { } sm ? ReadSocketio(sm, protocol) : new SocketioSpec();
+        var graphqlWs = ReadGraphqlWs(m, protocol);
         var population = PopulationBinder.Bind(m, clients, duration is { } runFor ? (runFor, rampUp) : null, vocab, out var groupNames);
         var thresholds = ThresholdBinder.Bind(m, groupNames);
         var allowTargets = ReadAllowTargets(m);
@@ -76,10 +83,15 @@ internal static partial class ScenarioBinder
             Protocol = protocol,
             Driver = driver,
             Messages = messages,
+            Json = json,
             Heartbeat = heartbeat,
             Network = network,
             Reconnect = reconnect,
             Auth = auth,
+            Signalr = signalr,
+            Connect = connect,
+            Socketio = socketio,
+            GraphqlWs = graphqlWs,
             // Read-only wrappers: a loaded scenario is shared by every client and must not change under them.
             Population = population!.AsReadOnly(),
             Thresholds = thresholds.AsReadOnly(),
@@ -152,12 +164,39 @@ internal static partial class ScenarioBinder
             MaxMessageSize = m.Int("maxMessageSize", 125, 64 * 1024 * 1024),
             AuthClockSkew = m.Duration("authClockSkew"),
             AuthEnforceExpiry = m.Bool("authEnforceExpiry"),
+            SignalR = m.Map("signalr") is { } hub ? ReadEmbeddedSignalR(hub) : new EmbeddedSignalRSpec(),
         };
         m.ReportUnknownKeys();
         if (spec.HeartbeatTimeout is { } t && t > TimeSpan.Zero && spec.HeartbeatInterval is not { } i)
             m.Diag.Add(m.Get("heartbeatTimeout")!, m.PathOf("heartbeatTimeout"), "a heartbeat timeout needs heartbeatInterval above 0s");
         return spec;
     }
+
+    private static EmbeddedSignalRSpec ReadEmbeddedSignalR(MapReader m)
+    {
+        var spec = new EmbeddedSignalRSpec
+        {
+            Path = m.String("path", "a path such as /hub"),
+            KeepAliveInterval = m.Duration("keepAliveInterval", mustBePositive: true),
+            ClientTimeout = m.Duration("clientTimeout", mustBePositive: true),
+            PushInterval = m.Duration("pushInterval"),
+            StatefulReconnect = m.Bool("statefulReconnect"),
+            StatefulReconnectBufferSize = m.Long("statefulReconnectBufferSize", 1, EmbeddedSignalRSpec.MaxBufferSize),
+            ReconnectWindow = m.Duration("reconnectWindow", mustBePositive: true),
+        };
+        m.ReportUnknownKeys();
+        if (spec.Path is { } path && m.Get("path") is { } node)
+        {
+            if (!HubPath().IsMatch(path))
+                m.Diag.Add(node, m.PathOf("path"), $"{Excerpt.Quote(path)} is not a path: it starts with '/' and has no spaces, '?' or '#'");
+            else if (EmbeddedSignalRSpec.ReservedPaths.Contains(path.TrimEnd('/'), StringComparer.OrdinalIgnoreCase))
+                m.Diag.Add(node, m.PathOf("path"), $"{Excerpt.Quote(path)} is the target's own endpoint; choose another, such as /hub");
+        }
+        return spec;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^/[^\s?#]+$")]
+    private static partial System.Text.RegularExpressions.Regex HubPath();
 
     private static ReportSpec ReadReport(MapReader m)
     {
@@ -183,7 +222,7 @@ internal static partial class ScenarioBinder
         };
         m.ReportUnknownKeys();
         // Without application messages only maxReceiveSize (what the server may send) still matters.
-        var (why, unread) = protocol == ProtocolKind.None ? ("protocol none sends no application messages", (string[])["interval", "size", "lossTimeout"])
+        var (why, unread) = protocol is ProtocolKind.None or ProtocolKind.GraphqlWs ? ($"protocol {protocol.Spelled()} sends no application messages", (string[])["interval", "size", "lossTimeout"])
             : spec.Interval == TimeSpan.Zero ? ("interval 0s sends no application messages", ["size", "lossTimeout"])
             : ("", []);
         foreach (var key in unread)
@@ -192,6 +231,132 @@ internal static partial class ScenarioBinder
                 m.Diag.Warn(node, m.PathOf(key), $"ignored: {why}, so {key} has no effect");
         }
         return spec;
+    }
+
+    /// <summary>
+    /// The <c>graphqlWs:</c> block, checked wherever it stands; any protocol but graphql-ws ignores it (a warning).
+    /// Without a query a graphql-ws client connects, inits and pings, and subscribes to nothing.
+    /// </summary>
+    private static GraphqlWsSpec? ReadGraphqlWs(MapReader root, ProtocolKind protocol)
+    {
+        if (root.Map("graphqlWs") is not { } m) return null;
+        if (protocol != ProtocolKind.GraphqlWs && root.KeyNode("graphqlWs") is { } key)
+            root.Diag.Warn(key, root.PathOf("graphqlWs"), $"ignored: graphqlWs configures protocol: graphql-ws, and the protocol is {protocol.Spelled()}");
+        var query = m.Get("query") is { } qn ? NodeReader.String(qn, m.PathOf("query"), m.Diag, "a GraphQL document") : null;
+        if (query is not null && query.Trim().Length == 0)
+        {
+            m.Diag.Add(m.Get("query")!, m.PathOf("query"), "the query is empty");
+            query = null;
+        }
+        var variables = m.String("variables", "a JSON object as text ('{\"every\": 50}')");
+        if (variables is not null && !IsJsonObject(variables))
+        {
+            m.Diag.Add(m.Get("variables")!, m.PathOf("variables"), $"expected a JSON object as text ('{{\"every\": 50}}'), got {Excerpt.Quote(variables)}");
+            variables = null;
+        }
+        var path = m.String("sequencePath", "property names joined by dots (data.ticks.seq)");
+        string[] segments = [];
+        if (path is not null)
+        {
+            segments = path.Split('.');
+            if (segments.Any(s => s.Length == 0 || s.Trim() != s))
+            {
+                m.Diag.Add(m.Get("sequencePath")!, m.PathOf("sequencePath"), $"expected property names joined by dots (data.ticks.seq), got {Excerpt.Quote(path)}");
+                segments = [];
+            }
+        }
+        var tokenField = m.String("tokenField") ?? "token";
+        if (tokenField.Length == 0) m.Diag.Add(m.Get("tokenField")!, m.PathOf("tokenField"), "the token field name is empty");
+        var spec = new GraphqlWsSpec
+        {
+            Query = query,
+            Variables = variables,
+            OperationName = m.String("operationName"),
+            SequencePath = segments,
+            SendInit = m.Bool("sendInit") ?? true,
+            TokenField = tokenField,
+        };
+        m.ReportUnknownKeys();
+        return spec;
+    }
+
+    private static bool IsJsonObject(string text)
+    {
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(text);
+            return doc.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return false;
+        }
+    }
+
+    private static SocketioSpec ReadSocketio(MapReader m, ProtocolKind protocol)
+    {
+        if (protocol != ProtocolKind.Socketio)
+            m.Diag.Add(m.Node, m.Path, $"the socketio block configures protocol socketio, and the protocol is {protocol.Spelled()}");
+        var defaults = new SocketioSpec();
+        string? Matching(string key, string pattern, string form)
+        {
+            if (m.String(key, form) is not { } text) return null;
+            if (Regex.IsMatch(text, pattern, RegexOptions.CultureInvariant)) return text;
+            m.Diag.Add(m.Get(key)!, m.PathOf(key), $"expected {form}, got {Excerpt.Quote(text)}");
+            return null;
+        }
+        const string pathForm = "a path starting with / (letters, digits, '.', '_', '~', '-', '/')";
+        const string eventForm = "an event name of 1 to 100 letters, digits, '.', '_', ':' or '-'";
+        List<string> pushEvents = [];
+        string? pushSequence = null;
+        if (m.Map("push") is { } pm)
+        {
+            if (pm.Require("event", "an event name, or a list of them") is { } eventNode
+                && NodeReader.Items(eventNode, pm.PathOf("event"), m.Diag, "an event name, or a list of them", scalarIsOneItem: true) is { } items)
+            {
+                if (items.Count == 0) m.Diag.Add(eventNode, pm.PathOf("event"), "name at least one event");
+                if (items.Count > SocketioSpec.MaxPushEvents) m.Diag.Add(eventNode, pm.PathOf("event"), $"at most {SocketioSpec.MaxPushEvents} events, got {items.Count}");
+                foreach (var (node, path) in items)
+                {
+                    if (NodeReader.String(node, path, m.Diag, eventForm) is not { } name) continue;
+                    if (!Regex.IsMatch(name, SocketioSpec.EventPattern, RegexOptions.CultureInvariant))
+                        m.Diag.Add(node, path, $"expected {eventForm}, got {Excerpt.Quote(name)}");
+                    else if (pushEvents.Contains(name)) m.Diag.Add(node, path, $"{Excerpt.Quote(name)} is named twice");
+                    else pushEvents.Add(name);
+                }
+            }
+            pushSequence = pm.Require("sequence", "a field name of the event's first argument") is not null
+                ? MatchingIn(pm, "sequence", SocketioSpec.FieldPattern, "a field name (a letter, '_' or '$', then letters, digits, '_' or '$')") : null;
+            pm.ReportUnknownKeys();
+        }
+        string? args = null;
+        if (m.Get("args") is { } argsNode && NodeReader.String(argsNode, m.PathOf("args"), m.Diag, "a JSON array as text, such as '[{\"seq\":{seq}}]'") is { } argsText)
+        {
+            if (JsonTemplate.Check(argsText) is { } problem) m.Diag.Add(argsNode, m.PathOf("args"), $"{Excerpt.Quote(argsText)} {problem}");
+            else if (!JsonTemplate.IsArray(argsText)) m.Diag.Add(argsNode, m.PathOf("args"), $"{Excerpt.Quote(argsText)} is no JSON array: the event's arguments come after its name in one array");
+            else args = argsText;
+        }
+        var spec = new SocketioSpec
+        {
+            Namespace = Matching("namespace", SocketioSpec.NamePattern, pathForm) ?? defaults.Namespace,
+            Path = Matching("path", SocketioSpec.NamePattern, pathForm) ?? defaults.Path,
+            Event = Matching("event", SocketioSpec.EventPattern, eventForm) ?? defaults.Event,
+            Args = args,
+            Ack = m.Bool("ack") ?? defaults.Ack,
+            PushEvents = pushEvents,
+            PushSequence = pushSequence,
+            Recovery = m.Bool("recovery") ?? false,
+        };
+        m.ReportUnknownKeys();
+        return spec;
+    }
+
+    private static string? MatchingIn(MapReader m, string key, string pattern, string form)
+    {
+        if (m.String(key, form) is not { } text) return null;
+        if (Regex.IsMatch(text, pattern, RegexOptions.CultureInvariant)) return text;
+        m.Diag.Add(m.Get(key)!, m.PathOf(key), $"expected {form}, got {Excerpt.Quote(text)}");
+        return null;
     }
 
     private static HeartbeatSpec ReadHeartbeat(MapReader m, ProtocolKind protocol)
@@ -207,8 +372,8 @@ internal static partial class ScenarioBinder
             m.Diag.Add(m.Get("timeout")!, m.PathOf("timeout"), "a heartbeat timeout needs heartbeat.interval above 0s");
         if (spec.Interval == TimeSpan.Zero && spec.AppLevel)
             m.Diag.Add(m.Get("appLevel")!, m.PathOf("appLevel"), "appLevel needs heartbeat.interval above 0s");
-        if (spec.AppLevel && protocol != ProtocolKind.Session)
-            m.Diag.Add(m.Get("appLevel")!, m.PathOf("appLevel"), "appLevel heartbeats are the session protocol's ping/pong frames: they need protocol: session");
+        if (spec.AppLevel && protocol is not (ProtocolKind.Session or ProtocolKind.Json or ProtocolKind.GraphqlWs))
+            m.Diag.Add(m.Get("appLevel")!, m.PathOf("appLevel"), "appLevel heartbeats are the protocol's own ping/pong frames: they need protocol: session, graphql-ws, or json with json.heartbeat");
         m.ReportUnknownKeys();
         return spec;
     }
@@ -318,7 +483,7 @@ internal static partial class ScenarioBinder
 
     private const string InlineSecret = "secrets must come from secretEnv or secretFile";
 
-    private static AuthSpec? ReadAuth(MapReader m)
+    private static AuthSpec? ReadAuth(MapReader m, ProtocolKind protocol)
     {
         var d = m.Diag;
         RejectInlineSecret(m);
@@ -371,11 +536,15 @@ internal static partial class ScenarioBinder
             d.Add(beforeNode ?? m.Get("jwt") ?? m.Node, KeyPath.Child(m.PathOf("refresh"), "before"),
                 $"refresh.before ({Units.FormatDuration(refresh.Before)}) must be shorter than jwt.lifetime ({Units.FormatDuration(jwt.Lifetime)})");
 
+        var send = m.Choice<TokenPlacement>("send") ?? TokenPlacement.Query;
+        if (send == TokenPlacement.Protocol && !protocol.CarriesTokens())
+            d.Add(m.Get("send")!, m.PathOf("send"), $"send: protocol hands the token to the protocol's own handshake, and protocol {protocol.Spelled()} has none; use query or header"
+                + (Enum.GetValues<ProtocolKind>().Where(k => k.CarriesTokens()).Select(k => k.Spelled()).ToArray() is { Length: > 0 } carriers ? $" (protocols that carry a token: {string.Join(", ", carriers)})" : ""));
         var spec = new AuthSpec
         {
             Jwt = jwt,
             TokenUrl = tokenUrl,
-            Send = m.Choice<TokenPlacement>("send") ?? TokenPlacement.Query,
+            Send = send,
             Refresh = refresh,
             FetchTimeout = m.Duration("fetchTimeout", mustBePositive: true) ?? TimeSpan.FromSeconds(5),
         };
@@ -408,10 +577,7 @@ internal static partial class ScenarioBinder
     {
         var d = m.Diag;
         RejectInlineSecret(m);
-        var secretEnv = m.String("secretEnv", "an environment variable name like SIM_JWT_SECRET");
-        if (secretEnv is not null && !Regex.IsMatch(secretEnv, "^[A-Za-z_][A-Za-z0-9_]*$"))
-            d.Add(m.Get("secretEnv")!, m.PathOf("secretEnv"), $"expected an environment variable name like SIM_JWT_SECRET, got {Excerpt.Quote(secretEnv)}");
-        var secretFile = m.String("secretFile", "a file path");
+        var (secretEnv, secretFile) = ReadSecretReference(m, "SIM_JWT_SECRET");
         var generateKey = m.Bool("generateKey") ?? false;
         var sources = (m.Get("secretEnv") is null ? 0 : 1) + (m.Get("secretFile") is null ? 0 : 1) + (generateKey ? 1 : 0);
         if (sources != 1)
@@ -442,8 +608,20 @@ internal static partial class ScenarioBinder
         return spec;
     }
 
+    /// <summary>
+    /// Where a secret lives, <c>secretEnv</c> (a variable name) or <c>secretFile</c> (a path, as written), both read
+    /// without the secret itself: the one form of a secret by reference, for the JWT key and the connect block's values.
+    /// </summary>
+    internal static (string? Env, string? File) ReadSecretReference(MapReader m, string envExample)
+    {
+        var secretEnv = m.String("secretEnv", $"an environment variable name like {envExample}");
+        if (secretEnv is not null && !Regex.IsMatch(secretEnv, "^[A-Za-z_][A-Za-z0-9_]*$"))
+            m.Diag.Add(m.Get("secretEnv")!, m.PathOf("secretEnv"), $"expected an environment variable name like {envExample}, got {Excerpt.Quote(secretEnv)}");
+        return (secretEnv, m.String("secretFile", "a file path"));
+    }
+
     /// <summary>A secret written into the scenario ends up in version control and reports; refuse it outright.</summary>
-    private static void RejectInlineSecret(MapReader m)
+    internal static void RejectInlineSecret(MapReader m)
     {
         if (m.KeyNode("secret") is { } key)
             m.Diag.Add(key, m.PathOf("secret"), InlineSecret);

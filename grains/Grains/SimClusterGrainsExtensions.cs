@@ -16,7 +16,19 @@ public static class SimClusterGrainsExtensions
         services.AddSingleton<SiloMetrics>();
         services.AddSingleton<SiloMeter>();
         services.AddSingleton<Attacks.SiloCaseResults>();
+        services.AddSingleton<Runs.SiloRunClients>();
         services.AddPlacementDirector<SiloPinnedPlacement, SiloPinnedPlacementDirector>();
+        return services;
+    }
+
+    /// <summary>
+    /// The graceful drain of a standalone silo on SIGTERM (<see cref="Runs.SiloDrain"/>). Not in a `run` process's
+    /// embedded silo: it holds the coordinator, and there is no other silo to hand clients to.
+    /// </summary>
+    public static IServiceCollection AddSiloDrain(this IServiceCollection services)
+    {
+        services.AddSingleton<Runs.SiloDrain>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<Runs.SiloDrain>());
         return services;
     }
 }

@@ -15,6 +15,27 @@ public sealed record ConnectOptions
     /// <summary>Extra request headers for the upgrade (for example <c>Authorization</c>).</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Headers { get; init; } = [];
 
+    /// <summary>
+    /// Subprotocols offered in <c>Sec-WebSocket-Protocol</c>, in order of preference: the protocol's own
+    /// (graphql-transport-ws) first, then the scenario's <c>connect.subprotocols</c>; add with <see cref="Offer"/>.
+    /// Empty: none offered. A server that picks one not offered fails the upgrade (<c>unoffered-subprotocol</c>);
+    /// one that picks none is accepted unless <see cref="RequireSubProtocol"/> (RFC 6455 lets it), and the
+    /// protocol above then sees what the server does next (graphql-ws closes 4406).
+    /// </summary>
+    public IReadOnlyList<string> SubProtocols { get; init; } = [];
+
+    /// <summary>The server must choose one of <see cref="SubProtocols"/>: a 101 without one fails the upgrade (<c>no-subprotocol</c>).</summary>
+    public bool RequireSubProtocol { get; init; }
+
+    /// <summary>These options with <paramref name="names"/> offered after those already offered (each name once).</summary>
+    public ConnectOptions Offer(IEnumerable<string> names)
+    {
+        var offered = SubProtocols.ToList();
+        foreach (var name in names)
+            if (!offered.Contains(name, StringComparer.Ordinal)) offered.Add(name);
+        return offered.Count == SubProtocols.Count ? this : this with { SubProtocols = offered };
+    }
+
     /// <summary>TCP connect plus upgrade must finish within this.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 

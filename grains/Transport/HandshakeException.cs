@@ -17,6 +17,12 @@ public enum ConnectFailure
     Tls,
     /// <summary>Not attempted: the address the host resolved to is off loopback and not allow-listed (<see cref="EgressRule"/>).</summary>
     Egress,
+    /// <summary>101 without a subprotocol, though the scenario's <c>connect.subprotocols</c> asked for one.</summary>
+    NoSubprotocol,
+    /// <summary>101 with a subprotocol the client did not offer (RFC 6455 4.1: the client fails the connection).</summary>
+    UnofferedSubprotocol,
+    /// <summary>A secret of the <c>connect:</c> block (an environment variable or file this silo reads) could not be had.</summary>
+    SecretUnavailable,
     Other,
 }
 
@@ -35,6 +41,9 @@ public sealed class ConnectFailedException(ConnectFailure failure, string messag
             ConnectFailure.BadUpgrade => "bad-upgrade",
             ConnectFailure.BadResponse => "bad-response",
             ConnectFailure.Egress => "egress-refused",
+            ConnectFailure.NoSubprotocol => "no-subprotocol",
+            ConnectFailure.UnofferedSubprotocol => "unoffered-subprotocol",
+            ConnectFailure.SecretUnavailable => "secret-unavailable",
             _ => Failure.ToString().ToLowerInvariant(),
         };
 }

@@ -31,15 +31,8 @@ public static class SocketOpener
         FaultStream? stream = null;
         try
         {
-            if (options.LocalAddress is { } local)
-            {
-                if (OperatingSystem.IsLinux() && local.AddressFamily == AddressFamily.InterNetwork)
-                    socket.SetRawSocketOption((int)SocketOptionLevel.IP, IpBindAddressNoPort, BitConverter.GetBytes(1));
-                socket.Bind(new IPEndPoint(local, 0));
-            }
+            await ConnectSocketAsync(socket, options, timeout.Token).ConfigureAwait(false);
             var target = options.Target;
-            var port = target.Port > 0 ? target.Port : target.Scheme == "wss" ? 443 : 80;
-            await Egress.ConnectAsync(socket, target.DnsSafeHost, port, EgressRule.For(target), timeout.Token).ConfigureAwait(false);
 
             var random = new Random(options.Seed);
             var down = FaultRegistry.ForLink(options.Link, Direction.Down, random, options.Time);
@@ -68,6 +61,42 @@ public static class SocketOpener
             socket.Dispose();
             throw Classify(e, ct);
         }
+    }
+
+    /// <summary>
+    /// Only the TCP connect, bound and egress-checked as a client's would be, within
+    /// <see cref="ConnectOptions.ConnectTimeout"/> on <see cref="ConnectOptions.Time"/>: the caller owns the
+    /// connected socket. Failures are the same classified <see cref="ConnectFailedException"/> as
+    /// <see cref="OpenAsync{T}"/>'s.
+    /// </summary>
+    public static async Task<Socket> ConnectAsync(ConnectOptions options, CancellationToken ct)
+    {
+        using var bound = new CancellationTokenSource(options.ConnectTimeout, options.Time);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct, bound.Token);
+        var socket = CreateSocket(options);
+        try
+        {
+            await ConnectSocketAsync(socket, options, timeout.Token).ConfigureAwait(false);
+            return socket;
+        }
+        catch (Exception e)
+        {
+            socket.Dispose();
+            throw Classify(e, ct);
+        }
+    }
+
+    private static async Task ConnectSocketAsync(Socket socket, ConnectOptions options, CancellationToken ct)
+    {
+        if (options.LocalAddress is { } local)
+        {
+            if (OperatingSystem.IsLinux() && local.AddressFamily == AddressFamily.InterNetwork)
+                socket.SetRawSocketOption((int)SocketOptionLevel.IP, IpBindAddressNoPort, BitConverter.GetBytes(1));
+            socket.Bind(new IPEndPoint(local, 0));
+        }
+        var target = options.Target;
+        var port = target.Port > 0 ? target.Port : target.Scheme == "wss" ? 443 : 80;
+        await Egress.ConnectAsync(socket, target.DnsSafeHost, port, EgressRule.For(target), ct).ConfigureAwait(false);
     }
 
     /// <summary>A socket of the source address's family (or the target's, when it is an IP literal).</summary>

@@ -21,7 +21,7 @@ public static class UpgradeHandshake
     public static string ExpectedAccept(string key) =>
         Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + AcceptGuid)));
 
-    public static byte[] BuildRequest(Uri target, string key, IReadOnlyList<KeyValuePair<string, string>> headers)
+    public static byte[] BuildRequest(Uri target, string key, IReadOnlyList<KeyValuePair<string, string>> headers, IReadOnlyList<string>? subProtocols = null)
     {
         var sb = new StringBuilder(256);
         sb.Append("GET ").Append(target.PathAndQuery).Append(" HTTP/1.1\r\n");
@@ -29,6 +29,13 @@ public static class UpgradeHandshake
         sb.Append("Upgrade: websocket\r\nConnection: Upgrade\r\n");
         sb.Append("Sec-WebSocket-Key: ").Append(key).Append("\r\n");
         sb.Append("Sec-WebSocket-Version: 13\r\n");
+        if (subProtocols is { Count: > 0 })
+        {
+            foreach (var name in subProtocols)
+                if (name.Length == 0 || name.AsSpan().IndexOfAny("\r\n,; \t") >= 0)
+                    throw new ArgumentException($"subprotocol '{name}' is empty or contains a separator");
+            sb.Append("Sec-WebSocket-Protocol: ").AppendJoin(", ", subProtocols).Append("\r\n");
+        }
         foreach (var (name, value) in headers)
         {
             if (name.AsSpan().IndexOfAny("\r\n:") >= 0 || value.AsSpan().IndexOfAny("\r\n") >= 0)
@@ -44,10 +51,11 @@ public static class UpgradeHandshake
     /// may start sending frames at once). Throws <see cref="ConnectFailedException"/> on any deviation.
     /// </summary>
     public static async Task<ReadOnlyMemory<byte>> PerformAsync(
-        Stream stream, Uri target, IReadOnlyList<KeyValuePair<string, string>> headers, int maxResponseBytes, CancellationToken ct)
+        Stream stream, Uri target, IReadOnlyList<KeyValuePair<string, string>> headers, int maxResponseBytes, CancellationToken ct,
+        IReadOnlyList<string>? subProtocols = null, bool requireSubProtocol = false)
     {
         var key = NewKey();
-        await stream.WriteAsync(BuildRequest(target, key, headers), ct).ConfigureAwait(false);
+        await stream.WriteAsync(BuildRequest(target, key, headers, subProtocols), ct).ConfigureAwait(false);
 
         var buffer = new byte[Math.Min(4096, maxResponseBytes)];
         var filled = 0;
@@ -74,12 +82,15 @@ public static class UpgradeHandshake
             filled += n;
         }
 
-        Validate(Encoding.Latin1.GetString(buffer, 0, headerEnd), key);
+        Validate(Encoding.Latin1.GetString(buffer, 0, headerEnd), key, subProtocols, requireSubProtocol);
         return buffer.AsMemory(headerEnd + 4, filled - headerEnd - 4);
     }
 
-    /// <summary>Checks the status line, the upgrade headers and the accept key.</summary>
-    public static void Validate(string headerBlock, string key)
+    /// <summary>
+    /// Checks the status line, the upgrade headers, the accept key and the server's choice of subprotocol (one
+    /// offered, and with <paramref name="requireSubProtocol"/> one at all).
+    /// </summary>
+    public static void Validate(string headerBlock, string key, IReadOnlyList<string>? subProtocols = null, bool requireSubProtocol = false)
     {
         var lines = headerBlock.Split("\r\n");
         var status = lines[0].Split(' ', 3);
@@ -100,6 +111,11 @@ public static class UpgradeHandshake
             throw new ConnectFailedException(ConnectFailure.BadUpgrade, "101 without 'Connection: Upgrade'");
         if (!headers.TryGetValue("Sec-WebSocket-Accept", out var accept) || accept != ExpectedAccept(key))
             throw new ConnectFailedException(ConnectFailure.BadUpgrade, "101 with a wrong Sec-WebSocket-Accept key");
+        // RFC 6455 4.1: a subprotocol the client did not offer fails the connection.
+        if (headers.TryGetValue("Sec-WebSocket-Protocol", out var chosen) && !(subProtocols ?? []).Contains(chosen, StringComparer.Ordinal))
+            throw new ConnectFailedException(ConnectFailure.UnofferedSubprotocol, $"101 with subprotocol '{Truncate(chosen)}', which was not offered");
+        if (requireSubProtocol && string.IsNullOrEmpty(chosen))
+            throw new ConnectFailedException(ConnectFailure.NoSubprotocol, $"101 without a subprotocol; offered: {string.Join(", ", subProtocols ?? [])}");
     }
 
     private static string Truncate(string s) => s.Length <= 80 ? s : s[..80] + "…";

@@ -16,7 +16,7 @@ public static class WebSocketConnector
     public static Task<OpenedSocket> ConnectAsync(ConnectOptions options, CancellationToken ct) =>
         SocketOpener.OpenAsync(options, async (stream, timeout) =>
         {
-            var leftover = await UpgradeHandshake.PerformAsync(stream, options.Target, options.Headers, options.MaxHandshakeBytes, timeout).ConfigureAwait(false);
+            var leftover = await UpgradeHandshake.PerformAsync(stream, options.Target, options.Headers, options.MaxHandshakeBytes, timeout, options.SubProtocols, options.RequireSubProtocol).ConfigureAwait(false);
             stream.StartScanning(leftover.Span);
             var webSocket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions
             {

@@ -47,6 +47,9 @@ internal sealed class JwtVerifier
 
     public TimeSpan ClockSkew { get; }
 
+    /// <summary>The same checks for JwtBearer (the SignalR hub): one key source for every endpoint of the target.</summary>
+    public TokenValidationParameters Parameters => _parameters.Clone();
+
     /// <summary>The token's subject and expiry, or null with a short reason (expired, bad signature, malformed).</summary>
     public async Task<(VerifiedToken? Token, string Reason)> VerifyAsync(string? token)
     {

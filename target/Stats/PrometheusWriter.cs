@@ -42,6 +42,27 @@ internal static class PrometheusWriter
         Metric(sb, "session_duplicates_dropped_total", "counter", "Client messages dropped as duplicates.", s.Sessions.DuplicatesDropped);
         Metric(sb, "session_buffer_overflows_total", "counter", "Unacknowledged server messages dropped because a session buffer was full.", s.Sessions.SessionBufferOverflows);
 
+        var hub = s.SignalR;
+        Metric(sb, "signalr_connections_total", "counter", "SignalR hub connections (OnConnectedAsync).", hub.Connections);
+        Metric(sb, "signalr_open_connections", "gauge", "SignalR hub connections open now.", hub.Open);
+        Header(sb, "signalr_disconnects_total", "counter", "SignalR hub disconnects (OnDisconnectedAsync) by cause.");
+        foreach (var (cause, n) in hub.Disconnects.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            Sample(sb, "signalr_disconnects_total", $"cause=\"{Escape(cause)}\"", n);
+        }
+
+        Metric(sb, "signalr_invocations_received_total", "counter", "Invocation messages received by the hub (unknown methods included).", hub.InvocationsReceived);
+        Metric(sb, "signalr_invocations_total", "counter", "Invocations that reached a hub method.", hub.Invocations);
+        Metric(sb, "signalr_completions_total", "counter", "Completion messages the hub sent.", hub.Completions);
+        Metric(sb, "signalr_completion_errors_total", "counter", "Completion messages with an error.", hub.CompletionErrors);
+        Metric(sb, "signalr_evictions_total", "counter", "Hub connections dropped by ClientTimeoutInterval.", hub.Evictions);
+        Metric(sb, "signalr_stateful_reconnects_total", "counter", "Stateful reconnects the hub accepted.", hub.StatefulReconnects);
+        Metric(sb, "signalr_pushes_sent_total", "counter", "Push invocations handed to hub connections.", hub.PushesSent);
+        Metric(sb, "signalr_pushes_not_sent_total", "counter", "Pushes skipped because the connection's previous one was still held (full stateful buffer, slow socket).", hub.PushesNotSent);
+        Metric(sb, "signalr_push_gaps_total", "counter", "Pushes not sent that a later push to the same connection went out after: the gaps its client sees.", hub.PushGaps);
+        Metric(sb, "signalr_expired_closes_total", "counter", "Hub connections closed at token expiry.", hub.ExpiredCloses);
+        Metric(sb, "signalr_unauthorized_total", "counter", "Hub requests answered 401.", hub.Unauthorized);
+
         Metric(sb, "process_resident_memory_bytes", "gauge", "Resident set size of the target process.", s.Process.RssBytes);
         Metric(sb, "managed_heap_bytes", "gauge", "Managed heap size (GC.GetTotalMemory).", s.Process.ManagedHeapBytes);
         Metric(sb, "uptime_seconds", "gauge", "Seconds since the target started.", s.UptimeSeconds);

@@ -27,6 +27,10 @@ public sealed record TargetStatsSnapshot
     public TargetSessionStats Sessions { get; init; } = new();
     public TargetAuthStats Auth { get; init; } = new();
 
+    /// <summary>The SignalR hub's own counters.</summary>
+    [JsonPropertyName("signalr")]
+    public TargetSignalRStats SignalR { get; init; } = new();
+
     /// <summary>Accepted connections per remote IP; at most 1,000 addresses plus "other".</summary>
     public Dictionary<string, long> SourceAddresses { get; init; } = new();
 

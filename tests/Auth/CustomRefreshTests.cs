@@ -10,7 +10,7 @@ namespace SimCluster.Tests.Auth;
 /// (refresh.expect / refresh.reject).
 /// </summary>
 // 20 clients against a Node server: a light run, in the Probes lane to balance it with LightRuns.
-[Collection(ProbesCollection.Name)]
+[Collection(TokenRunsCollection.Name)]
 public sealed class CustomRefreshTests : IClassFixture<NodePeers>, IDisposable
 {
     private readonly string _temp = Simcluster.TempFolder("reauth");

@@ -8,7 +8,7 @@ namespace SimCluster.Tests.Auth;
 /// target, once per refresh mode and failure injection. Each test checks that the report shows what happened,
 /// against the target's own counts where it has them.
 /// </summary>
-[Collection(LightRunsCollection.Name)]
+[Collection(TokenRunsCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed class TokenRefreshRunTests : IDisposable
 {

@@ -18,14 +18,17 @@ public sealed class TokenSourceTests
     {
         var material = algorithm.StartsWith("RS") ? TestKeys.RsaPrivatePem() : TestKeys.Secret();
         var plan = TestKeys.Plan(material, algorithm, TimeSpan.FromSeconds(30));
+        var before = DateTimeOffset.UtcNow;
         var token = await TestKeys.Mint(plan, client: 7);
+        var after = DateTimeOffset.UtcNow;
 
         var verifier = new JwtVerifier(algorithm, SigningKeys.VerificationMaterial(material, algorithm), TimeSpan.Zero);
         var (verified, reason) = await verifier.VerifyAsync(token.Value);
         Assert.True(verified is not null, reason);
         Assert.Equal("client-7", verified!.Value.Subject);
         Assert.Equal(token.ExpiresAt, verified.Value.ExpiresAt);
-        Assert.InRange((token.ExpiresAt - DateTimeOffset.UtcNow).TotalSeconds, 25, 31);
+        // 30 s from the instant it was minted (exp is whole seconds), however long the minting took.
+        Assert.InRange(token.ExpiresAt, before.AddSeconds(29), after.AddSeconds(30));
         Assert.Equal(algorithm, new JsonWebToken(token.Value).Alg);
     }
 
@@ -44,9 +47,11 @@ public sealed class TokenSourceTests
     public async Task A_client_clock_behind_mints_tokens_that_expire_earlier_in_real_time()
     {
         var plan = TestKeys.Plan(TestKeys.Secret()) with { ClockOffset = TimeSpan.FromSeconds(-20) };
+        var before = DateTime.UtcNow;
         var token = await TestKeys.Mint(plan);
+        var after = DateTime.UtcNow;
         var exp = new JsonWebToken(token.Value).ValidTo;
-        Assert.InRange((exp - DateTime.UtcNow).TotalSeconds, 5, 11); // 30 s lifetime, clock 20 s behind
+        Assert.InRange(exp, before.AddSeconds(9), after.AddSeconds(10)); // 30 s lifetime, clock 20 s behind, exp in whole seconds
     }
 
     [Fact]
@@ -77,13 +82,16 @@ public sealed class TokenSourceTests
     public async Task Url_source_reads_access_token_and_expires_in_and_reports_a_bad_endpoint(string mode)
     {
         await using var endpoint = await TokenEndpoint.StartAsync(mode);
-        var plan = new AuthPlan { Source = TokenSourceKind.Url, TokenUrl = endpoint.Url, FetchTimeout = TimeSpan.FromSeconds(1) };
+        // The answering endpoints get a timeout a busy machine cannot outlast; the one that never answers, a short one.
+        var plan = new AuthPlan { Source = TokenSourceKind.Url, TokenUrl = endpoint.Url, FetchTimeout = TimeSpan.FromSeconds(mode == "slow" ? 1 : 60) };
         var source = new UrlTokenSource(plan, TimeProvider.System);
         if (mode == "ok")
         {
+            var before = DateTimeOffset.UtcNow;
             var token = await source.IssueAsync(3, CancellationToken.None);
+            var after = DateTimeOffset.UtcNow;
             Assert.Equal("token-for-client-3", token.Value);
-            Assert.InRange((token.ExpiresAt - DateTimeOffset.UtcNow).TotalSeconds, 50, 61);
+            Assert.InRange(token.ExpiresAt, before.AddSeconds(60), after.AddSeconds(60)); // expires_in 60 from the answer
             return;
         }
         var error = await Assert.ThrowsAsync<TokenUnavailableException>(() => source.IssueAsync(3, CancellationToken.None));

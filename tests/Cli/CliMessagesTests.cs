@@ -134,6 +134,25 @@ public sealed class CliMessagesTests : IDisposable
     }
 
     [Fact]
+    public async Task The_cluster_clients_timings_are_checked_like_every_other_option()
+    {
+        foreach (var option in new[] { "--response-timeout", "--gateway-refresh" })
+        {
+            var embedded = await Simcluster.RunAsync("run", "scenarios/smoke.yaml", option, "5s");
+            Assert.True(embedded.ExitCode == 104, embedded.ToString());
+            Assert.StartsWith($"error: {option}: only with --cluster", embedded.Stderr);
+
+            var bad = await Simcluster.RunAsync("run", "scenarios/smoke.yaml", "--cluster", "redis://127.0.0.1:1", option, "5 s");
+            Assert.True(bad.ExitCode == 104, bad.ToString());
+            Assert.StartsWith($"error: {option}: ", bad.Stderr);
+
+            var tiny = await Simcluster.RunAsync("run", "scenarios/smoke.yaml", "--cluster", "redis://127.0.0.1:1", option, "10ms");
+            Assert.True(tiny.ExitCode == 104, tiny.ToString());
+            Assert.StartsWith($"error: {option}: must be within 100ms..10m, got '10ms'", tiny.Stderr);
+        }
+    }
+
+    [Fact]
     public async Task A_cluster_no_silo_joined_says_so_within_the_wait_and_exits_105()
     {
         await using var redis = await RedisCluster.StartAsync(silos: 0);

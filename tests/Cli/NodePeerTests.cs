@@ -5,7 +5,7 @@ using SimCluster.Tests.Support;
 
 namespace SimCluster.Tests.Cli;
 
-/// <summary>Installs tests/peers (Node's <c>ws</c> package) once, if its node_modules is missing.</summary>
+/// <summary>Installs tests/peers (Node's ws, socket.io, graphql-ws) once, if a dependency is missing from node_modules.</summary>
 public sealed class NodePeers : IAsyncLifetime
 {
     public static string Folder { get; } = Path.Combine(Simcluster.RepoRoot, "tests", "peers");

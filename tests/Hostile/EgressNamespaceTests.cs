@@ -39,7 +39,7 @@ public sealed class NamespaceFactAttribute : FactAttribute
 /// the control API) with a redirect to 10.0.0.1; in two tests the namespace's own /etc/hosts maps localhost
 /// to 10.0.0.1. Whatever happens, no byte may reach 10.0.0.1, and the refusal is reported.
 /// </summary>
-[Collection(ProbesCollection.Name)]
+[Collection(HostileProbesCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed class EgressNamespaceTests(ITestOutputHelper output) : IDisposable
 {

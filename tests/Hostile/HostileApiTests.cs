@@ -13,7 +13,7 @@ namespace SimCluster.Tests.Hostile;
 /// refuses. The silo itself is started with <c>--http-host ::ffff:127.0.0.1</c> (an IPv4-mapped loopback
 /// address, which crashed the silo with a SocketException).
 /// </summary>
-[Collection(ProbesCollection.Name)]
+[Collection(HostileProbesCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed class HostileApiTests(HostileApiTests.MappedLoopbackSilo silo) : IClassFixture<HostileApiTests.MappedLoopbackSilo>
 {

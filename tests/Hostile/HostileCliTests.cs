@@ -13,7 +13,7 @@ namespace SimCluster.Tests.Hostile;
 /// would show as exit 134, an unhandled exception as 1): deep nesting, endless input, Unicode digits and huge
 /// numbers in options, unusable or busy report folders, and a target whose /stats answer is malformed.
 /// </summary>
-[Collection(ProbesCollection.Name)]
+[Collection(HostileProbesCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed class HostileCliTests(ITestOutputHelper output) : IDisposable
 {

@@ -10,7 +10,7 @@ namespace SimCluster.Tests.Hostile;
 /// (connectErrors, disconnectCauses) and keep its memory bounded: the maximum message size is enforced on
 /// receive, from the frame header, so a 1 GiB frame costs nothing.
 /// </summary>
-[Collection(ProbesCollection.Name)]
+[Collection(HostileProbesCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed class HostileTargetTests(ITestOutputHelper output) : IDisposable
 {
@@ -54,8 +54,7 @@ public sealed class HostileTargetTests(ITestOutputHelper output) : IDisposable
             var result = await Simcluster.RunAsync("run", scenario, "--no-live", "--out", outDir);
 
             // Exit 99: the run completed and the connect_failures threshold failed (ExitCodes).
-            Assert.True(result.ExitCode == 99, result.ToString());
-            Assert.True(result.Elapsed < TimeSpan.FromSeconds(60), $"the run took {result.Elapsed}");
+            Assert.True(result.ExitCode == 99, result.ToString()); // and no hang: Simcluster.RunAsync bounds the run
             var reportPath = Path.Combine(outDir, "report.json");
             Assert.True(File.Exists(reportPath), result.ToString());
             var report = JsonNode.Parse(await File.ReadAllTextAsync(reportPath))!.AsObject();
@@ -121,7 +120,7 @@ public sealed class HostileTargetTests(ITestOutputHelper output) : IDisposable
 
         var result = await Simcluster.RunAsync("run", scenario, "--no-live", "--out", outDir);
 
-        Assert.True(result.Elapsed < TimeSpan.FromSeconds(60), $"the run took {result.Elapsed}");
+        // No hang: Simcluster.RunAsync bounds the run and fails the test past its bound.
         var reportPath = Path.Combine(outDir, "report.json");
         Assert.True(File.Exists(reportPath), result.ToString());
         var report = JsonNode.Parse(await File.ReadAllTextAsync(reportPath))!.AsObject();

@@ -123,7 +123,7 @@ public sealed class HostileTlsTests : IDisposable
 /// would trust a private CA on Linux. The run must end by itself, classify the oversized messages and keep
 /// the tool's memory bounded.
 /// </summary>
-[Collection(ProbesCollection.Name)]
+[Collection(HostileProbesCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed class HostileTlsTargetTests(ITestOutputHelper output) : IDisposable
 {
@@ -166,7 +166,6 @@ public sealed class HostileTlsTargetTests(ITestOutputHelper output) : IDisposabl
                 "run", scenario, "--no-live", "--out", outDir);
 
             Assert.True(result.ExitCode == 0, result.ToString());
-            Assert.True(result.Elapsed < TimeSpan.FromSeconds(90), $"the run took {result.Elapsed}");
             var report = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(outDir, "report.json")))!.AsObject();
             var causes = report["disconnectCauses"]!.AsObject();
             var connectErrors = report["connectErrors"]!.AsObject();

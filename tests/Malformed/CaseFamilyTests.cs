@@ -34,7 +34,7 @@ public abstract class CaseFamilyTests(ReferenceTargetPeer reference, NodeWsPeer 
 }
 
 /// <summary>Framing: RSV bits, opcodes, masking, control frames, fragmentation, length encodings (F01-F10, F19, F20).</summary>
-[Collection(ProbesCollection.Name)]
+[Collection(HostileProbesCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed class FramingCaseTests(ReferenceTargetPeer reference, NodeWsPeer ws, LaxPeer lax) : CaseFamilyTests(reference, ws, lax)
 {
@@ -66,7 +66,7 @@ public sealed class FramingCaseTests(ReferenceTargetPeer reference, NodeWsPeer w
 }
 
 /// <summary>UTF-8 in text messages: invalid sequences (F11), fail-fast on a fragment (F12), unusual but valid text (F13).</summary>
-[Collection(ProbesCollection.Name)]
+[Collection(HostileProbesCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed class Utf8CaseTests(ReferenceTargetPeer reference, NodeWsPeer ws, LaxPeer lax) : CaseFamilyTests(reference, ws, lax)
 {
@@ -89,7 +89,7 @@ public sealed class Utf8CaseTests(ReferenceTargetPeer reference, NodeWsPeer ws, 
 }
 
 /// <summary>Close handling: broken Close frames (F14-F17) and data after a Close (F18).</summary>
-[Collection(ProbesCollection.Name)]
+[Collection(HostileProbesCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed class CloseHandlingCaseTests(ReferenceTargetPeer reference, NodeWsPeer ws, LaxPeer lax) : CaseFamilyTests(reference, ws, lax)
 {
@@ -114,7 +114,7 @@ public sealed class CloseHandlingCaseTests(ReferenceTargetPeer reference, NodeWs
 }
 
 /// <summary>Limits: a terabyte frame header (F21), endless fragments (F22), a deflate bomb (F23), a PING flood (F25), a message flood (A08).</summary>
-[Collection(ProbesCollection.Name)]
+[Collection(HostileProbesCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed class LimitCaseTests(ReferenceTargetPeer reference, NodeWsPeer ws, LaxPeer lax) : CaseFamilyTests(reference, ws, lax)
 {
@@ -147,7 +147,7 @@ public sealed class LimitCaseTests(ReferenceTargetPeer reference, NodeWsPeer ws,
 }
 
 /// <summary>Handshakes: broken upgrade requests (F24), a slow and a silent one (F25).</summary>
-[Collection(ProbesCollection.Name)]
+[Collection(HostileProbesCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed class HandshakeCaseTests(ReferenceTargetPeer reference, NodeWsPeer ws, LaxPeer lax) : CaseFamilyTests(reference, ws, lax)
 {
@@ -172,7 +172,7 @@ public sealed class HandshakeCaseTests(ReferenceTargetPeer reference, NodeWsPeer
 }
 
 /// <summary>Application-level mutations in valid frames (A01-A07): an echo server keeps serving.</summary>
-[Collection(ProbesCollection.Name)]
+[Collection(HostileProbesCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed class AppLevelCaseTests(ReferenceTargetPeer reference, NodeWsPeer ws, LaxPeer lax) : CaseFamilyTests(reference, ws, lax)
 {

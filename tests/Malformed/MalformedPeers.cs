@@ -67,7 +67,7 @@ public sealed class ReferenceTargetPeer : IAsyncLifetime
     public async Task DisposeAsync() => await Target.DisposeAsync();
 }
 
-/// <summary>A Node script from tests/peers, started on a free port; <c>npm install</c> runs first if node_modules is missing.</summary>
+/// <summary>A Node script from tests/peers, started on a free port; <c>npm ci</c> runs first if a dependency is missing from node_modules.</summary>
 public abstract partial class NodePeer : IAsyncLifetime
 {
     private static readonly SemaphoreSlim InstallGate = new(1, 1);
@@ -111,14 +111,22 @@ public abstract partial class NodePeer : IAsyncLifetime
         await InstallGate.WaitAsync();
         try
         {
-            if (Directory.Exists(Path.Combine(Folder, "node_modules", "ws"))) return;
-            var install = await ChildProcess.RunAsync(ChildProcess.StartInfo("npm", ["install", "--no-audit", "--no-fund"], Folder), TimeSpan.FromMinutes(3));
+            if (Installed()) return;
+            var install = await ChildProcess.RunAsync(ChildProcess.StartInfo("npm", ["ci", "--no-audit", "--no-fund"], Folder), TimeSpan.FromMinutes(3));
             Assert.True(install.ExitCode == 0, $"npm install in tests/peers failed:\n{install}");
         }
         finally
         {
             InstallGate.Release();
         }
+    }
+
+    /// <summary>Every dependency of tests/peers/package.json has its folder in node_modules (a peer added since the last install is not).</summary>
+    private static bool Installed()
+    {
+        using var manifest = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(Folder, "package.json")));
+        return manifest.RootElement.GetProperty("dependencies").EnumerateObject()
+            .All(d => File.Exists(Path.Combine(Folder, "node_modules", d.Name, "package.json")));
     }
 
     public Task DisposeAsync()

@@ -43,7 +43,6 @@ public sealed class MalformedPlanAndReportTests
         var attackers = plan.Groups[2];
         Assert.Equal(("malformed", 1013, 50), (attackers.Behavior, attackers.FirstClient, attackers.Clients));
         Assert.Equal(["F01", "F11", "A05"], attackers.Malformed!.Cases);
-        Assert.Equal("attackers-canary", attackers.Malformed.CanaryGroup);
         Assert.Equal(1063, plan.Groups.Sum(g => g.Clients));
         Assert.Equal(1.0, attackers.Malformed.DeadlineScale);
     }

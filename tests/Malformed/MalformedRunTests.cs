@@ -36,7 +36,7 @@ public sealed class MalformedRunTests(TwoSiloCluster cluster, ReferenceTargetPee
                 new GroupPlan
                 {
                     Name = "attackers", Behavior = "malformed", FirstClient = 10, Clients = 4,
-                    Malformed = new MalformedPlan { Cases = cases, CanaryGroup = "attackers-canary" },
+                    Malformed = new MalformedPlan { Cases = cases },
                 },
             ],
         };
@@ -71,7 +71,7 @@ public sealed class MalformedRunTests(TwoSiloCluster cluster, ReferenceTargetPee
 }
 
 /// <summary>The shipped scenario through <c>./simcluster run</c> (scaled down): every case OK against the embedded target.</summary>
-[Collection(IntegrationCollection.Name)]
+[Collection(ScaledRunsCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed class MalformedScenarioTests : IDisposable
 {

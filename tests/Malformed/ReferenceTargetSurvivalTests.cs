@@ -4,7 +4,7 @@ using SimCluster.Transport.Malformed;
 namespace SimCluster.Tests.Malformed;
 
 /// <summary>After the whole catalogue, the reference target has released every connection and still serves.</summary>
-[Collection(ProbesCollection.Name)]
+[Collection(HostileProbesCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed class ReferenceTargetSurvivalTests(ReferenceTargetPeer reference) : IClassFixture<ReferenceTargetPeer>
 {

@@ -133,7 +133,7 @@ public sealed partial class SurvivalTests
 }
 
 /// <summary>A server that dies on a case is reported as such, with the case named.</summary>
-[Collection(ProbesCollection.Name)]
+[Collection(HostileProbesCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed class CrashAttributionTests(CrashingLaxPeer server) : IClassFixture<CrashingLaxPeer>
 {

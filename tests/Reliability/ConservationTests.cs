@@ -15,7 +15,7 @@ namespace SimCluster.Tests.Reliability;
 /// run ending with messages inside their window. Offered load: what the server received is the schedule
 /// (clients x duration / interval) on every link profile, whatever its latency.
 /// </summary>
-[Collection(LightRunsCollection.Name)]
+[Collection(TokenRunsCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed partial class ConservationTests : IClassFixture<NodePeers>, IDisposable
 {
@@ -109,7 +109,7 @@ public sealed partial class ConservationTests : IClassFixture<NodePeers>, IDispo
         var server = await peer.StopAsync();
         Assert.True(File.Exists(Path.Combine(outDir, "report.json")), run + "\n--- peer\n" + peer.Output);
         var report = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "report.json")))!.AsObject();
-        string[] books = ["messages_planned", "messages_sent", "messages_received", "messages_lost", "messages_duplicated", "messages_interrupted", "messages_unresolved"];
+        string[] books = ["messages_planned", "messages_sent", "messages_received", "messages_lost", "messages_duplicated", "messages_interrupted", "messages_unresolved", "messages_late"];
         _output.WriteLine($"{name}: server {string.Join(' ', server.Select(kv => $"{kv.Key}={kv.Value}"))}; report {string.Join(' ', books.Select(b => $"{b}={Count(report, b)}"))}");
         return (report, server, run);
     }
@@ -130,7 +130,9 @@ public sealed partial class ConservationTests : IClassFixture<NodePeers>, IDispo
 
         Assert.True(server["dropped"] > 0 && server["duplicated"] > 0, run.ToString());
         Assert.Equal(server["messages"], Count(report, "messages_sent"));
-        Assert.Equal(server["dropped"], Count(report, "messages_lost"));
+        // Every message the server kept was echoed: in time (received) or after its lossTimeout (lost, and late as
+        // well, which a busy machine makes happen). What is lost without coming late is exactly what the server dropped.
+        Assert.Equal(server["dropped"], Count(report, "messages_lost") - Count(report, "messages_late"));
         Assert.Equal(server["duplicated"], Count(report, "messages_duplicated"));
         Assert.Equal(0, Count(report, "messages_interrupted")); // our own close at the end interrupts nothing
         Assert.Equal(0, Count(report, "messages_unresolved"));

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using SimCluster.Cli;
 using SimCluster.Cli.Runs;
@@ -8,30 +7,28 @@ using SimCluster.Tests.Support;
 namespace SimCluster.Tests.Reliability;
 
 /// <summary>
-/// Runs <paramref name="check"/> on seeded random inputs until the count or the time budget is used up.
-/// A thrown exception is a failure like any other (reported with the case number and its input), so the
+/// Runs <paramref name="check"/> on a fixed number of seeded random inputs: the same cases on any machine, however
+/// busy (a time budget would make a slow machine test fewer). A thrown exception is a failure like any other (reported with the case number and its input), so the
 /// caller asserts that the list is empty. Same seed, same cases.
 /// </summary>
 internal static class Fuzz
 {
     public sealed record Outcome(int Cases, List<string> Failures)
     {
-        /// <summary>Logs the count and fails with the first failures, or when fewer than <paramref name="minCases"/> ran.</summary>
-        public void AssertClean(Xunit.Abstractions.ITestOutputHelper output, string what, int minCases, string? detail = null)
+        /// <summary>Logs the count and fails with the first failures.</summary>
+        public void AssertClean(Xunit.Abstractions.ITestOutputHelper output, string what, string? detail = null)
         {
             output.WriteLine($"{Cases} {what}, {Failures.Count} failures{(detail is null ? "" : $": {detail}")}");
-            Assert.True(Cases >= minCases, $"only {Cases} cases ran in the time budget");
             Assert.True(Failures.Count == 0, $"{Failures.Count} of {Cases} cases failed:\n{string.Join("\n\n", Failures.Take(5))}");
         }
     }
 
-    public static Outcome Run<T>(int seed, int maxCases, TimeSpan budget, Func<Random, T> generate, Func<T, string?> check, Func<T, string> show)
+    public static Outcome Run<T>(int seed, int count, Func<Random, T> generate, Func<T, string?> check, Func<T, string> show)
     {
         var random = new Random(seed);
         var failures = new List<string>();
-        var clock = Stopwatch.StartNew();
         var cases = 0;
-        for (; cases < maxCases && clock.Elapsed < budget; cases++)
+        for (; cases < count; cases++)
         {
             var input = generate(random);
             string? problem;
@@ -143,23 +140,23 @@ public sealed class FuzzTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.NotEmpty(texts);
         Assert.All(texts, t => Assert.Null(CheckScenario(t))); // the originals are valid
 
-        var outcome = Fuzz.Run(seed: 10, maxCases: 4000, budget: TimeSpan.FromSeconds(12),
+        var outcome = Fuzz.Run(seed: 10, count: 2000,
             r => Mutate(r, texts[r.Next(texts.Length)]), yaml => CheckScenario(yaml), yaml => yaml);
 
-        outcome.AssertClean(output, "mutated scenarios", minCases: 1000);
+        outcome.AssertClean(output, "mutated scenarios");
     }
 
     [Fact]
     public void The_harness_reports_a_crash_as_a_failure()
     {
         // The check itself throws on some inputs: the harness must count those, or the fuzz tests prove nothing.
-        var outcome = Fuzz.Run(seed: 1, maxCases: 200, budget: TimeSpan.FromSeconds(5),
+        var outcome = Fuzz.Run(seed: 1, count: 200,
             r => r.Next(10), n => n == 3 ? throw new InvalidOperationException("boom") : null, n => n.ToString());
         Assert.NotEmpty(outcome.Failures);
         Assert.Contains("unhandled InvalidOperationException: boom", outcome.Failures[0]);
 
         // And a scenario check that wrongly accepts everything would still be caught by a crashing parser:
-        var crashing = Fuzz.Run(seed: 1, maxCases: 10, budget: TimeSpan.FromSeconds(5),
+        var crashing = Fuzz.Run(seed: 1, count: 10,
             _ => "name: x", _ => CheckScenario(null!), s => s);
         Assert.Equal(10, crashing.Failures.Count);
     }
@@ -235,20 +232,21 @@ public sealed class FuzzTests(Xunit.Abstractions.ITestOutputHelper output)
         var shapes = new Dictionary<string, int>();
         try
         {
-            var outcome = Fuzz.Run(seed: 23, maxCases: 60, budget: TimeSpan.FromSeconds(90), HostileShape,
+            var outcome = Fuzz.Run(seed: 23, count: 30, HostileShape,
                 shape =>
                 {
                     var file = shape.File ?? Path.Combine(folder, "shape.yaml");
                     if (shape.Text is not null) System.IO.File.WriteAllText(file, shape.Text);
                     string[] args = ["validate", file, .. shape.Sets.SelectMany(s => new[] { "--set", s })];
                     var run = Task.Run(() => SimClusterCli.Create().RunAsync(args));
-                    if (!run.Wait(TimeSpan.FromSeconds(60))) return "no answer within 60 s";
+                    // A hang guard, generous for a busy machine: a validate answers in well under a second.
+                    if (!run.Wait(TimeSpan.FromSeconds(120))) return "no answer within 120 s";
                     lock (shapes) shapes[shape.Kind] = shapes.GetValueOrDefault(shape.Kind) + 1;
                     return run.Result is ExitCodes.InvalidInput or 0 ? null : $"exit {run.Result}";
                 },
                 shape => shape.What);
 
-            outcome.AssertClean(output, "hostile shapes", minCases: 20, string.Join(", ", shapes.Select(p => $"{p.Key} x{p.Value}")));
+            outcome.AssertClean(output, "hostile shapes", string.Join(", ", shapes.Select(p => $"{p.Key} x{p.Value}")));
         }
         finally
         {
@@ -307,11 +305,11 @@ public sealed class FuzzTests(Xunit.Abstractions.ITestOutputHelper output)
         Console.SetError(TextWriter.Null);
         try
         {
-            var outcome = Fuzz.Run(seed: 104, maxCases: 1500, budget: TimeSpan.FromSeconds(8),
+            var outcome = Fuzz.Run(seed: 104, count: 600,
                 r => RandomArguments(r, validScenario, invalidScenario),
                 args =>
                 {
-                    var code = SimClusterCli.Create().RunAsync(args).WaitAsync(TimeSpan.FromSeconds(10)).GetAwaiter().GetResult();
+                    var code = SimClusterCli.Create().RunAsync(args).WaitAsync(TimeSpan.FromSeconds(60)).GetAwaiter().GetResult();
                     var isKnownCommand = args[0] is "validate" or "run";
                     if (!isKnownCommand) return code is 0 or ExitCodes.InvalidInput ? null : $"exit {code} for an unknown command";
                     var scenarioValid = args[0] == "validate" && args.Length > 1 && args[1] == validScenario;
@@ -320,7 +318,7 @@ public sealed class FuzzTests(Xunit.Abstractions.ITestOutputHelper output)
                 },
                 args => string.Join(' ', args.Select(a => $"'{a}'")));
 
-            outcome.AssertClean(output, "command lines", minCases: 300);
+            outcome.AssertClean(output, "command lines");
         }
         finally
         {

@@ -120,7 +120,6 @@ public sealed partial class HtmlReportTests
     [InlineData("server:close-4001", "the server closed with 4001 (token expired (session protocol))")]
     [InlineData("server:close-4500", "the server closed with 4500 (application-defined)")]
     [InlineData("server:reset", "the server reset the connection (RST) without a close frame")]
-    [InlineData("server:eof", "the server ended the connection (FIN) without a close frame")]
     [InlineData("server:closed-mid-frame", "the connection ended in the middle of a frame")]
     [InlineData("server:closed-without-handshake", "the connection ended between frames without a close handshake")]
     [InlineData("server:message-too-big", "the server announced a message over the maximum message size; the client reset the connection")]

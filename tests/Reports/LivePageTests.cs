@@ -71,13 +71,14 @@ public sealed class LivePageOnClusterTests(Xunit.Abstractions.ITestOutputHelper 
             var path = line["live: ".Length..].Split(' ')[0];
             // The second silo: the page reads the cluster's live runs wherever the run's grains are.
             await browser.NavigateAsync($"http://127.0.0.1:{cluster.Silos[1].HttpPort}{path}");
-            var watched = await LivePage.WatchAsync(browser);
             var runId = path["/runs/".Length..];
-            // Mid-run, each silo's /metrics has the run's trends as histograms.
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-            var during = new List<string>();
-            foreach (var silo in cluster.Silos) during.Add(await http.GetStringAsync($"http://127.0.0.1:{silo.HttpPort}/metrics"));
-            foreach (var scrape in during) PrometheusScrape.AssertRunHistograms(scrape, runId, "message_rtt");
+            // Mid-run, each silo's /metrics has the run's trends as histograms. The scrapes start now and run beside the
+            // page: on a loaded machine watching the page can take most of the run, and the series go when it ends.
+            var scrapes = cluster.Silos.Select(silo => ScrapeUntilRunSamplesAsync(http, $"http://127.0.0.1:{silo.HttpPort}/metrics", runId)).ToList();
+            var watched = await LivePage.WatchAsync(browser);
+            foreach (var scrape in await Task.WhenAll(scrapes))
+                PrometheusScrape.AssertRunHistograms(scrape, runId, "message_rtt");
             var final = await LivePage.FinalAsync(browser);
             var exit = await run.WaitForExitAsync(TimeSpan.FromMinutes(2));
             output.WriteLine(run.Output);
@@ -104,6 +105,14 @@ public sealed class LivePageOnClusterTests(Xunit.Abstractions.ITestOutputHelper 
         }
     }
 
+    /// <summary>Scrapes until the run's trend and connects are there (the run is 16 s), and returns that scrape.</summary>
+    private static Task<string> ScrapeUntilRunSamplesAsync(HttpClient http, string url, string runId) =>
+        Eventually.ValueAsync(() =>
+            {
+                try { return http.GetStringAsync(url).GetAwaiter().GetResult(); }
+                catch (HttpRequestException) { return ""; } // the silo's endpoint not up yet
+            },
+            scrape => PrometheusScrape.HasRunSamples(scrape, runId, "message_rtt"), $"run {runId}'s series at {url}", TimeSpan.FromSeconds(60));
 }
 
 /// <summary>Reading the live page from the DOM, and checking it against the report.</summary>

@@ -14,6 +14,14 @@ internal static partial class PrometheusScrape
         LabelPair().Matches(m.Groups["labels"].Value).ToDictionary(l => l.Groups[1].Value, l => l.Groups[2].Value),
         double.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture)))];
 
+    /// <summary>Whether the scrape already has samples of the run's trend and a connect of the run (what <see cref="AssertRunHistograms"/> checks).</summary>
+    public static bool HasRunSamples(string text, string runId, string trend)
+    {
+        var samples = Series(text);
+        return samples.Any(s => s.Name == $"simcluster_{trend}_seconds_count" && s.Labels.GetValueOrDefault("run") == runId && s.Value > 0)
+            && samples.Any(s => s.Name == "simcluster_connects_total" && s.Labels.GetValueOrDefault("run") == runId && s.Value > 0);
+    }
+
     /// <summary>
     /// The trend's histogram of <paramref name="runId"/>: for each group series, every bucket bound SiloMeter sets plus
     /// +Inf, counts never falling as the bound rises, +Inf equal to _count, some samples, and a positive _sum; the

@@ -23,6 +23,8 @@ public sealed partial class ScenarioReportsInBrowserTests(Xunit.Abstractions.ITe
         { "heartbeat", ["--clients", "50", "--duration", "12s", "--set", "rampUp=1s"] },
         { "malformed", ["--clients", "80", "--duration", "12s", "--set", "rampUp=1s"] },
         { "switching", ["--clients", "20", "--duration", "10s", "--set", "rampUp=1s", "--set", "population[0].switching.every=2s..4s"] },
+        { "signalr", ["--clients", "30", "--duration", "12s", "--set", "rampUp=1s"] },
+        { "signalr-auth", ["--clients", "20", "--duration", "12s", "--set", "rampUp=1s"] },
         { "token-refresh", ["--clients", "20", "--duration", "10s", "--set", "rampUp=1s", "--set", "auth.jwt.lifetime=6s", "--set", "auth.refresh.before=3s"] },
     };
 

@@ -76,8 +76,21 @@ public sealed class ScenarioSchemaTests
     [InlineData(false, "heartbeat: { appLevel: true }\n")]
     [InlineData(false, "heartbeat: { interval: 1s, timeout: 2s, appLevel: true }\n")]                // app-level pings are session frames
     [InlineData(true, "protocol: session\nheartbeat: { interval: 1s, timeout: 2s, appLevel: true }\n")]
+    [InlineData(false, "protocol: json\n")]                                                         // protocol json needs its block
+    [InlineData(false, "json: { send: '{\"id\":{seq}}', correlate: { path: id } }\n")]                // the block needs protocol json
+    [InlineData(true, "protocol: json\njson: { send: '{\"id\":{seq}}', correlate: { path: id } }\n")]
+    [InlineData(false, "protocol: json\njson: { send: '{\"id\":1}', correlate: { path: id } }\n")]   // no {seq}
+    [InlineData(false, "protocol: json\njson: { send: '{\"id\":{seq}}', correlate: { path: id, regex: x } }\n")]
+    [InlineData(false, "protocol: json\njson: { send: '{\"id\":{seq}}', correlate: { path: id }, error: { value: x } }\n")]
+    [InlineData(true, "protocol: json\njson: { send: '{\"id\":{seq}}', correlate: { regex: 'id\":(\\d+)' }, pushes: { filter: { path: op, value: tick }, sequence: n } }\n")]
+    [InlineData(true, "protocol: json\njson: { send: '{\"id\":{seq}}', correlate: { path: id }, heartbeat: { send: '{\"op\":\"ping\"}', expect: { path: op, value: pong } } }\nheartbeat: { interval: 1s, appLevel: true }\n")]
     [InlineData(false, "embeddedTarget: { heartbeatTimeout: 2s }\n")]
     [InlineData(true, "embeddedTarget: { heartbeatInterval: 1s, heartbeatTimeout: 2s }\n")]
+    [InlineData(true, "embeddedTarget: { signalr: { path: /chat/hub, clientTimeout: 3s, pushInterval: 1s, statefulReconnectBufferSize: 1 } }\n")]
+    [InlineData(false, "embeddedTarget: { signalr: { path: /WS/ } }\n")]                              // the target's own endpoint
+    [InlineData(false, "embeddedTarget: { signalr: { path: /stats } }\n")]
+    [InlineData(false, "embeddedTarget: { signalr: { path: hub } }\n")]                               // not a path
+    [InlineData(false, "embeddedTarget: { signalr: { clientTimeout: 0s } }\n")]
     [InlineData(false, "population:\n  - { name: a, share: 100%, flapping: { cycles: 2 } }\n")]     // a block without its behaviour
     [InlineData(true, "population:\n  - { name: a, behavior: flapping }\n")]                         // flapping has defaults, a lone group its share
     [InlineData(false, "population:\n  - { name: a, share: 100%, behavior: zombie }\n")]             // zombie needs its block
@@ -119,12 +132,26 @@ public sealed class ScenarioSchemaTests
         ["network"] = () => Minimal(d => d["network"] = new JsonObject()),
         ["reconnect"] = () => Minimal(d => d["reconnect"] = new JsonObject()),
         ["embeddedTarget"] = () => Minimal(d => d["embeddedTarget"] = new JsonObject()),
+        ["embeddedTarget.signalr"] = () => Minimal(d => d["embeddedTarget"] = new JsonObject { ["signalr"] = new JsonObject() }),
+        ["signalr"] = () => Minimal(d => { d["protocol"] = "signalr"; d["signalr"] = new JsonObject(); }),
         ["cluster"] = () => Minimal(d => d["cluster"] = new JsonObject()),
+        ["connect"] = () => Minimal(d => d["connect"] = new JsonObject()),
+        ["graphqlWs"] = () => Minimal(d => { d["protocol"] = "graphql-ws"; d["graphqlWs"] = new JsonObject(); }),
         ["report"] = () => Minimal(d => d["report"] = new JsonObject()),
         ["stages[0]"] = () => Minimal(d => d["stages"] = new JsonArray(new JsonObject { ["duration"] = "1s", ["clients"] = "100%" })),
         ["auth"] = () => Minimal(d => d["auth"] = Auth()),
+        ["socketio"] = () => Minimal(d => { d["protocol"] = "socketio"; d["socketio"] = new JsonObject(); }),
+        ["socketio.push"] = () => Minimal(d => { d["protocol"] = "socketio"; d["socketio"] = new JsonObject { ["push"] = new JsonObject { ["event"] = "tick", ["sequence"] = "seq" } }; }),
         ["auth.jwt"] = () => Minimal(d => d["auth"] = Auth()),
         ["auth.refresh"] = () => Minimal(d => d["auth"] = Auth(refresh: true)),
+        ["json"] = () => Json(),
+        ["json.correlate"] = () => Json(),
+        ["json.error"] = () => Json(j => j["error"] = new JsonObject { ["path"] = "error" }),
+        ["json.heartbeat"] = () => Json(j => j["heartbeat"] = new JsonObject { ["send"] = "{}", ["expect"] = new JsonObject { ["path"] = "op" } }),
+        ["json.heartbeat.expect"] = () => Json(j => j["heartbeat"] = new JsonObject { ["send"] = "{}", ["expect"] = new JsonObject { ["path"] = "op" } }),
+        ["json.pushes"] = () => Json(j => j["pushes"] = new JsonObject { ["filter"] = new JsonObject { ["path"] = "op" } }),
+        ["json.pushes.filter"] = () => Json(j => j["pushes"] = new JsonObject { ["filter"] = new JsonObject { ["path"] = "op" } }),
+        ["json.refresh"] = () => Json(j => j["refresh"] = new JsonObject { ["message"] = "{\"t\":\"{token}\"}", ["expect"] = "ok" }),
         ["population[0]"] = () => Minimal(d => d["population"] = Group()),
         ["population[0].flapping"] = () => Minimal(d => d["population"] = Group("flapping", new JsonObject())),
         ["population[0].zombie"] = () => Minimal(d => d["population"] = Group("zombie", new JsonObject { ["kind"] = "silent-app" })),
@@ -139,6 +166,14 @@ public sealed class ScenarioSchemaTests
         add?.Invoke(doc);
         return doc;
     }
+
+    private static JsonObject Json(Action<JsonObject>? add = null) => Minimal(d =>
+    {
+        d["protocol"] = "json";
+        var json = new JsonObject { ["send"] = "{\"id\":{seq}}", ["correlate"] = new JsonObject { ["path"] = "id" } };
+        add?.Invoke(json);
+        d["json"] = json;
+    });
 
     private static JsonObject Auth(bool refresh = false)
     {
@@ -181,6 +216,15 @@ public sealed class ScenarioSchemaTests
             case ("auth", "tokenUrl"):
                 here.Remove("jwt");
                 break;
+            case ("json.correlate" or "json.error" or "json.heartbeat.expect" or "json.pushes.filter", "regex"):
+                here.Remove("path");
+                break;
+            case ("", "json"):
+                doc["protocol"] = "json";
+                break;
+            case ("", "protocol") when value is JsonValue p && p.TryGetValue<string>(out var kind) && kind == "json":
+                doc["json"] = Json()["json"]!.DeepClone();
+                break;
             case ("auth.jwt", "secretFile"):
                 here.Remove("secretEnv");
                 break;
@@ -195,6 +239,9 @@ public sealed class ScenarioSchemaTests
                 break;
             case ("heartbeat", "appLevel"):
                 doc["protocol"] = "session";
+                break;
+            case ("", "socketio"):
+                doc["protocol"] = "socketio";
                 break;
             case ("reconnect", "base"):
                 here["max"] = "2h";
@@ -221,6 +268,15 @@ public sealed class ScenarioSchemaTests
         "no stage plans a client",        // stages: some target above 0
         "longer than duration",           // stages: their total within duration
         "each client connects once",      // stages: no rise after a fall
+        "own handshake, and protocol",    // auth.send: protocol needs a protocol that carries a token
+        "is not valid JSON once",         // json templates: valid JSON once the placeholders are filled
+        "is not a JSON path",             // json paths: their own small syntax
+        "is not a regular expression",    // json regexes: .NET's syntax
+        "needs json.heartbeat",           // heartbeat.appLevel with protocol: json
+        "in one place",                   // json.refresh and auth.refresh.message both given
+        "configures protocol: signalr",   // the signalr block only with protocol: signalr
+        "must be longer than keepAliveInterval", // signalr.serverTimeout above its keepAliveInterval
+        "must be a JSON array",           // signalr.arguments: JSON, which JSON Schema cannot parse
     ];
 
     [Fact]

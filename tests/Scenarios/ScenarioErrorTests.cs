@@ -229,7 +229,7 @@ public class ScenarioErrorTests
     [InlineData("network: { sourceAddresses: [127.0.0.0/4] }", 5, 30, "network.sourceAddresses[0]", "the prefix length must be from /8 to /32, got '127.0.0.0/4'")]
     [InlineData("reconnect: { base: 2s, max: 1s }", 5, 29, "reconnect.max", "max (1s) must not be below base (2s)")]
     [InlineData("reconnect: { jitter: ful }", 5, 22, "reconnect.jitter", "unknown value 'ful' - did you mean 'full'?; expected one of: none, equal, full")]
-    [InlineData("protocol: http", 5, 11, "protocol", "unknown value 'http'; expected one of: echo, session, none")]
+    [InlineData("protocol: http", 5, 11, "protocol", "unknown value 'http'; expected one of: echo, session, none, signalr, json, socketio, graphql-ws")]
     [InlineData("seed: 1.5", 5, 7, "seed", "expected a whole number -9223372036854775808 or more, got '1.5'")]
     [InlineData("auth: { send: query }", 5, 7, "auth", "auth needs either jwt or tokenUrl")]
     [InlineData("auth: { tokenUrl: ftp://x/t }", 5, 19, "auth.tokenUrl", "expected an http:// or https:// URL, got 'ftp://x/t'")]
@@ -237,6 +237,7 @@ public class ScenarioErrorTests
     [InlineData("auth: { jwt: { secretEnv: S, lifetime: 10s }, refresh: { before: 10s } }", 5, 66, "auth.refresh.before", "refresh.before (10s) must be shorter than jwt.lifetime (10s)")]
     [InlineData("auth: { jwt: { secretEnv: S, algorithm: ES256 } }", 5, 41, "auth.jwt.algorithm", "unknown algorithm 'ES256' - did you mean 'HS256'?; valid: HS256, HS384, HS512, RS256, RS384, RS512")]
     [InlineData("auth: { secret: x, tokenUrl: http://a/t }", 5, 9, "auth.secret", "secrets must come from secretEnv or secretFile")]
+    [InlineData("auth: { jwt: { secretEnv: S }, send: protocol }", 5, 38, "auth.send", "send: protocol hands the token to the protocol's own handshake, and protocol echo has none; use query or header (protocols that carry a token: signalr, socketio, graphql-ws)")]
     public void Single_problem_reported_where_it_is(string extraLine, int line, int column, string key, string message)
     {
         var e = SingleError(Minimal + "\n" + extraLine + "\n");

@@ -118,14 +118,4 @@ public class UnitsAndRangeTests
         expectedNext.NextInt64(0, 1);
         Assert.Equal(expectedNext.Next(), rng.Next());
     }
-
-    [Fact]
-    public void Flapping_drop_mix_draws_from_its_modes()
-    {
-        var mix = new FlappingSpec { Drops = [DropMode.Close, DropMode.Blackhole] };
-        var rng = new Random(5);
-        var picks = Enumerable.Range(0, 200).Select(_ => mix.DrawDrop(rng)).ToHashSet();
-        Assert.Equal([DropMode.Close, DropMode.Blackhole], picks.Order());
-        Assert.Equal(DropMode.Reset, new FlappingSpec().DrawDrop(rng));
-    }
 }

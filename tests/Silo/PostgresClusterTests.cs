@@ -57,22 +57,7 @@ public sealed class PostgresClusterTests(Xunit.Abstractions.ITestOutputHelper ou
             Assert.Equal(2, rows.Count(r => r.Status == 3));
             Assert.All(silos, s => Assert.Contains(rows, r => r.Port == s.SiloPort && r.Status == 3 && r.ProxyPort > 0));
 
-            var scenario = Path.Combine(folder, "postgres.yaml");
-            await File.WriteAllTextAsync(scenario, $$"""
-                name: postgres-cluster
-                target: embedded
-                clients: {{Clients}}
-                duration: 12s
-                rampUp: 2s
-                seed: 11
-                messages: { interval: 1s, size: 64, lossTimeout: 5s }
-                population:
-                  - { name: steady, share: 50% }
-                  - name: flappers
-                    share: 50%
-                    behavior: flapping
-                    flapping: { up: 2s..4s, down: 100ms..500ms, drop: close, cycles: 0 }
-                """);
+            var scenario = await RedisCluster.WriteFlappingScenarioAsync(Path.Combine(folder, "postgres.yaml"), "postgres-cluster", Clients, "12s", seed: 11);
             var outDir = Path.Combine(folder, "report");
             var run = await Simcluster.RunWithEnvironmentAsync(postgres.Environment, "run", scenario, "--cluster", postgres.Spec, "--no-live", "--out", outDir);
             output.WriteLine(run.ToString());

@@ -20,22 +20,7 @@ public sealed class RedisClusterTests(Xunit.Abstractions.ITestOutputHelper outpu
         var folder = Simcluster.TempFolder("redis-cluster");
         try
         {
-            var scenario = Path.Combine(folder, "cluster.yaml");
-            await File.WriteAllTextAsync(scenario, $$"""
-                name: cluster-loss
-                target: embedded
-                clients: {{Clients}}
-                duration: 40s
-                rampUp: 2s
-                seed: 7
-                messages: { interval: 1s, size: 64, lossTimeout: 5s }
-                population:
-                  - { name: steady, share: 50% }
-                  - name: flappers
-                    share: 50%
-                    behavior: flapping
-                    flapping: { up: 2s..4s, down: 100ms..500ms, drop: close, cycles: 0 }
-                """);
+            var scenario = await RedisCluster.WriteFlappingScenarioAsync(Path.Combine(folder, "cluster.yaml"), "cluster-loss", Clients, "40s", seed: 7);
             var outDir = Path.Combine(folder, "report");
             await using var run = cluster.StartRun("simcluster run", scenario, outDir);
             var coordinatorLine = await RedisCluster.CoordinatorLineAsync(run);
@@ -43,15 +28,15 @@ public sealed class RedisClusterTests(Xunit.Abstractions.ITestOutputHelper outpu
             var sourceLines = new List<string>();
             for (var i = 0; i < 3; i++)
                 sourceLines.Add(await run.WaitForLineAsync(l => l.StartsWith("silo ", StringComparison.Ordinal) && l.Contains(" clients from 127.1.", StringComparison.Ordinal)
-                    && !sourceLines.Contains(l), "the silos' source ranges", TimeSpan.FromSeconds(30)));
-            await run.WaitForRunSecondAsync(10, TimeSpan.FromSeconds(60));
+                    && !sourceLines.Contains(l), "the silos' source ranges", TimeSpan.FromSeconds(120)));
+            await run.WaitForRunSecondAsync(10, TimeSpan.FromSeconds(180));
 
             // The Orleans dashboard on any silo shows the run's client grains on all three silos.
             using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) })
             {
-                // Its statistics are gathered every few seconds: poll briefly.
+                // Its statistics are gathered every few seconds (later on a busy machine): poll, bounded generously.
                 var seen = "";
-                for (var deadline = DateTime.UtcNow.AddSeconds(20); DateTime.UtcNow < deadline; await Task.Delay(500))
+                for (var deadline = DateTime.UtcNow.AddSeconds(120); DateTime.UtcNow < deadline; await Task.Delay(500))
                 {
                     var counters = JsonNode.Parse(await http.GetStringAsync($"http://127.0.0.1:{cluster.Silos[0].HttpPort}/dashboard/DashboardCounters"))!;
                     var clientGrains = counters["simpleGrainStats"]!.AsArray().Where(g => g!["grainType"]!.GetValue<string>() == "SimCluster.Grains.Clients.ClientGrain").ToList();
@@ -77,6 +62,10 @@ public sealed class RedisClusterTests(Xunit.Abstractions.ITestOutputHelper outpu
             Assert.Contains("lost", report["partialReason"]!.GetValue<string>());
 
             var silos = report["silos"]!.AsArray().Select(s => s!.AsObject()).ToList();
+            // bench/cluster-failover.sh reads this line: healthy silos declared dead while the run loaded the machine.
+            var falseDeaths = silos.Count(s => s["lost"]!.GetValue<bool>() && !s["address"]!.GetValue<string>().Contains($":{victim.SiloPort}@", StringComparison.Ordinal));
+            output.WriteLine($"false deaths: {falseDeaths} of {silos.Count - 1} healthy silos declared dead");
+            Assert.Equal(0, falseDeaths);
             Assert.Equal(3, silos.Count);
             Assert.Equal(Clients, silos.Sum(s => s["clients"]!.GetValue<int>()));
             Assert.All(silos, s => Assert.Equal(Clients / 3, s["clients"]!.GetValue<int>())); // spread evenly: checked, not assumed
@@ -87,10 +76,10 @@ public sealed class RedisClusterTests(Xunit.Abstractions.ITestOutputHelper outpu
             Assert.Equal(Clients / 3, survivors.Sum(s => s["adopted"]!.GetValue<int>()));
 
             // Found fast: its port refuses connections, so a survivor declares it dead at once (PeerPortWatch), and the
-            // coordinator starts re-activating its clients on that membership update. The goal is dead within 2 s of the
-            // kill; the bound leaves room for a saturated 2-core machine, and the exact figures are printed. Re-activation
-            // waits on the survivors' grain directory catching up with the loss (about 20 s measured on a loaded machine,
-            // against a goal of 3 s): bounded by the agents' adoption patience, not yet by the goal.
+            // coordinator starts re-activating its clients on that membership update (the directory's dead-silo lease is
+            // off by default, --dead-silo-hold). The goals are dead within 2 s and running again within 3 s of the kill;
+            // the bounds leave room for a saturated 2-core machine, and the exact figures are printed
+            // (bench/cluster-failover.sh); what is asserted exactly is the counts below.
             var killSecond = (killedAt - DateTime.Parse(report["startedAt"]!.GetValue<string>(), null, System.Globalization.DateTimeStyles.RoundtripKind)).TotalSeconds;
             var detection = lost["lostAtSecond"]!.GetValue<double>() - killSecond;
             var reactivation = lost["reactivatedAtSecond"]!.GetValue<double>() - killSecond;
@@ -213,7 +202,7 @@ internal sealed class RedisCluster : IAsyncDisposable
         var redisPort = BackgroundProcess.FreeLoopbackPort();
         var redis = BackgroundProcess.Start("redis-server", ChildProcess.StartInfo("redis-server",
             ["--port", redisPort.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], Path.GetTempPath()));
-        await redis.WaitForLineAsync(l => l.Contains("Ready to accept connections", StringComparison.Ordinal), "redis-server starting", TimeSpan.FromSeconds(20));
+        await redis.WaitForLineAsync(l => l.Contains("Ready to accept connections", StringComparison.Ordinal), "redis-server starting", TimeSpan.FromSeconds(120));
         var started = new List<Silo>();
         for (var i = 0; i < silos; i++)
         {
@@ -224,18 +213,50 @@ internal sealed class RedisCluster : IAsyncDisposable
             started.Add(new Silo(process, siloPort, gatewayPort, httpPort));
         }
         var cluster = new RedisCluster(redis, redisPort, started);
-        foreach (var silo in started) await silo.Process.WaitForLineAsync(l => l.StartsWith("silo ready", StringComparison.Ordinal), "the silo starting", TimeSpan.FromSeconds(90));
-        // Every silo's membership view has all of them active (a run arms on the active silos it sees).
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        foreach (var silo in started)
+        try
         {
-            await Eventually.TrueAsync(() =>
+            foreach (var silo in started) await silo.Process.WaitForLineAsync(l => l.StartsWith("silo ready", StringComparison.Ordinal), "the silo starting", TimeSpan.FromSeconds(300));
+            // Every silo's membership view has all of them active (a run arms on the active silos it sees).
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+            foreach (var silo in started)
             {
-                var view = System.Text.Json.Nodes.JsonNode.Parse(http.GetStringAsync($"http://127.0.0.1:{silo.HttpPort}/api/cluster").GetAwaiter().GetResult())!;
-                return view["silos"]!.AsArray().Count(s => s!["status"]!.GetValue<string>() == "active") == silos;
-            }, $"{silo.Process.Name} seeing {silos} active silos", TimeSpan.FromSeconds(60));
+                await Eventually.TrueAsync(() =>
+                {
+                    var view = System.Text.Json.Nodes.JsonNode.Parse(http.GetStringAsync($"http://127.0.0.1:{silo.HttpPort}/api/cluster").GetAwaiter().GetResult())!;
+                    return view["silos"]!.AsArray().Count(s => s!["status"]!.GetValue<string>() == "active") == silos;
+                }, $"{silo.Process.Name} seeing {silos} active silos", TimeSpan.FromSeconds(180));
+            }
+        }
+        catch
+        {
+            await cluster.DisposeAsync(); // a cluster that did not form leaves no silo or redis-server behind
+            throw;
         }
         return cluster;
+    }
+
+    /// <summary>
+    /// The multi-silo tests' run: half steady clients, half flapping ones (closing every 2 to 4 s) against the
+    /// target embedded in the CLI (its /stats before and after go into the report), written to <paramref name="path"/>.
+    /// </summary>
+    public static async Task<string> WriteFlappingScenarioAsync(string path, string name, int clients, string duration, int seed)
+    {
+        await File.WriteAllTextAsync(path, $$"""
+            name: {{name}}
+            target: embedded
+            clients: {{clients}}
+            duration: {{duration}}
+            rampUp: 2s
+            seed: {{seed}}
+            messages: { interval: 1s, size: 64, lossTimeout: 5s }
+            population:
+              - { name: steady, share: 50% }
+              - name: flappers
+                share: 50%
+                behavior: flapping
+                flapping: { up: 2s..4s, down: 100ms..500ms, drop: close, cycles: 0 }
+            """);
+        return path;
     }
 
     /// <summary>`simcluster run SCENARIO --cluster` on this cluster, plain progress, report into <paramref name="outDir"/>.</summary>
@@ -245,7 +266,7 @@ internal sealed class RedisCluster : IAsyncDisposable
 
     /// <summary>The run's "coordinator on silo ADDRESS" line, printed once the run is under way.</summary>
     public static Task<string> CoordinatorLineAsync(BackgroundProcess run) =>
-        run.WaitForLineAsync(l => l.StartsWith("coordinator on silo ", StringComparison.Ordinal), "the run starting", TimeSpan.FromSeconds(90));
+        run.WaitForLineAsync(l => l.StartsWith("coordinator on silo ", StringComparison.Ordinal), "the run starting", TimeSpan.FromSeconds(300));
 
     public async ValueTask DisposeAsync()
     {

@@ -1,9 +1,9 @@
 namespace SimCluster.Tests.Support;
 
 /// <summary>
-/// Heavy tests (an Orleans cluster, the CLI as a child process with dozens to hundreds of clients, timing figures
-/// such as zombie detection times) share one collection so they run one after another: on a 2-core box,
-/// overlapping heavy runs would starve each other's timers. Lighter collections run alongside.
+/// The runs that load the machine or are sensitive to it, one after another: Orleans clusters in process or
+/// killed mid-run, the CPU-starved tool (a busy loop pinned to one core), zombie detection against server
+/// heartbeats. Two of them at once would starve each other's timers on a 2-core box.
 /// </summary>
 [CollectionDefinition(Name)]
 public sealed class IntegrationCollection
@@ -12,9 +12,19 @@ public sealed class IntegrationCollection
 }
 
 /// <summary>
+/// CLI runs with up to a hundred clients whose tests assert counts only (losses, duplicates, count thresholds,
+/// graded exits): every shipped scenario scaled down, handovers, broken session servers. They run one after
+/// another, beside <see cref="IntegrationCollection"/>: a busy machine makes their timings worse, never their counts.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class ScaledRunsCollection
+{
+    public const string Name = "ScaledRuns";
+}
+
+/// <summary>
 /// Light CLI runs (at most a few dozen clients, bound by their scenario's duration, not by CPU): they run one
-/// after another, but beside <see cref="IntegrationCollection"/>, which they barely load. Keeps the suite's
-/// wall time down without putting two heavy runs on two cores at once.
+/// after another, beside the heavy collections, which they barely load.
 /// </summary>
 [CollectionDefinition(Name)]
 public sealed class LightRunsCollection
@@ -23,10 +33,20 @@ public sealed class LightRunsCollection
 }
 
 /// <summary>
-/// Probes bound by timeouts, not by CPU: hostile and malformed servers, misconfigured clusters, the CLI's
-/// argument and scenario checks, small runs of about 20 clients (smoke, a custom refresh server). Most of their
-/// time is spent waiting for a bound to pass, so they run one after another beside
-/// <see cref="IntegrationCollection"/> and <see cref="LightRunsCollection"/>.
+/// Token runs (short-lived JWTs refreshed in band or by reconnecting, custom refresh frames) and the conservation
+/// runs against Node peers: light runs of a few dozen clients whose time is the tokens' lifetimes or the scenario's
+/// duration, in a queue of their own beside <see cref="LightRunsCollection"/> so neither queue is the suite's long pole.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class TokenRunsCollection
+{
+    public const string Name = "TokenRuns";
+}
+
+/// <summary>
+/// Probes bound by timeouts, not by CPU: misconfigured clusters, the CLI's argument and scenario checks, signals,
+/// the control API, small runs of about 20 clients. Most of their time is spent waiting for a bound to pass, so
+/// they run one after another beside the run collections.
 /// </summary>
 [CollectionDefinition(Name)]
 public sealed class ProbesCollection
@@ -35,10 +55,20 @@ public sealed class ProbesCollection
 }
 
 /// <summary>
+/// Hostile and malformed servers (each on its own free loopback port): bounded waits for servers that stall,
+/// lie or crash, and the malformed case families against the reference target and Node peers. Timeout-bound like
+/// <see cref="ProbesCollection"/>, in a queue of their own.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class HostileProbesCollection
+{
+    public const string Name = "HostileProbes";
+}
+
+/// <summary>
 /// The Dockerfile's clean <c>dotnet publish</c> (minutes of compiling on a 2-core box) and the published silos it
-/// starts: CPU-bound but not timing-sensitive, so it runs from the start of the suite beside everything else
-/// instead of holding up <see cref="IntegrationCollection"/>. The token secret and endpoint runs follow it here
-/// (about three and a half minutes), which keeps <see cref="LightRunsCollection"/> from being the suite's long pole.
+/// starts: CPU-bound but not timing-sensitive, and shorter than the run queues, so it takes the first slot one of
+/// them frees. The token secret and endpoint runs follow it here.
 /// </summary>
 [CollectionDefinition(Name)]
 public sealed class PublishCollection

@@ -4,7 +4,7 @@ using SimCluster.Tests.Support;
 namespace SimCluster.Tests.Switching;
 
 /// <summary>Resilience test 9 end to end through the CLI: handovers with the session protocol and with plain echo.</summary>
-[Collection(IntegrationCollection.Name)]
+[Collection(ScaledRunsCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed class SwitchingTests : IDisposable
 {
@@ -64,8 +64,16 @@ public sealed class SwitchingTests : IDisposable
             "--set", "population=[{name: steady, share: 100%}]", "--set", "network.profile=4g", "--set", "messages.interval=500ms",
             "--set", "thresholds={}", "--no-live", "--out", outDir);
         Assert.True(result.ExitCode == 0, result.ToString());
-        var rtt = Load(outDir)["metrics"]!["message_rtt"]!;
-        // 165 ms round trip, plus on average half the 15 ms jitter; within 10 %.
-        Assert.InRange((double)rtt["med"]!, 165 * 0.9, 172.5 * 1.1);
+        var report = Load(outDir);
+        var rtt = report["metrics"]!["message_rtt"]!;
+        // The profile's 165 ms round trip is a floor no echo can beat: each direction waits its 82.5 ms before a byte
+        // moves (the exact delays are FaultScheduleTests' on fake time; how far above the floor a busy machine lands
+        // is a benchmark figure). Every message sent on the lossy link was answered or accounted for.
+        Assert.True(Count(report, "messages_received") > 0, result.ToString());
+        const double floorMs = 165 * 0.99; // the histogram keeps three significant digits
+        Assert.True((double)rtt["min"]! >= floorMs, rtt.ToJsonString());
+        Assert.True((double)rtt["med"]! >= floorMs, rtt.ToJsonString());
+        Assert.Equal(Count(report, "messages_sent"), Count(report, "messages_received") + Count(report, "messages_lost")
+            + Count(report, "messages_interrupted") + Count(report, "messages_unresolved") + Count(report, "messages_failed"));
     }
 }

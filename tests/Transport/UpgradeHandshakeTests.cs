@@ -117,6 +117,21 @@ public sealed partial class UpgradeHandshakeTests
         Assert.EndsWith("\r\n\r\n", request);
     }
 
+    [Fact]
+    public void Subprotocols_are_offered_and_the_servers_choice_is_checked()
+    {
+        var request = Encoding.ASCII.GetString(UpgradeHandshake.BuildRequest(new Uri("ws://127.0.0.1/graphql"), Key, [], ["graphql-transport-ws"]));
+        Assert.Contains("\r\nSec-WebSocket-Protocol: graphql-transport-ws\r\n", request);
+        Assert.DoesNotContain("Sec-WebSocket-Protocol", Encoding.ASCII.GetString(UpgradeHandshake.BuildRequest(new Uri("ws://127.0.0.1/"), Key, [])));
+
+        UpgradeHandshake.Validate(Response() + "\r\nSec-WebSocket-Protocol: graphql-transport-ws", Key, ["graphql-transport-ws"]);
+        UpgradeHandshake.Validate(Response(), Key, ["graphql-transport-ws"]); // none chosen: the protocol above sees what the server does next
+        var wrong = Assert.Throws<ConnectFailedException>(() => UpgradeHandshake.Validate(Response() + "\r\nSec-WebSocket-Protocol: graphql-ws", Key, ["graphql-transport-ws"]));
+        Assert.Equal(ConnectFailure.UnofferedSubprotocol, wrong.Failure);
+        Assert.Throws<ConnectFailedException>(() => UpgradeHandshake.Validate(Response() + "\r\nSec-WebSocket-Protocol: chat", Key));
+        Assert.Throws<ArgumentException>(() => UpgradeHandshake.BuildRequest(new Uri("ws://127.0.0.1/"), Key, [], ["a, b"]));
+    }
+
     [Theory]
     [InlineData("X-Evil\r\nHost", "x")]
     [InlineData("X-Name:", "x")]

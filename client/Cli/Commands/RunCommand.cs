@@ -25,6 +25,10 @@ public sealed record RunArguments
     public string? ClusterPasswordFile { get; init; }
     /// <summary>`--cluster-wait`: how long to wait for a silo to join the cluster (null: the default).</summary>
     public TimeSpan? ClusterWait { get; init; }
+    /// <summary>`--response-timeout`: the cluster client's response timeout (null: the default).</summary>
+    public TimeSpan? ResponseTimeout { get; init; }
+    /// <summary>`--gateway-refresh`: how often the cluster client re-reads the live gateways (null: the default).</summary>
+    public TimeSpan? GatewayListRefreshPeriod { get; init; }
     public IReadOnlyList<string> Sets { get; init; } = [];
     public IReadOnlyList<string> AllowTargets { get; init; } = [];
     public bool NoLive { get; init; }
@@ -57,6 +61,7 @@ public static class RunCommand
         var scenario = loaded.Scenario!;
         var unsupported = Unsupported(scenario);
         var auth = AuthSetup.Prepare(scenario, inProcessSilo: string.IsNullOrEmpty(args.Cluster), unsupported);
+        ConnectSetup.Check(scenario, unsupported);
         if (unsupported.Count > 0)
         {
             foreach (var e in unsupported) stderr.WriteLine(e.StartsWith(scenario.SourcePath, StringComparison.Ordinal) ? e : $"{scenario.SourcePath}: {e}");
@@ -113,7 +118,8 @@ public static class RunCommand
             if (scenario.Target.IsEmbedded)
             {
                 embedded = await EmbeddedTarget.StartAsync([.. scenario.EmbeddedTarget.ToArguments(), .. auth.TargetArguments], ct, auth.TargetEnvironment);
-                targets = [embedded.WebSocketUri];
+                // A SignalR hub speaks on its own path; its WebSocket is the hub URL with the ws scheme.
+                targets = [scenario.Protocol == SimCluster.Abstractions.Plans.ProtocolKind.Signalr ? new UriBuilder(embedded.HubUri) { Scheme = "ws" }.Uri : embedded.WebSocketUri];
             }
             else
             {
@@ -128,7 +134,7 @@ public static class RunCommand
 
             IGrainFactory grains;
             if (args.Grains is not null) grains = args.Grains;
-            else grains = (cluster = await ClusterConnection.ConnectAsync(args.Cluster, ct, args.ClusterPasswordFile, args.ClusterWait)).Client;
+            else grains = (cluster = await ClusterConnection.ConnectAsync(args.Cluster, ct, args.ClusterPasswordFile, args.ClusterWait, args.ResponseTimeout, args.GatewayListRefreshPeriod)).Client;
             if (args.Dashboard is { } port)
             {
                 dashboard = await Api.LiveDashboard.StartAsync(grains, port, ct);

@@ -25,7 +25,7 @@ public static class TargetCommand
             return ExitCodes.CouldNotRun;
         }
         // The line the embedded run waits for; keep its shape.
-        stdout.WriteLine($"SimCluster reference target listening on {target.WebSocketUri} (stats: {new Uri(target.BaseUri, "stats")}, metrics: {new Uri(target.BaseUri, "metrics")})");
+        stdout.WriteLine($"SimCluster reference target listening on {target.WebSocketUri} (stats: {new Uri(target.BaseUri, "stats")}, metrics: {new Uri(target.BaseUri, "metrics")}, signalr hub: {target.HubUri})");
         stdout.Flush();
         try
         {

@@ -105,6 +105,13 @@ public static class SummaryPrinter
             yield return $"the target saw {unreported} upgrade(s) that no client reported";
     }
 
+    /// <summary>Per silo asked to stop mid-run: it left no hole (its final numbers are in), and where its clients went.</summary>
+    internal static IEnumerable<string> DrainLines(Report report)
+    {
+        foreach (var s in report.Result.Silos.Where(s => s.DrainedAtSeconds is not null))
+            yield return $"silo {s.Address}: stopped mid-run and delivered its final numbers at {s.DrainedAtSeconds:0.##} s; {s.MigratedClients} of its {s.DrainedClients} clients migrated to the other silos";
+    }
+
     public static void Print(IAnsiConsole console, Report report, string reportDirectory)
     {
         var table = new Table().Border(TableBorder.Simple).AddColumn("metric").AddColumn("value");
@@ -119,6 +126,7 @@ public static class SummaryPrinter
         foreach (var line in TokenLines(report)) console.MarkupLine(Markup.Escape(line));
         foreach (var note in report.Result.Notes) console.MarkupLine($"[yellow]note:[/] {Markup.Escape(note)}");
         foreach (var line in HoleLines(report)) console.MarkupLine($"[yellow]hole:[/] {Markup.Escape(line)}");
+        foreach (var line in DrainLines(report)) console.MarkupLine($"drained: {Markup.Escape(line)}");
 
         var toolLimit = report.ToolLimit;
         foreach (var reason in toolLimit.Reasons)

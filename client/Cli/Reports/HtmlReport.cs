@@ -279,13 +279,11 @@ public static class HtmlReport
     private static readonly Dictionary<string, string> ServerEndings = new()
     {
         ["reset"] = "the server reset the connection (RST) without a close frame",
-        ["eof"] = "the server ended the connection (FIN) without a close frame",
         ["closed-without-handshake"] = "the connection ended between frames without a close handshake",
         ["closed-mid-frame"] = "the connection ended in the middle of a frame",
         ["message-too-big"] = "the server announced a message over the maximum message size; the client reset the connection",
         ["stalled-fragment"] = "the server started a fragmented message and did not finish it within lossTimeout; the client reset the connection",
         ["protocol-error"] = "the server broke the WebSocket protocol (bad frame, invalid UTF-8); the client failed the connection",
-        ["error"] = "a socket error without a close frame",
         ["other"] = "the connection failed without a close frame, for a reason not classified",
     };
 
@@ -299,6 +297,9 @@ public static class HtmlReport
         ["bad-response"] = "the server's answer to the upgrade was not HTTP or too large",
         ["closed-during-handshake"] = "the server closed or reset the connection during the upgrade",
         ["tls"] = "the TLS handshake failed",
+        ["no-subprotocol"] = "the server accepted the upgrade without choosing one of connect.subprotocols",
+        ["unoffered-subprotocol"] = "the server chose a subprotocol the client did not offer",
+        ["secret-unavailable"] = "a secret of the connect block (environment variable or file) could not be read on the silo",
         ["other"] = "the attempt failed for a reason not classified",
     };
 
@@ -559,13 +560,14 @@ public static class HtmlReport
         }
         if (r["silos"] is JsonArray { Count: > 0 } silos)
         {
-            h.Append("<h3>Silos</h3>\n<table><thead><tr><th>silo</th><th class=\"num\">clients</th><th>source addresses</th><th>lost during the run</th></tr></thead><tbody>\n");
+            h.Append("<h3>Silos</h3>\n<table><thead><tr><th>silo</th><th class=\"num\">clients</th><th>source addresses</th><th>lost during the run</th><th>stopped mid-run (drained)</th></tr></thead><tbody>\n");
             foreach (var s in silos.OfType<JsonObject>())
             {
                 var sources = s["sourceRange"] is null ? "chosen by the OS" : $"{Str(s["sourceRange"])} ({Num(s["sourceAddresses"])})";
                 h.Append("<tr><td><code>").Append(E(Str(s["address"]))).Append("</code></td><td class=\"num\">").Append(E(Num(s["clients"]))).Append("</td><td>")
                     .Append(E(sources)).Append("</td><td>")
-                    .Append(s["lost"]?.GetValueKind() == JsonValueKind.True ? "yes" : "no").Append("</td></tr>\n");
+                    .Append(s["lost"]?.GetValueKind() == JsonValueKind.True ? "yes" : "no").Append("</td><td>")
+                    .Append(E(s["drainedAtSecond"] is JsonValue drained ? $"at {Num(drained)} s, {Num(s["migratedClients"])} of {Num(s["drainedClients"])} clients migrated" : "no")).Append("</td></tr>\n");
             }
             h.Append("</tbody></table>\n");
         }

@@ -155,6 +155,8 @@ public sealed record Report
                 // Clients whose silo was lost mid-run, and how many of those were re-activated on survivors.
                 ["lost"] = Result.Silos.Where(s => s.Lost).Sum(s => s.Clients),
                 ["reactivated"] = Result.Silos.Sum(s => s.Adopted),
+                // Clients of silos asked to stop mid-run (SIGTERM, a pod deletion) that were started again on the others.
+                ["migrated"] = Result.Silos.Sum(s => s.MigratedClients),
             },
             ["verdict"] = Verdict,
             ["partial"] = Partial,
@@ -228,6 +230,11 @@ public sealed record Report
                 ["sourceAddresses"] = s.SourceAddresses,
                 ["lastCollectedAtSecond"] = s.LastCollectedAtSeconds,
                 ["reactivatedAtSecond"] = s.ReactivatedAtSeconds,
+                // A silo asked to stop: when its final numbers were in, its clients then, and how many started again elsewhere.
+                ["drainedAtSecond"] = s.DrainedAtSeconds,
+                ["drainedClients"] = s.DrainedClients,
+                ["migratedClients"] = s.MigratedClients,
+                ["migratedIn"] = s.MigratedIn,
             })]),
             ["holes"] = Holes(),
             ["notes"] = new JsonArray([.. Result.Notes.Select(n => (JsonNode)n)]),

@@ -35,9 +35,9 @@ public sealed record AuthSetup
     {
         if (scenario.Auth is not { } auth) return new AuthSetup();
         var file = scenario.SourcePath;
-        if (auth.Refresh.Mode == RefreshMode.InBand && scenario.Protocol != ProtocolKind.Session && auth.Refresh.Message is null)
+        if (auth.Refresh.Mode == RefreshMode.InBand && scenario.Protocol != ProtocolKind.Session && auth.Refresh.Message is null && scenario.Json?.RefreshMessage is null)
             errors.Add($"{file}: auth.refresh.mode: in-band refresh uses the session protocol's auth.refresh frame; set protocol: session, " +
-                       "or give the server's own refresh frame (refresh.message with {token}, and refresh.expect), or use reconnect or none");
+                       "or give the server's own refresh frame (refresh.message with {token}, and refresh.expect; with protocol: json, json.refresh), or use reconnect or none");
 
         var plan = new AuthPlan
         {

@@ -24,11 +24,11 @@ public sealed class ClusterConnection : IAsyncDisposable
         Description = description;
     }
 
-    /// <summary>How often the CLI re-reads the live gateways from membership (Orleans' default: 1 minute).</summary>
-    public static readonly TimeSpan GatewayListRefreshPeriod = TimeSpan.FromSeconds(2);
+    /// <summary>How often the CLI re-reads the live gateways from membership (Orleans' default: 1 minute; <c>--gateway-refresh</c>).</summary>
+    public static readonly TimeSpan DefaultGatewayListRefreshPeriod = TimeSpan.FromSeconds(2);
 
-    /// <summary>How long a call may go unanswered before it fails (Orleans' default: 30 s); the driver's own calls wait 10 s.</summary>
-    public static readonly TimeSpan ResponseTimeout = TimeSpan.FromSeconds(15);
+    /// <summary>How long a call may go unanswered before it fails (Orleans' default: 30 s; <c>--response-timeout</c>); the driver's own calls wait 10 s.</summary>
+    public static readonly TimeSpan DefaultResponseTimeout = TimeSpan.FromSeconds(15);
 
     public IClusterClient Client => _host.Services.GetRequiredService<IClusterClient>();
 
@@ -39,7 +39,10 @@ public sealed class ClusterConnection : IAsyncDisposable
 
     /// <param name="passwordFile">PostgreSQL clustering: the password's file when the URL has none (else PGPASSWORD).</param>
     /// <param name="joinWait">How long to keep looking for a silo's gateway in the membership table (default <see cref="DefaultJoinWait"/>).</param>
-    public static async Task<ClusterConnection> ConnectAsync(string? cluster, CancellationToken ct, string? passwordFile = null, TimeSpan? joinWait = null)
+    /// <param name="responseTimeout">The client's response timeout (default <see cref="DefaultResponseTimeout"/>).</param>
+    /// <param name="gatewayListRefreshPeriod">How often the client re-reads the live gateways (default <see cref="DefaultGatewayListRefreshPeriod"/>).</param>
+    public static async Task<ClusterConnection> ConnectAsync(string? cluster, CancellationToken ct, string? passwordFile = null, TimeSpan? joinWait = null,
+        TimeSpan? responseTimeout = null, TimeSpan? gatewayListRefreshPeriod = null)
     {
         var wait = joinWait ?? DefaultJoinWait;
         JoinRetry? retry = null;
@@ -95,8 +98,8 @@ public sealed class ClusterConnection : IAsyncDisposable
                 // A gateway that died is only dropped from the client's list when the list is refreshed (every minute by
                 // default), and a call it swallowed only fails after the response timeout (30 s): a run's driver asking
                 // for progress every second must move to a live gateway within seconds of a silo's loss.
-                client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = GatewayListRefreshPeriod);
-                client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = ResponseTimeout);
+                client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = gatewayListRefreshPeriod ?? DefaultGatewayListRefreshPeriod);
+                client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = responseTimeout ?? DefaultResponseTimeout);
             });
             host = builder.Build();
             description = $"cluster {postgres?.Display ?? SimCluster.Abstractions.Security.Secrets.Redact(cluster)}";

@@ -12,13 +12,17 @@ public sealed partial class EmbeddedTarget : IAsyncDisposable
 {
     private readonly Process _process;
 
-    private EmbeddedTarget(Process process, Uri webSocketUri)
+    private EmbeddedTarget(Process process, Uri webSocketUri, Uri hubUri)
     {
         _process = process;
         WebSocketUri = webSocketUri;
+        HubUri = hubUri;
     }
 
     public Uri WebSocketUri { get; }
+
+    /// <summary>http://127.0.0.1:PORT/hub: the target's SignalR hub (protocol: signalr).</summary>
+    public Uri HubUri { get; }
 
     /// <param name="environment">Extra variables for the target (a null value removes one); how secrets reach it, never the command line.</param>
     public static async Task<EmbeddedTarget> StartAsync(IReadOnlyList<string> targetArguments, CancellationToken ct, IReadOnlyDictionary<string, string?>? environment = null)
@@ -42,10 +46,10 @@ public sealed partial class EmbeddedTarget : IAsyncDisposable
         {
             while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
             {
-                if (ListeningLine().Match(line) is { Success: true } match)
+                if (TryParseListening(line, out var webSocketUri, out var hubUri))
                 {
                     _ = DrainAsync(process.StandardOutput);
-                    return new EmbeddedTarget(process, new Uri(match.Groups[1].Value));
+                    return new EmbeddedTarget(process, webSocketUri, hubUri);
                 }
             }
         }
@@ -80,7 +84,16 @@ public sealed partial class EmbeddedTarget : IAsyncDisposable
         _process.Dispose();
     }
 
-    [GeneratedRegex(@"listening on (ws://\S+)")]
+    /// <summary>Reads the line `simcluster target` prints once it listens (TargetCommand).</summary>
+    internal static bool TryParseListening(string line, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Uri? webSocketUri, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Uri? hubUri)
+    {
+        var match = ListeningLine().Match(line);
+        webSocketUri = match.Success ? new Uri(match.Groups[1].Value) : null;
+        hubUri = match.Success ? new Uri(match.Groups[2].Value) : null;
+        return match.Success;
+    }
+
+    [GeneratedRegex(@"listening on (ws://\S+) .*signalr hub: (http://[^\s)]+)")]
     private static partial Regex ListeningLine();
 }
 

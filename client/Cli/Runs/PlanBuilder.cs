@@ -29,10 +29,11 @@ public static class PlanBuilder
         Stages = [.. scenario.Stages.Select(s => new StagePlan(s.Duration, s.Clients))],
         ConnectRate = scenario.ConnectRate ?? 0,
         Protocol = scenario.Protocol,
+        Json = scenario.Json,
         Driver = scenario.Driver,
         Messages = new MessagePlan
         {
-            Interval = scenario.Protocol == ProtocolKind.None ? TimeSpan.Zero : scenario.Messages.Interval,
+            Interval = scenario.Protocol is ProtocolKind.None or ProtocolKind.GraphqlWs ? TimeSpan.Zero : scenario.Messages.Interval,
             Size = scenario.Messages.Size,
             LossTimeout = scenario.Messages.LossTimeout,
             MaxReceiveSize = scenario.Messages.MaxReceiveSize,
@@ -40,6 +41,30 @@ public static class PlanBuilder
         HeartbeatInterval = scenario.Heartbeat.Interval,
         HeartbeatTimeout = scenario.Heartbeat.Timeout,
         HeartbeatAppLevel = scenario.Heartbeat.AppLevel,
+        Signalr = scenario.Signalr.ToPlan(),
+        Connect = scenario.Connect.Plan,
+        Socketio = new SocketioPlan
+        {
+            Namespace = scenario.Socketio.Namespace,
+            Path = scenario.Socketio.Path,
+            Event = scenario.Socketio.Event,
+            PushEvents = [.. scenario.Socketio.PushEvents],
+            PushSequence = scenario.Socketio.PushSequence,
+            Recovery = scenario.Socketio.Recovery,
+            Args = scenario.Socketio.Args,
+            Ack = scenario.Socketio.Ack,
+        },
+        GraphqlWs = scenario.GraphqlWs is { } g
+            ? new GraphqlWsPlan
+            {
+                Query = g.Query,
+                Variables = g.Variables,
+                OperationName = g.OperationName,
+                SequencePath = [.. g.SequencePath],
+                SendInit = g.SendInit,
+                TokenField = g.TokenField,
+            }
+            : new GraphqlWsPlan(),
         Network = Network(scenario.Network),
         Reconnect = new ReconnectPlan
         {
@@ -102,7 +127,6 @@ public static class PlanBuilder
                     Malformed = new MalformedPlan
                     {
                         Cases = [.. malformed.Cases],
-                        CanaryGroup = canary?.Name,
                         DeadlineScale = DeadlineScale(network),
                     },
                 });

@@ -45,6 +45,42 @@ public sealed class RunDriver(IGrainFactory grains, Scenario scenario, RunPlan p
     {
         var coordinator = grains.GetGrain<IRunCoordinatorGrain>(plan.RunId);
         await coordinator.Start(plan);
+        try
+        {
+            var outcome = await DriveAsync(coordinator, onProgress, ct);
+            // Orleans re-activated the coordinator elsewhere, empty: nobody stops the clients it started but the silos.
+            if (outcome.Failure is not null) await HaltEverywhereAsync();
+            return outcome;
+        }
+        catch (Exception)
+        {
+            // A fatal error here (the progress view, the process going down) must not leave the run's load behind.
+            await TryAbortAsync(coordinator, "the run's driver failed");
+            await HaltEverywhereAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Every active silo stops whatever clients of this run it started (<see cref="ISiloAgentGrain.Halt"/>), bounded:
+    /// when this returns, no client of the run still sends to the target, unless a silo did not answer.
+    /// </summary>
+    private async Task HaltEverywhereAsync()
+    {
+        try
+        {
+            var hosts = await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true).WaitAsync(CallTimeout, time, CancellationToken.None);
+            await Task.WhenAll(hosts.Keys.Select(async silo =>
+            {
+                try { await grains.GetGrain<ISiloAgentGrain>(Grains.Placement.SiloPinnedPlacement.KeyFor(plan.RunId, silo)).Halt(plan.RunId).WaitAsync(plan.StopGrace + CallTimeout, time, CancellationToken.None); }
+                catch (Exception e) when (e is not OperationCanceledException) { } // that silo's clients stop themselves after the planned end
+            }));
+        }
+        catch (Exception e) when (e is not OperationCanceledException) { }
+    }
+
+    private async Task<RunOutcome> DriveAsync(IRunCoordinatorGrain coordinator, Func<RunProgress, Task> onProgress, CancellationToken ct)
+    {
         var liveThresholds = scenario.Thresholds.Where(t => t.AbortOnFail).ToList();
         var interrupted = false;
         string? abortedBy = null;
@@ -68,7 +104,7 @@ public sealed class RunDriver(IGrainFactory grains, Scenario scenario, RunPlan p
             }
             // Orleans re-activates a lost coordinator elsewhere, empty: the run it held is gone.
             if (seenRunning && progress.Planned == 0)
-                return Lost("the silo holding the run's coordinator was lost; the run's state went with it (its clients stop themselves a minute after the planned end)");
+                return Lost("the silo holding the run's coordinator was lost; the run's state went with it (the surviving silos stopped its clients)");
             seenRunning |= progress.Phase == RunPhase.Running;
             await onProgress(progress);
             if (progress.Phase == RunPhase.Running) await KeepInterimAsync(coordinator);

@@ -25,15 +25,12 @@ public sealed record FlappingSpec
 {
     public DurationRange Up { get; init; } = new(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5));
     public DurationRange Down { get; init; } = new(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(1));
-    /// <summary>How the connection is dropped; more than one entry = a mix, one drawn per cycle (see <see cref="DrawDrop"/>).</summary>
+    /// <summary>How the connection is dropped; more than one entry = a mix, one drawn uniformly per cycle (FlappingBehavior).</summary>
     public IReadOnlyList<DropMode> Drops { get; init; } = [DropMode.Reset];
     /// <summary>The drop mode when there is one; the first of the mix otherwise.</summary>
     public DropMode Drop => Drops.Count > 0 ? Drops[0] : DropMode.Reset;
     /// <summary>Up/down cycles per client; zero = until the run ends.</summary>
     public int Cycles { get; init; } = 20;
-
-    /// <summary>Picks the drop mode for one cycle, uniformly from <see cref="Drops"/> (no draw when there is one).</summary>
-    public DropMode DrawDrop(Random rng) => Drops.Count <= 1 ? Drop : Drops[rng.Next(Drops.Count)];
 }
 
 /// <summary>Clients that turn into zombies (the kinds of grains/Grains/Behaviors/Zombies) and measure how fast the server evicts them.</summary>

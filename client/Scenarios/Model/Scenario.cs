@@ -23,10 +23,20 @@ public sealed record Scenario
     /// <summary>The code that drives each client's WebSocket (lean: SimCluster's own receive loop, about 20 KB less per client).</summary>
     public ClientDriver Driver { get; init; } = ClientDriver.WebsocketClient;
     public MessagesSpec Messages { get; init; } = new();
+    /// <summary>The frames of <c>protocol: json</c> (the <c>json</c> block, already in plan form: nothing in it is resolved later); null for every other protocol.</summary>
+    public JsonPlan? Json { get; init; }
     public HeartbeatSpec Heartbeat { get; init; } = new();
     public NetworkSpec Network { get; init; } = new();
     public ReconnectSpec Reconnect { get; init; } = new();
     public AuthSpec? Auth { get; init; }
+    /// <summary>The hub method and connection rules of <c>protocol: signalr</c>.</summary>
+    public SignalrSpec Signalr { get; init; } = new();
+    /// <summary>The <c>connect:</c> block every protocol shares (subprotocols, headers, Origin, query); empty when absent.</summary>
+    public ConnectSpec Connect { get; init; } = new();
+    /// <summary>The Socket.IO block (protocol socketio); its defaults otherwise.</summary>
+    public SocketioSpec Socketio { get; init; } = new();
+    /// <summary>The <c>graphqlWs:</c> block (protocol graphql-ws); null when absent.</summary>
+    public GraphqlWsSpec? GraphqlWs { get; init; }
     /// <summary>Never empty when loaded: a file without <c>population</c> gets one steady group with every client.</summary>
     public IReadOnlyList<GroupSpec> Population { get; init; } = [];
     public IReadOnlyList<ThresholdSpec> Thresholds { get; init; } = [];

@@ -24,6 +24,22 @@ public sealed record MessagesSpec
     public const int MaxReceiveSizeLimit = 64 * 1024 * 1024;
 }
 
+/// <summary>What a graphql-ws client subscribes to and how it reads the pushes (docs/protocols.md, graphql-ws).</summary>
+public sealed record GraphqlWsSpec
+{
+    /// <summary>The GraphQL document of the <c>subscribe</c> message; null = no subscription (init, ack and pings only).</summary>
+    public string? Query { get; init; }
+    /// <summary>The operation's variables as JSON object text (checked to be one); null = none.</summary>
+    public string? Variables { get; init; }
+    public string? OperationName { get; init; }
+    /// <summary>Property names from a <c>next</c> payload to its sequence number (<c>data.ticks.seq</c>); empty = pushes only counted.</summary>
+    public IReadOnlyList<string> SequencePath { get; init; } = [];
+    /// <summary>False: the clients never send connection_init (the server must close them 4408 after its init timeout).</summary>
+    public bool SendInit { get; init; } = true;
+    /// <summary>The connection_init payload property carrying the token (auth.send: protocol).</summary>
+    public string TokenField { get; init; } = "token";
+}
+
 public sealed record HeartbeatSpec
 {
     /// <summary>Time between client-sent PINGs (heartbeat_rtt); zero = off.</summary>
@@ -78,6 +94,8 @@ public sealed record EmbeddedTargetSpec
     public TimeSpan? AuthClockSkew { get; init; }
     /// <summary>Token checks: false = never close a connection when its token expires.</summary>
     public bool? AuthEnforceExpiry { get; init; }
+    /// <summary>The target's SignalR hub (protocol: signalr).</summary>
+    public EmbeddedSignalRSpec SignalR { get; init; } = new();
 
     /// <summary>The same settings as `simcluster target` options.</summary>
     public IReadOnlyList<string> ToArguments()
@@ -89,6 +107,49 @@ public sealed record EmbeddedTargetSpec
         if (MaxMessageSize is { } mm) args.AddRange(["--max-message-size", mm.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         if (AuthClockSkew is { } skew) args.AddRange(["--auth-clock-skew", Units.FormatDuration(skew)]);
         if (AuthEnforceExpiry == false) args.Add("--auth-no-expiry");
+        args.AddRange(SignalR.ToArguments());
+        return args;
+    }
+}
+
+/// <summary><c>embeddedTarget.signalr</c>: the reference target's SignalR hub. Null values keep the target's defaults.</summary>
+public sealed record EmbeddedSignalRSpec
+{
+    public string? Path { get; init; }
+    public TimeSpan? KeepAliveInterval { get; init; }
+    public TimeSpan? ClientTimeout { get; init; }
+    public TimeSpan? PushInterval { get; init; }
+    public bool? StatefulReconnect { get; init; }
+    public long? StatefulReconnectBufferSize { get; init; }
+    public TimeSpan? ReconnectWindow { get; init; }
+
+    /// <summary>Paths the target serves itself (its WebSocket endpoint and HTTP endpoints); the hub cannot take them.</summary>
+    public static readonly string[] ReservedPaths = ["/ws", "/stats", "/metrics", "/health"];
+
+    public const long MaxBufferSize = 1L << 30;
+
+    /// <summary>The target's own defaults (SignalRTargetOptions), for the schema and docs; a test keeps the two equal.</summary>
+    public static readonly EmbeddedSignalRSpec TargetDefaults = new()
+    {
+        Path = "/hub",
+        KeepAliveInterval = TimeSpan.FromSeconds(5),
+        ClientTimeout = TimeSpan.FromSeconds(30),
+        PushInterval = TimeSpan.Zero,
+        StatefulReconnect = true,
+        StatefulReconnectBufferSize = 100_000,
+        ReconnectWindow = TimeSpan.FromSeconds(15),
+    };
+
+    public IReadOnlyList<string> ToArguments()
+    {
+        var args = new List<string>();
+        if (Path is { } path) args.AddRange(["--signalr-path", path]);
+        if (KeepAliveInterval is { } ka) args.AddRange(["--signalr-keep-alive", Units.FormatDuration(ka)]);
+        if (ClientTimeout is { } ct) args.AddRange(["--signalr-client-timeout", Units.FormatDuration(ct)]);
+        if (PushInterval is { } pi) args.AddRange(["--signalr-push-interval", Units.FormatDuration(pi)]);
+        if (StatefulReconnect == false) args.Add("--signalr-no-stateful-reconnect");
+        if (StatefulReconnectBufferSize is { } size) args.AddRange(["--signalr-stateful-buffer", size.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        if (ReconnectWindow is { } rw) args.AddRange(["--signalr-reconnect-window", Units.FormatDuration(rw)]);
         return args;
     }
 }
@@ -103,4 +164,29 @@ public sealed record ReportSpec
 
     public const int MinTimelineEvents = 10;
     public const int MaxTimelineEvents = 100_000;
+}
+
+/// <summary><c>socketio:</c> (protocol socketio only): namespace, Engine.IO path, the event each message is (its args, with or without an ack), the server's sequenced pushes, recovery.</summary>
+public sealed record SocketioSpec
+{
+    public string Namespace { get; init; } = "/";
+    public string Path { get; init; } = "/socket.io/";
+    /// <summary>The event each paced message is emitted as.</summary>
+    public string Event { get; init; } = "message";
+    /// <summary>The event's arguments, a JSON array template; null: the fixed <c>{"seq","t","p"}</c> object.</summary>
+    public string? Args { get; init; }
+    /// <summary>Each event asks for an ack the server must answer.</summary>
+    public bool Ack { get; init; } = true;
+    /// <summary>The server-emitted events checked for a sequence number; empty: every server event is only counted.</summary>
+    public IReadOnlyList<string> PushEvents { get; init; } = [];
+    /// <summary>The field of those events' first argument holding the sequence number.</summary>
+    public string? PushSequence { get; init; }
+    /// <summary>Connection state recovery: present pid and offset on reconnect.</summary>
+    public bool Recovery { get; init; }
+
+    public const string NamePattern = "^/[A-Za-z0-9._~/-]*$";
+    public const string EventPattern = "^[A-Za-z0-9._:-]{1,100}$";
+    public const string FieldPattern = "^[A-Za-z_$][A-Za-z0-9_$]{0,99}$";
+    /// <summary>Most push events one scenario names (each is a stream of every client's books).</summary>
+    public const int MaxPushEvents = 16;
 }

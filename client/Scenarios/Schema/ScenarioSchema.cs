@@ -88,9 +88,19 @@ public static class ScenarioSchema
                 ("seed", Describe(new JsonObject { ["type"] = "integer" },
                     "Seed for every random choice; the same seed repeats the same schedule. Drawn (and reported) when left out.", examples: [42])),
                 ("protocol", Describe(Enum<ProtocolKind>(),
-                    "echo: any echo server; session: session protocol v1 (sequence numbers, acks, replay); none: connect only.", ProtocolKind.Echo.Spelled())),
+                    "echo: any echo server; session: session protocol v1 (sequence numbers, acks, replay); none: connect only; signalr: an ASP.NET Core SignalR hub (JSON hub protocol v1; the target is the hub's ws:// URL); json: any request/response protocol over text frames, described by the json block; socketio: Socket.IO v5 over Engine.IO v4 (see socketio); graphql-ws: GraphQL subscriptions over the graphql-transport-ws subprotocol (see graphqlWs).", ProtocolKind.Echo.Spelled())),
+                ("graphqlWs", Object("protocol: graphql-ws: the operation each client subscribes to after connection_ack, and how its next payloads are numbered. Without query a client inits, pings and subscribes to nothing. Ignored (a warning) with any other protocol.",
+                [
+                    ("query", Describe(new JsonObject { ["type"] = "string", ["minLength"] = 1, ["pattern"] = @"\S" }, "The GraphQL document of the subscribe message: a subscription (pushes), or a query (one next, then complete).", examples: ["subscription { ticks { seq } }"])),
+                    ("variables", Describe(new JsonObject { ["type"] = "string", ["pattern"] = @"^\s*\{[\s\S]*\}\s*$" }, "The operation's variables: a JSON object, as text.", examples: ["{\"every\": 50}"])),
+                    ("operationName", Describe(new JsonObject { ["type"] = "string" }, "The operation name sent with the query.", examples: ["Ticks"])),
+                    ("sequencePath", Describe(new JsonObject { ["type"] = "string", ["pattern"] = @"^[^.\s](?:[^.]*[^.\s])?(?:\.[^.\s](?:[^.]*[^.\s])?)*$" }, "Property names from a next message's payload to a whole number that counts the subscription's items: gaps are pushes_lost, repeats pushes_duplicated. Left out: pushes are only counted.", examples: ["data.ticks.seq"])),
+                    ("sendInit", Describe(new JsonObject { ["type"] = "boolean" }, "false: never send connection_init, so the server must close every connection 4408 after its init timeout (disconnect cause server:close-4408-init-timeout).", true)),
+                    ("tokenField", Describe(new JsonObject { ["type"] = "string", ["minLength"] = 1 }, "With auth.send: protocol, the connection_init payload property carrying the token.", "token")),
+                ])),
                 ("driver", Describe(Enum<ClientDriver>(),
                     "The code that drives each client's WebSocket: websocket-client (Websocket.Client) or lean (SimCluster's own receive loop, less memory per client).", ClientDriver.WebsocketClient.Spelled())),
+                ("json", Json()),
                 ("messages", Object("Application messages each client sends and expects back.",
                 [
                     ("interval", Describe(Ref("duration"), "Time between two messages of one client; 0 = no messages.", Format(messages.Interval), examples: ["1s", "250ms"])),
@@ -100,6 +110,25 @@ public static class ScenarioSchema
                         "Largest message a client accepts from the server, in bytes: a frame announcing more resets the connection unread (disconnect cause message-too-big).", messages.MaxReceiveSize, examples: [1048576])),
                 ])),
                 ("heartbeat", Heartbeat()),
+                ("socketio", Object("protocol socketio only: what each client speaks over Engine.IO v4 / Socket.IO v5.",
+                [
+                    ("namespace", Describe(Pattern(SocketioSpec.NamePattern), "The namespace every client connects (40) to.", "/", examples: ["/chat"])),
+                    ("path", Describe(Pattern(SocketioSpec.NamePattern), "The server's Engine.IO path; the client adds ?EIO=4&transport=websocket.", "/socket.io/", examples: ["/socket.io/"])),
+                    ("event", Describe(Pattern(SocketioSpec.EventPattern), "The event each message is emitted as (42[\"event\",...args]).", "message", examples: ["message"])),
+                    ("args", Describe(Pattern(@"^\s*\[[\s\S]*\]\s*$"),
+                        "The event's arguments after its name, a JSON array as text; {seq}, {ts}, {client} and {body} (x padding up to messages.size) are filled per message. Default: one object {\"seq\",\"t\",\"p\"}.",
+                        examples: ["[{\"room\":\"r1\",\"seq\":{seq},\"text\":\"{body}\"}]"])),
+                    ("ack", Describe(new JsonObject { ["type"] = "boolean" },
+                        "Each event asks for an ack (42<id>[...] answered 43<id>[...]): RTT, lost after lossTimeout, duplicates. false: emitted without an id, counted messages_sent and messages_unacked only.", true)),
+                    ("push", Object("Server-emitted events whose first argument carries a sequence number: pushes_lost, pushes_duplicated, pushes_reordered, one stream per event. Without it every server event is only counted.",
+                    [
+                        ("event", Describe(AnyOf(Pattern(SocketioSpec.EventPattern),
+                                new JsonObject { ["type"] = "array", ["minItems"] = 1, ["maxItems"] = SocketioSpec.MaxPushEvents, ["uniqueItems"] = true, ["items"] = Pattern(SocketioSpec.EventPattern) }),
+                            "The event's name, or a list of names.", examples: ["tick", new JsonArray("tick", "news")])),
+                        ("sequence", Describe(Pattern(SocketioSpec.FieldPattern), "The field of the first argument holding the number.", examples: ["seq"])),
+                    ], required: ["event", "sequence"], example: new JsonObject { ["event"] = "tick", ["sequence"] = "seq" })),
+                    ("recovery", Describe(new JsonObject { ["type"] = "boolean" }, "Connection state recovery: present the server's pid and the last offset on reconnect (socketio_recovered).", false)),
+                ])),
                 ("network", Object("Link shaping in each client's own stream: a named profile, inline values (which replace the profile's), and source addresses.",
                 [
                     ("profile", Describe(Enum(Sorted(vocab.LinkProfiles)), "A named link profile.", examples: ["ethernet", "4g"])),
@@ -120,6 +149,8 @@ public static class ScenarioSchema
                     ("maxAttempts", Describe(Integer(0, int.MaxValue), "Attempts before a client gives up; 0 = until the run ends.", reconnect.MaxAttempts, examples: [5])),
                 ])),
                 ("auth", Auth(jwt, refresh)),
+                ("signalr", Signalr()),
+                ("connect", Connect()),
                 ("population", Population(vocab, flapping, zombie, switching, malformed)),
                 ("thresholds", Thresholds()),
                 ("embeddedTarget", EmbeddedTarget()),
@@ -144,15 +175,32 @@ public static class ScenarioSchema
         root["anyOf"] = new JsonArray(
             new JsonObject { ["required"] = new JsonArray("clients", "duration") },
             new JsonObject { ["required"] = new JsonArray("stages") });
-        // App-level heartbeats are the session protocol's ping frames: no other protocol has them.
-        root["if"] = new JsonObject { ["not"] = KeyIs("protocol", ProtocolKind.Session.Spelled()) };
-        root["then"] = new JsonObject
+        // App-level heartbeats are the protocol's own ping frames: only session, json and graphql-ws have them.
+        var appLevel = new JsonObject
         {
-            ["properties"] = new JsonObject
+            ["if"] = new JsonObject { ["not"] = KeyIsOneOf("protocol", ProtocolKind.Session.Spelled(), ProtocolKind.Json.Spelled(), ProtocolKind.GraphqlWs.Spelled()) },
+            ["then"] = new JsonObject
             {
-                ["heartbeat"] = new JsonObject { ["properties"] = new JsonObject { ["appLevel"] = new JsonObject { ["const"] = false } } },
+                ["properties"] = new JsonObject
+                {
+                    ["heartbeat"] = new JsonObject { ["properties"] = new JsonObject { ["appLevel"] = new JsonObject { ["const"] = false } } },
+                },
             },
         };
+        // The json block describes protocol: json's frames, and that protocol cannot run without it.
+        var jsonBlock = new JsonObject
+        {
+            ["if"] = KeyIs("protocol", ProtocolKind.Json.Spelled()),
+            ["then"] = new JsonObject { ["required"] = new JsonArray("json") },
+            ["else"] = new JsonObject { ["not"] = new JsonObject { ["required"] = new JsonArray("json") } },
+        };
+        // The socketio block belongs to protocol socketio.
+        var socketioBlock = new JsonObject
+        {
+            ["if"] = new JsonObject { ["not"] = KeyIs("protocol", ProtocolKind.Socketio.Spelled()) },
+            ["then"] = new JsonObject { ["properties"] = new JsonObject { ["socketio"] = Forbidden("the socketio block needs protocol: socketio") } },
+        };
+        root["allOf"] = new JsonArray(appLevel, jsonBlock, socketioBlock);
 
         var schema = new JsonObject
         {
@@ -205,11 +253,131 @@ public static class ScenarioSchema
             ("echoDelay", Describe(Ref("duration"), "Delay before each echo.", examples: ["50ms"])),
             ("maxMessageSize", Describe(Integer(125, 64 * 1024 * 1024), "Largest message accepted, in bytes (larger: close 1009).", examples: [65536])),
             ("authClockSkew", Describe(Ref("duration"), "Token checks (auth.jwt): how far past exp a token is still accepted, and the grace before the 4001 close.", "0s", examples: ["2s"])),
-            ("authEnforceExpiry", Describe(new JsonObject { ["type"] = "boolean" }, "Token checks: close a connection with 4001 when its token expires; false = never.", true)),
+            ("authEnforceExpiry", Describe(new JsonObject { ["type"] = "boolean" }, "Token checks: close a connection with 4001 when its token expires (the SignalR hub: CloseOnAuthenticationExpiration); false = never.", true)),
+            ("signalr", EmbeddedSignalR()),
         ]);
         embedded["if"] = new JsonObject { ["not"] = new JsonObject { ["required"] = new JsonArray("heartbeatInterval") } };
         embedded["then"] = new JsonObject { ["properties"] = new JsonObject { ["heartbeatTimeout"] = Ref("zeroDuration") } };
         return embedded;
+    }
+
+    private static JsonObject Signalr()
+    {
+        var d = new SimCluster.Scenarios.SignalrSpec();
+        return Object("protocol: signalr only: the hub method each message invokes, the keep-alive and server timeout, negotiate and stateful reconnect, and the pushes counted.",
+        [
+            ("method", Describe(Pattern(@"^\S+$"), "The hub method each message invokes (an invocation, type 1; its completion closes the round trip).", d.Method, examples: ["Echo"])),
+            ("arguments", Describe(new JsonObject { ["type"] = "string", ["minLength"] = 2 }, "The invocation's arguments: a JSON array as text, with {seq}, {ts}, {client} and {body} (x padding up to messages.size) replaced per message. Default: one string of messages.size.", examples: ["[\"{body}\"]", "[{\"seq\":{seq},\"ts\":{ts}}]"])),
+            ("keepAliveInterval", Describe(Ref("positiveDuration"), "The client pings (type 6) this often; an app-dead zombie stops, so the hub's ClientTimeoutInterval evicts it.", Format(d.KeepAliveInterval), examples: ["1s"])),
+            ("serverTimeout", Describe(Ref("positiveDuration"), "Nothing from the hub for this long: the connection is lost (heartbeat_timeouts, cause heartbeat:server-timeout), as in the .NET client. Longer than keepAliveInterval.", Format(d.ServerTimeout), examples: ["10s"])),
+            ("statefulReconnect", Describe(new JsonObject { ["type"] = "boolean" }, "Ask for stateful reconnect in negotiate; when granted, a reconnect within serverTimeout resumes the connection with the same token, acks (type 8) and sequence messages (type 9) replay what was not acknowledged. Not with skipNegotiation.", d.StatefulReconnect)),
+            ("skipNegotiation", Describe(new JsonObject { ["type"] = "boolean" }, "Open the WebSocket without the negotiate request (no connection token, so no stateful reconnect).", d.SkipNegotiation)),
+            ("pushTarget", Describe(new JsonObject { ["type"] = "string", ["minLength"] = 1 }, "Server invocations of this target count as pushes (pushes_received); default: every server invocation.", examples: ["push"])),
+            ("pushSequence", Describe(new JsonObject { ["type"] = "string", ["minLength"] = 1 }, "The field of a push's first argument that numbers it: gaps, duplicates and reordering per target (pushes_lost, pushes_duplicated, pushes_reordered).", examples: ["seq"])),
+        ]);
+    }
+
+    private static JsonObject Connect()
+    {
+        var secretHint = "Not allowed: secrets written into a scenario end up in version control and reports. Use secretEnv or secretFile.";
+        var secret = OneOfRequired(Object("A secret by reference, read by each silo itself: exactly one of secretEnv or secretFile.",
+                [
+                    ("secret", Forbidden(secretHint)),
+                    ("secretEnv", Describe(Pattern("^[A-Za-z_][A-Za-z0-9_]*$"), "Environment variable holding the value.", examples: ["SIM_API_KEY"])),
+                    ("secretFile", Describe(new JsonObject { ["type"] = "string" }, "File holding the value (relative to the scenario file; a final line break is dropped).", examples: ["secrets/api.key"])),
+                ]), "secretEnv", "secretFile");
+        const string Placeholders = "{client} (the client index), {seq} (the connect attempt, 1, 2, ...) and {ts} (its time, UTC ms) are filled in per connect";
+        var value = Describe(AnyOf(
+                Describe(Pattern(@"^(?![\s\S]*\{body\})[^\x00-\x08\x0a-\x1f\x7f]*$"), $"Text; {Placeholders}."),
+                secret.DeepClone().AsObject()),
+            "A literal value (a template) or a secret by reference.");
+        var origin = AnyOf(
+            Describe(Pattern(@"^(?:null|[A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@]+)$"), $"scheme://host[:port], or null; {Placeholders}."),
+            secret.DeepClone().AsObject());
+        const string Token = @"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$";
+        return Object("The upgrade request every protocol shares (both drivers): subprotocols offered, extra headers and Origin, query parameters. Connect failures it causes are classified (connectErrors no-subprotocol, unoffered-subprotocol, secret-unavailable).",
+        [
+            ("subprotocols", Describe(new JsonObject { ["type"] = "array", ["minItems"] = 1, ["uniqueItems"] = true, ["items"] = Pattern(Token) },
+                "Offered in Sec-WebSocket-Protocol, in order of preference, after the protocol's own (graphql-ws offers graphql-transport-ws). The server must choose one of them: a 101 with none is connectErrors no-subprotocol, one not offered unoffered-subprotocol.",
+                examples: [new JsonArray("chat.v2", "chat.v1")])),
+            ("origin", Describe(origin, "The Origin header: scheme://host[:port] (or null), literal or a secret by reference.", examples: ["https://app.example.com"])),
+            ("headers", Describe(new JsonObject
+                {
+                    ["type"] = "object",
+                    ["propertyNames"] = new JsonObject
+                    {
+                        ["pattern"] = Token,
+                        // JSON Schema regexes have no (?i): each letter is spelled as [xX].
+                        ["not"] = new JsonObject { ["pattern"] = "^(?:" + string.Concat("host|upgrade|connection|keep-alive|proxy-connection|te|trailer|transfer-encoding|content-length|origin|sec-websocket-".Select(c => char.IsLetter(c) ? $"[{c}{char.ToUpperInvariant(c)}]" : c.ToString())).Replace("[sS][eE][cC]-[wW][eE][bB][sS][oO][cC][kK][eE][tT]-", "[sS][eE][cC]-[wW][eE][bB][sS][oO][cC][kK][eE][tT]-.*") + ")$" },
+                    },
+                    ["additionalProperties"] = value.DeepClone(),
+                },
+                "Extra request headers of the upgrade, name: value. Not Host, Upgrade, Connection, Sec-WebSocket-* or other hop-by-hop headers (the client writes those), nor Origin (see origin), nor Authorization with auth.send: header.",
+                examples: [new JsonObject { ["X-Tenant"] = "tenant-{client}", ["X-Api-Key"] = new JsonObject { ["secretEnv"] = "SIM_API_KEY" } }])),
+            ("query", Describe(new JsonObject { ["type"] = "object", ["propertyNames"] = new JsonObject { ["minLength"] = 1 }, ["additionalProperties"] = value.DeepClone() },
+                "Query parameters appended to the target URL (and so to SignalR's negotiate request), name: value, URL-encoded. Not the ones the protocol or auth sets (token with auth.send: query; id and access_token with signalr; EIO and transport with socketio).",
+                examples: [new JsonObject { ["user"] = "user-{client}", ["attempt"] = "{seq}" }])),
+        ]);
+    }
+
+    private static JsonObject EmbeddedSignalR()
+    {
+        var hub = SimCluster.Scenarios.EmbeddedSignalRSpec.TargetDefaults;
+        // Case-insensitive, as the target matches paths: /ws, /stats, /metrics and /health are its own.
+        const string reserved = @"(?:[Ww][Ss]|[Ss][Tt][Aa][Tt][Ss]|[Mm][Ee][Tt][Rr][Ii][Cc][Ss]|[Hh][Ee][Aa][Ll][Tt][Hh])/*$";
+        return Object("The reference target's SignalR hub (ASP.NET Core SignalR, JSON protocol; protocol: signalr). Tokens are checked with auth's key, as on the WebSocket endpoint.",
+        [
+            ("path", Describe(Pattern($@"^/(?!{reserved})[^\s?#]+$"), "Hub path; negotiate at PATH/negotiate. Not /ws, /stats, /metrics or /health.", hub.Path!, examples: ["/hub"])),
+            ("keepAliveInterval", Describe(Ref("positiveDuration"), "The hub sends a ping (type 6) after this long without sending anything (KeepAliveInterval).", Format(hub.KeepAliveInterval!.Value), examples: ["1s"])),
+            ("clientTimeout", Describe(Ref("positiveDuration"), "The hub drops a client that sent nothing, not even a ping, for this long (ClientTimeoutInterval): how app-dead zombies are evicted.", Format(hub.ClientTimeout!.Value), examples: ["3s"])),
+            ("pushInterval", Describe(Ref("duration"), "Every connected client gets a push invocation with {seq, ts} this often; 0 = none.", "0s", examples: ["1s"])),
+            ("statefulReconnect", Describe(new JsonObject { ["type"] = "boolean" }, "Allow stateful reconnect (AllowStatefulReconnects).", hub.StatefulReconnect!.Value)),
+            ("statefulReconnectBufferSize", Describe(Integer(1, SimCluster.Scenarios.EmbeddedSignalRSpec.MaxBufferSize), "Bytes of unacknowledged messages kept per connection for replay (StatefulReconnectBufferSize); past it the hub's sends wait for an ack and pushes are skipped.", hub.StatefulReconnectBufferSize!.Value, examples: [1000])),
+            ("reconnectWindow", Describe(Ref("positiveDuration"), "How long a dropped connection waits for its stateful reconnect (DisconnectTimeout).", Format(hub.ReconnectWindow!.Value), examples: ["5s"])),
+        ]);
+    }
+
+    /// <summary>A test on a frame: path (with value where <paramref name="valueAllowed"/>) or regex, exactly one.</summary>
+    private static JsonObject FrameMatch(string description, bool valueAllowed, JsonObject example)
+    {
+        var keys = new List<(string, JsonObject)>
+        {
+            ("path", Describe(new JsonObject { ["type"] = "string", ["minLength"] = 1 }, "A JSON path: names joined by dots, indices in brackets, an optional leading $. (re, result.id, items[0].id).", examples: ["re"])),
+            ("regex", Describe(new JsonObject { ["type"] = "string", ["minLength"] = 1 }, "A .NET regular expression on the frame's text" + (valueAllowed ? "." : "; its first capture group is the value (the whole match without one)."), examples: [valueAllowed ? "\"error\"" : "\"re\":(\\d+)"])),
+        };
+        if (valueAllowed)
+            keys.Add(("value", Describe(new JsonObject { ["type"] = new JsonArray("string", "number", "boolean") }, "With path: the value must equal this (a string's text, or a number's or literal's JSON text); without it, the path existing is enough.", examples: ["pong"])));
+        var match = Object(description, keys, example: example);
+        match["oneOf"] = new JsonArray(new JsonObject { ["required"] = new JsonArray("path") }, new JsonObject { ["required"] = new JsonArray("regex") });
+        if (valueAllowed) match["dependentRequired"] = new JsonObject { ["value"] = new JsonArray("path") };
+        return match;
+    }
+
+    private static JsonObject Json()
+    {
+        var template = "A JSON frame template: {seq} (the request number), {ts} (UTC milliseconds), {client} (the client index) and {body} (padding 'x' to messages.size) are filled in; the result must be valid JSON.";
+        return Object("protocol: json: the frames of any request/response protocol over text frames. Needs protocol: json (and protocol: json needs it).",
+        [
+            ("send", Describe(Pattern(@"\{seq\}"), template + " Must contain {seq}.", examples: ["{\"op\":\"add\",\"id\":{seq},\"a\":{seq},\"b\":1}"])),
+            ("correlate", FrameMatch("How a reply names its request: the path of the field holding {seq}, or a regex capturing it. A frame without it is no reply.", false, new JsonObject { ["path"] = "re" })),
+            ("error", FrameMatch("A reply that matches this is an error reply: messages_failed instead of messages_received.", true, new JsonObject { ["path"] = "error" })),
+            ("heartbeat", Object("The app-level ping, sent with heartbeat.appLevel: true every heartbeat.interval, its pong expected within heartbeat.timeout (heartbeat_rtt, heartbeat_timeouts).",
+            [
+                ("send", Describe(new JsonObject { ["type"] = "string", ["minLength"] = 1 }, "The ping frame; " + template, examples: ["{\"op\":\"ping\",\"t\":{ts}}"])),
+                ("expect", FrameMatch("A frame that matches this is the pong.", true, new JsonObject { ["path"] = "op", ["value"] = "pong" })),
+            ], required: ["send", "expect"], example: new JsonObject { ["send"] = "{\"op\":\"ping\"}", ["expect"] = new JsonObject { ["path"] = "op", ["value"] = "pong" } })),
+            ("pushes", Object("Frames the server sends on its own (pushes_received; with sequence: pushes_lost, pushes_duplicated, pushes_reordered). A frame that is a reply is never a push.",
+            [
+                ("filter", FrameMatch("A frame that matches this is a push.", true, new JsonObject { ["path"] = "op", ["value"] = "tick" })),
+                ("sequence", Describe(new JsonObject { ["type"] = "string", ["minLength"] = 1 }, "The JSON path of the push's sequence number (one stream per client); without it pushes are only counted.", examples: ["n"])),
+            ], required: ["filter"], example: new JsonObject { ["filter"] = new JsonObject { ["path"] = "op", ["value"] = "tick" } })),
+            ("refresh", Object("In-band token refresh (auth.refresh.mode: in-band) in this protocol's frames; the same as auth.refresh.message/expect/reject, which still work (give one of the two).",
+            [
+                ("message", Describe(Pattern(@"\{token\}"), "The refresh frame, {token} standing for the new token.", examples: ["{\"op\":\"reauth\",\"jwt\":\"{token}\"}"])),
+                ("expect", Describe(new JsonObject { ["type"] = "string", ["minLength"] = 1 }, "A server frame containing this acknowledges the refresh.", examples: ["\"op\":\"reauthed\""])),
+                ("reject", Describe(new JsonObject { ["type"] = "string", ["minLength"] = 1 }, "A server frame containing this rejects it.", examples: ["\"op\":\"denied\""])),
+            ], required: ["message", "expect"], example: new JsonObject { ["message"] = "{\"op\":\"reauth\",\"jwt\":\"{token}\"}", ["expect"] = "reauthed" })),
+        ], required: ["send", "correlate"], example: new JsonObject { ["send"] = "{\"op\":\"add\",\"id\":{seq}}", ["correlate"] = new JsonObject { ["path"] = "re" } });
     }
 
     private static JsonObject Heartbeat()
@@ -218,7 +386,7 @@ public static class ScenarioSchema
         [
             ("interval", Describe(Ref("duration"), "Time between pings; 0 = off.", "0s", examples: ["5s"])),
             ("timeout", Describe(Ref("duration"), "Give the connection up (heartbeat_timeouts, cause heartbeat:timeout, then reconnect by the policy) when a ping has had no answer for this long; 0 = never. Needs interval above 0s.", "0s", examples: ["2s"])),
-            ("appLevel", Describe(new JsonObject { ["type"] = "boolean" }, "Send the session protocol's ping frames ({\"type\":\"ping\",\"ts\":T}, timed by their pong) instead of WebSocket PING frames. Needs interval above 0s and protocol: session.", false)),
+            ("appLevel", Describe(new JsonObject { ["type"] = "boolean" }, "Send the protocol's own ping frames instead of WebSocket PING frames: the session protocol's {\"type\":\"ping\",\"ts\":T}, json.heartbeat's frame or graphql-transport-ws's ping, timed by their pong. Needs interval above 0s and protocol: session, graphql-ws, or json with json.heartbeat.", false)),
         ]);
         // Without pings, a timeout or application-level pings mean nothing.
         heartbeat["if"] = new JsonObject
@@ -256,7 +424,7 @@ public static class ScenarioSchema
                 ("alignExpiry", Describe(new JsonObject { ["type"] = "boolean" }, "Failure injection: every token expires on the same instants (multiples of lifetime): a refresh storm.", false)),
             ], example: new JsonObject { ["secretEnv"] = "SIM_JWT_SECRET" }), "secretEnv", "secretFile", "generateKey")),
             ("tokenUrl", Describe(Ref("httpUrl"), "An http(s) URL answering {access_token, expires_in}.", examples: ["http://127.0.0.1:8081/token"])),
-            ("send", Describe(Enum<TokenPlacement>(), "query: ?token=...; header: Authorization: Bearer ...", new AuthSpec().Send.Spelled())),
+            ("send", Describe(Enum<TokenPlacement>(), "query: ?token=...; header: Authorization: Bearer ...; protocol: in the protocol's own handshake (protocols that carry a token)", new AuthSpec().Send.Spelled())),
             ("fetchTimeout", Describe(Ref("positiveDuration"), "Bound on one request to tokenUrl.", "5s")),
             ("refresh", WithDependencies(Object("When and how a client renews its token.",
             [
@@ -446,6 +614,12 @@ public static class ScenarioSchema
     private static JsonObject KeyIs(string key, JsonNode value) => new()
     {
         ["properties"] = new JsonObject { [key] = new JsonObject { ["const"] = value } },
+        ["required"] = new JsonArray(key),
+    };
+
+    private static JsonObject KeyIsOneOf(string key, params string[] values) => new()
+    {
+        ["properties"] = new JsonObject { [key] = new JsonObject { ["enum"] = new JsonArray([.. values.Select(v => (JsonNode?)v)]) } },
         ["required"] = new JsonArray(key),
     };
 

@@ -36,13 +36,13 @@ public static class MetricNames
     public const string FalseDisconnects = "false_disconnects";
 
     // Flapping (test 6).
-    /// <summary>Connections the tool dropped on purpose (flapping, switching).</summary>
+    /// <summary>Connections the scenario dropped on purpose (flapping); a switch's old path counts in <see cref="Switches"/>.</summary>
     public const string ForcedDrops = "forced_drops";
-    /// <summary>Forced drops followed by a successful reopen before the run ended.</summary>
+    /// <summary>Connections that opened again after a loss, one sample of reconnect_time each.</summary>
     public const string Reconnects = "reconnects";
     /// <summary>From the moment the network came back (end of a forced outage) to the next open connection.</summary>
     public const string RecoveryTime = "recovery_time";
-    /// <summary>Reconnected / forced drops: did every client that lost its connection get it back.</summary>
+    /// <summary>Reconnects / restores attempted: did every client that tried to get its connection back get it.</summary>
     public const string ReconnectSuccessRatio = "reconnect_success_ratio";
     /// <summary>
     /// How long the server kept a silently dead (blackholed) connection before it closed or reset it: the
@@ -107,6 +107,7 @@ public static class MetricNames
     public const string MessagesPlanned = "messages_planned";
     /// <summary>Messages still inside their <c>lossTimeout</c> when the stop grace ended, on a connection that was still open.</summary>
     public const string MessagesUnresolved = "messages_unresolved";
+    public const string MessagesUnacked = "messages_unacked";
     /// <summary>Echoes that arrived after their message had been counted lost (after <c>lossTimeout</c>).</summary>
     public const string MessagesLate = "messages_late";
     /// <summary>Requests the server answered with an error (a SignalR completion with <c>error</c>, a json error reply).</summary>
@@ -117,9 +118,12 @@ public static class MetricNames
     public const string RestoresAttempted = "restores_attempted";
     /// <summary>Session frames the client could not use (a number out of range, a sequence far beyond any sent): ignored, the connection kept.</summary>
     public const string SessionProtocolErrors = "session_protocol_errors";
+    public const string SignalrProtocolErrors = "signalr_protocol_errors";
+    public const string SignalrResumesFailed = "signalr_resumes_failed";
+    public const string SignalrReconnectsForbidden = "signalr_reconnects_forbidden";
     /// <summary>Server sequence gaps the client stopped waiting for because too many were open at once (each gap's messages counted lost then).</summary>
     public const string SessionGapsAbandoned = "session_gaps_abandoned";
-    /// <summary>Connections the client ended because the server answered no PING within <c>heartbeat.timeout</c>.</summary>
+    /// <summary>Connections the client ended because the server answered no PING with a PONG within <c>heartbeat.timeout</c>.</summary>
     public const string HeartbeatTimeouts = "heartbeat_timeouts";
     /// <summary>Zombies whose <c>observeFor</c> the end of the run cut short, before the server gave up on them.</summary>
     public const string ZombiesUnobserved = "zombies_unobserved";
@@ -138,6 +142,39 @@ public static class MetricNames
     // Counted when malformed cases are graded.
     /// <summary>Planned malformed cases that never produced a verdict: never connected, or never ran.</summary>
     public const string MalformedCasesNotRun = "malformed_cases_not_run";
+
+    // Server pushes (protocols whose server sends on its own: SignalR invocations, Socket.IO events, GraphQL subscriptions).
+    /// <summary>Server pushes received, each counted once.</summary>
+    public const string PushesReceived = "pushes_received";
+    /// <summary>Gaps in a push stream's sequence numbers never filled by the end of the run (or by a restart of the stream).</summary>
+    public const string PushesLost = "pushes_lost";
+    /// <summary>Pushes whose sequence number had already been received.</summary>
+    public const string PushesDuplicated = "pushes_duplicated";
+    /// <summary>Pushes that filled a gap: they arrived after a higher sequence number of the same stream.</summary>
+    public const string PushesReordered = "pushes_reordered";
+
+    // Socket.IO (protocol: socketio).
+    /// <summary>Namespace connects the server answered with the session it had kept (connection state recovery).</summary>
+    public const string SocketioRecovered = "socketio_recovered";
+    /// <summary>Namespace connects the server refused with a CONNECT_ERROR packet (44).</summary>
+    public const string SocketioConnectErrors = "socketio_connect_errors";
+    /// <summary>Connections the client gave up because no server ping came within pingInterval + pingTimeout.</summary>
+    public const string SocketioPingTimeouts = "socketio_ping_timeouts";
+    /// <summary>Frames from the server that were no valid Engine.IO / Socket.IO packet.</summary>
+    public const string SocketioMalformed = "socketio_malformed";
+    // graphql-ws (the graphql-transport-ws subprotocol).
+    /// <summary>connection_ack frames received: inits the server accepted.</summary>
+    public const string GraphqlAcks = "graphql_acks";
+    /// <summary>From writing connection_init to reading connection_ack.</summary>
+    public const string GraphqlAckTime = "graphql_ack_time";
+    /// <summary>Subscriptions written (one per acknowledged connection).</summary>
+    public const string GraphqlSubscribes = "graphql_subscribes";
+    /// <summary>error frames: operations the server rejected.</summary>
+    public const string GraphqlErrors = "graphql_errors";
+    /// <summary>complete frames: operations the server ended.</summary>
+    public const string GraphqlCompletes = "graphql_completes";
+    /// <summary>Server frames that are not graphql-transport-ws messages, or a next without a usable sequence number.</summary>
+    public const string GraphqlProtocolErrors = "graphql_protocol_errors";
 
     // The load shape.
     /// <summary>Clients the tool closed because the load shape ramped down past them (stages): a clean close, never a disconnect.</summary>
@@ -173,6 +210,26 @@ public static class MetricNames
             "Echo protocol: messages whose connection closed (for any reason, a zombie's application dying among them) before their echo came back and before `lossTimeout` passed."),
         new(MessagesDuplicated, MetricKind.Counter, MetricSection.Messages,
             "Echoes (or server messages) received again after they had been received once."),
+        new(PushesReceived, MetricKind.Counter, MetricSection.Messages,
+            "Protocols with server pushes (signalr, socketio, graphql-ws, json): messages the server sent on its own (not answers to a request) that the client received, each counted once; duplicates are `pushes_duplicated`."),
+        new(PushesLost, MetricKind.Counter, MetricSection.Messages,
+            "Pushes that carry a sequence number (the scenario names the field): numbers missing from a stream below the highest one received, never filled by the end of the run, or still missing when the server started the stream over (a new session, a resubscription). Pushes after the last one a client received cannot be seen and are not counted."),
+        new(PushesDuplicated, MetricKind.Counter, MetricSection.Messages,
+            "Pushes whose stream and sequence number had already been received (a replay after a resumed session that sent too much, or a server bug)."),
+        new(PushesReordered, MetricKind.Counter, MetricSection.Messages,
+            "Pushes that arrived after a higher sequence number of the same stream, filling a gap (counted in `pushes_received` too)."),
+        new(GraphqlAcks, MetricKind.Counter, MetricSection.Connections,
+            "graphql-ws: `connection_ack` frames received, one per connection whose `connection_init` the server accepted. Connections the server closed instead (4403 unauthorized, 4408 init timeout) are in `disconnectCauses`."),
+        new(GraphqlAckTime, MetricKind.Trend, MetricSection.Connections,
+            "graphql-ws: from writing `connection_init` (right after the upgrade) to reading `connection_ack`."),
+        new(GraphqlSubscribes, MetricKind.Counter, MetricSection.Messages,
+            "graphql-ws: `subscribe` frames written, one per acknowledged connection (every reconnect subscribes again: a new stream)."),
+        new(GraphqlErrors, MetricKind.Counter, MetricSection.Messages,
+            "graphql-ws: `error` frames received: the server rejected the operation (a validation error, an unknown field); the subscription is over."),
+        new(GraphqlCompletes, MetricKind.Counter, MetricSection.Messages,
+            "graphql-ws: `complete` frames received: the server ended the operation (its stream ran out)."),
+        new(GraphqlProtocolErrors, MetricKind.Counter, MetricSection.Messages,
+            "graphql-ws: server frames the client could not use: not JSON, no known `type`, an unknown subscription id, or a `next` without a whole number at `graphqlWs.sequencePath`. The frame is ignored and the connection stays."),
         new(MessagesReordered, MetricKind.Counter, MetricSection.Messages,
             "Echoes (or server messages) that arrived after one with a higher sequence number."),
         new(HeartbeatRtt, MetricKind.Trend, MetricSection.Connections,
@@ -252,7 +309,9 @@ public static class MetricNames
         new(MessagesPlanned, MetricKind.Counter, MetricSection.Messages,
             "Sends the open-loop schedule asked for: one slot at start + phase + k x `interval` from each client's start to the run's planned end, whether or not a connection was open then."),
         new(MessagesUnresolved, MetricKind.Counter, MetricSection.Messages,
-            "Messages still inside their `lossTimeout` on an open connection when the stop grace ran out: neither received nor lost. `messages_sent` = `messages_received` + `messages_failed` + `messages_lost` + `messages_interrupted` + `messages_unresolved`."),
+            "Messages still inside their `lossTimeout` on an open connection when the stop grace ran out: neither received nor lost. `messages_sent` = `messages_received` + `messages_failed` + `messages_lost` + `messages_interrupted` + `messages_unresolved` + `messages_unacked`."),
+        new(MessagesUnacked, MetricKind.Counter, MetricSection.Messages,
+            "protocol socketio with `socketio.ack: false`: events emitted without asking for an ack, so nothing tells whether the server got them; counted sent and here, never received, lost or interrupted."),
         new(MessagesLate, MetricKind.Counter, MetricSection.Messages,
             "Echoes that arrived after their message's `lossTimeout` had passed (the message stays counted in `messages_lost`)."),
         new(MessagesFailed, MetricKind.Counter, MetricSection.Messages,
@@ -263,6 +322,12 @@ public static class MetricNames
             "Zombie episodes whose `observeFor` window the end of the run cut short before the server acted: neither detected nor undetected."),
         new(SessionProtocolErrors, MetricKind.Counter, MetricSection.Session,
             "Session protocol: server frames the client could not use (a number out of range, a sequence far beyond any the server could have sent); the frame is ignored and the connection stays."),
+        new(SignalrProtocolErrors, MetricKind.Counter, MetricSection.Session,
+            "SignalR: hub records the client could not read (not JSON, not an object); the record is ignored and the connection stays."),
+        new(SignalrResumesFailed, MetricKind.Counter, MetricSection.Session,
+            "SignalR with stateful reconnect: attempts to resume a dropped hub connection with its connection token that did not get through: the hub answered 404 (it had let the connection go) or 409 (it still held the old transport), or the network failed. Each also counts in `connect_failures` (`disconnectCauses` says which); the client tries one resume per drop and then negotiates a new connection, as the .NET client does, and what the old connection had not answered is lost."),
+        new(SignalrReconnectsForbidden, MetricKind.Counter, MetricSection.Session,
+            "SignalR: hub close messages (type 7) with `allowReconnect: false`. The .NET client ends the hub connection for good on one (no automatic reconnect), and so does the simulated client: it stops reconnecting."),
         new(SessionGapsAbandoned, MetricKind.Counter, MetricSection.Session,
             "Session protocol: gaps in the server's sequence the client stopped waiting for because 1,024 server messages were already held beyond gaps; their messages count as lost."),
         new(HeartbeatTimeouts, MetricKind.Counter, MetricSection.Connections,
@@ -271,6 +336,14 @@ public static class MetricNames
         // Counted when malformed cases are graded.
         new(MalformedCasesNotRun, MetricKind.Counter, MetricSection.Malformed,
             "Planned malformed cases without a verdict: every attempt failed to connect, or the run ended before any attacker ran the case (`NOT-RUN` in `cases`)."),
+        new(SocketioRecovered, MetricKind.Counter, MetricSection.Session,
+            "protocol socketio with `socketio.recovery`: namespace connects after a reconnect that the server answered with the private session id (`pid`) the client presented, so it replayed the events the client had missed (the client's `socket.recovered`)."),
+        new(SocketioConnectErrors, MetricKind.Counter, MetricSection.Connections,
+            "protocol socketio: namespace connects answered with CONNECT_ERROR (`44{message}`): an unknown namespace (cause `socketio:invalid-namespace`) or a middleware refusal (cause `socketio:rejected`; counted in `auth_rejections` too when the client presented a token). The client then closes the connection and reconnects by the policy."),
+        new(SocketioPingTimeouts, MetricKind.Counter, MetricSection.Connections,
+            "protocol socketio: connections the client closed because no Engine.IO ping (`2`) came within pingInterval + pingTimeout of the open packet or the previous ping, as the real client does (`ping timeout`)."),
+        new(SocketioMalformed, MetricKind.Counter, MetricSection.Messages,
+            "protocol socketio: text frames from the server that were no valid packet: an unknown Engine.IO or Socket.IO type, an event or ack whose JSON does not parse, an ack id that is no number or that the client never sent. Each is counted and ignored, except an ack of a pending request whose JSON does not parse: that request counts failed."),
         new(ClientsRampedDown, MetricKind.Counter, MetricSection.Connections,
             "Clients the tool itself closed before the run's end because the load shape (`stages`) ramped down past them: each drains its answers in flight, then closes with 1000 `ramp-down`. Not counted in `disconnects`, `false_disconnects` or any disconnect cause."),
     ];

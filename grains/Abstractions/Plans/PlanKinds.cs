@@ -12,6 +12,14 @@ public enum ProtocolKind
     Session,
     /// <summary>Connect only; no application messages.</summary>
     None,
+    /// <summary>ASP.NET Core SignalR, JSON hub protocol v1: negotiate, handshake, invocations and completions, pings, stateful reconnect.</summary>
+    Signalr,
+    /// <summary>Any request/response protocol over text frames, described by the scenario's <c>json</c> block (<see cref="JsonPlan"/>).</summary>
+    Json,
+    /// <summary>Socket.IO v5 over Engine.IO v4 on a WebSocket: namespace connect, acked events, server pings, connection state recovery.</summary>
+    Socketio,
+    /// <summary>GraphQL over WebSocket, the graphql-transport-ws subprotocol (graphql-ws 5+): init/ack, subscribe, next, complete.</summary>
+    GraphqlWs,
 }
 
 /// <summary>Which code drives a simulated client's WebSocket above our connector and fault stream.</summary>
@@ -57,8 +65,12 @@ public enum JitterKind { None, Equal, Full }
 /// <summary>How a client renews its token: an auth.refresh frame on the open connection, a new connection, or not at all.</summary>
 public enum RefreshMode { InBand, Reconnect, None }
 
-/// <summary>Where the token goes in the upgrade request: <c>?token=</c> or <c>Authorization: Bearer</c>.</summary>
-public enum TokenPlacement { Query, Header }
+/// <summary>
+/// Where the token goes: <c>?token=</c> or <c>Authorization: Bearer</c> in the upgrade request, or wherever the
+/// protocol itself carries it (<see cref="ProtocolTraits.CarriesTokens"/>: SignalR's <c>access_token</c> query, Socket.IO's
+/// auth payload, graphql-transport-ws's <c>connection_init</c> payload).
+/// </summary>
+public enum TokenPlacement { Query, Header, Protocol }
 
 /// <summary>Where tokens come from: signed here, or fetched from a token URL.</summary>
 public enum TokenSourceKind { Minted, Url }

@@ -20,6 +20,8 @@ public sealed record RunPlan
     [Id(61)] public double ConnectRate { get; init; }
     [Id(7)] public ProtocolKind Protocol { get; init; } = ProtocolKind.Echo;
     [Id(8)] public MessagePlan Messages { get; init; } = new();
+    /// <summary>The frames of <c>protocol: json</c>; null for every other protocol.</summary>
+    [Id(195)] public JsonPlan? Json { get; init; }
     [Id(9)] public TimeSpan HeartbeatInterval { get; init; }
     /// <summary>No answer to a heartbeat for this long: the client gives up on the connection (zero: never).</summary>
     [Id(41)] public TimeSpan HeartbeatTimeout { get; init; }
@@ -40,6 +42,14 @@ public sealed record RunPlan
     [Id(17)] public int TimelineEventCap { get; init; } = 500;
     /// <summary>Tokens for the target; null = none.</summary>
     [Id(18)] public AuthPlan? Auth { get; init; }
+    /// <summary>The hub method, keep-alive, server timeout and reconnect of <c>protocol: signalr</c>; the defaults otherwise.</summary>
+    [Id(190)] public SignalrPlan Signalr { get; init; } = new();
+    /// <summary>The Socket.IO side of <c>protocol: socketio</c>; the defaults for any other protocol (unused there).</summary>
+    [Id(90)] public SocketioPlan Socketio { get; init; } = new();
+    /// <summary>The graphql-ws protocol's operation and options (<c>graphqlWs:</c>); used by <c>protocol: graphql-ws</c> only.</summary>
+    [Id(100)] public GraphqlWsPlan GraphqlWs { get; init; } = new();
+    /// <summary>The <c>connect:</c> block: subprotocols, headers, Origin and query parameters of every upgrade, whatever the protocol.</summary>
+    [Id(210)] public ConnectPlan Connect { get; init; } = new();
 
     /// <summary>The group a client index belongs to (groups own consecutive index ranges).</summary>
     public GroupPlan GroupOf(int clientIndex)
@@ -61,6 +71,24 @@ public sealed record MessagePlan
     [Id(2)] public TimeSpan LossTimeout { get; init; } = TimeSpan.FromSeconds(5);
     /// <summary>Largest message accepted from the server (bytes); a larger frame header resets the connection.</summary>
     [Id(3)] public int MaxReceiveSize { get; init; } = 16 * 1024 * 1024;
+}
+
+/// <summary>What a graphql-transport-ws client subscribes to, and how it reads the pushes (docs/protocols.md).</summary>
+[GenerateSerializer, Immutable]
+public sealed record GraphqlWsPlan
+{
+    /// <summary>The GraphQL document sent in <c>subscribe</c> (a subscription, or a query answered by one <c>next</c>); null: nothing is subscribed.</summary>
+    [Id(0)] public string? Query { get; init; }
+    /// <summary>The operation's variables as JSON object text; null: none sent.</summary>
+    [Id(1)] public string? Variables { get; init; }
+    /// <summary>The operation name; null: none sent.</summary>
+    [Id(2)] public string? OperationName { get; init; }
+    /// <summary>Property names from a <c>next</c> payload to its sequence number (<c>data.ticks.seq</c>); empty: pushes are only counted.</summary>
+    [Id(3)] public string[] SequencePath { get; init; } = [];
+    /// <summary>False: never send <c>connection_init</c> (a client the server must close with 4408 after its init timeout).</summary>
+    [Id(4)] public bool SendInit { get; init; } = true;
+    /// <summary>The <c>connection_init</c> payload property that carries the token (<c>auth.send: protocol</c>).</summary>
+    [Id(5)] public string TokenField { get; init; } = "token";
 }
 
 [GenerateSerializer, Immutable]
@@ -115,8 +143,6 @@ public sealed record MalformedPlan
 {
     /// <summary>Case ids (F01..F25, A01..A08) in the order each attacker cycles through them (offset by its index).</summary>
     [Id(0)] public required string[] Cases { get; init; }
-    /// <summary>The steady group of this group's canaries, if any.</summary>
-    [Id(1)] public string? CanaryGroup { get; init; }
     /// <summary>Multiplies every case deadline (slow links).</summary>
     [Id(2)] public double DeadlineScale { get; init; } = 1.0;
 }
@@ -202,4 +228,29 @@ public sealed record AuthPlan
     [Id(17)] public string? RefreshedWhen { get; init; }
     /// <summary>With <see cref="RefreshMessage"/>: a server text frame containing this rejects it (optional).</summary>
     [Id(18)] public string? RejectedWhen { get; init; }
+}
+
+/// <summary>The <c>socketio:</c> block: where and what a Socket.IO client speaks.</summary>
+[GenerateSerializer, Immutable]
+public sealed record SocketioPlan
+{
+    /// <summary>The namespace every client connects to (<c>/</c> is the main one).</summary>
+    [Id(0)] public string Namespace { get; init; } = "/";
+    /// <summary>The Engine.IO path on the target (the server's <c>path</c> option).</summary>
+    [Id(1)] public string Path { get; init; } = "/socket.io/";
+    /// <summary>The event each paced message is emitted as.</summary>
+    [Id(2)] public string Event { get; init; } = "message";
+    /// <summary>The server-emitted events whose first argument carries a sequence number, one stream each; empty: pushes are only counted.</summary>
+    [Id(3)] public string[] PushEvents { get; init; } = [];
+    /// <summary>The field of the push events' first argument that holds the sequence number.</summary>
+    [Id(4)] public string? PushSequence { get; init; }
+    /// <summary>Connection state recovery: keep the server's pid and the last offset, present them on reconnect.</summary>
+    [Id(5)] public bool Recovery { get; init; }
+    /// <summary>
+    /// The event's arguments after its name, a JSON array as text with <c>{seq}</c>, <c>{ts}</c>, <c>{client}</c> and
+    /// <c>{body}</c> (padding to <c>messages.size</c>) filled per message; null: one object <c>{"seq","t","p"}</c>.
+    /// </summary>
+    [Id(6)] public string? Args { get; init; }
+    /// <summary>Each event asks for an ack (<c>42&lt;id&gt;[...]</c>, the request books); false: emitted without one, only counted.</summary>
+    [Id(7)] public bool Ack { get; init; } = true;
 }

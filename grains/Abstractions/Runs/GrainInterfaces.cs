@@ -12,6 +12,13 @@ public interface IRunCoordinatorGrain : IGrainWithStringKey
     /// <summary>Ends the run early (Ctrl-C, an abort threshold); the result is marked aborted.</summary>
     Task Abort(string reason);
 
+    /// <summary>
+    /// The silo <paramref name="silo"/> (its parsable address) is stopping: its clients stop, its final numbers are
+    /// taken, and the survivors start its clients again. Returns once its numbers are in (true), or false when
+    /// there was nothing to hand over (not a live silo of this running run, or the silo holding this coordinator).
+    /// </summary>
+    Task<bool> Drain(string silo);
+
     /// <summary>Null until the run has completed.</summary>
     Task<RunResult?> GetResult();
 
@@ -50,6 +57,19 @@ public interface ISiloAgentGrain : IGrainWithStringKey
 
     /// <summary>Closes the given clients, this silo's share (gracefully, then by force after the plan's grace).</summary>
     Task Stop(RunPlan plan, int[] clientIndices);
+
+    /// <summary>
+    /// The run ended early and whoever drove it may no longer know who runs what (its coordinator lost, or failed):
+    /// stops every client of the run that was started on this silo, whatever this activation knows, and completes
+    /// when they have stopped. Returns how many it stopped.
+    /// </summary>
+    Task<int> Halt(string runId);
+
+    /// <summary>
+    /// This silo is stopping: stops every client of the run started here (as <see cref="Halt"/>), deactivates them
+    /// so that other silos can start them again, and returns the silo's final numbers for the run.
+    /// </summary>
+    Task<SiloSnapshot> Drain(string runId);
 
     /// <summary>
     /// The run is over and its final collection taken: this silo lets go of the run's recorders, case results and

@@ -170,6 +170,16 @@ public sealed record SiloResult
     /// reported (per counter: the silo's peak rate over that window, connects plus one in flight per client).
     /// </summary>
     [Id(13)] public Dictionary<string, long> HoleAtMost { get; init; } = [];
+    /// <summary>
+    /// Asked to stop mid-run (SIGTERM, a pod deletion), it stopped its clients and delivered its final numbers at
+    /// this second of the run (null unless it drained): nothing of it is missing.
+    /// </summary>
+    [Id(14)] public double? DrainedAtSeconds { get; init; }
+    /// <summary>A drained silo's clients when it drained, and how many of them the survivors started again.</summary>
+    [Id(15)] public int DrainedClients { get; init; }
+    [Id(16)] public int MigratedClients { get; init; }
+    /// <summary>Clients of drained silos this silo took over.</summary>
+    [Id(17)] public int MigratedIn { get; init; }
 }
 
 /// <summary>Everything the cluster measured; the CLI turns it into the report and grades thresholds.</summary>

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.IdentityModel.Tokens;
 using SimCluster.Abstractions.Plans;
+using SimCluster.Abstractions.Security;
 
 namespace SimCluster.Grains.Auth;
 
@@ -29,27 +30,8 @@ public static class SigningKeys
             : new SymmetricSecurityKey(RandomNumberGenerator.GetBytes(64)));
 
     /// <summary>The raw text of the key, from the environment variable or the file; null after <paramref name="error"/>.</summary>
-    public static string? TryReadMaterial(string? env, string? file, out string? error)
-    {
-        error = null;
-        if (env is not null)
-        {
-            var value = Environment.GetEnvironmentVariable(env);
-            if (string.IsNullOrEmpty(value)) error = $"environment variable {env} is not set";
-            return string.IsNullOrEmpty(value) ? null : value;
-        }
-        if (file is not null)
-        {
-            try { return File.ReadAllText(file); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                error = $"cannot read key file {file}: {e.GetType().Name}";
-                return null;
-            }
-        }
-        error = "no key source given";
-        return null;
-    }
+    public static string? TryReadMaterial(string? env, string? file, out string? error) =>
+        SecretReference.TryRead(env, file, out error);
 
     /// <summary>Checks the key material for the algorithm; null when usable, else why not (without the key).</summary>
     public static string? Check(string material, string algorithm)

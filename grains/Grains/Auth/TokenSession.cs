@@ -21,6 +21,7 @@ public sealed class TokenSession : IDisposable
     private readonly ITokenSource _source;
     private readonly IRefreshMode _mode;
     private readonly IRefreshFrames? _frames;
+    private readonly ITokenCarrier? _carrier;
     private readonly int _clientIndex;
     private readonly Action<long> _reconnect;
     private static readonly TimeSpan EarlyTolerance = TimeSpan.FromMilliseconds(100);
@@ -35,11 +36,12 @@ public sealed class TokenSession : IDisposable
 
     /// <param name="protocolFrames">The protocol's in-band refresh frames (null: it has none); the scenario's refresh.message replaces them.</param>
     /// <param name="reconnect">Asks the grain (on its scheduler) to reconnect; gets the refresh start timestamp.</param>
-    public TokenSession(AuthPlan plan, ITokenSource source, IRefreshMode mode, IRefreshFrames? protocolFrames, int clientIndex, GroupRecorder metrics, TimeProvider time, Action<long> reconnect)
+    public TokenSession(AuthPlan plan, ITokenSource source, IRefreshMode mode, IRefreshFrames? protocolFrames, ITokenCarrier? carrier, int clientIndex, GroupRecorder metrics, TimeProvider time, Action<long> reconnect)
     {
         Plan = plan;
         _source = source;
         _mode = mode;
+        _carrier = carrier;
         _frames = plan.RefreshMessage is not null ? new TemplateRefreshFrames(plan) : protocolFrames;
         if (mode.Mode == RefreshMode.InBand && _frames is null)
             throw new ArgumentException("an in-band refresh needs a protocol with refresh frames or refresh.message", nameof(protocolFrames));
@@ -73,9 +75,11 @@ public sealed class TokenSession : IDisposable
         return Apply(options, token);
     }
 
-    /// <summary>Puts the token into the upgrade request: <c>?token=</c> or <c>Authorization: Bearer</c>.</summary>
+    /// <summary>Puts the token into the upgrade request (<c>?token=</c> or <c>Authorization: Bearer</c>), or hands it to the protocol.</summary>
     public ConnectOptions Apply(ConnectOptions options, IssuedToken token)
     {
+        if (Plan.Send == TokenPlacement.Protocol)
+            return (_carrier ?? throw new InvalidOperationException("auth.send: protocol with a protocol that has no place for a token (the validator refuses it)")).Carry(options, token.Value);
         if (Plan.Send == TokenPlacement.Header)
             return options with { Headers = [.. options.Headers, new("Authorization", "Bearer " + token.Value)] };
         var target = new UriBuilder(options.Target);
@@ -239,7 +243,11 @@ public sealed class TokenSession : IDisposable
     /// when it came before exp by the client's clock); a connection that outlived its token is a token_overstay
     /// sample. Returns whether the token had expired (a server close is then legitimate, not a false disconnect).
     /// </summary>
-    public bool Ended(int? serverCloseCode)
+    /// <param name="quietExpiryClose">
+    /// The server closed the connection, and its protocol closes at expiry without a code of its own (SignalR's
+    /// CloseOnAuthenticationExpiration): after exp that close is the expiry close.
+    /// </param>
+    public bool Ended(int? serverCloseCode, bool quietExpiryClose = false)
     {
         IssuedToken? token;
         lock (_gate)
@@ -257,7 +265,7 @@ public sealed class TokenSession : IDisposable
         var overstay = ClientClock.Now(Time, Plan) - token.ExpiresAt;
         // A server that closes right at exp can be a few ms ahead of the client's clock reading: not "early".
         var expired = overstay >= -EarlyTolerance;
-        if (serverCloseCode == 4001)
+        if (serverCloseCode == 4001 || (quietExpiryClose && expired))
         {
             Metrics.Count(MetricNames.ExpiredCloses);
             if (!expired) Metrics.Count(MetricNames.ExpiredClosesEarly);

@@ -15,21 +15,29 @@ namespace SimCluster.Grains.Clients;
 /// </summary>
 [Immovable]
 [PreferLocalPlacement]
-public sealed class ClientGrain(SiloMetrics siloMetrics, SiloCaseResults caseResults, TimeProvider time, TimerWheel wheel)
+public sealed class ClientGrain(SiloMetrics siloMetrics, SiloCaseResults caseResults, Runs.SiloRunClients started, TimeProvider time, TimerWheel wheel)
     : Grain, IClientGrain, IClientTurns
 {
     private static readonly TimeSpan SelfStopMargin = TimeSpan.FromMinutes(1);
     private ClientRuntime? _client;
     private RunPlan _plan = null!;
     private IGrainTimer? _selfStop;
+    private int _index;
 
     public Task Arm(RunPlan plan, int clientIndex, SourceSlot source)
     {
+        if (started.Draining)
+        {
+            // This silo is handing its clients over: a call that still reached it is retried, and lands on a silo that stays.
+            DeactivateOnIdle();
+            throw new InvalidOperationException("this silo is stopping and takes no clients");
+        }
         _plan = plan;
+        _index = clientIndex;
         var metrics = siloMetrics.For(plan.RunId, plan.GroupOf(clientIndex).Name);
         _client = new ClientRuntime(new ClientSetup(plan, clientIndex, source, metrics, time, wheel, this, SocketConnections.Instance, caseResults,
             random => ProtocolRegistry.Create(plan.Protocol,
-                new ProtocolContext(clientIndex, SessionIdFor(plan.RunId, clientIndex, RuntimeIdentity), plan.Messages, metrics, wheel, random))));
+                new ProtocolContext(clientIndex, SessionIdFor(plan.RunId, clientIndex, RuntimeIdentity), plan.Messages, metrics, wheel, random, plan.Json, plan.Socketio, plan.GraphqlWs) { Signalr = plan.Signalr })));
         DelayDeactivation(plan.Duration + plan.RampUp + TimeSpan.FromMinutes(10));
         return Task.CompletedTask;
     }
@@ -44,7 +52,20 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, SiloCaseResults caseRes
             Period = Timeout.InfiniteTimeSpan,
         });
         _client?.Start(startAtUtc);
+        if (_client is not null) started.Started(_plan.RunId, _index, StopOnOwnTurn);
         return Task.CompletedTask;
+    }
+
+    /// <summary>Stop, run on this activation's scheduler from outside a grain call (the silo's halt of a run).</summary>
+    private Task StopOnOwnTurn()
+    {
+        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        GrainContext.Scheduler.QueueAction(() => Stop().ContinueWith(t =>
+        {
+            if (t.Exception is { } e) stopped.TrySetException(e.InnerExceptions);
+            else stopped.TrySetResult();
+        }, TaskScheduler.Default));
+        return stopped.Task;
     }
 
     public Task<ClientTimeline?> GetTimeline() => Task.FromResult(_client?.Timeline);
@@ -72,6 +93,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, SiloCaseResults caseRes
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        if (_plan is not null) started.Gone(_plan.RunId, _index);
         _client?.Dispose();
         return Task.CompletedTask;
     }

@@ -45,6 +45,9 @@ public sealed class ClientRuntime : IClientControl, IDisposable
     private readonly IProtocol _traffic;
     private readonly TokenSession? _tokens;
     private readonly ConnectOptions _armed;
+    /// <summary>The scenario's <c>connect:</c> block, applied to every attempt; null when it sets nothing.</summary>
+    private readonly ConnectBlock? _connect;
+    private long _connectAttempts;
     private readonly ClientStateMachine _machine;
     /// <summary>Only for clients the plan sampled for the report's timelines; null (nothing allocated) otherwise.</summary>
     private readonly ClientTimelineRecorder? _timeline;
@@ -61,6 +64,13 @@ public sealed class ClientRuntime : IClientControl, IDisposable
     /// <summary>The load shape's ramp-down of this client (stages falling past its index); null when it runs to the end.</summary>
     private ITimer? _rampDown;
     private bool _stopping;
+    /// <summary>When the stop's grace ends: waiting for an unsettled attempt and draining share it.</summary>
+    private long _stopDeadline;
+    /// <summary>
+    /// Set while a stopping client waits for its attempt in flight (or its protocol handshake) to be settled by the
+    /// server, so the last second's connects and refusals are counted as the server counted them.
+    /// </summary>
+    private TaskCompletionSource? _settling;
     private Task _closing = Task.CompletedTask;
     private HeartbeatPinger? _pinger;
     private IClientRun? _instead;
@@ -70,6 +80,12 @@ public sealed class ClientRuntime : IClientControl, IDisposable
     /// does not sit on a dead connection believing it open.
     /// </summary>
     private (int Generation, ConnectionClosed Closed)? _lostWhileOpening;
+    /// <summary>
+    /// The connect time of an open connection whose protocol handshake has not been answered yet: it counts in
+    /// <c>connects</c> once the protocol is ready or the connection ends otherwise; a refused handshake makes the
+    /// attempt one connect failure instead, never both.
+    /// </summary>
+    private TimeSpan? _openNotCounted;
     /// <summary>The connection last opened beside the current one, and its listener (whose generation a handover sets).</summary>
     private (SimulatedConnection Connection, Listener Listener)? _beside;
 
@@ -88,17 +104,36 @@ public sealed class ClientRuntime : IClientControl, IDisposable
         _behavior = BehaviorRegistry.Create(_group);
         _reconnect = ReconnectPolicyRegistry.Create(_plan.Reconnect);
         _traffic = setup.Traffic(Random);
-        _traffic.Ready += _ => _turns.Post(() => _behavior.OnResumed(this));
+        _traffic.Ready += _ =>
+        {
+            var generation = Generation;
+            _turns.Post(() =>
+            {
+                if (generation == Generation) CountOpen();
+                _behavior.OnResumed(this);
+                SettleIfDone();
+            });
+        };
+        _traffic.Failed += failure =>
+        {
+            var generation = Generation; // raised over the attached connection, so of the current generation or a stale one
+            _turns.Post(() =>
+            {
+                ProtocolFailed(generation, failure);
+                SettleIfDone();
+            });
+        };
         _machine = new ClientStateMachine(_time);
         if (Array.BinarySearch(_plan.TimelineClients, setup.Index) >= 0)
             _timeline = new ClientTimelineRecorder(setup.Index, _group.Name, _group.Behavior, _plan.TimelineEventCap, _time);
         if (_plan.Auth is { } auth)
         {
             var tokenSource = TokenSources.Create(auth, _time, new Random(ClientSeed.For(_plan.Seed, setup.Index, ClientSeed.Tokens)));
-            _tokens = new TokenSession(auth, tokenSource, RefreshModes.Create(auth.RefreshMode), _traffic.RefreshFrames, setup.Index, _metrics, _time,
+            _tokens = new TokenSession(auth, tokenSource, RefreshModes.Create(auth.RefreshMode), _traffic.RefreshFrames, _traffic.Tokens, setup.Index, _metrics, _time,
                 _ => _turns.Post(RefreshByReconnect));
         }
         var target = new Uri(_plan.TargetUrls[setup.Index % _plan.TargetUrls.Length]);
+        _connect = ConnectBlock.For(_plan.Connect, setup.Index);
         _armed = _behavior.Prepare(_traffic.PrepareUpgrade(new ConnectOptions
         {
             Target = target,
@@ -175,6 +210,8 @@ public sealed class ClientRuntime : IClientControl, IDisposable
             return;
         }
         CancelTimer();
+        _stopDeadline = _time.GetTimestamp() + (long)(_plan.StopGrace.TotalSeconds * _time.TimestampFrequency);
+        if (Unsettled) await SettleAsync();
         if (_traffic.Resumes && _traffic.Pending > 0 && _behavior.IsWellBehaved
             && _machine.State is ClientState.Dropped or ClientState.WaitingToReconnect or ClientState.Connecting)
         {
@@ -194,6 +231,34 @@ public sealed class ClientRuntime : IClientControl, IDisposable
         _traffic.Finish();
         if (_machine.CanFire(ClientTrigger.Stopped)) Fire(ClientTrigger.Stopped);
     }
+
+    /// <summary>An attempt is in flight, or open with its protocol handshake unanswered: the server has not said yet what it made of it.</summary>
+    private bool Unsettled => _machine.State == ClientState.Connecting
+        || (_machine.State == ClientState.Open && _connection is not null && _openNotCounted is not null);
+
+    private TimeSpan StopGraceLeft => TimeSpan.FromSeconds(Math.Max(0, _stopDeadline - _time.GetTimestamp()) / (double)_time.TimestampFrequency);
+
+    /// <summary>
+    /// The run ended while an attempt was in flight or a handshake unanswered. The server will count that attempt
+    /// (an upgrade, a refusal), so the client waits, within the stop grace, for what the server did, and counts it
+    /// as on any other attempt (without reconnecting after it) before it closes.
+    /// </summary>
+    private async Task SettleAsync()
+    {
+        _settling = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        try { await _settling.Task.WaitAsync(StopGraceLeft, _time); }
+        catch (TimeoutException) { }
+        _settling = null;
+    }
+
+    /// <summary>Ends a stopping client's wait once its attempt is settled; called after every turn that may settle it.</summary>
+    private void SettleIfDone()
+    {
+        if (_settling is { } settling && !Unsettled) settling.TrySetResult();
+    }
+
+    /// <summary>Events of the current connection are processed while running, and while a stopping client waits for them to settle.</summary>
+    private bool Listening => !_stopping || _settling is not null;
 
     /// <summary>
     /// The run ended in the middle of a handover (old path gone, new one not yet up) with session messages
@@ -243,7 +308,13 @@ public sealed class ClientRuntime : IClientControl, IDisposable
 
     private void ConnectCompleted(int generation, SimulatedConnection? connection, Exception? error, TimeSpan elapsed)
     {
-        if (generation != Generation || _stopping)
+        try { Completed(generation, connection, error, elapsed); }
+        finally { SettleIfDone(); }
+    }
+
+    private void Completed(int generation, SimulatedConnection? connection, Exception? error, TimeSpan elapsed)
+    {
+        if (generation != Generation || !Listening)
         {
             connection?.Dispose();
             if (_machine.State == ClientState.Closing && _machine.CanFire(ClientTrigger.Stopped)) Fire(ClientTrigger.Stopped);
@@ -271,8 +342,7 @@ public sealed class ClientRuntime : IClientControl, IDisposable
         _timeline?.Add(opened, $"connect {elapsed.TotalMilliseconds:0.#} ms" + (opened.ReconnectTime is { } back ? $", back {back.TotalMilliseconds:0} ms after the loss" : ""));
         _connection = connection;
         _metrics.Opened();
-        _metrics.Count(MetricNames.Connects);
-        _metrics.Record(MetricNames.ConnectTime, elapsed);
+        Opened(elapsed);
         if (opened.ReconnectTime is { } reconnectTime)
         {
             _metrics.Record(MetricNames.ReconnectTime, reconnectTime);
@@ -288,6 +358,21 @@ public sealed class ClientRuntime : IClientControl, IDisposable
             _lostWhileOpening = null;
             if (early.Generation == generation) ConnectionLost(generation, early.Closed);
         }
+    }
+
+    /// <summary>A connection opened: counted now, or, behind a protocol handshake, once the protocol is ready (<see cref="_openNotCounted"/>).</summary>
+    private void Opened(TimeSpan connectTime)
+    {
+        _openNotCounted = connectTime;
+        if (_traffic.ReadyOnAttach) CountOpen();
+    }
+
+    private void CountOpen()
+    {
+        if (_openNotCounted is not { } connectTime) return;
+        _openNotCounted = null;
+        _metrics.Count(MetricNames.Connects);
+        _metrics.Record(MetricNames.ConnectTime, connectTime);
     }
 
     /// <summary>Traffic, tokens and heartbeats start over a connection that just became the client's.</summary>
@@ -314,7 +399,13 @@ public sealed class ClientRuntime : IClientControl, IDisposable
     }
 
     private Task<SimulatedConnection> OpenAsync(ConnectOptions options, IConnectionListener listener) =>
-        _connections.OpenAsync(() => _tokens is null ? Task.FromResult(options) : _tokens.PrepareConnectAsync(options), listener);
+        _connections.OpenAsync(async () =>
+        {
+            // The connect block first: the token's query parameter and the protocol's negotiate build on its URL.
+            var shaped = _connect?.Apply(options, Interlocked.Increment(ref _connectAttempts), _time.GetUtcNow().ToUnixTimeMilliseconds()) ?? options;
+            return await _traffic.PrepareConnectAsync(
+                _tokens is null ? shaped : await _tokens.PrepareConnectAsync(shaped).ConfigureAwait(false), CancellationToken.None).ConfigureAwait(false);
+        }, listener);
 
     /// <summary>The connect options for the next connection (the behaviour may change the interface).</summary>
     private ConnectOptions OptionsNow() => _behavior.OptionsNow(_armed, Context);
@@ -335,10 +426,11 @@ public sealed class ClientRuntime : IClientControl, IDisposable
     /// server), and is a false disconnect when the server ended a well-behaved client whose token was valid.
     /// <paramref name="how"/> says what becomes of the socket and the traffic over it.
     /// </summary>
-    private void End(ClientTrigger trigger, string? cause, Teardown how, string? note = null, ConnectionClosed? seen = null)
+    private void End(ClientTrigger trigger, string? cause, Teardown how, string? note = null, ConnectionClosed? seen = null, ProtocolFailure? failure = null)
     {
         var connection = _connection ?? throw new InvalidOperationException($"{trigger}: the client has no connection to end");
         _connection = null;
+        CountOpen();
         CancelTimer();
         StopPinger();
         Fire(trigger, note ?? cause);
@@ -352,11 +444,14 @@ public sealed class ClientRuntime : IClientControl, IDisposable
         }
         int? serverCode = seen is { Initiator: CloseInitiator.Server } byServer ? byServer.Code : null;
         // A server closing a connection whose token has expired is right to do so: not a false disconnect.
-        var tokenExpired = _tokens?.Ended(serverCode) ?? false;
+        var closedByServer = seen is { Initiator: CloseInitiator.Server } || failure is { ClosedByServer: true };
+        var tokenExpired = _tokens?.Ended(serverCode, quietExpiryClose: closedByServer && _traffic.ExpiryCloseHasNoCode) ?? false;
         if (trigger == ClientTrigger.Lost)
         {
-            _metrics.CountClose(seen is null ? "heartbeat-timeout" : serverCode?.ToString() ?? "1006");
-            if (seen is { Initiator: not CloseInitiator.Client } && _behavior.IsWellBehaved && !tokenExpired) _metrics.Count(MetricNames.FalseDisconnects);
+            _metrics.CountClose(failure is not null ? failure.Cause[(DisconnectCauses.CategoryOf(failure.Cause).Length + 1)..]
+                : seen is null ? "heartbeat-timeout" : serverCode?.ToString() ?? "1006");
+            if ((seen is { Initiator: not CloseInitiator.Client } || failure is { ClosedByServer: true }) && _behavior.IsWellBehaved && !tokenExpired)
+                _metrics.Count(MetricNames.FalseDisconnects);
         }
         switch (how.Kind)
         {
@@ -374,7 +469,7 @@ public sealed class ClientRuntime : IClientControl, IDisposable
     /// <summary>Drain, then close: the connection stays open until every answer is in or the newest message's lossTimeout has passed (at most the stop grace), so the close interrupts nothing.</summary>
     private async Task DrainThenCloseAsync(SimulatedConnection connection, string reason)
     {
-        await _traffic.DrainAsync(_plan.StopGrace);
+        await _traffic.DrainAsync(StopGraceLeft);
         _traffic.Detach();
         await connection.CloseAsync(1000, reason);
     }
@@ -454,14 +549,18 @@ public sealed class ClientRuntime : IClientControl, IDisposable
             return;
         }
         if (_machine.State != ClientState.Open) return;
-        End(ClientTrigger.Lost, CauseOf(closed), Teardown.Gone, seen: closed);
+        End(ClientTrigger.Lost, CauseOf(closed, _plan.Protocol), Teardown.Gone, seen: closed);
         ScheduleReconnect();
     }
 
-    /// <summary>The <see cref="DisconnectCauses"/> label of a connection the client did not end on purpose.</summary>
-    internal static string CauseOf(ConnectionClosed closed) => closed.Initiator switch
+    /// <summary>
+    /// The <see cref="DisconnectCauses"/> label of a connection the client did not end on purpose. A close code the
+    /// protocol defines carries its name: <c>server:close-4408-init-timeout</c>.
+    /// </summary>
+    internal static string CauseOf(ConnectionClosed closed, ProtocolKind protocol = ProtocolKind.Echo) => closed.Initiator switch
     {
-        CloseInitiator.Server => DisconnectCauses.Of(DisconnectCauses.Server, $"close-{closed.Code ?? 1005}"),
+        CloseInitiator.Server => DisconnectCauses.Of(DisconnectCauses.Server,
+            $"close-{closed.Code ?? 1005}" + (protocol == ProtocolKind.GraphqlWs && GraphqlWsCloseCodes.Name(closed.Code) is { } name ? "-" + name : "")),
         CloseInitiator.Lost => DisconnectCauses.Of(DisconnectCauses.Server, closed.Loss ?? DisconnectCause.Other),
         _ => DisconnectCauses.Of(DisconnectCauses.Tool, "close"),
     };
@@ -504,6 +603,37 @@ public sealed class ClientRuntime : IClientControl, IDisposable
         ScheduleReconnect();
     }
 
+    /// <summary>
+    /// The protocol gave the connection up by its own rules (a hub silent past serverTimeout, the hub's close message,
+    /// a refused handshake): ended with the protocol's cause, then a reconnect by the policy. A silent server is
+    /// aborted, as for a heartbeat timeout; a server that said goodbye gets a clean close.
+    /// </summary>
+    private void ProtocolFailed(int generation, ProtocolFailure failure)
+    {
+        if (!Listening || generation != Generation || _machine.State != ClientState.Open || _connection is null) return;
+        if (failure.ServerTimeout) _metrics.Count(MetricNames.HeartbeatTimeouts);
+        if (failure.Handshake && _openNotCounted is not null)
+        {
+            // The upgrade succeeded but the protocol refused (or never answered) its handshake: one failed attempt,
+            // counted as a connect failure only, not also as a connect and a disconnect.
+            _openNotCounted = null;
+            var label = failure.Cause[(DisconnectCauses.CategoryOf(failure.Cause).Length + 1)..];
+            _metrics.Count(MetricNames.ConnectFailures);
+            _metrics.CountCause(DisconnectCauses.Connect, label);
+            End(ClientTrigger.Lost, null, Teardown.Reset, label, failure: failure);
+        }
+        else End(ClientTrigger.Lost, failure.Cause, failure.ClosedByServer ? Teardown.Close("server closed") : Teardown.Reset, failure: failure);
+        if (!failure.AllowReconnect)
+        {
+            // The hub's close said allowReconnect:false: the .NET client then ends the hub connection for good
+            // (Closed, no automatic reconnect), and so does this one.
+            _metrics.Count(MetricNames.SignalrReconnectsForbidden);
+            if (_machine.CanFire(ClientTrigger.GiveUp)) Fire(ClientTrigger.GiveUp, "the server forbade a reconnect");
+            return;
+        }
+        ScheduleReconnect();
+    }
+
     // ------------------------------------------------------------ handovers (for behaviours)
 
     public void OpenBeside(Action<SimulatedConnection?, Exception?, TimeSpan> inTurn) =>
@@ -524,8 +654,8 @@ public sealed class ClientRuntime : IClientControl, IDisposable
         _connection = fresh;
         if (_beside is { } beside && ReferenceEquals(beside.Connection, fresh)) beside.Listener.Adopt(generation);
         _beside = null;
-        _metrics.Count(MetricNames.Connects);
-        _metrics.Record(MetricNames.ConnectTime, connectTime);
+        CountOpen(); // the old path's, if its handshake was never answered
+        Opened(connectTime);
         StartOver(fresh, generation);
     }
 
@@ -634,7 +764,11 @@ public sealed class ClientRuntime : IClientControl, IDisposable
         public void OnClosed(ConnectionClosed closed)
         {
             var of = Volatile.Read(ref _generation);
-            client._turns.Post(() => client.ConnectionLost(of, closed));
+            client._turns.Post(() =>
+            {
+                client.ConnectionLost(of, closed);
+                client.SettleIfDone();
+            });
         }
     }
 }

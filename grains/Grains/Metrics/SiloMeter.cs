@@ -35,8 +35,20 @@ public sealed class SiloMeter : IDisposable
         metrics.RecorderCreated += OnRecorder;
     }
 
-    /// <summary>The run is armed on this silo: its series appear (every group, at zero).</summary>
-    public void RunBegan(string runId, string scenario) => _runs.GetOrAdd(runId, id => new RunInstruments(id, scenario, _silo, _metrics));
+    /// <summary>The run is armed on this silo: its series appear (every one of its <paramref name="groups"/>, at zero).</summary>
+    public void RunBegan(string runId, string scenario, int groups) =>
+        _runs.GetOrAdd(runId, id => new RunInstruments(id, scenario, _silo, groups, _metrics));
+
+    /// <summary>
+    /// Series each instrument of the run meter <paramref name="meterName"/> carries (one per group), for an
+    /// exporter's view to size its streams by: OpenTelemetry allocates a stream's points up front and frees a
+    /// disposed meter's streams only at its next collection, so an unscraped silo holds every finished run's
+    /// streams until then. Sized to the groups, that is a few hundred bytes per instrument, not kilobytes.
+    /// Null for a meter that is not a run meter being created.
+    /// </summary>
+    public static int? SeriesOf(string meterName) => Series.TryGetValue(meterName, out var groups) ? groups : null;
+
+    private static readonly ConcurrentDictionary<string, int> Series = new();
 
     /// <summary>The run's clients on this silo stopped: its meter is disposed, and exporters drop its series.</summary>
     public void RunEnded(string runId)
@@ -70,11 +82,13 @@ public sealed class SiloMeter : IDisposable
         private readonly string _silo;
         private readonly FrozenDictionary<string, Histogram<double>> _histograms;
 
-        public RunInstruments(string runId, string scenario, string silo, SiloMetrics metrics)
+        public RunInstruments(string runId, string scenario, string silo, int groups, SiloMetrics metrics)
         {
             _runId = runId;
             _scenario = scenario;
             _silo = silo;
+            // Read by exporters' views while the instruments below are created (instrument publication is synchronous).
+            Series[RunMeterPrefix + runId] = Math.Max(1, groups);
             _meter = new Meter(RunMeterPrefix + runId);
             IEnumerable<GroupRecorder> Recorders() => metrics.All.Where(r => r.Run == runId).Select(r => r.Recorder);
             _meter.CreateObservableGauge("simcluster_open_connections",
@@ -89,6 +103,7 @@ public sealed class SiloMeter : IDisposable
             var advice = new InstrumentAdvice<double> { HistogramBucketBoundaries = BucketBounds };
             _histograms = MetricNames.All.Where(m => m.Value == MetricKind.Trend).Select(m => m.Key).ToFrozenDictionary(t => t,
                 t => _meter.CreateHistogram($"simcluster_{t}", unit: "s", description: MetricNames.Definitions[t].PlainDefinition, tags: null, advice: advice));
+            Series.TryRemove(RunMeterPrefix + runId, out _);
         }
 
         /// <summary>What a group's recorder calls for each trend sample: the histogram, with the group's tags built once.</summary>

@@ -40,6 +40,9 @@ public sealed class EchoProtocol : IProtocol
     /// <summary>An echo server has no refresh of its own; an in-band refresh needs the scenario's refresh.message.</summary>
     public IRefreshFrames? RefreshFrames => null;
 
+    /// <summary>No token of its own: it rides in the upgrade request (auth.send query or header).</summary>
+    public ITokenCarrier? Tokens => null;
+
     public int Pending => _traffic.Pending;
 
     public void Schedule(long start, long end) => _traffic.Schedule(start, end);

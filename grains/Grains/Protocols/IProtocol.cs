@@ -39,11 +39,39 @@ public interface IProtocol : IDisposable
     /// </summary>
     ConnectOptions PrepareUpgrade(ConnectOptions options);
 
+    /// <summary>
+    /// Each connection attempt, after its token is in place: a protocol that must ask the server over HTTP before the
+    /// upgrade (SignalR's negotiate, which hands out the connection token the WebSocket URL carries) does it here and
+    /// returns the options of this attempt. A failure is a <see cref="ConnectFailedException"/>, counted as the
+    /// attempt's connect failure. The others connect as they are (the default).
+    /// </summary>
+    Task<ConnectOptions> PrepareConnectAsync(ConnectOptions options, CancellationToken ct) => Task.FromResult(options);
+
+    /// <summary>
+    /// Raised (on a socket or timer thread) when the protocol gives the attached connection up on its own: a server
+    /// silent past the protocol's timeout, the server's close message, a refused handshake. The argument is the
+    /// disconnect cause (<c>category:label</c>, see <c>DisconnectCauses</c>); the client ends the connection with it
+    /// and reconnects by its policy. Protocols without such rules never raise it (the default).
+    /// </summary>
+    event Action<ProtocolFailure>? Failed { add { } remove { } }
+
+    /// <summary>
+    /// The server ends a connection whose token expired without saying so (SignalR's CloseOnAuthenticationExpiration
+    /// closes cleanly): a server close after <c>exp</c> counts as an expiry close. False: only close code 4001 does.
+    /// </summary>
+    bool ExpiryCloseHasNoCode => false;
+
     /// <summary>The protocol's own keep-alive frames, for <c>heartbeat.appLevel</c>; null: it has none (WebSocket PINGs are used).</summary>
     IAppHeartbeat? Heartbeat { get; }
 
     /// <summary>The protocol's in-band token refresh frames; null: it has none (a scenario must then give refresh.message).</summary>
     IRefreshFrames? RefreshFrames { get; }
+
+    /// <summary>
+    /// Where the protocol carries the client's token (<c>auth.send: protocol</c>); null: it has no place for one
+    /// (then <see cref="ProtocolTraits.CarriesTokens"/> is false for its kind and the validator refuses the key).
+    /// </summary>
+    ITokenCarrier? Tokens { get; }
 
     /// <summary>
     /// The send window, as timestamps of the protocol's clock: from the client's start to the run's planned end,
@@ -83,6 +111,13 @@ public interface IProtocol : IDisposable
     void Finish();
 }
 
+/// <summary>
+/// Why a protocol gave its connection up: the disconnect cause, whether the server closed it (its close message)
+/// rather than fell silent, whether it was the protocol's handshake that failed (then the attempt is a connect
+/// failure), and whether the server allowed a reconnect (SignalR's <c>allowReconnect</c>: false ends the client's reconnecting).
+/// </summary>
+public sealed record ProtocolFailure(string Cause, bool ClosedByServer, bool ServerTimeout = false, bool Handshake = false, bool AllowReconnect = true);
+
 /// <summary>A protocol's own heartbeat: a ping frame carrying a timestamp of the client's clock, handed back in the pong.</summary>
 public interface IAppHeartbeat
 {
@@ -90,6 +125,17 @@ public interface IAppHeartbeat
 
     /// <summary>Raised (on a socket thread) with the timestamp a ping carried, when its pong arrives.</summary>
     event Action<long>? PongSeen;
+}
+
+/// <summary>A protocol's own place for the token of the next connection.</summary>
+public interface ITokenCarrier
+{
+    /// <summary>
+    /// The connect options of a connection that will present <paramref name="token"/>: changed when the token rides in
+    /// the upgrade request (SignalR's <c>access_token</c> query), or kept for the handshake on the open socket
+    /// (Socket.IO's namespace connect, graphql-transport-ws's <c>connection_init</c>) and returned unchanged.
+    /// </summary>
+    ConnectOptions Carry(ConnectOptions options, string token);
 }
 
 /// <summary>The frames of an in-band token refresh on an open connection.</summary>

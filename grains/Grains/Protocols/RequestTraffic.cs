@@ -13,7 +13,8 @@ namespace SimCluster.Grains.Protocols;
 /// <c>lossTimeout</c> while its connection stayed open is lost; one whose connection closed first is interrupted,
 /// or, with <c>keepAcrossReconnects</c>, kept and given a fresh window on the next connection (the protocol replays
 /// it); at the end of the run an open connection drains, and what is still inside its window then is unresolved.
-/// <c>messages_sent</c> = received + failed + lost + interrupted + unresolved.
+/// <c>messages_sent</c> = received + failed + lost + interrupted + unresolved (+ unacked, for requests that ask for no reply).
+/// The session protocol keeps its requests to the end of the run instead (<see cref="KeptRequests.RunEnd"/>).
 /// Runs on timer and socket threads, so its state is guarded by one lock.
 /// </summary>
 public sealed class RequestTraffic : IDisposable
@@ -25,9 +26,11 @@ public sealed class RequestTraffic : IDisposable
     private readonly GroupRecorder _metrics;
     private readonly TimeProvider _time;
     private readonly RequestBuilder _build;
-    private readonly bool _keepAcrossReconnects;
+    private readonly KeptRequests _kept;
+    private readonly Func<long>? _mark;
+    private readonly bool _expectReplies;
     private readonly SendSchedule _schedule;
-    private readonly Dictionary<long, long> _pending = [];
+    private readonly Dictionary<long, Request> _pending = [];
     private readonly RecentSequences _answered = new();
     /// <summary>Recently counted lost: a reply to one of these arriving after all is late, not a duplicate.</summary>
     private readonly RecentSequences _expired = new();
@@ -39,14 +42,36 @@ public sealed class RequestTraffic : IDisposable
     private long _highestAnswer;
     private Drain? _drain;
     private bool _finished;
+    private bool _stopped;
+    /// <summary>The schedule was opened for the connection being set up (<see cref="Opening"/>), before its handshake.</summary>
+    private bool _opening;
+    /// <summary>When the end-of-run drain on an open connection ended (<see cref="KeptRequests.RunEnd"/>).</summary>
+    private long? _settledAt;
 
-    public RequestTraffic(MessagePlan plan, GroupRecorder metrics, TimeProvider time, Random random, RequestBuilder build, bool keepAcrossReconnects = false)
+    /// <summary>A request in flight: when it was (last) sent, the protocol's mark, and its frame when it may be replayed.</summary>
+    private readonly record struct Request(long SentAt, long Mark, string? Frame);
+
+    /// <param name="expectReplies">False: requests ask for no answer (a Socket.IO event without an ack id); each is counted sent and unacked, never pending.</param>
+    public RequestTraffic(MessagePlan plan, GroupRecorder metrics, TimeProvider time, Random random, RequestBuilder build, bool keepAcrossReconnects = false, bool expectReplies = true)
+        : this(plan, metrics, time, random, build, keepAcrossReconnects ? KeptRequests.NextConnection : KeptRequests.None, expectReplies: expectReplies)
     {
+    }
+
+    /// <param name="mark">
+    /// Read when a request is first sent and kept with it (<see cref="KeptRequests.RunEnd"/>): the session protocol's
+    /// highest server sequence number, so a request lost at the end can be paired with a gap in the server's numbering.
+    /// Called under this object's lock: it must not take the protocol's.
+    /// </param>
+    /// <param name="expectReplies">False: requests ask for no answer; each is counted sent and unacked, never pending.</param>
+    public RequestTraffic(MessagePlan plan, GroupRecorder metrics, TimeProvider time, Random random, RequestBuilder build, KeptRequests kept, Func<long>? mark = null, bool expectReplies = true)
+    {
+        _expectReplies = expectReplies;
         _plan = plan;
         _metrics = metrics;
         _time = time;
         _build = build;
-        _keepAcrossReconnects = keepAcrossReconnects;
+        _kept = kept;
+        _mark = mark;
         _schedule = SendSchedule.Spread(time, plan.Interval, random);
     }
 
@@ -62,6 +87,21 @@ public sealed class RequestTraffic : IDisposable
         lock (_gate) _schedule.Begin(start, end);
     }
 
+    /// <summary>
+    /// A connection opened whose handshake comes before any request (the session's hello and welcome): the schedule
+    /// opens now, so the slots that come due during the handshake go out when it is done (<see cref="Attach"/>).
+    /// Without it, the schedule opens at <see cref="Attach"/>.
+    /// </summary>
+    public void Opening()
+    {
+        if (!Enabled) return;
+        lock (_gate)
+        {
+            _schedule.Opened(_time.GetTimestamp());
+            _opening = true;
+        }
+    }
+
     /// <summary>Starts sending over <paramref name="connection"/>; a protocol with a handshake calls it once the connection is ready.</summary>
     public void Attach(ITextChannel connection)
     {
@@ -69,12 +109,14 @@ public sealed class RequestTraffic : IDisposable
         lock (_gate)
         {
             var now = _time.GetTimestamp();
+            if (!_opening) _schedule.Opened(now);
+            _opening = false;
+            if (_stopped) return; // the run's end began: nothing more is sent, whatever reconnects
             _connection = connection;
-            _schedule.Opened(now);
-            if (_keepAcrossReconnects)
+            if (_kept == KeptRequests.NextConnection)
             {
                 // Kept requests are replayed over this connection by the protocol: their window starts again here.
-                foreach (var seq in _pending.Keys.ToList()) _pending[seq] = now;
+                foreach (var seq in _pending.Keys.ToList()) _pending[seq] = _pending[seq] with { SentAt = now };
             }
             _timer?.Dispose();
             _timer = _time.CreateTimer(_ => Tick(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
@@ -90,10 +132,49 @@ public sealed class RequestTraffic : IDisposable
     {
         lock (_gate)
         {
+            _opening = false;
             StopSendingLocked();
             ExpireLocked(_time.GetTimestamp());
-            if (!_keepAcrossReconnects) InterruptLocked();
+            if (_kept == KeptRequests.None) InterruptLocked();
         }
+    }
+
+    /// <summary>
+    /// The server said after a reconnect that it holds every request up to <paramref name="after"/> (<see cref="KeptRequests.RunEnd"/>):
+    /// the frames of the later ones, in order, for the protocol to send again; each one's RTT runs from now.
+    /// </summary>
+    public IReadOnlyList<string> Replay(long after)
+    {
+        lock (_gate)
+        {
+            var now = _time.GetTimestamp();
+            List<string> frames = [];
+            foreach (var seq in _pending.Keys.Where(s => s > after).Order().ToList())
+            {
+                var request = _pending[seq];
+                _pending[seq] = request with { SentAt = now };
+                if (request.Frame is { } frame) frames.Add(frame);
+            }
+            return frames;
+        }
+    }
+
+    /// <summary>Gives every request in flight the mark <paramref name="mark"/> (the session's server started numbering again).</summary>
+    public void Remark(long mark)
+    {
+        lock (_gate)
+        {
+            foreach (var seq in _pending.Keys.ToList()) _pending[seq] = _pending[seq] with { Mark = mark };
+        }
+    }
+
+    /// <summary>
+    /// The client itself chose a new session that will not replay what it kept (a token refreshed by a new
+    /// connection): what was in flight is interrupted, as on a connection that ends without resumption.
+    /// </summary>
+    public void Interrupt()
+    {
+        lock (_gate) InterruptLocked();
     }
 
     /// <summary>
@@ -113,7 +194,11 @@ public sealed class RequestTraffic : IDisposable
     /// <summary>Stops sending but keeps listening, so replies in flight can still arrive before a clean stop.</summary>
     public void StopSending()
     {
-        lock (_gate) StopSendingLocked();
+        lock (_gate)
+        {
+            _stopped = true;
+            StopSendingLocked();
+        }
     }
 
     /// <summary>
@@ -125,27 +210,35 @@ public sealed class RequestTraffic : IDisposable
     {
         lock (_gate)
         {
+            _stopped = true;
             StopSendingLocked();
             if (_drain is not null) return _drain.Done;
             var now = _time.GetTimestamp();
             ExpireLocked(now);
             if (_pending.Count == 0) return Task.CompletedTask;
-            var window = _time.GetElapsedTime(_pending.Values.Max(), now);
+            var window = _time.GetElapsedTime(_pending.Values.Max(r => r.SentAt), now);
             _drain = new Drain(_time, Drain.Wait(_plan.LossTimeout - window, grace), Settle);
             return _drain.Done;
         }
     }
 
+    /// <summary>Whether request <paramref name="seq"/> was ever issued: a reply naming another id answers nothing this client sent.</summary>
+    public bool Issued(long seq)
+    {
+        lock (_gate) return seq >= 1 && seq < _nextSeq;
+    }
+
     /// <summary>A reply to request <paramref name="seq"/>: received (RTT, reordered), late after being counted lost, or a duplicate; unknown ids are ignored.</summary>
-    public void Answered(long seq)
+    /// <param name="countReceived">False when the protocol counts <c>messages_received</c> itself (the session counts every server message, echo or not).</param>
+    public void Answered(long seq, bool countReceived = true)
     {
         var now = _time.GetTimestamp();
         lock (_gate)
         {
-            if (_pending.Remove(seq, out var sentAt))
+            if (_pending.Remove(seq, out var request))
             {
-                _metrics.Count(MetricNames.MessagesReceived);
-                _metrics.Record(MetricNames.MessageRtt, _time.GetElapsedTime(sentAt, now));
+                if (countReceived) _metrics.Count(MetricNames.MessagesReceived);
+                _metrics.Record(MetricNames.MessageRtt, _time.GetElapsedTime(request.SentAt, now));
                 if (seq < _highestAnswer) _metrics.Count(MetricNames.MessagesReordered);
                 else _highestAnswer = seq;
                 _answered.Mark(seq, _nextSeq);
@@ -182,18 +275,40 @@ public sealed class RequestTraffic : IDisposable
         }
     }
 
-    /// <summary>The run is over for this client: counts the planned sends; what is still pending (a drain that never ran) is interrupted.</summary>
-    public void Finish()
+    /// <summary>
+    /// The run is over for this client: counts the planned sends; what is still pending (a drain that never ran) is
+    /// interrupted. With <see cref="KeptRequests.RunEnd"/> it is lost instead (unresolved when it was still inside its
+    /// window as the drain on an open connection ended), and the marks of the lost ones are returned, in request order.
+    /// </summary>
+    public IReadOnlyList<long> Finish()
     {
         lock (_gate)
         {
-            if (_finished || !Enabled) return;
+            if (_finished || !Enabled) return [];
             _finished = true;
+            _stopped = true;
             StopSendingLocked();
+            _metrics.Count(MetricNames.MessagesPlanned, _schedule.Planned);
+            if (_kept == KeptRequests.RunEnd) return SettleAtEndLocked();
             ExpireLocked(_time.GetTimestamp());
             InterruptLocked();
-            _metrics.Count(MetricNames.MessagesPlanned, _schedule.Planned);
+            return [];
         }
+    }
+
+    private List<long> SettleAtEndLocked()
+    {
+        List<long> lost = [];
+        long unresolved = 0;
+        foreach (var (_, request) in _pending.OrderBy(p => p.Key))
+        {
+            if (_settledAt is { } at && _time.GetElapsedTime(request.SentAt, at) <= _plan.LossTimeout) unresolved++;
+            else lost.Add(request.Mark);
+        }
+        _pending.Clear();
+        _metrics.Count(MetricNames.MessagesLost, lost.Count);
+        _metrics.Count(MetricNames.MessagesUnresolved, unresolved);
+        return lost;
     }
 
     public void Dispose()
@@ -219,11 +334,16 @@ public sealed class RequestTraffic : IDisposable
         _pending.Clear();
     }
 
-    /// <summary>The drain is over: overdue requests are lost, the rest unresolved.</summary>
+    /// <summary>The drain is over: overdue requests are lost, the rest unresolved (kept to the end: booked by <see cref="Finish"/>).</summary>
     private void Settle()
     {
         lock (_gate)
         {
+            if (_kept == KeptRequests.RunEnd)
+            {
+                _settledAt = _time.GetTimestamp();
+                return;
+            }
             ExpireLocked(_time.GetTimestamp());
             if (_pending.Count == 0) return;
             _metrics.Count(MetricNames.MessagesUnresolved, _pending.Count);
@@ -258,13 +378,17 @@ public sealed class RequestTraffic : IDisposable
                 var seq = _nextSeq++;
                 _answered.Issue(seq);
                 _expired.Issue(seq);
-                _pending[seq] = now;
-                if (!connection.Send(_build(seq, _time.GetUtcNow().ToUnixTimeMilliseconds())))
+                var frame = _build(seq, _time.GetUtcNow().ToUnixTimeMilliseconds());
+                var keptToEnd = _kept == KeptRequests.RunEnd;
+                if (_expectReplies) _pending[seq] = new Request(now, keptToEnd ? _mark?.Invoke() ?? 0 : 0, keptToEnd ? frame : null);
+                // Kept to the end, a frame the socket refused is the session's all the same: the next connection replays it.
+                if (!connection.Send(frame) && !keptToEnd)
                 {
                     _pending.Remove(seq); // never sent: not counted at all
                     continue;
                 }
                 _metrics.Count(MetricNames.MessagesSent);
+                if (!_expectReplies) _metrics.Count(MetricNames.MessagesUnacked);
                 _metrics.Record(MetricNames.SendLag, _time.GetElapsedTime(plannedAt, now));
             }
             ArmLocked(now);
@@ -274,11 +398,11 @@ public sealed class RequestTraffic : IDisposable
     /// <summary>Counts requests whose reply is overdue as lost: the connection is still open, so the server dropped them.</summary>
     private void ExpireLocked(long now)
     {
-        if (_pending.Count == 0) return;
+        if (_pending.Count == 0 || _kept == KeptRequests.RunEnd) return; // kept to the end: nothing is lost before it
         List<long>? expired = null;
-        foreach (var (seq, sentAt) in _pending)
+        foreach (var (seq, request) in _pending)
         {
-            if (_time.GetElapsedTime(sentAt, now) > _plan.LossTimeout) (expired ??= []).Add(seq);
+            if (_time.GetElapsedTime(request.SentAt, now) > _plan.LossTimeout) (expired ??= []).Add(seq);
         }
         if (expired is null) return;
         foreach (var seq in expired)
@@ -288,4 +412,22 @@ public sealed class RequestTraffic : IDisposable
         }
         _metrics.Count(MetricNames.MessagesLost, expired.Count);
     }
+}
+
+/// <summary>What becomes of a request whose connection ends before its answer.</summary>
+public enum KeptRequests
+{
+    /// <summary>Interrupted with its connection.</summary>
+    None,
+
+    /// <summary>Kept for the next connection, which the protocol replays it over with a fresh window; interrupted if the run ends first.</summary>
+    NextConnection,
+
+    /// <summary>
+    /// Kept to the end of the run over every reconnect (the session protocol, whose server says after each reconnect
+    /// which requests it holds, so the protocol replays only the rest: <see cref="RequestTraffic.Replay"/>). Nothing is
+    /// counted lost while the run goes on; a frame the socket refused is kept too. What never got its answer is lost
+    /// at the end, or unresolved when it was still inside its <c>lossTimeout</c> as the drain on an open connection ended.
+    /// </summary>
+    RunEnd,
 }

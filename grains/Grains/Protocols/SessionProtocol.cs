@@ -19,6 +19,8 @@ namespace SimCluster.Grains.Protocols;
 /// duplicate, one seen after a higher one is reordered, a gap left at the end (or forgotten by the server)
 /// is lost, unless it is the missing echo of a client message already counted lost.
 /// Everything the server sends is bounded: numbers are validated, open gaps are capped.
+/// The up direction is <see cref="RequestTraffic"/>'s books, kept to the end of the run
+/// (<see cref="KeptRequests.RunEnd"/>); the down direction, the server's own numbering, is kept here.
 /// </summary>
 public sealed class SessionProtocol : IProtocol, IAppHeartbeat
 {
@@ -31,15 +33,11 @@ public sealed class SessionProtocol : IProtocol, IAppHeartbeat
     private readonly MessagePlan _plan;
     private readonly GroupRecorder _metrics;
     private readonly TimeProvider _time;
-    private readonly SendSchedule _schedule;
     private readonly object _gate = new();
 
-    // Up: client messages not yet echoed, by sequence: last send time (RTT runs from it), the highest server
-    // seq seen when first sent (its echo, if the server numbered one, comes after it) and the frame to replay.
-    private readonly SortedDictionary<long, Unechoed> _unechoed = [];
-    private readonly RecentSequences _echoedOnce = new();
-    private long _nextSeq = 1;
-    private long _highestEcho;
+    // Up: client messages not yet echoed, each marked with the highest server seq seen when first sent (its echo,
+    // if the server numbered one, comes after it). Lock order: this object's gate, then the requests' own.
+    private readonly RequestTraffic _requests;
 
     // Down: server sequence numbers.
     private long _contiguous;            // every server seq <= this has arrived (or was given up)
@@ -50,17 +48,10 @@ public sealed class SessionProtocol : IProtocol, IAppHeartbeat
     private RecentSequences _seenOnConnection = new(); // server seqs received on this connection
 
     private ITextChannel? _connection;
-    private ITimer? _sendTimer;
     private ITimer? _ackTimer;
-    private Drain? _drain;
     private bool _welcomed;
-    private bool _sending = true;
     private bool _established;
     private bool _finished;
-    /// <summary>When the end-of-run drain ended on an open connection.</summary>
-    private long? _settledAt;
-
-    private readonly record struct Unechoed(long SentAt, long ServerSeqBefore, string Frame);
 
     public SessionProtocol(string sessionId, MessagePlan plan, GroupRecorder metrics, TimeProvider time, Random random)
     {
@@ -68,7 +59,8 @@ public sealed class SessionProtocol : IProtocol, IAppHeartbeat
         _plan = plan;
         _metrics = metrics;
         _time = time;
-        _schedule = SendSchedule.Spread(time, plan.Interval, random);
+        // The mark is read under the requests' lock, so it reads the field without taking this object's gate.
+        _requests = new RequestTraffic(plan, metrics, time, random, Build, KeptRequests.RunEnd, () => Volatile.Read(ref _highestServerSeq));
     }
 
     /// <summary>The hello/welcome handshake comes first: messages are sent after the welcome.</summary>
@@ -90,6 +82,9 @@ public sealed class SessionProtocol : IProtocol, IAppHeartbeat
 
     public IRefreshFrames? RefreshFrames { get; } = new AuthFrames();
 
+    /// <summary>No token of its own: it rides in the upgrade request (auth.send query or header).</summary>
+    public ITokenCarrier? Tokens => null;
+
     /// <summary>Raised (on a socket thread) with the timestamp a <see cref="SendPing"/> carried, when its pong arrives.</summary>
     public event Action<long>? PongSeen;
 
@@ -101,15 +96,12 @@ public sealed class SessionProtocol : IProtocol, IAppHeartbeat
         connection?.Send($"{{\"type\":\"ping\",\"ts\":{timestamp}}}");
     }
 
-    public int Pending { get { lock (_gate) return _unechoed.Count; } }
+    public int Pending => _requests.Pending;
 
     /// <summary>Server messages held beyond a gap (bounded by <see cref="MaxHeldAhead"/>).</summary>
     internal int HeldAhead { get { lock (_gate) return _ahead.Count; } }
 
-    public void Schedule(long start, long end)
-    {
-        lock (_gate) _schedule.Begin(start, end);
-    }
+    public void Schedule(long start, long end) => _requests.Schedule(start, end);
 
     public void Attach(ITextChannel connection)
     {
@@ -119,14 +111,12 @@ public sealed class SessionProtocol : IProtocol, IAppHeartbeat
             _welcomed = false;
             _helloLastSeq = _contiguous;
             _seenOnConnection = new RecentSequences();
-            if (_plan.Interval > TimeSpan.Zero) _schedule.Opened(_time.GetTimestamp());
+            _requests.Detach(); // nothing goes out before this connection's welcome
+            _requests.Opening(); // what comes due before the welcome goes out right after it // what comes due before the welcome goes out right after it
             connection.Send($"{{\"type\":\"hello\",\"session\":\"{_sessionId}\",\"lastSeq\":{_contiguous}}}");
-            DisposeTimersLocked();
-            // Acks at least once a second while messages arrive; sends at their planned instants (after the welcome).
+            _ackTimer?.Dispose();
+            // Acks at least once a second while messages arrive.
             _ackTimer = _time.CreateTimer(_ => Ack(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
-            if (_plan.Interval > TimeSpan.Zero && _sending)
-                _sendTimer = _time.CreateTimer(_ => SendDue(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-            ArmLocked(_time.GetTimestamp());
         }
     }
 
@@ -135,15 +125,7 @@ public sealed class SessionProtocol : IProtocol, IAppHeartbeat
         lock (_gate) StopLocked(); // nothing is interrupted: unechoed messages are replayed on the next connection
     }
 
-    public void StopSending()
-    {
-        lock (_gate)
-        {
-            _sending = false;
-            _sendTimer?.Dispose();
-            _sendTimer = null;
-        }
-    }
+    public void StopSending() => _requests.StopSending();
 
     /// <summary>The application died: what it had sent and not seen echoed can no longer be answered to it (interrupted).</summary>
     public void Abandon()
@@ -151,35 +133,17 @@ public sealed class SessionProtocol : IProtocol, IAppHeartbeat
         lock (_gate)
         {
             StopLocked();
-            _metrics.Count(MetricNames.MessagesInterrupted, _unechoed.Count);
-            _unechoed.Clear();
+            _requests.Abandon();
         }
     }
 
     private void StopLocked()
     {
-        DisposeTimersLocked();
-        _connection = null;
-        _welcomed = false;
-    }
-
-    private void DisposeTimersLocked()
-    {
-        _sendTimer?.Dispose();
-        _sendTimer = null;
         _ackTimer?.Dispose();
         _ackTimer = null;
-    }
-
-    private void ArmLocked(long now)
-    {
-        if (_sendTimer is null) return;
-        if (_sending && _schedule.UntilNext(now) is { } due) _sendTimer.Change(due, Timeout.InfiniteTimeSpan);
-        else
-        {
-            _sendTimer.Dispose();
-            _sendTimer = null;
-        }
+        _connection = null;
+        _welcomed = false;
+        _requests.Detach();
     }
 
     private void Ack()
@@ -196,43 +160,10 @@ public sealed class SessionProtocol : IProtocol, IAppHeartbeat
         connection.Send(frame);
     }
 
-    /// <summary>Sends every slot that came due (after the welcome), each stamped with its lag behind the plan.</summary>
-    private void SendDue()
-    {
-        ITextChannel? connection;
-        List<string>? frames = null;
-        lock (_gate)
-        {
-            connection = _connection;
-            if (connection is null || !_welcomed) return; // the welcome sends what came due meanwhile, and re-arms
-            var now = _time.GetTimestamp();
-            frames = TakeDueLocked(now);
-            ArmLocked(now);
-        }
-        if (frames is not null) foreach (var frame in frames) connection.Send(frame);
-    }
-
-    private List<string>? TakeDueLocked(long now)
-    {
-        if (!_sending || _plan.Interval <= TimeSpan.Zero) return null;
-        List<string>? frames = null;
-        while (_schedule.TryTakeDue(now, out _, out var plannedAt))
-        {
-            var seq = _nextSeq++;
-            _echoedOnce.Issue(seq);
-            var frame = Build(seq);
-            _unechoed[seq] = new Unechoed(now, _highestServerSeq, frame);
-            (frames ??= []).Add(frame);
-            _metrics.Count(MetricNames.MessagesSent);
-            _metrics.Record(MetricNames.SendLag, _time.GetElapsedTime(plannedAt, now));
-        }
-        return frames;
-    }
-
-    private string Build(long seq)
+    private string Build(long seq, long unixMs)
     {
         var sb = new StringBuilder(Math.Max(_plan.Size, 64));
-        sb.Append("{\"type\":\"msg\",\"seq\":").Append(seq).Append(",\"ts\":").Append(_time.GetUtcNow().ToUnixTimeMilliseconds()).Append(",\"body\":\"");
+        sb.Append("{\"type\":\"msg\",\"seq\":").Append(seq).Append(",\"ts\":").Append(unixMs).Append(",\"body\":\"");
         var pad = _plan.Size - sb.Length - 2;
         if (pad > 0) sb.Append('x', pad);
         sb.Append("\"}");
@@ -307,42 +238,31 @@ public sealed class SessionProtocol : IProtocol, IAppHeartbeat
 
     private void OnWelcome(bool resumed, long serverHolds)
     {
-        ITextChannel? connection;
-        List<string> frames = [];
         lock (_gate)
         {
-            connection = _connection;
+            var connection = _connection;
             if (connection is null) return;
             if (!resumed && _established)
             {
                 // The server forgot the session: whatever it had not delivered of its own is lost, and it starts
                 // numbering again, so our view of its sequence restarts too.
                 _metrics.Count(MetricNames.SessionsForgotten);
-                _metrics.Count(MetricNames.MessagesLost, LostDownLocked());
+                _metrics.Count(MetricNames.MessagesLost, LostDownLocked([]));
                 _contiguous = 0;
                 _ahead.Clear();
-                _highestServerSeq = 0;
+                Volatile.Write(ref _highestServerSeq, 0);
                 _lastAckSent = 0;
                 _helloLastSeq = 0;
-                foreach (var seq in _unechoed.Keys.ToList()) _unechoed[seq] = _unechoed[seq] with { ServerSeqBefore = 0 };
+                _requests.Remark(0);
             }
             _established = true;
             _welcomed = true;
-            var now = _time.GetTimestamp();
-            var replayed = 0;
-            foreach (var seq in _unechoed.Keys.ToList())
-            {
-                if (seq <= serverHolds) continue;
-                var message = _unechoed[seq];
-                _unechoed[seq] = message with { SentAt = now }; // its RTT runs from this send
-                frames.Add(message.Frame);
-                replayed++;
-            }
-            _metrics.Count(MetricNames.MessagesReplayed, replayed);
-            if (TakeDueLocked(now) is { } due) frames.AddRange(due);
-            ArmLocked(now);
+            // What the server lacks goes again first (each one's RTT runs from this send), then what came due meanwhile.
+            var replay = _requests.Replay(after: serverHolds);
+            _metrics.Count(MetricNames.MessagesReplayed, replay.Count);
+            foreach (var frame in replay) connection.Send(frame);
+            _requests.Attach(connection);
         }
-        foreach (var frame in frames) connection.Send(frame);
         Ready?.Invoke(resumed);
     }
 
@@ -367,7 +287,7 @@ public sealed class SessionProtocol : IProtocol, IAppHeartbeat
             }
             _seenOnConnection.Mark(seq, limit);
             if (seq < _highestServerSeq) _metrics.Count(MetricNames.MessagesReordered);
-            _highestServerSeq = Math.Max(_highestServerSeq, seq);
+            Volatile.Write(ref _highestServerSeq, Math.Max(_highestServerSeq, seq));
             if (seq == _contiguous + 1)
             {
                 _contiguous = seq;
@@ -380,21 +300,9 @@ public sealed class SessionProtocol : IProtocol, IAppHeartbeat
             }
             _metrics.Count(MetricNames.MessagesReceived);
 
-            if (echoOf is { } k)
-            {
-                if (_unechoed.Remove(k, out var sent))
-                {
-                    _metrics.Record(MetricNames.MessageRtt, _time.GetElapsedTime(sent.SentAt));
-                    _echoedOnce.Mark(k, _nextSeq);
-                    if (k < _highestEcho) _metrics.Count(MetricNames.MessagesReordered);
-                    _highestEcho = Math.Max(_highestEcho, k);
-                    if (_unechoed.Count == 0) _drain?.Finish();
-                }
-                else if (_echoedOnce.Seen(k, _nextSeq))
-                {
-                    _metrics.Count(MetricNames.MessagesDuplicated); // the server echoed K twice
-                }
-            }
+            // The echo closes client message K (RTT, reordered, or a duplicate when K was echoed before); the
+            // server message carrying it was counted received above.
+            if (echoOf is { } k) _requests.Answered(k, countReceived: false);
         }
     }
 
@@ -415,7 +323,8 @@ public sealed class SessionProtocol : IProtocol, IAppHeartbeat
     /// behind may be its echo, and one loss is counted once. Each unechoed message pairs with the lowest such
     /// gap, in order.
     /// </summary>
-    private long LostDownLocked(IReadOnlyList<Unechoed>? lostUp = null)
+    /// <param name="lostUp">The marks (server seq before) of the client messages counted lost, in sequence order.</param>
+    private long LostDownLocked(IReadOnlyList<long> lostUp)
     {
         using var gaps = Gaps().GetEnumerator();
         long unpaired = 0, from = 0, to = -1;
@@ -427,18 +336,18 @@ public sealed class SessionProtocol : IProtocol, IAppHeartbeat
         }
         var has = Next();
         // In sequence order the server seq each message was sent behind never decreases.
-        foreach (var message in lostUp ?? [])
+        foreach (var before in lostUp)
         {
-            while (has && to <= message.ServerSeqBefore)
+            while (has && to <= before)
             {
                 unpaired += to - from + 1; // wholly before this message was sent: cannot be its echo
                 has = Next();
             }
             if (!has) break;
-            if (from <= message.ServerSeqBefore)
+            if (from <= before)
             {
-                unpaired += message.ServerSeqBefore - from + 1;
-                from = message.ServerSeqBefore + 1;
+                unpaired += before - from + 1;
+                from = before + 1;
             }
             from++; // this gap seq is taken as the message's missing echo
             if (from > to) has = Next();
@@ -462,21 +371,7 @@ public sealed class SessionProtocol : IProtocol, IAppHeartbeat
         }
     }
 
-    public Task DrainAsync(TimeSpan grace)
-    {
-        lock (_gate)
-        {
-            _sending = false;
-            _sendTimer?.Dispose();
-            _sendTimer = null;
-            if (_drain is not null) return _drain.Done;
-            if (_unechoed.Count == 0) return Task.CompletedTask;
-            var newest = _unechoed.Values.Max(m => m.SentAt);
-            var wait = Drain.Wait(_plan.LossTimeout - _time.GetElapsedTime(newest), grace);
-            _drain = new Drain(_time, wait, () => { lock (_gate) _settledAt = _time.GetTimestamp(); });
-            return _drain.Done;
-        }
-    }
+    public Task DrainAsync(TimeSpan grace) => _requests.DrainAsync(grace);
 
     /// <summary>
     /// Whatever never arrived, after every replay, is lost: every client message never echoed (the server lost it
@@ -489,15 +384,9 @@ public sealed class SessionProtocol : IProtocol, IAppHeartbeat
         {
             if (_finished) return;
             _finished = true;
-            // Inside its window when the drain on an open connection ended: unresolved. Anything else left: lost.
-            bool Unresolved(Unechoed m) => _settledAt is { } at && _time.GetElapsedTime(m.SentAt, at) <= _plan.LossTimeout;
-            var unresolved = _unechoed.Values.Count(Unresolved);
-            var lostUp = _unechoed.Values.Where(m => !Unresolved(m)).ToList();
-            _metrics.Count(MetricNames.MessagesLost, lostUp.Count + LostDownLocked(lostUp));
-            _metrics.Count(MetricNames.MessagesUnresolved, unresolved);
-            if (_plan.Interval > TimeSpan.Zero) _metrics.Count(MetricNames.MessagesPlanned, _schedule.Planned);
-            _unechoed.Clear();
             StopLocked();
+            var lostUp = _requests.Finish(); // books the client messages never echoed, lost or unresolved
+            _metrics.Count(MetricNames.MessagesLost, LostDownLocked(lostUp));
         }
     }
 
@@ -542,8 +431,10 @@ public sealed class SessionProtocol : IProtocol, IAppHeartbeat
     {
         lock (_gate)
         {
-            StopLocked();
-            _drain?.Dispose();
+            _ackTimer?.Dispose();
+            _ackTimer = null;
+            _connection = null;
+            _requests.Dispose();
         }
     }
 }

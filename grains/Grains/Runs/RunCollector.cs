@@ -87,6 +87,8 @@ public sealed class RunCollector(RunPlan plan, RunRoster roster, RunAccumulator 
             }
         });
         var snapshots = (await Task.WhenAll(calls)).OfType<SiloSnapshot>().ToList();
+        // A drained silo is gone from the cluster, its numbers complete: they stay in every round.
+        snapshots.AddRange(roster.Drained.Select(s => s.Final).OfType<SiloSnapshot>());
         accumulator.Add(snapshots, second);
         LastSecond = second;
         if (roster.Live.Any(s => s.Unanswering)) await losses.HandleAsync();

@@ -20,6 +20,9 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
     private RunAccumulator? _accumulator;
     private RunRoster? _roster;
     private SiloLossHandler? _losses;
+    private SiloDrainHandler? _drains;
+    /// <summary>Set once the final collection is in (or the run failed): a silo draining during the stop waits for it.</summary>
+    private readonly TaskCompletionSource _finalCollected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly RunClock _clock = new(time);
     private readonly List<string> _notes = [];
     private int _started;
@@ -90,6 +93,16 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
         return Task.CompletedTask;
     }
 
+    public async Task<bool> Drain(string silo)
+    {
+        // This coordinator goes with that silo: nothing here would outlive the hand-over.
+        if (silo == CoordinatorSilo) return false;
+        if (_drains is not null && _phase == RunPhase.Running) return await _drains.DrainAsync(silo);
+        // The run's own stop takes its numbers: the silo stays until the final collection is in.
+        if (_phase is RunPhase.Stopping) await _finalCollected.Task;
+        return false;
+    }
+
     public Task<RunResult?> GetResult() => Task.FromResult(_result);
 
     public Task<RunResult?> GetInterimResult() => Task.FromResult(_result ?? (_plan is null || _phase == RunPhase.Arming ? null : BuildResult(_plan)));
@@ -100,6 +113,7 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
         {
             var roster = await ArmAsync(plan);
             var losses = _losses = new SiloLossHandler(plan, roster, _accumulator!, _clock, _notes, GrainFactory, () => _phase == RunPhase.Running, logger);
+            var drains = _drains = new SiloDrainHandler(plan, roster, _clock, _notes, () => _phase == RunPhase.Running, logger);
             var collector = new RunCollector(plan, roster, _accumulator!, _clock, losses, _notes, time, logger);
             _ = WatchMembershipAsync(losses, _done.Token);
             var startAt = _clock.FixStart();
@@ -111,8 +125,9 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
             _clock.ActiveEnded();
             _phase = RunPhase.Stopping;
             _message = "stopping clients";
-            await collector.WhileAsync(new RunStopper(plan, roster, losses, _notes, time, logger).StopAllAsync());
+            await collector.WhileAsync(new RunStopper(plan, roster, losses, drains, _notes, time, logger).StopAllAsync());
             await collector.FinalAsync();
+            _finalCollected.TrySetResult();
             if (plan.TimelineClients.Length > 0) _message = "collecting client timelines";
             _timelines = await TimelineSampler.CollectAsync(plan, GrainFactory, _notes, logger);
             if (plan.Groups.Any(g => g.Malformed is not null))
@@ -129,12 +144,14 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
             logger.LogError(e, "run {RunId} failed", plan.RunId);
             _notes.Add($"run failed: {e.GetBaseException().Message}");
             _message = e.GetBaseException().Message;
+            await RunStopper.HaltAsync(plan, _roster, time, logger); // no load may outlive a failed run
             await RunStopper.ReleaseAsync(plan, _roster, time, logger);
             _result = BuildResult(plan) with { Aborted = true, AbortReason = _abortReason ?? $"the run failed: {e.GetBaseException().Message}" };
             _phase = RunPhase.Failed;
         }
         finally
         {
+            _finalCollected.TrySetResult();
             _done.Cancel();
         }
     }

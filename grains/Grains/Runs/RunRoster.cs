@@ -18,8 +18,11 @@ public sealed class RunRoster
     /// <summary>Every silo the run was armed on, lost ones included, in slice order.</summary>
     public IReadOnlyList<RunSilo> All => _silos;
 
-    /// <summary>Silos membership has not declared dead.</summary>
-    public IEnumerable<RunSilo> Live => _silos.Where(s => !s.IsLost);
+    /// <summary>Silos membership has not declared dead and that have not drained (left the run with their final numbers).</summary>
+    public IEnumerable<RunSilo> Live => _silos.Where(s => !s.IsLost && !s.IsDrained);
+
+    /// <summary>Silos that drained: their final numbers stand in every later collection.</summary>
+    public IEnumerable<RunSilo> Drained => _silos.Where(s => s.IsDrained);
 
     public int Count => _silos.Count;
 
@@ -82,6 +85,18 @@ public sealed class RunSilo(string name, SiloAddress address, ISiloAgentGrain ag
     public int LostClients { get; internal set; }
     /// <summary>When the survivors had re-activated its clients, in seconds of the run; null if they were not.</summary>
     public double? ReactivatedAtSecond { get; internal set; }
+    /// <summary>Asked to stop (SIGTERM, a pod deletion): it is handing its clients over; it takes no clients of others.</summary>
+    public bool Draining { get; internal set; }
+    /// <summary>When its clients had stopped and its final numbers were in, in seconds of the run; null unless it drained.</summary>
+    public double? DrainedAtSecond { get; internal set; }
+    public bool IsDrained => DrainedAtSecond is not null;
+    /// <summary>A drained silo's final numbers, taken after all its clients stopped.</summary>
+    public SiloSnapshot? Final { get; internal set; }
+    /// <summary>Its clients when it drained, and how many of them the survivors started again.</summary>
+    public int DrainedClients { get; internal set; }
+    public int MigratedClients { get; internal set; }
+    /// <summary>Clients of drained silos this silo took over.</summary>
+    public int MigratedIn { get; internal set; }
     /// <summary>Alive but silent at the final collection: its clients' numbers since its last answer are missing.</summary>
     public bool MissedFinal { get; internal set; }
     /// <summary>Did not confirm its clients stopped: its final numbers may come from running clients.</summary>

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using SimCluster.Abstractions.Plans;
+using SimCluster.Abstractions.Runs;
 
 namespace SimCluster.Grains.Runs;
 
@@ -9,7 +10,7 @@ namespace SimCluster.Grains.Runs;
 /// grace and a margin for closing is named in a note and in <c>SiloResult.StopUnconfirmed</c>, because its
 /// clients may still have been running when their numbers were read.
 /// </summary>
-public sealed class RunStopper(RunPlan plan, RunRoster roster, SiloLossHandler losses, List<string> notes, TimeProvider time, ILogger logger)
+public sealed class RunStopper(RunPlan plan, RunRoster roster, SiloLossHandler losses, SiloDrainHandler drains, List<string> notes, TimeProvider time, ILogger logger)
 {
     /// <summary>Beyond the stop grace (the drain), time for every client's closing handshake.</summary>
     public static readonly TimeSpan StopCloseMargin = TimeSpan.FromSeconds(30);
@@ -21,9 +22,20 @@ public sealed class RunStopper(RunPlan plan, RunRoster roster, SiloLossHandler l
         catch (Exception e) { logger.LogWarning("silo {Silo} did not release run {RunId}: {Error}", silo.Name, plan.RunId, e.GetBaseException().Message); }
     }));
 
+    /// <summary>
+    /// A run that failed part-way: every live silo stops whatever clients of the run it started (<see cref="ISiloAgentGrain.Halt"/>),
+    /// whether or not they were ever armed or started through this roster (best effort, bounded).
+    /// </summary>
+    public static Task HaltAsync(RunPlan plan, RunRoster? roster, TimeProvider time, ILogger logger) => Task.WhenAll((roster?.Live ?? []).ToList().Select(async silo =>
+    {
+        try { await silo.Agent.Halt(plan.RunId).WaitAsync(plan.StopGrace + StopCloseMargin, time); }
+        catch (Exception e) { logger.LogWarning("silo {Silo} did not halt run {RunId}: {Error}", silo.Name, plan.RunId, e.GetBaseException().Message); }
+    }));
+
     public async Task StopAllAsync()
     {
-        await losses.Reactivations; // an adoption still under way would otherwise start clients after the stop
+        // An adoption or migration still under way would otherwise start clients after the stop.
+        await Task.WhenAll(losses.Reactivations, drains.Migrations);
         var bound = plan.StopGrace + StopCloseMargin;
         await Task.WhenAll(roster.Live.ToList().Select(async silo =>
         {

@@ -15,7 +15,7 @@ namespace SimCluster.Grains.Runs;
 /// </summary>
 [SiloPinnedPlacement]
 [Reentrant]
-public sealed class SiloAgentGrain(SiloMetrics metrics, SiloMeter meter, SiloCaseResults cases, ILocalSiloDetails silo, ILogger<SiloAgentGrain> logger) : Grain, ISiloAgentGrain
+public sealed class SiloAgentGrain(SiloMetrics metrics, SiloMeter meter, SiloCaseResults cases, SiloRunClients started, ILocalSiloDetails silo, TimeProvider time, ILogger<SiloAgentGrain> logger) : Grain, ISiloAgentGrain
 {
     /// <summary>Calls in flight at once when fanning out to clients: enough to be fast, few enough not to flood the silo.</summary>
     private const int Batch = 512;
@@ -33,7 +33,7 @@ public sealed class SiloAgentGrain(SiloMetrics metrics, SiloMeter meter, SiloCas
     {
         _plan = plan;
         _clients = clientIndices;
-        meter.RunBegan(plan.RunId, plan.ScenarioName);
+        meter.RunBegan(plan.RunId, plan.ScenarioName, plan.Groups.Length);
         foreach (var group in plan.Groups) metrics.For(plan.RunId, group.Name); // every group reports, even if empty here
         await ForEachClient((client, index, position) => client.Arm(plan, index, new SourceSlot(slice, slices, position)));
         DelayDeactivation(plan.Duration + plan.RampUp + TimeSpan.FromMinutes(10));
@@ -116,8 +116,35 @@ public sealed class SiloAgentGrain(SiloMetrics metrics, SiloMeter meter, SiloCas
         meter.RunEnded(plan.RunId); // the run's series leave this silo's /metrics
     }
 
+    /// <summary>How long a drain waits for its stopped clients to deactivate (their directory entries must go first).</summary>
+    private static readonly TimeSpan DeactivationPatience = TimeSpan.FromSeconds(10);
+
+    public async Task<SiloSnapshot> Drain(string runId)
+    {
+        started.Draining = true;
+        var clients = started.Clients(runId);
+        await started.StopAllAsync(runId);
+        _finished = clients.Count;
+        // Deactivated, so that the survivors' calls create these clients there rather than reach the stopped ones here.
+        await Task.WhenAll(clients.Select(index =>
+            GrainFactory.GetGrain<IClientGrain>(ClientKey(runId, index)).AsReference<IGrainManagementExtension>().DeactivateOnIdle().AsTask()));
+        if (!await started.WhenGoneAsync(runId, DeactivationPatience, time))
+            logger.LogWarning("{Left} clients of run {RunId} had not deactivated {Seconds} s after the drain's stop", started.Count(runId), runId, DeactivationPatience.TotalSeconds);
+        meter.RunEnded(runId);
+        return await Collect(runId);
+    }
+
+    public async Task<int> Halt(string runId)
+    {
+        var clients = started.Count(runId);
+        await started.StopAllAsync(runId);
+        meter.RunEnded(runId);
+        return clients;
+    }
+
     public async Task Release(string runId)
     {
+        started.Forget(runId);
         meter.RunEnded(runId); // a stop that never confirmed here left its series
         metrics.Forget(runId);
         cases.Forget(runId);

@@ -69,23 +69,13 @@ public sealed class SiloLossHandler(RunPlan plan, RunRoster roster, RunAccumulat
 
     private async Task ReactivateAsync(RunSilo lostSilo, int[] clients)
     {
-        var survivors = roster.Live.Where(s => !s.Unanswering).ToList();
+        var survivors = SurvivorAdoption.Survivors(roster);
         if (survivors.Count == 0)
         {
             notes.Add($"no surviving silo could take over the {clients.Length} clients of {lostSilo.Name}");
             return;
         }
-        var moves = roster.PlaceOnSurvivors(clients, survivors);
-        var started = await Task.WhenAll(moves.Select(async m =>
-        {
-            // Adopted clients source from the survivor's own slice, after its own clients' addresses.
-            try { return await m.To.Agent.Adopt(plan, m.Clients, clock.StartsAtUtc, m.To.Slice, roster.Count, m.FirstPosition); }
-            catch (Exception e)
-            {
-                logger.LogWarning("silo {Silo} could not adopt clients: {Error}", m.To.Name, e.GetBaseException().Message);
-                return 0;
-            }
-        }));
+        var (moves, started) = await SurvivorAdoption.StartAsync(plan, roster, clock, clients, survivors, logger);
         for (var s = 0; s < moves.Length; s++) moves[s].To.Adopted += started[s];
         ReactivatedClients += started.Sum();
         var at = Math.Round(clock.SecondsOfRun, 2);

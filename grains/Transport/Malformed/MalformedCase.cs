@@ -64,12 +64,13 @@ public abstract class AppMutationCase : MalformedCase
 
     public override Expectation Expected => Expectation.Survive();
 
-    protected abstract IEnumerable<FrameSpec> Frames();
+    /// <summary>The frames to send; <paramref name="context"/> gives the clock any timestamp comes from.</summary>
+    protected abstract IEnumerable<FrameSpec> Frames(CaseContext context);
 
     public override async Task<Observation> RunAsync(CaseContext context, string variant, CancellationToken ct)
     {
         await using var session = await CaseSession.OpenAsync(context, Deadline, ct).ConfigureAwait(false);
-        if (await CaseSession.TrySendAsync(() => session.Writer.SendAsync(Frames(), ct)).ConfigureAwait(false))
+        if (await CaseSession.TrySendAsync(() => session.Writer.SendAsync(Frames(context), ct)).ConfigureAwait(false))
             await session.SendProbeAsync(ct).ConfigureAwait(false);
         return await session.ObserveAsync(ct, echoesTolerate: false).ConfigureAwait(false) with { Variant = variant };
     }

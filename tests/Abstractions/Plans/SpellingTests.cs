@@ -8,14 +8,14 @@ public sealed class SpellingTests
     [Fact]
     public void The_plan_enums_are_spelt_as_scenario_files_write_them()
     {
-        Assert.Equal(["echo", "session", "none"], Spelling.NamesOf<ProtocolKind>());
+        Assert.Equal(["echo", "session", "none", "signalr", "json", "socketio", "graphql-ws"], Spelling.NamesOf<ProtocolKind>());
         Assert.Equal(["websocket-client", "lean"], Spelling.NamesOf<ClientDriver>());
         Assert.Equal(["close", "reset", "blackhole"], Spelling.NamesOf<DropMode>());
         Assert.Equal(["break-before-make", "make-before-break"], Spelling.NamesOf<SwitchMode>());
         Assert.Equal(["blackhole", "reset", "fin"], Spelling.NamesOf<OldPathFate>());
         Assert.Equal(["none", "equal", "full"], Spelling.NamesOf<JitterKind>());
         Assert.Equal(["in-band", "reconnect", "none"], Spelling.NamesOf<RefreshMode>());
-        Assert.Equal(["query", "header"], Spelling.NamesOf<TokenPlacement>());
+        Assert.Equal(["query", "header", "protocol"], Spelling.NamesOf<TokenPlacement>());
         Assert.Equal(["minted", "url"], Spelling.NamesOf<TokenSourceKind>());
     }
 

@@ -52,6 +52,8 @@ public sealed class RunDriverStopTests
             Planned = 2,
         });
 
+        public Task<bool> Drain(string silo) => Task.FromResult(false);
+
         public Task Abort(string reason)
         {
             Aborts++;

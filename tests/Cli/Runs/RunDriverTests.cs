@@ -51,7 +51,32 @@ public sealed class RunDriverTests
         Assert.True(elapsed < TimeSpan.FromSeconds(90), $"gave up after {elapsed}");
     }
 
-    private static async Task<(RunOutcome Outcome, TimeSpan Elapsed)> DriveAsync(ScriptedCoordinator coordinator, CancellationToken ct)
+    [Fact]
+    public async Task A_lost_coordinator_makes_every_active_silo_halt_the_run_before_the_driver_returns()
+    {
+        var coordinator = new ScriptedCoordinator { LoseAfterPolls = 2 };
+        var cluster = new FakeCluster(silos: 3);
+        var (outcome, _) = await DriveAsync(coordinator, CancellationToken.None, cluster);
+
+        Assert.StartsWith("the silo holding the run's coordinator was lost", outcome.Failure);
+        Assert.Equal(cluster.Silos.Select(s => $"driven|{s.ToParsableString()}").Order(), cluster.Halted.Order());
+    }
+
+    [Fact]
+    public async Task A_driver_that_fails_aborts_the_run_and_halts_it_on_every_silo_before_the_error_propagates()
+    {
+        var coordinator = new ScriptedCoordinator();
+        var cluster = new FakeCluster(silos: 2);
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            DriveAsync(coordinator, CancellationToken.None, cluster, _ => throw new InvalidOperationException("the view broke")));
+
+        Assert.Equal("the view broke", error.Message);
+        Assert.Equal("the run's driver failed", coordinator.AbortReason);
+        Assert.Equal(2, cluster.Halted.Count);
+    }
+
+    private static async Task<(RunOutcome Outcome, TimeSpan Elapsed)> DriveAsync(ScriptedCoordinator coordinator, CancellationToken ct,
+        FakeCluster? cluster = null, Func<RunProgress, Task>? onProgress = null)
     {
         var time = new WaitingClock();
         var loaded = ScenarioLoader.Parse("name: driven\ntarget: embedded\nclients: 1\nduration: 2s\n", "driven.yaml");
@@ -61,9 +86,9 @@ public sealed class RunDriverTests
             RunId = "driven", ScenarioName = "driven", Seed = 1, TargetUrls = ["ws://127.0.0.1:1/"], Clients = 1,
             Duration = TimeSpan.FromSeconds(2), Groups = [],
         };
-        var driver = new RunDriver(FakeGrainFactory.For(coordinator), loaded.Scenario!, plan, time);
+        var driver = new RunDriver(FakeGrainFactory.For(coordinator, cluster), loaded.Scenario!, plan, time);
         var started = time.GetUtcNow();
-        var run = driver.RunAsync(_ => Task.CompletedTask, ct);
+        var run = driver.RunAsync(onProgress ?? (_ => Task.CompletedTask), ct);
         await time.StepWhileWaitingAsync(run, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(30));
         Assert.True(run.IsCompleted, "the driver did not end within 30 s of real time");
         return (await run, time.GetUtcNow() - started);
@@ -73,6 +98,8 @@ public sealed class RunDriverTests
     private sealed class ScriptedCoordinator : IRunCoordinatorGrain
     {
         public int ResultCallsToHang;
+        /// <summary>After this many polls the coordinator answers as a fresh, empty activation (its silo was lost).</summary>
+        public int LoseAfterPolls = int.MaxValue;
         public int AbortCallsToHang;
         public bool CompleteOnlyAfterAbort;
         public int ResultCalls;
@@ -88,9 +115,12 @@ public sealed class RunDriverTests
         public Task<RunProgress> GetProgress()
         {
             _polls++;
+            if (_polls > LoseAfterPolls) return Task.FromResult(new RunProgress { Phase = RunPhase.Arming, Planned = 0 });
             var done = CompleteOnlyAfterAbort ? AbortReason is not null : _polls > 2;
             return Task.FromResult(new RunProgress { Phase = done ? RunPhase.Completed : RunPhase.Running, Planned = 1 });
         }
+
+        public Task<bool> Drain(string silo) => Task.FromResult(false);
 
         public Task Abort(string reason)
         {
@@ -114,21 +144,67 @@ public sealed class RunDriverTests
         };
     }
 
-    /// <summary>An <see cref="IGrainFactory"/> that hands out one coordinator; any other call is a test bug.</summary>
+    /// <summary>Active silos (the management grain's hosts) whose agents record the runs they were asked to halt, by agent key.</summary>
+    internal sealed class FakeCluster(int silos)
+    {
+        public List<SiloAddress> Silos { get; } = [.. Enumerable.Range(0, silos).Select(i => SiloAddress.New(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 11111 + i), 1))];
+        public List<string> Halted { get; } = [];
+    }
+
+    /// <summary>
+    /// An <see cref="IGrainFactory"/> that hands out one coordinator and, given a <see cref="FakeCluster"/>, its
+    /// management grain and silo agents (Halt only); any other call is a test bug.
+    /// </summary>
     public class FakeGrainFactory : DispatchProxy
     {
         private object _coordinator = null!;
+        private object? _cluster;
 
-        public static IGrainFactory For(IRunCoordinatorGrain coordinator)
+        public static IGrainFactory For(IRunCoordinatorGrain coordinator) => For(coordinator, null);
+
+        internal static IGrainFactory For(IRunCoordinatorGrain coordinator, FakeCluster? cluster)
         {
             var factory = Create<IGrainFactory, FakeGrainFactory>();
             ((FakeGrainFactory)(object)factory)._coordinator = coordinator;
+            ((FakeGrainFactory)(object)factory)._cluster = cluster;
             return factory;
         }
 
-        protected override object? Invoke(MethodInfo? method, object?[]? args) =>
-            method is { Name: nameof(IGrainFactory.GetGrain), IsGenericMethod: true } && method.GetGenericArguments()[0] == typeof(IRunCoordinatorGrain)
-                ? _coordinator
-                : throw new NotSupportedException($"the driver called {method?.Name}");
+        protected override object? Invoke(MethodInfo? method, object?[]? args)
+        {
+            if (method is not { Name: nameof(IGrainFactory.GetGrain), IsGenericMethod: true }) throw new NotSupportedException($"the driver called {method?.Name}");
+            var type = method.GetGenericArguments()[0];
+            if (type == typeof(IRunCoordinatorGrain)) return _coordinator;
+            if (_cluster is FakeCluster cluster && type == typeof(IManagementGrain))
+                return FakeGrain.Create<IManagementGrain>(m => m.Name == nameof(IManagementGrain.GetHosts)
+                    ? Task.FromResult(cluster.Silos.ToDictionary(s => s, _ => SiloStatus.Active))
+                    : throw new NotSupportedException($"the driver called {m.Name}"));
+            if (_cluster is FakeCluster agents && type == typeof(ISiloAgentGrain))
+            {
+                var key = (string)args![0]!;
+                return FakeGrain.Create<ISiloAgentGrain>(m =>
+                {
+                    if (m.Name != nameof(ISiloAgentGrain.Halt)) throw new NotSupportedException($"the driver called {m.Name}");
+                    lock (agents.Halted) agents.Halted.Add(key);
+                    return Task.FromResult(1);
+                });
+            }
+            throw new NotSupportedException($"the driver asked for a {type.Name}");
+        }
+    }
+
+    /// <summary>A grain interface whose every call is answered by one function.</summary>
+    public class FakeGrain : DispatchProxy
+    {
+        private Func<MethodInfo, object?> _answer = null!;
+
+        public static T Create<T>(Func<MethodInfo, object?> answer) where T : class
+        {
+            var grain = Create<T, FakeGrain>();
+            ((FakeGrain)(object)grain)._answer = answer;
+            return grain;
+        }
+
+        protected override object? Invoke(MethodInfo? method, object?[]? args) => _answer(method!);
     }
 }

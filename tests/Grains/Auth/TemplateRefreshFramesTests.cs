@@ -34,9 +34,9 @@ public sealed class TemplateRefreshFramesTests
     public void An_in_band_refresh_without_frames_is_refused_and_the_template_stands_in_for_a_protocol_without_them()
     {
         var metrics = new GroupRecorder("g");
-        Assert.Throws<ArgumentException>(() => new TokenSession(new AuthPlan(), new NoTokens(), RefreshModes.Create(RefreshMode.InBand), null, 0, metrics, TimeProvider.System, _ => { }));
+        Assert.Throws<ArgumentException>(() => new TokenSession(new AuthPlan(), new NoTokens(), RefreshModes.Create(RefreshMode.InBand), null, null, 0, metrics, TimeProvider.System, _ => { }));
 
-        using var session = new TokenSession(Plan, new NoTokens(), RefreshModes.Create(RefreshMode.InBand), null, 0, metrics, TimeProvider.System, _ => { });
+        using var session = new TokenSession(Plan, new NoTokens(), RefreshModes.Create(RefreshMode.InBand), null, null, 0, metrics, TimeProvider.System, _ => { });
         Assert.False(session.OnText("""{"op":"reauthed"}""")); // no refresh waits: an ordinary message
     }
 }

@@ -1,5 +1,6 @@
 using SimCluster.Abstractions.Metrics;
 using SimCluster.Abstractions.Plans;
+using SimCluster.Grains.Behaviors;
 using SimCluster.Grains.Clients;
 using SimCluster.Tests.Grains.Clients;
 
@@ -116,5 +117,21 @@ public sealed class FlappingBehaviorTests
         Assert.Equal(1, h.Count(MetricNames.FalseDisconnects)); // a flapper did nothing wrong when the server closed it
         Assert.Contains("c2 reset", h.Log);
         Assert.DoesNotContain("c1 reset", h.Log);
+    }
+
+    [Fact]
+    public void A_drop_mix_draws_every_mode_from_the_client_source_and_a_single_mode_draws_nothing()
+    {
+        var mix = new FlappingBehavior(new FlappingPlan { Up = new(Up, Up), Down = new(Down, Down), Drops = [DropMode.Close, DropMode.Blackhole], Cycles = 0 });
+        var rng = new Random(5);
+        var picks = Enumerable.Range(0, 200).Select(i => mix.NextDrop(i, rng)!.Mode).ToHashSet();
+        Assert.Equal([DropMode.Close, DropMode.Blackhole], picks.Order());
+
+        var single = new FlappingBehavior(new FlappingPlan { Up = new(Up, Up), Down = new(Down, Down), Drops = [DropMode.Reset], Cycles = 0 });
+        var source = new Random(7);
+        var expected = new Random(7);
+        Assert.Equal(DropMode.Reset, single.NextDrop(0, source)!.Mode);
+        // Fixed ranges and a single mode take nothing from the client's source.
+        Assert.Equal(expected.Next(), source.Next());
     }
 }

@@ -220,12 +220,20 @@ internal sealed class FakeProtocol(List<string> log) : IProtocol
 {
     public int Pending { get; set; }
     public int Schedules { get; private set; }
-    public bool ReadyOnAttach => true;
+    /// <summary>False: the protocol has a handshake of its own, answered by <see cref="Handshaken"/> or refused by <see cref="Fail"/>.</summary>
+    public bool ReadyOnAttach { get; set; } = true;
     public bool Resumes => false;
     public IAppHeartbeat? Heartbeat => null;
     public IRefreshFrames? RefreshFrames => null;
+    public ITokenCarrier? Tokens => null;
 
-    public event Action<bool>? Ready { add { } remove { } }
+    public event Action<bool>? Ready;
+
+    public event Action<ProtocolFailure>? Failed;
+
+    public void Handshaken() => Ready?.Invoke(false);
+
+    public void Fail(ProtocolFailure failure) => Failed?.Invoke(failure);
 
     public ConnectOptions PrepareUpgrade(ConnectOptions options) => options;
     public void Schedule(long start, long end) => Schedules++;

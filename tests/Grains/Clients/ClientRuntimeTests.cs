@@ -1,5 +1,6 @@
 using SimCluster.Abstractions.Metrics;
 using SimCluster.Grains.Clients;
+using SimCluster.Grains.Protocols;
 
 namespace SimCluster.Tests.Grains.Clients;
 
@@ -136,5 +137,50 @@ public sealed class ClientRuntimeTests
         Assert.Equal(2, h.Count(MetricNames.ConnectFailures));
         h.Advance(TimeSpan.FromMinutes(1));
         Assert.Equal(0, h.Opener.InFlight);
+    }
+
+    [Fact]
+    public void A_protocol_handshake_the_server_refuses_is_one_connect_failure_not_also_a_connect_and_a_disconnect()
+    {
+        var h = new ClientHarness(ClientHarness.Group("steady"));
+        h.Traffic.ReadyOnAttach = false;
+        h.Started();
+        h.Accept();
+        Assert.Equal(0, h.Count(MetricNames.Connects)); // the upgrade is through, the protocol's handshake not yet
+        h.Traffic.Fail(new ProtocolFailure("connect:signalr-handshake", ClosedByServer: false, Handshake: true));
+        h.Run();
+        Assert.Equal(0, h.Count(MetricNames.Connects));
+        Assert.Equal(1, h.Count(MetricNames.ConnectFailures));
+        Assert.Equal(0, h.Count(MetricNames.Disconnects));
+        Assert.Equal(1, h.Metrics.TakeSnapshot().Causes["connect:signalr-handshake"]);
+        Assert.Equal(ClientState.WaitingToReconnect, h.Client.State);
+
+        // The next attempt's handshake is answered: one connect, and a later loss is a disconnect as ever.
+        h.Advance(Backoff);
+        h.Accept();
+        h.Traffic.Handshaken();
+        h.Run();
+        Assert.Equal(1, h.Count(MetricNames.Connects));
+        h.Traffic.Fail(new ProtocolFailure("server:hub-close-reconnect", ClosedByServer: true));
+        h.Run();
+        Assert.Equal(1, h.Count(MetricNames.Connects));
+        Assert.Equal(1, h.Count(MetricNames.ConnectFailures));
+        Assert.Equal(1, h.Count(MetricNames.Disconnects));
+        Assert.Equal(ClientState.WaitingToReconnect, h.Client.State);
+    }
+
+    [Fact]
+    public void A_server_close_that_forbids_a_reconnect_stops_the_client_as_the_dotnet_signalr_client_does()
+    {
+        var h = new ClientHarness(ClientHarness.Group("steady")).Started();
+        h.Accept();
+        h.Traffic.Fail(new ProtocolFailure("server:hub-close-error", ClosedByServer: true, AllowReconnect: false));
+        h.Run();
+        Assert.Equal(ClientState.Failed, h.Client.State);
+        Assert.Equal(1, h.Count(MetricNames.SignalrReconnectsForbidden));
+        Assert.Equal(1, h.Count(MetricNames.Disconnects));
+        h.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(0, h.Opener.InFlight);
+        Assert.Equal(1, h.Count(MetricNames.Connects));
     }
 }

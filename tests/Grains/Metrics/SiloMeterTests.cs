@@ -42,7 +42,7 @@ public sealed class SiloMeterTests
         var metrics = new SiloMetrics();
         using var meter = new SiloMeter(metrics);
         using var listener = new Listener("run-1", "other-run");
-        meter.RunBegan("run-1", "demo");
+        meter.RunBegan("run-1", "demo", 1);
         var recorder = metrics.For("run-1", "steady");
         recorder.Count(MetricNames.Connects, 3);
         recorder.Opened();

@@ -1,6 +1,7 @@
 using SimCluster.Abstractions.Plans;
 using SimCluster.Grains.Metrics;
 using SimCluster.Grains.Protocols;
+using SimCluster.Grains.Protocols.SocketIo;
 using SimCluster.Transport;
 
 namespace SimCluster.Tests.Grains.Protocols;
@@ -9,7 +10,8 @@ namespace SimCluster.Tests.Grains.Protocols;
 public sealed class ProtocolRegistryTests
 {
     private static ProtocolContext Context(MessagePlan? messages = null) =>
-        new(3, "s-3", messages ?? new MessagePlan(), new GroupRecorder("g"), TimeProvider.System, new Random(1));
+        new(3, "s-3", messages ?? new MessagePlan(), new GroupRecorder("g"), TimeProvider.System, new Random(1),
+            new JsonPlan { Send = "{\"id\":{seq}}", Correlate = new JsonMatchPlan { Path = "id" } });
 
     [Fact]
     public void Every_protocol_a_scenario_can_name_has_an_implementation()
@@ -26,6 +28,10 @@ public sealed class ProtocolRegistryTests
     [InlineData(ProtocolKind.Echo, typeof(EchoProtocol))]
     [InlineData(ProtocolKind.Session, typeof(SessionProtocol))]
     [InlineData(ProtocolKind.None, typeof(EchoProtocol))]
+    [InlineData(ProtocolKind.Signalr, typeof(SimCluster.Grains.Protocols.SignalR.SignalRProtocol))]
+    [InlineData(ProtocolKind.Json, typeof(JsonProtocol))]
+    [InlineData(ProtocolKind.Socketio, typeof(SocketioProtocol))]
+    [InlineData(ProtocolKind.GraphqlWs, typeof(GraphqlWsProtocol))]
     public void The_registry_builds_each_protocol_by_kind(ProtocolKind kind, Type type)
     {
         using var protocol = ProtocolRegistry.Create(kind, Context());

@@ -20,8 +20,15 @@ public sealed class RequestTrafficTests
         public RequestTraffic Traffic { get; }
 
         public Rig(bool keepAcrossReconnects = false) =>
-            Traffic = new RequestTraffic(new MessagePlan { Interval = TimeSpan.FromSeconds(1), Size = 16, LossTimeout = TimeSpan.FromSeconds(3) },
-                Metrics, Time, new Random(3), (seq, _) => seq.ToString(System.Globalization.CultureInfo.InvariantCulture), keepAcrossReconnects);
+            Traffic = new RequestTraffic(Plan, Metrics, Time, new Random(3), Frame, keepAcrossReconnects);
+
+        /// <summary>Requests kept to the end of the run, each marked with the current value of <paramref name="mark"/>.</summary>
+        public Rig(Func<long> mark) =>
+            Traffic = new RequestTraffic(Plan, Metrics, Time, new Random(3), Frame, KeptRequests.RunEnd, mark);
+
+        private static MessagePlan Plan => new() { Interval = TimeSpan.FromSeconds(1), Size = 16, LossTimeout = TimeSpan.FromSeconds(3) };
+
+        private static string Frame(long seq, long unixMs) => seq.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
         public long this[string counter] => Metrics.Read(counter);
 
@@ -110,5 +117,44 @@ public sealed class RequestTrafficTests
         Assert.Equal(all.Count(s => s % 5 == 0), rig[MetricNames.MessagesFailed]);
         Assert.Equal(20, rig[MetricNames.MessagesPlanned]);
         rig.AssertBooksBalance();
+    }
+
+    [Fact]
+    public void Kept_to_the_end_nothing_is_lost_while_the_run_goes_on_only_what_never_got_its_answer_at_the_end()
+    {
+        long mark = 7;
+        using var rig = new Rig(() => mark);
+        var first = new FakeChannel();
+        rig.Traffic.Opening();
+        rig.Time.Advance(TimeSpan.FromSeconds(2)); // a slow handshake: what came due meanwhile goes out when it is done
+        rig.Traffic.Attach(first);
+        var sent = Rig.Sequences(first).ToList();
+        Assert.Equal(2, sent.Count);
+
+        // Long past lossTimeout on the open connection, then a refused send and a reconnect: still nothing lost.
+        rig.Time.Advance(TimeSpan.FromSeconds(5));
+        first.Open = false;
+        mark = 9;
+        rig.Time.Advance(TimeSpan.FromSeconds(1)); // refused by the socket: kept all the same, counted sent
+        rig.Traffic.Detach();
+        Assert.Equal(0, rig[MetricNames.MessagesLost] + rig[MetricNames.MessagesInterrupted]);
+        var total = rig[MetricNames.MessagesSent];
+        Assert.Equal(total, rig.Traffic.Pending);
+        rig.Traffic.Answered(sent[0], countReceived: false); // late by any window, answered all the same: not counted received here
+        Assert.Equal(0, rig[MetricNames.MessagesReceived]);
+        Assert.Equal(1, HistogramCodec.Decode(rig.Metrics.TakeSnapshot().Trends[MetricNames.MessageRtt]).TotalCount);
+
+        // The server holds the second request: only the later ones go again, in order, timed from this send.
+        var second = new FakeChannel();
+        rig.Traffic.Opening();
+        Assert.Equal(Enumerable.Range(3, (int)total - 2).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), rig.Traffic.Replay(after: sent[1]));
+        rig.Traffic.Remark(0);
+        rig.Traffic.StopSending();
+        rig.Traffic.Attach(second); // the run's end began: nothing more is sent
+        Assert.Empty(second.Take());
+
+        Assert.Equal([0L, 0], rig.Traffic.Finish().Take(2)); // the marks of the lost ones, in request order
+        Assert.Equal(total - 1, rig[MetricNames.MessagesLost]);
+        Assert.Equal(0, rig[MetricNames.MessagesInterrupted]);
     }
 }

@@ -6,5 +6,5 @@ public sealed class A01InvalidJson : AppMutationCase
     public override string Id => "A01";
     public override string Title => "invalid JSON";
 
-    protected override IEnumerable<FrameSpec> Frames() => [FrameSpec.Text("{\"type\":\"msg\",\"seq\":1,\"body\":\"unterminated")];
+    protected override IEnumerable<FrameSpec> Frames(CaseContext context) => [FrameSpec.Text("{\"type\":\"msg\",\"seq\":1,\"body\":\"unterminated")];
 }

@@ -6,5 +6,5 @@ public sealed class A02UnknownMessageType : AppMutationCase
     public override string Id => "A02";
     public override string Title => "unknown message type";
 
-    protected override IEnumerable<FrameSpec> Frames() => [FrameSpec.Text("{\"type\":\"no-such-type\",\"seq\":1,\"body\":\"?\"}")];
+    protected override IEnumerable<FrameSpec> Frames(CaseContext context) => [FrameSpec.Text("{\"type\":\"no-such-type\",\"seq\":1,\"body\":\"?\"}")];
 }

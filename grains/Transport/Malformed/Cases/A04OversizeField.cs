@@ -9,5 +9,5 @@ public sealed class A04OversizeField : AppMutationCase
     public override string Title => "oversize field (256 KB string)";
     public override TimeSpan Deadline => TimeSpan.FromSeconds(5);
 
-    protected override IEnumerable<FrameSpec> Frames() => [Frame.Value];
+    protected override IEnumerable<FrameSpec> Frames(CaseContext context) => [Frame.Value];
 }

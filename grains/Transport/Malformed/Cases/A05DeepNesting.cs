@@ -9,5 +9,5 @@ public sealed class A05DeepNesting : AppMutationCase
     public override string Id => "A05";
     public override string Title => "10,000-deep nesting";
 
-    protected override IEnumerable<FrameSpec> Frames() => [Frame.Value];
+    protected override IEnumerable<FrameSpec> Frames(CaseContext context) => [Frame.Value];
 }

@@ -6,9 +6,9 @@ public sealed class A06DuplicateIds : AppMutationCase
     public override string Id => "A06";
     public override string Title => "duplicate ids";
 
-    protected override IEnumerable<FrameSpec> Frames()
+    protected override IEnumerable<FrameSpec> Frames(CaseContext context)
     {
-        var message = "{\"type\":\"msg\",\"seq\":7,\"ts\":" + DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + ",\"body\":\"duplicate\"}";
+        var message = "{\"type\":\"msg\",\"seq\":7,\"ts\":" + context.Time.GetUtcNow().ToUnixTimeMilliseconds() + ",\"body\":\"duplicate\"}";
         return [FrameSpec.Text(message), FrameSpec.Text(message)];
     }
 }

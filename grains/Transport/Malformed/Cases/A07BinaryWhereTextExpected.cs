@@ -6,6 +6,6 @@ public sealed class A07BinaryWhereTextExpected : AppMutationCase
     public override string Id => "A07";
     public override string Title => "binary frame where text is expected";
 
-    protected override IEnumerable<FrameSpec> Frames() =>
+    protected override IEnumerable<FrameSpec> Frames(CaseContext context) =>
         [FrameSpec.Binary([.. "{\"type\":\"msg\",\"seq\":1,\"body\":\"binary\"}"u8, 0x00, 0xFF, 0xFE])];
 }

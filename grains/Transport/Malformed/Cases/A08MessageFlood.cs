@@ -9,6 +9,6 @@ public sealed class A08MessageFlood : AppMutationCase
     public override string Title => "message flood (2,000 messages in one burst)";
     public override TimeSpan Deadline => TimeSpan.FromSeconds(5);
 
-    protected override IEnumerable<FrameSpec> Frames() =>
+    protected override IEnumerable<FrameSpec> Frames(CaseContext context) =>
         Enumerable.Range(1, Count).Select(i => FrameSpec.Text($"{{\"type\":\"msg\",\"seq\":{i},\"body\":\"flood\"}}"));
 }
