@@ -76,7 +76,8 @@ public sealed class TargetAuthTests
     public async Task Without_enforcement_an_expired_connection_stays_open()
     {
         await using var target = await StartAsync(enforce: false);
-        var token = await Mint(TimeSpan.FromSeconds(2));
+        // Long enough to be still valid at the upgrade on a loaded machine (exp has whole seconds).
+        var token = await Mint(TimeSpan.FromSeconds(5));
         using var ws = await ConnectWithAsync(target, token);
         await HelloAsync(ws);
         await Task.Delay(token.ExpiresAt - DateTimeOffset.UtcNow + TimeSpan.FromSeconds(1.5));

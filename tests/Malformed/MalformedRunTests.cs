@@ -95,7 +95,10 @@ public sealed class MalformedScenarioTests : IDisposable
         Assert.Equal(CaseCatalogue.All.Select(c => c.Id), cases.Select(c => (string?)c["id"]));
         var notOk = cases.Where(c => (string?)c["verdict"] != "OK").Select(c => $"{c["id"]}: {c["verdict"]} ({c["observed"]})").ToList();
         Assert.True(notOk.Count == 0, "not OK:\n" + string.Join("\n", notOk) + "\n" + result);
-        Assert.True(result.ExitCode == 0, result.ToString());
+        // Every count holds; a timing may fail only while the tool was the bottleneck (a loaded CI machine), which
+        // the verdict says itself (tool-limited, exit 105) without blaming the target.
+        var verdict = (string?)report["verdict"];
+        Assert.True((verdict, result.ExitCode) is ("pass", 0) or ("tool-limited", 105), result.ToString());
 
         var collateral = report["collateral"]!.AsObject();
         Assert.True((bool)collateral["serverAcceptsAfterAttack"]!);

@@ -12,9 +12,15 @@ internal sealed record ProcessResult(int ExitCode, string Stdout, string Stderr,
 /// <summary>Runs programs the way a user would, with a hard bound: a hung child is killed and the test fails.</summary>
 internal static class ChildProcess
 {
+    /// <summary>
+    /// A child started as from a terminal: SIGINT, SIGQUIT and SIGHUP back to their default handling first (perl,
+    /// part of every Debian system, resets them and execs the program, so the pid is the program's). A test host run
+    /// in the background (`nohup`, `&amp;` in a script, as CI may start it) ignores those signals, and an ignored
+    /// signal stays ignored across exec: the CLI could then never see the Ctrl-C or hang-up the test sends it.
+    /// </summary>
     public static ProcessStartInfo StartInfo(string fileName, IEnumerable<string> arguments, string workingDirectory)
     {
-        var info = new ProcessStartInfo(fileName)
+        var info = new ProcessStartInfo("perl")
         {
             WorkingDirectory = workingDirectory,
             UseShellExecute = false,
@@ -22,7 +28,10 @@ internal static class ChildProcess
             RedirectStandardError = true,
             RedirectStandardInput = true,
         };
-        foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        foreach (var argument in (string[])["-e", "$SIG{INT} = $SIG{QUIT} = $SIG{HUP} = 'DEFAULT'; exec { $ARGV[0] } @ARGV or die \"exec $ARGV[0]: $!\\n\"", fileName, .. arguments])
+        {
+            info.ArgumentList.Add(argument);
+        }
         // The test host runs under `dotnet test`; a build started from here must not inherit its MSBuild settings.
         foreach (var name in info.Environment.Keys.Where(k => k.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase) || k.StartsWith("VSTEST", StringComparison.OrdinalIgnoreCase)).ToList())
         {

@@ -84,16 +84,18 @@ io.on('connection', (socket) => {
   socket.onAnyOutgoing((event, ...args) => {
     if (event === 'tick' && args.length >= 2 && typeof args[args.length - 1] === 'string') seqOfOffset.set(args[args.length - 1], args[0].seq);
   });
-  // The ack id of the event being handled: socket.io hides it in the ack function, so it is read from the raw packet
-  // (engine.io emits 'packet' just before socket.io decodes and dispatches the same packet).
-  let ackId = null;
+  // The ack ids of the `message` events not handled yet: socket.io hides an event's id in its ack function, so it is
+  // read from the raw packet. Engine.io emits 'packet' at once, while socket.io dispatches the event on a later tick,
+  // so several packets can be read before the first is handled: a queue, in arrival order, not a last-seen id.
+  const ackIds = [];
   socket.conn.on('packet', (packet) => {
     if (packet.type !== 'message' || typeof packet.data !== 'string') return;
-    const m = /^2(?:\/[^,]*,)?(\d+)/.exec(packet.data);
-    ackId = m ? m[1] : null;
+    const m = /^2(?:\/[^,]*,)?(\d*)\["message"/.exec(packet.data);
+    if (m) ackIds.push(m[1] || null);
   });
   let n = 0;
   socket.on('message', (payload, ack) => {
+    const ackId = ackIds.shift();
     counts.events++;
     if (typeof ack !== 'function') return;
     n++;

@@ -119,6 +119,7 @@ public static class MetricNames
     /// <summary>Session frames the client could not use (a number out of range, a sequence far beyond any sent): ignored, the connection kept.</summary>
     public const string SessionProtocolErrors = "session_protocol_errors";
     public const string SignalrProtocolErrors = "signalr_protocol_errors";
+    public const string SignalrResumes = "signalr_resumes";
     public const string SignalrResumesFailed = "signalr_resumes_failed";
     public const string SignalrReconnectsForbidden = "signalr_reconnects_forbidden";
     /// <summary>Server sequence gaps the client stopped waiting for because too many were open at once (each gap's messages counted lost then).</summary>
@@ -324,6 +325,8 @@ public static class MetricNames
             "Session protocol: server frames the client could not use (a number out of range, a sequence far beyond any the server could have sent); the frame is ignored and the connection stays."),
         new(SignalrProtocolErrors, MetricKind.Counter, MetricSection.Session,
             "SignalR: hub records the client could not read (not JSON, not an object); the record is ignored and the connection stays."),
+        new(SignalrResumes, MetricKind.Counter, MetricSection.Session,
+            "SignalR with stateful reconnect: dropped hub connections resumed with their connection token (the hub took the new transport for the old connection, and each side resent what the other had not acknowledged). The hub counts the same in its own stateful-reconnect events."),
         new(SignalrResumesFailed, MetricKind.Counter, MetricSection.Session,
             "SignalR with stateful reconnect: attempts to resume a dropped hub connection with its connection token that did not get through: the hub answered 404 (it had let the connection go) or 409 (it still held the old transport), or the network failed. Each also counts in `connect_failures` (`disconnectCauses` says which); the client tries one resume per drop and then negotiates a new connection, as the .NET client does, and what the old connection had not answered is lost."),
         new(SignalrReconnectsForbidden, MetricKind.Counter, MetricSection.Session,

@@ -28,7 +28,8 @@ public sealed record ClientSetup(
 /// Socket callbacks, connect completions, timers, heartbeat and token callbacks all post into the turn;
 /// <see cref="Generation"/> tells a callback of an old connection from one of the current one. The traffic
 /// and token objects are the one exception: socket threads feed them messages directly (a turn per message
-/// would cost more than the message), so they keep their own state under their own lock.
+/// would cost more than the message), so they keep their own state under their own lock; the socket thread
+/// reads the generation (written only in the turn) to drop the text of a connection the client has left.
 /// </para>
 /// </summary>
 public sealed class ClientRuntime : IClientControl, IDisposable
@@ -163,7 +164,9 @@ public sealed class ClientRuntime : IClientControl, IDisposable
     public ConnectOptions ArmedOptions => _armed;
 
     /// <summary>Bumped by every new connection (attempt or handover): callbacks of older ones are stale.</summary>
-    public int Generation { get; private set; }
+    public int Generation { get => _generation; private set => Volatile.Write(ref _generation, value); }
+
+    private int _generation;
 
     public SimulatedConnection? Connection => _stopping || _machine.State != ClientState.Open ? null : _connection;
 
@@ -245,7 +248,7 @@ public sealed class ClientRuntime : IClientControl, IDisposable
     /// </summary>
     private async Task SettleAsync()
     {
-        _settling = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _settling = new TaskCompletionSource(); // the stop resumes in the turn that settled it (in a grain: on the activation scheduler)
         try { await _settling.Task.WaitAsync(StopGraceLeft, _time); }
         catch (TimeoutException) { }
         _settling = null;
@@ -303,16 +306,16 @@ public sealed class ClientRuntime : IClientControl, IDisposable
         var generation = ++Generation;
         var options = OptionsNow();
         _timeline?.Add(transition, $"attempt {_machine.Attempt} from {options.LocalAddress}{(options.Link.Name is { } link && link != "loopback" ? $" over {link}" : "")}");
-        Open(options, generation, (_, connection, error, elapsed) => ConnectCompleted(generation, connection, error, elapsed));
+        Open(options, generation, (listener, connection, error, elapsed) => ConnectCompleted(generation, listener, connection, error, elapsed));
     }
 
-    private void ConnectCompleted(int generation, SimulatedConnection? connection, Exception? error, TimeSpan elapsed)
+    private void ConnectCompleted(int generation, Listener listener, SimulatedConnection? connection, Exception? error, TimeSpan elapsed)
     {
-        try { Completed(generation, connection, error, elapsed); }
+        try { Completed(generation, listener, connection, error, elapsed); }
         finally { SettleIfDone(); }
     }
 
-    private void Completed(int generation, SimulatedConnection? connection, Exception? error, TimeSpan elapsed)
+    private void Completed(int generation, Listener listener, SimulatedConnection? connection, Exception? error, TimeSpan elapsed)
     {
         if (generation != Generation || !Listening)
         {
@@ -350,7 +353,7 @@ public sealed class ClientRuntime : IClientControl, IDisposable
             if (_outageWasForced) _metrics.Record(MetricNames.RecoveryTime, _time.GetElapsedTime(_networkBackAt));
         }
         _outageWasForced = false;
-        StartOver(connection, generation);
+        StartOver(connection, generation, listener);
         _behavior.OnOpened(this);
 
         if (_lostWhileOpening is { } early)
@@ -376,9 +379,10 @@ public sealed class ClientRuntime : IClientControl, IDisposable
     }
 
     /// <summary>Traffic, tokens and heartbeats start over a connection that just became the client's.</summary>
-    private void StartOver(SimulatedConnection connection, int generation)
+    private void StartOver(SimulatedConnection connection, int generation, Listener? listener)
     {
         _traffic.Attach(connection);
+        listener?.Attached();
         _tokens?.Opened(connection);
         StartPinger(connection, generation);
         if (_traffic.ReadyOnAttach) _behavior.OnResumed(this); // no handshake: the session is "resumed" once the new path is open
@@ -453,6 +457,7 @@ public sealed class ClientRuntime : IClientControl, IDisposable
             if ((seen is { Initiator: not CloseInitiator.Client } || failure is { ClosedByServer: true }) && _behavior.IsWellBehaved && !tokenExpired)
                 _metrics.Count(MetricNames.FalseDisconnects);
         }
+        if (how.Kind == TeardownKind.Close || serverCode is not null || failure is { ClosedByServer: true }) _traffic.EndedByClose();
         switch (how.Kind)
         {
             case TeardownKind.Keep:
@@ -652,11 +657,12 @@ public sealed class ClientRuntime : IClientControl, IDisposable
         _tokens?.Ended(null);
         Kill(old, oldPath);
         _connection = fresh;
-        if (_beside is { } beside && ReferenceEquals(beside.Connection, fresh)) beside.Listener.Adopt(generation);
+        var listener = _beside is { } beside && ReferenceEquals(beside.Connection, fresh) ? beside.Listener : null;
+        listener?.Adopt(generation);
         _beside = null;
         CountOpen(); // the old path's, if its handshake was never answered
         Opened(connectTime);
-        StartOver(fresh, generation);
+        StartOver(fresh, generation, listener);
     }
 
     public void WhenPeerGone(SimulatedConnection connection, Action<long> inTurn)
@@ -754,12 +760,58 @@ public sealed class ClientRuntime : IClientControl, IDisposable
     /// </summary>
     private sealed class Listener(ClientRuntime client, int generation) : IConnectionListener
     {
+        /// <summary>A server that floods a connection nobody has attached to yet is not held without bound.</summary>
+        private const int MaxHeld = 4096;
+
+        private readonly Lock _gate = new();
+        private List<string>? _held = [];
         private int _generation = generation;
 
         /// <summary>A connection opened beside the current one becomes the current one (a handover).</summary>
         public void Adopt(int newGeneration) => Volatile.Write(ref _generation, newGeneration);
 
-        public void OnText(string text) => client.OnText(text);
+        /// <summary>
+        /// Text of a connection the client has moved on from is dropped here, on the socket thread: a closing socket
+        /// can still deliver what it had buffered after the next connection resumed the session, and the protocol
+        /// would take it for the resumed stream (SignalR's and Socket.IO's message numbering would slip by one).
+        /// Text that arrives before the client made the connection its own (a server that speaks first: SignalR's
+        /// resend after a stateful reconnect, Engine.IO's open packet) is held and handed over, in order, once the
+        /// protocol is attached.
+        /// </summary>
+        public void OnText(string text)
+        {
+            var of = Volatile.Read(ref _generation);
+            if (of >= 0 && of != Volatile.Read(ref client._generation)) return;
+            lock (_gate)
+            {
+                if (_held is not null)
+                {
+                    if (_held.Count < MaxHeld) _held.Add(text);
+                    return;
+                }
+            }
+            client.OnText(text);
+        }
+
+        /// <summary>The protocol is attached to this connection: what was held goes to it, then text flows straight through.</summary>
+        public void Attached()
+        {
+            while (true)
+            {
+                List<string> batch;
+                lock (_gate)
+                {
+                    if (_held is not { Count: > 0 } held)
+                    {
+                        _held = null;
+                        return;
+                    }
+                    batch = held;
+                    _held = [];
+                }
+                foreach (var text in batch) client.OnText(text);
+            }
+        }
 
         public void OnClosed(ConnectionClosed closed)
         {

@@ -85,6 +85,13 @@ public interface IProtocol : IDisposable
     /// <summary>The connection ended. What was in flight is interrupted, or kept for replay when the protocol <see cref="Resumes"/>.</summary>
     void Detach();
 
+    /// <summary>
+    /// Called just before <see cref="Detach"/> when the connection ended with a close on purpose (a WebSocket close
+    /// handshake from either side, or the server's own close message) rather than a lost transport. A protocol whose
+    /// resumption is only for lost transports (SignalR's stateful reconnect) starts a new session next time.
+    /// </summary>
+    void EndedByClose() { }
+
     /// <summary>Stop sending, keep listening (a clean stop lets answers in flight arrive).</summary>
     void StopSending();
 

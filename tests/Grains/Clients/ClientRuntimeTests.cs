@@ -100,12 +100,35 @@ public sealed class ClientRuntimeTests
     }
 
     [Fact]
-    public void A_connect_that_completes_after_the_stop_is_disposed_not_opened()
+    public void A_connect_in_flight_at_the_stop_is_waited_for_counted_as_the_server_counts_it_then_closed()
+    {
+        // The server counts the upgrade whether or not the run has ended, so the client waits for it (within the
+        // stop grace) and counts it too, without reconnecting after it.
+        var h = new ClientHarness(ClientHarness.Group("steady")).Started();
+        var stopped = h.Client.StopAsync();
+        h.Run();
+        Assert.False(stopped.IsCompleted);
+        h.Accept();
+        h.Run();
+        Assert.True(stopped.IsCompletedSuccessfully);
+        Assert.Equal(1, h.Count(MetricNames.Connects));
+        Assert.Contains("c1 close 1000 run finished", h.Log);
+        Assert.Equal(ClientState.Closed, h.Client.State);
+        Assert.Equal(0, h.Metrics.Open);
+        Assert.Equal(0, h.Opener.InFlight);
+    }
+
+    [Fact]
+    public void A_connect_that_completes_after_the_stop_grace_is_disposed_not_opened()
     {
         var h = new ClientHarness(ClientHarness.Group("steady")).Started();
         var stopped = h.Client.StopAsync();
+        h.Run();
+        h.Advance(TimeSpan.FromSeconds(6)); // past the 5 s stop grace
+        h.Run();
         Assert.True(stopped.IsCompletedSuccessfully);
         h.Accept();
+        h.Run();
         Assert.Contains("c1 dispose", h.Log);
         Assert.DoesNotContain("attach c1", h.Log);
         Assert.Equal(0, h.Count(MetricNames.Connects));

@@ -54,7 +54,10 @@ public sealed class SignalRHubRunTests : IDisposable
             .Where(m => report["metrics"]![m] is not null).Select(m => $"{m}={Count(report, m)}"))
         + $" | hub connections={hub.Connections} open={hub.Open} invocationsReceived={hub.InvocationsReceived} invocations={hub.Invocations} completions={hub.Completions} "
         + $"evictions={hub.Evictions} statefulReconnects={hub.StatefulReconnects} pushesSent={hub.PushesSent} pushesNotSent={hub.PushesNotSent} pushGaps={hub.PushGaps} expiredCloses={hub.ExpiredCloses} "
-        + $"disconnects={string.Join(',', hub.Disconnects.Select(d => d.Key + ":" + d.Value))}";
+        + $"disconnects={string.Join(',', hub.Disconnects.Select(d => d.Key + ":" + d.Value))} | report causes={report["disconnectCauses"]?.ToJsonString()}";
+
+    /// <summary>Assert.Equal that shows both books when it fails.</summary>
+    private static void Same(long expected, long actual, string books) => Assert.True(expected == actual, $"expected {expected}, actual {actual}\n{books}");
 
     private static void AssertConserved(JsonObject report)
     {
@@ -138,6 +141,74 @@ public sealed class SignalRHubRunTests : IDisposable
     }
 
     [Fact]
+    public async Task Switching_and_flapping_clients_resume_their_hub_connections_by_stateful_reconnect_with_nothing_lost_or_run_twice()
+    {
+        // The old path is shut (FIN) at each switch (the hub lets go of the old transport and waits for the resume); the
+        // flappers drop with a clean close too. Every drop comes back inside the hub's reconnect window and the
+        // client's serverTimeout, so each one is a resume: both sides resend what the other had not acknowledged and
+        // drop what they already had. Pushes stop before the run does, so every one the hub sent has arrived.
+        await using var target = await StartAsync(new TargetOptions
+        {
+            SignalR = new SignalRTargetOptions
+            {
+                KeepAliveInterval = TimeSpan.FromMilliseconds(500), ClientTimeout = TimeSpan.FromSeconds(10),
+                PushInterval = TimeSpan.FromMilliseconds(200), PushCount = 40, ReconnectWindow = TimeSpan.FromSeconds(10),
+            },
+        });
+        var (report, run) = await RunAsync("signalr-stateful-switching", $$"""
+            target: {{Ws(target.HubUri)}}
+            clients: 12
+            duration: 12s
+            rampUp: 1s
+            seed: 33
+            messages: { interval: 200ms, size: 64, lossTimeout: 4s }
+            reconnect: { policy: exponential, base: 50ms, max: 300ms, jitter: full }
+            signalr: { method: Echo, keepAliveInterval: 500ms, serverTimeout: 8s, statefulReconnect: true, pushTarget: push, pushSequence: seq }
+            population:
+              - { name: steady, share: 34% }
+              - name: mobile
+                share: 33%
+                behavior: switching
+                switching: { interfaces: [wifi-good, ethernet], every: 1500ms..2500ms, mode: break-before-make, gap: 100ms, oldPath: fin }
+              - name: flappers
+                share: 33%
+                behavior: flapping
+                flapping: { up: 1s..2s, down: 100ms..300ms, drop: [close], cycles: 3 }
+            """);
+        var hub = await SettledAsync(target);
+        var books = Books(report, hub) + $" resumes={Count(report, MetricNames.SignalrResumes)} replayed={Count(report, MetricNames.MessagesReplayed)}\n" + run;
+        var drops = Count(report, "switches") + Count(report, "forced_drops");
+        Assert.True(Count(report, "switches") >= 8 && Count(report, "forced_drops") >= 8, books);
+        // Every switch was a resume of the same hub connection, as the hub counted it.
+        Same(Count(report, "switches"), hub.StatefulReconnects, books);
+        Same(0, Count(report, MetricNames.SignalrResumesFailed), books);
+        Same(hub.StatefulReconnects, Count(report, MetricNames.SignalrResumes), books);
+        // A clean close is the end of a hub connection (the hub answers a resume of it with 404): each flapper's drop
+        // starts a new one; every other drop was a resume.
+        Same(12 + Count(report, "forced_drops"), hub.Connections, books);
+        Same(hub.Connections + hub.StatefulReconnects, Count(report, "connects"), books);
+        // Nothing lost, nothing twice: every invocation ran once on the hub and its completion came back once.
+        Same(0, Count(report, "messages_lost"), books);
+        Same(0, Group(report, "mobile", "messages_interrupted"), books);
+        Same(0, Count(report, "messages_duplicated"), books);
+        Same(0, Count(report, "messages_failed"), books);
+        Same(Count(report, "messages_sent"), hub.Invocations, books);
+        // The hub parsed every resent invocation and ran none of them twice: what it parsed beyond what it ran are
+        // resends of what it already had.
+        Assert.True(hub.InvocationsReceived - hub.Invocations <= Count(report, MetricNames.MessagesReplayed), books);
+        // What a flapper had in flight when it closed is interrupted (its own close), everything else came back.
+        Same(Count(report, "messages_sent"), Count(report, "messages_received") + Group(report, "flappers", "messages_interrupted"), books);
+        // And every push the hub sent arrived once, in order.
+        Same(0, hub.PushesNotSent, books);
+        Same(hub.PushesSent, Count(report, "pushes_received"), books);
+        Same(0, Count(report, "pushes_lost"), books);
+        Same(0, Count(report, "pushes_duplicated"), books);
+        Same(0, hub.Evictions, books);
+        AssertConserved(report);
+        Assert.True(drops > 0, books);
+    }
+
+    [Fact]
     public async Task Token_refresh_by_reconnect_keeps_every_session_and_none_is_closed_at_expiry()
     {
         var (report, run) = await RunAsync("signalr-refresh", """
@@ -176,8 +247,9 @@ public sealed class SignalRHubRunTests : IDisposable
     [Fact]
     public async Task Without_refresh_every_connection_is_closed_by_the_hub_at_expiry_and_each_close_is_counted()
     {
-        // All connect at once, and the run ends 2 s after their tokens expire, before the next tokens can: no expiry
-        // races the end of the run, where the hub (which calls any close after exp an expiry) and the client disagree.
+        // All connect at once, and nobody reconnects after the hub's close (the next attempt would be 30 s later): no
+        // second token can expire at the end of the run, where the hub (which calls any close after exp an expiry)
+        // and the stopping client would disagree, however late a loaded machine ends the run.
         var (report, run) = await RunAsync("signalr-expiry", """
             target: embedded
             clients: 10
@@ -185,7 +257,7 @@ public sealed class SignalRHubRunTests : IDisposable
             rampUp: 0s
             seed: 35
             messages: { interval: 500ms, size: 64, lossTimeout: 3s }
-            reconnect: { policy: exponential, base: 50ms, max: 500ms, jitter: full }
+            reconnect: { policy: fixed, base: 30s, jitter: none }
             signalr: { method: Echo, keepAliveInterval: 500ms, serverTimeout: 6s }
             auth:
               jwt: { generateKey: true, algorithm: HS256, lifetime: 3s }
@@ -197,11 +269,12 @@ public sealed class SignalRHubRunTests : IDisposable
             """);
         var hub = EmbeddedHub(report);
         var books = Books(report, hub) + $" expired_closes={Count(report, "expired_closes")} forbidden={Count(report, MetricNames.SignalrReconnectsForbidden)}\n" + run;
-        Assert.True(hub.ExpiredCloses >= 10, books);
-        Assert.Equal(hub.ExpiredCloses, Count(report, "expired_closes"));
-        Assert.Equal(0, hub.Evictions);
-        Assert.Equal(0, Count(report, "false_disconnects"));
-        Assert.Equal(hub.Connections, Count(report, "connects"));
+        Assert.True(hub.ExpiredCloses == 10, books);
+        Same(10, hub.Connections, books);
+        Same(hub.ExpiredCloses, Count(report, "expired_closes"), books);
+        Same(0, hub.Evictions, books);
+        Same(0, Count(report, "false_disconnects"), books);
+        Same(hub.Connections, Count(report, "connects"), books);
     }
 
     [Fact]
@@ -260,6 +333,31 @@ public sealed class SignalRHubRunTests : IDisposable
         Assert.Equal(0, hub.Invocations);
         Assert.Equal(0, Count(report, "messages_lost"));
         Assert.Equal(0, Count(report, "disconnects")); // the hub keeps the connection
+    }
+
+    [Fact]
+    public async Task A_handshake_the_hub_refuses_is_a_classified_connect_failure_for_every_upgrade_it_took()
+    {
+        await using var hub = await BrokenHub.StartAsync(refuseHandshake: true);
+        var (report, run) = await RunAsync("signalr-refused-handshake", $$"""
+            target: {{Ws(hub.HubUri)}}
+            clients: 4
+            duration: 4s
+            seed: 40
+            messages: { interval: 250ms, size: 64, lossTimeout: 1s }
+            reconnect: { policy: fixed, base: 200ms, jitter: none }
+            signalr: { method: Echo, keepAliveInterval: 1s, serverTimeout: 4s, statefulReconnect: false }
+            """);
+        var upgrades = Interlocked.Read(ref hub.Upgrades);
+        var books = $"upgrades={upgrades} connected={hub.Connected} connects={Count(report, "connects")} failures={Count(report, "connect_failures")} causes={report["disconnectCauses"]!.ToJsonString()}\n{run}";
+        // Each upgrade the hub took ended in its handshake error: a connect failure of its own cause, never a connect,
+        // and the clients kept trying (as the .NET client's StartAsync fails and an application retries it).
+        Assert.True(upgrades >= 8, books);
+        Assert.Equal(upgrades, Count(report, "connect_failures"));
+        Assert.Equal(upgrades, Cause(report, "connect:signalr-handshake"));
+        Assert.Equal(0, Count(report, "connects"));
+        Assert.Equal(0, hub.Connected);
+        Assert.Equal(0, Count(report, "messages_sent"));
     }
 
     [Fact]

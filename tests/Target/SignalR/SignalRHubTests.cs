@@ -124,7 +124,8 @@ public sealed class SignalRHubTests
         await using var target = await StartAsync(new TargetOptions
         {
             Port = 0,
-            SignalR = new SignalRTargetOptions { KeepAliveInterval = TimeSpan.FromMilliseconds(250), ClientTimeout = TimeSpan.FromSeconds(1) },
+            // The healthy client pings 20 times per client timeout: only a stall of 4 s on a loaded machine would evict it.
+            SignalR = new SignalRTargetOptions { KeepAliveInterval = TimeSpan.FromMilliseconds(250), ClientTimeout = TimeSpan.FromSeconds(4) },
         });
         await using var healthy = Client(target, keepAlive: TimeSpan.FromMilliseconds(200));
         // The zombie: its socket stays open, it simply never sends a ping.

@@ -64,6 +64,7 @@ public sealed class SignalRProtocol : IProtocol, ITokenCarrier
     private bool _stateful;
     private bool _resuming;
     private long? _droppedAt;
+    private bool _endedByClose;
     private int _resumeAttempts;
     /// <summary>A resume attempt is under way and no handshake answer has come over it yet: when the next attempt is prepared, it failed.</summary>
     private bool _resumePending;
@@ -186,21 +187,37 @@ public sealed class SignalRProtocol : IProtocol, ITokenCarrier
         }
         // A stateful reconnect resumes the hub connection under the same token: the hub keeps its handshake and
         // speaks first with its sequence message, so the client resumes at once instead of asking again.
-        if (resume) OnHandshakeAnswer(default);
+        if (resume)
+        {
+            _metrics.Count(MetricNames.SignalrResumes);
+            OnHandshakeAnswer(default);
+        }
         else connection.Send(stateful ? StatefulHandshakeRequest : HandshakeRequest);
     }
 
     public void Detach()
     {
         _traffic.Detach();
+        bool closed;
         lock (_gate)
         {
             StopTimersLocked();
-            if (_connection is not null) _droppedAt = _time.GetTimestamp();
+            // A transport lost can be resumed; a connection closed on purpose (a close frame from either side, the
+            // hub's close message) is over for the hub too: it answers a resume with 404, so the next one negotiates.
+            closed = _endedByClose && _stateful;
+            if (_connection is not null) _droppedAt = _endedByClose ? null : _time.GetTimestamp();
+            _endedByClose = false;
             _connection = null;
             _sequenced = null;
             _handshaken = false;
         }
+        // Nor will anything in flight be answered over a new hub connection: the client's own close interrupted it.
+        if (closed) _traffic.Interrupt();
+    }
+
+    public void EndedByClose()
+    {
+        lock (_gate) _endedByClose = true;
     }
 
     public void StopSending() => _traffic.StopSending();
