@@ -209,6 +209,49 @@ public sealed class SignalRHubRunTests : IDisposable
     }
 
     [Fact]
+    public async Task With_a_stateful_buffer_too_small_the_pushes_lost_are_exactly_those_the_hub_could_not_send()
+    {
+        // A 300-byte buffer (about four messages): past it the hub's next send waits for the client's ack (once a second), so
+        // most pushes find the previous one still waiting and are skipped; their numbers are used up, and each one
+        // skipped before a later push went out is a gap the hub counts and the client must see. Switches resume
+        // through it all.
+        await using var target = await StartAsync(new TargetOptions
+        {
+            SignalR = new SignalRTargetOptions
+            {
+                KeepAliveInterval = TimeSpan.FromMilliseconds(500), ClientTimeout = TimeSpan.FromSeconds(10),
+                PushInterval = TimeSpan.FromMilliseconds(100), PushCount = 60, StatefulReconnectBufferSize = 300,
+                ReconnectWindow = TimeSpan.FromSeconds(10),
+            },
+        });
+        var (report, run) = await RunAsync("signalr-small-buffer", $$"""
+            target: {{Ws(target.HubUri)}}
+            clients: 6
+            duration: 10s
+            rampUp: 1s
+            seed: 38
+            messages: { interval: 2s, size: 64, lossTimeout: 5s }
+            reconnect: { policy: exponential, base: 50ms, max: 300ms, jitter: full }
+            signalr: { method: Echo, keepAliveInterval: 500ms, serverTimeout: 8s, statefulReconnect: true, pushTarget: push, pushSequence: seq }
+            population:
+              - { name: steady, share: 50% }
+              - name: mobile
+                share: 50%
+                behavior: switching
+                switching: { interfaces: [wifi-good, ethernet], every: 1500ms..2500ms, mode: break-before-make, gap: 100ms, oldPath: fin }
+            """);
+        var hub = await SettledAsync(target);
+        var books = Books(report, hub) + "\n" + run;
+        Assert.True(hub.PushGaps > 0 && Count(report, "switches") > 0, books);
+        Same(hub.PushGaps, Count(report, "pushes_lost"), books);
+        Same(hub.PushesSent, Count(report, "pushes_received"), books);
+        Same(0, Count(report, "pushes_duplicated"), books);
+        Same(Count(report, "switches"), hub.StatefulReconnects, books);
+        Same(0, Count(report, "messages_lost"), books);
+        Same(0, Count(report, "messages_duplicated"), books);
+    }
+
+    [Fact]
     public async Task Token_refresh_by_reconnect_keeps_every_session_and_none_is_closed_at_expiry()
     {
         var (report, run) = await RunAsync("signalr-refresh", """
