@@ -58,6 +58,7 @@ public sealed class CatalogueTests
         Assert.Null(run.ConnectError);
         Assert.Equal(@case.Variants.Count, run.Observations.Count);
         Assert.All(run.Observations, o => Assert.Equal(Reaction.NotApplicable, o.Reaction));
+        Assert.All(run.Observations, o => Assert.Equal($"the run's protocol is not {@case.Protocol!.Value.Spelled()}", o.Detail));
         Assert.Equal(Verdict.NotApplicable, SimCluster.Grains.Attacks.CaseGrader.Grade(@case, run.Observations).Verdict);
     }
 

@@ -32,7 +32,7 @@ public abstract class ProtocolCase : MalformedCase
     public override async Task<Observation> RunAsync(CaseContext context, string variant, CancellationToken ct)
     {
         if (!ProtocolCases.Speaks(context.Connect, Protocol))
-            return new Observation { Reaction = Reaction.NotApplicable, Variant = variant, Detail = $"the run's protocol is not {Protocol?.ToString().ToLowerInvariant()}" };
+            return new Observation { Reaction = Reaction.NotApplicable, Variant = variant, Detail = $"the run's protocol is not {Protocol?.Spelled()}" };
         await using var session = await CaseSession.OpenAsync(context, Deadline, ct, ProtocolCases.UpgradeHeaders(context.Connect)).ConfigureAwait(false);
         if (await HandshakeAsync(session, ct).ConfigureAwait(false) is { } refused) return refused with { Variant = variant };
         var mark = session.Reader.Events.Count;
