@@ -18,7 +18,7 @@ internal static class PopulationBinder
     /// check their group tags; it is null only when the list itself was unreadable.
     /// </summary>
     /// <param name="run">The run's duration and rampUp, when both could be read: zombies check their watch against it.</param>
-    public static List<GroupSpec>? Bind(MapReader root, int? clients, (TimeSpan Duration, TimeSpan RampUp)? run, ScenarioVocabulary vocab, out IReadOnlySet<string>? groupNames)
+    public static List<GroupSpec>? Bind(MapReader root, int? clients, (TimeSpan Duration, TimeSpan RampUp)? run, ScenarioVocabulary vocab, ProtocolKind protocol, out IReadOnlySet<string>? groupNames)
     {
         var d = root.Diag;
         const string path = "population";
@@ -44,7 +44,7 @@ internal static class PopulationBinder
         var firstByName = new Dictionary<string, YNode>(StringComparer.Ordinal);
         foreach (var (itemNode, itemPath) in items)
         {
-            var (group, share) = ReadGroup(itemNode, itemPath, d, run, vocab, onlyGroup: items.Count == 1, firstByName);
+            var (group, share) = ReadGroup(itemNode, itemPath, d, run, vocab, protocol, onlyGroup: items.Count == 1, firstByName);
             groups.Add(group);
             shares.Add(share);
         }
@@ -66,7 +66,7 @@ internal static class PopulationBinder
 
     /// <summary>The group (null after errors) and its share (null when it could not be read).</summary>
     private static (GroupSpec? Group, decimal? Share) ReadGroup(
-        YNode node, string path, Diagnostics d, (TimeSpan Duration, TimeSpan RampUp)? run, ScenarioVocabulary vocab, bool onlyGroup, Dictionary<string, YNode> firstByName)
+        YNode node, string path, Diagnostics d, (TimeSpan Duration, TimeSpan RampUp)? run, ScenarioVocabulary vocab, ProtocolKind protocol, bool onlyGroup, Dictionary<string, YNode> firstByName)
     {
         var g = MapReader.Open(node, path, d, "a group like { name: flappers, share: 20%, behavior: flapping }");
         if (g is null)
@@ -125,7 +125,7 @@ internal static class PopulationBinder
                 case "flapping": flapping = ReadFlapping(bm); break;
                 case "zombie": zombie = ReadZombie(bm, run, vocab); break;
                 case "switching": switching = ReadSwitching(bm, vocab); break;
-                case "malformed": malformed = ReadMalformed(bm, vocab); break;
+                case "malformed": malformed = ReadMalformed(bm, vocab, protocol); break;
             }
         }
         g.ReportUnknownKeys();
@@ -262,7 +262,11 @@ internal static class PopulationBinder
         return spec;
     }
 
-    private static MalformedSpec ReadMalformed(MapReader m, ScenarioVocabulary vocab)
+    /// <summary>
+    /// The cases to run: <c>all</c> is every case for any server plus the protocol's own (S for socketio, G for
+    /// graphql-ws); a listed protocol case needs its protocol.
+    /// </summary>
+    private static MalformedSpec ReadMalformed(MapReader m, ScenarioVocabulary vocab, ProtocolKind protocol)
     {
         var d = m.Diag;
         var cases = new List<string>();
@@ -270,7 +274,7 @@ internal static class PopulationBinder
         if (m.Require("cases", form) is { } node)
         {
             if (node is YScalar { Value: "all" })
-                cases.AddRange(vocab.MalformedCases.Order(StringComparer.Ordinal));
+                cases.AddRange(vocab.MalformedCases.Where(id => vocab.CaseApplies(id, protocol)).Order(StringComparer.Ordinal));
             else if (NodeReader.Items(node, m.PathOf("cases"), d, form) is { } items)
             {
                 if (items.Count == 0)
@@ -279,7 +283,9 @@ internal static class PopulationBinder
                 {
                     if (NodeReader.Name(itemNode, itemPath, d, vocab.MalformedCases, "case id") is not { } id)
                         continue;
-                    if (cases.Contains(id))
+                    if (!vocab.CaseApplies(id, protocol))
+                        d.Add(itemNode, itemPath, $"case {id} breaks the messages of protocol {vocab.ProtocolCases[id].Spelled()}, and the protocol is {protocol.Spelled()}");
+                    else if (cases.Contains(id))
                         d.Add(itemNode, itemPath, $"case {id} is listed twice");
                     else
                         cases.Add(id);

@@ -56,7 +56,7 @@ internal static partial class ScenarioBinder
             d.Add(m.Get("json")!, "json.refresh", "give the refresh frames in one place: json.refresh or auth.refresh.message, not both");
         var socketio = m.Map("socketio") is { } sm ? ReadSocketio(sm, protocol) : new SocketioSpec();
         var graphqlWs = ReadGraphqlWs(m, protocol);
-        var population = PopulationBinder.Bind(m, clients, duration is { } runFor ? (runFor, rampUp) : null, vocab, out var groupNames);
+        var population = PopulationBinder.Bind(m, clients, duration is { } runFor ? (runFor, rampUp) : null, vocab, protocol, out var groupNames);
         var thresholds = ThresholdBinder.Bind(m, groupNames);
         var allowTargets = ReadAllowTargets(m);
         var embeddedTarget = m.Map("embeddedTarget") is { } em ? ReadEmbeddedTarget(em) : new EmbeddedTargetSpec();
@@ -265,13 +265,19 @@ internal static partial class ScenarioBinder
                 segments = [];
             }
         }
-        var tokenField = m.String("tokenField") ?? "token";
+        var tokenField = m.String("tokenField", "a property name of the connection_init payload") ?? "token";
         if (tokenField.Length == 0) m.Diag.Add(m.Get("tokenField")!, m.PathOf("tokenField"), "the token field name is empty");
+        var operationName = m.String("operationName", "the name of an operation in the query");
+        if (operationName is not null && !IsGraphqlName(operationName))
+        {
+            m.Diag.Add(m.Get("operationName")!, m.PathOf("operationName"), $"expected a GraphQL name (a letter or _, then letters, digits or _), got {Excerpt.Quote(operationName)}");
+            operationName = null;
+        }
         var spec = new GraphqlWsSpec
         {
             Query = query,
             Variables = variables,
-            OperationName = m.String("operationName"),
+            OperationName = operationName,
             SequencePath = segments,
             SendInit = m.Bool("sendInit") ?? true,
             TokenField = tokenField,
@@ -279,6 +285,10 @@ internal static partial class ScenarioBinder
         m.ReportUnknownKeys();
         return spec;
     }
+
+    /// <summary>A GraphQL Name (the spec's /[_A-Za-z][_0-9A-Za-z]*/): what an operation is called.</summary>
+    private static bool IsGraphqlName(string text) =>
+        text.Length > 0 && (char.IsAsciiLetter(text[0]) || text[0] == '_') && text.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
 
     private static bool IsJsonObject(string text)
     {

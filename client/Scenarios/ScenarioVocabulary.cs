@@ -1,3 +1,5 @@
+using SimCluster.Abstractions.Plans;
+
 namespace SimCluster.Scenarios;
 
 /// <summary>
@@ -17,9 +19,20 @@ public sealed record ScenarioVocabulary(
         Set("immediate", "fixed", "exponential"),
         Set("loopback", "ethernet", "wifi-good", "wifi-congested", "4g", "3g", "slow-3g", "edge", "satellite"),
         Set("silent-app", "app-dead", "blackhole", "half-close", "slow-reader", "reset"),
-        Set([.. Ids('F', 25), .. Ids('A', 8)]));
+        Set([.. Ids('F', 25), .. Ids('A', 8), .. Ids('S', 3), .. Ids('G', 4)]));
 
-    /// <summary>F01..F25 are the RFC 6455 frame cases, A01..A08 the application-level ones (docs/malformed.md).</summary>
+    /// <summary>
+    /// The malformed cases that break one protocol's messages (docs/malformed.md): a scenario may name them only with
+    /// that protocol, and <c>cases: all</c> takes those of its protocol. Every other case applies to any server.
+    /// </summary>
+    public IReadOnlyDictionary<string, ProtocolKind> ProtocolCases { get; init; } =
+        Ids('S', 3).Select(id => (id, ProtocolKind.Socketio)).Concat(Ids('G', 4).Select(id => (id, ProtocolKind.GraphqlWs)))
+            .ToDictionary(p => p.id, p => p.Item2, StringComparer.Ordinal);
+
+    /// <summary>Whether case <paramref name="id"/> applies to a run of <paramref name="protocol"/>.</summary>
+    public bool CaseApplies(string id, ProtocolKind protocol) => !ProtocolCases.TryGetValue(id, out var own) || own == protocol;
+
+    /// <summary>F01..F25 are the RFC 6455 frame cases, A01..A08 the application-level ones, S01..S03 Socket.IO's, G01..G04 graphql-ws's (docs/malformed.md).</summary>
     private static IEnumerable<string> Ids(char prefix, int count) =>
         Enumerable.Range(1, count).Select(i => $"{prefix}{i:00}");
 

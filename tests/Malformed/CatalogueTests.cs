@@ -1,4 +1,6 @@
+using SimCluster.Abstractions.Plans;
 using SimCluster.Grains.Behaviors;
+using SimCluster.Transport;
 using SimCluster.Scenarios;
 using SimCluster.Transport.Malformed;
 
@@ -12,7 +14,52 @@ public sealed class CatalogueTests
     public void Every_case_id_a_scenario_may_name_has_a_case_and_no_more()
     {
         Assert.Equal(ScenarioVocabulary.Default.MalformedCases.Order(StringComparer.Ordinal), CaseCatalogue.Ids.Order(StringComparer.Ordinal));
-        Assert.Equal([.. Enumerable.Range(1, 25).Select(i => $"F{i:00}"), .. Enumerable.Range(1, 8).Select(i => $"A{i:00}")], CaseCatalogue.All.Select(c => c.Id));
+        Assert.Equal([.. Enumerable.Range(1, 25).Select(i => $"F{i:00}"), .. Enumerable.Range(1, 8).Select(i => $"A{i:00}"),
+            "S01", "S02", "S03", "G01", "G02", "G03", "G04"], CaseCatalogue.All.Select(c => c.Id));
+    }
+
+    [Fact]
+    public void A_protocol_case_belongs_to_its_protocol_in_the_catalogue_and_the_vocabulary_alike()
+    {
+        var vocab = ScenarioVocabulary.Default;
+        Assert.All(CaseCatalogue.All, c => Assert.Equal(c.Protocol, vocab.ProtocolCases.TryGetValue(c.Id, out var p) ? p : null));
+        Assert.Equal(CaseCatalogue.All.Where(c => c.Protocol is null), CaseCatalogue.AnyServer);
+        Assert.Equal(33, CaseCatalogue.AnyServer.Count);
+        Assert.Equal([.. CaseCatalogue.AnyServer.Select(c => c.Id), "S01", "S02", "S03"], CaseCatalogue.For(ProtocolKind.Socketio).Select(c => c.Id));
+        Assert.Equal([.. CaseCatalogue.AnyServer.Select(c => c.Id), "G01", "G02", "G03", "G04"], CaseCatalogue.For(ProtocolKind.GraphqlWs).Select(c => c.Id));
+        Assert.Equal(CaseCatalogue.AnyServer, CaseCatalogue.For(ProtocolKind.Echo));
+    }
+
+    [Theory]
+    [InlineData("S01", "close (any code) or drop")]
+    [InlineData("S02", "close (any code) or drop")]
+    [InlineData("S03", "answer CONNECT_ERROR (44) for the namespace, keep serving")]
+    [InlineData("G01", "close 4401")]
+    [InlineData("G02", "close 4409")]
+    [InlineData("G03", "close 4400")]
+    [InlineData("G04", "close 4429")]
+    public void Each_protocol_case_states_what_its_protocol_says_a_server_does(string id, string expected) =>
+        Assert.Equal(expected, CaseCatalogue.Get(id).Expected.Describe());
+
+    [Theory]
+    [InlineData("S01")]
+    [InlineData("S02")]
+    [InlineData("S03")]
+    [InlineData("G01")]
+    [InlineData("G02")]
+    [InlineData("G03")]
+    [InlineData("G04")]
+    public async Task A_protocol_case_in_a_run_of_another_protocol_does_not_apply_and_connects_nowhere(string id)
+    {
+        // Port 9 on loopback: nothing listens, so any connection attempt would fail the case instead.
+        var echo = new CaseContext { Connect = new ConnectOptions { Target = new Uri("ws://127.0.0.1:9/ws"), ConnectTimeout = TimeSpan.FromSeconds(1) } };
+        var @case = CaseCatalogue.Get(id);
+        var run = await CaseRunner.RunAsync(@case, echo, CancellationToken.None);
+        Assert.Null(run.ConnectError);
+        Assert.Equal(@case.Variants.Count, run.Observations.Count);
+        Assert.All(run.Observations, o => Assert.Equal(Reaction.NotApplicable, o.Reaction));
+        Assert.All(run.Observations, o => Assert.Equal($"the run's protocol is not {@case.Protocol!.Value.Spelled()}", o.Detail));
+        Assert.Equal(Verdict.NotApplicable, SimCluster.Grains.Attacks.CaseGrader.Grade(@case, run.Observations).Verdict);
     }
 
     [Fact]

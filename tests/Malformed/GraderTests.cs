@@ -206,4 +206,28 @@ public sealed class GraderTests
         foreach (var v in Verdicts.All) Assert.Equal(v, Verdicts.Parse(v.Name()));
         Assert.Equal(Verdict.Failed, Verdicts.Worst(Verdict.Failed, Verdict.Unclean));
     }
+
+    [Fact]
+    public void A_protocol_session_closed_with_any_code_or_dropped_is_OK_and_serving_on_is_FAILED()
+    {
+        var any = Expectation.CloseAnyOrDrop();
+        Grades(Verdict.Ok, any, Closed(null));
+        Grades(Verdict.Ok, any, Closed(4400));
+        Grades(Verdict.Ok, any, Dropped());
+        Grades(Verdict.NonStrict, any, Closed(null) with { Late = true });
+        Grades(Verdict.Failed, any, Answered);
+        Grades(Verdict.Timeout, any, Silent);
+    }
+
+    [Fact]
+    public void An_in_band_error_reply_is_OK_silence_about_it_NON_STRICT_and_a_close_WRONG_CODE()
+    {
+        var reply = Expectation.Reply("CONNECT_ERROR");
+        Grades(Verdict.Ok, reply, Answered with { ErrorReplied = true });
+        Grades(Verdict.NonStrict, reply, Answered);
+        Grades(Verdict.WrongCode, reply, Closed(null));
+        Grades(Verdict.Unclean, reply, Dropped());
+        Grades(Verdict.Timeout, reply, Silent);
+        Assert.Equal("answer CONNECT_ERROR, keep serving", reply.Describe());
+    }
 }

@@ -17,13 +17,17 @@ internal static class CaseHarness
     };
 
     /// <summary>Runs case <paramref name="id"/> (or only some of its variants, "F25:PING flood") and grades it.</summary>
-    public static async Task<(CaseRun Run, CaseGrade Grade)> RunAsync(Uri target, string id)
+    public static Task<(CaseRun Run, CaseGrade Grade)> RunAsync(Uri target, string id) => RunAsync(Context(target), id);
+
+    /// <summary>As <see cref="RunAsync(Uri, string)"/>, with the connect options a protocol's client has (Engine.IO's query, a subprotocol offer).</summary>
+    public static async Task<(CaseRun Run, CaseGrade Grade)> RunAsync(CaseContext context, string id)
     {
+        var target = context.Connect.Target;
         var (caseId, variants) = id.Split(':', 2) is [var c, var v] ? (c, v.Split('|')) : (id, null);
         var @case = CaseCatalogue.Get(caseId);
         if (variants is not null) @case = new OnlyVariants(@case, variants);
         var bound = @case.Deadline * @case.Variants.Count + TimeSpan.FromSeconds(30);
-        var run = await Eventually.Within(CaseRunner.RunAsync(@case, Context(target), CancellationToken.None), $"case {id} against {target}", bound);
+        var run = await Eventually.Within(CaseRunner.RunAsync(@case, context, CancellationToken.None), $"case {id} against {target}", bound);
         Assert.True(run.ConnectError is null, $"{id}: could not connect: {run.ConnectError?.Message}");
         Assert.True(run.ToolError is null, $"{id}: tool error: {run.ToolError}");
         Assert.Equal(@case.Variants.Count, run.Observations.Count);
@@ -31,9 +35,13 @@ internal static class CaseHarness
     }
 
     /// <summary>Runs every case (or case:variants) of a family against a server and checks the whole verdict table at once.</summary>
-    public static async Task<IReadOnlyDictionary<string, (CaseRun Run, CaseGrade Grade)>> ExpectAsync(Uri target, IReadOnlyDictionary<string, Verdict> expected)
+    public static Task<IReadOnlyDictionary<string, (CaseRun Run, CaseGrade Grade)>> ExpectAsync(Uri target, IReadOnlyDictionary<string, Verdict> expected) =>
+        ExpectAsync(Context(target), expected);
+
+    public static async Task<IReadOnlyDictionary<string, (CaseRun Run, CaseGrade Grade)>> ExpectAsync(CaseContext context, IReadOnlyDictionary<string, Verdict> expected)
     {
-        var results = await Task.WhenAll(expected.Keys.Select(async id => (Id: id, Result: await RunAsync(target, id))));
+        var target = context.Connect.Target;
+        var results = await Task.WhenAll(expected.Keys.Select(async id => (Id: id, Result: await RunAsync(context, id))));
         var table = string.Join("\n", results.Select(r => $"{(r.Result.Grade.Verdict == expected[r.Id] ? "  " : "X ")}{r.Id}: expected {expected[r.Id].Name()}, got {Describe(r.Id, r.Result.Grade)}"));
         Assert.True(results.All(r => r.Result.Grade.Verdict == expected[r.Id]), $"verdicts against {target}:\n{table}");
         return results.ToDictionary(r => r.Id, r => r.Result);
@@ -149,6 +157,20 @@ public abstract partial class NodePeer : IAsyncLifetime
 public sealed class NodeWsPeer : NodePeer
 {
     protected override string Script => "ws-strict-server.js";
+}
+
+/// <summary>The real socket.io 4.8.1 server (tests/peers/socketio-server.js), pinging every 5 s: no case outlives its pongs.</summary>
+public sealed class SocketioPeer : NodePeer
+{
+    protected override string Script => "socketio-server.js";
+
+    protected override IEnumerable<string> Arguments => ["5000", "5000"];
+}
+
+/// <summary>The real graphql-ws 6 server (tests/peers/graphql-server.js).</summary>
+public sealed class GraphqlWsPeer : NodePeer
+{
+    protected override string Script => "graphql-server.js";
 }
 
 /// <summary>A deliberately lax server that validates nothing (tests/peers/lax-server.js).</summary>

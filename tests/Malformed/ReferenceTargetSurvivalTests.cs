@@ -11,7 +11,7 @@ public sealed class ReferenceTargetSurvivalTests(ReferenceTargetPeer reference) 
     [Fact]
     public async Task The_reference_target_survives_every_case_and_leaks_no_connection()
     {
-        var runs = await Task.WhenAll(CaseCatalogue.All.Select(c => CaseHarness.RunAsync(reference.Uri, c.Id)));
+        var runs = await Task.WhenAll(CaseCatalogue.AnyServer.Select(c => CaseHarness.RunAsync(reference.Uri, c.Id)));
         Assert.All(runs, r => Assert.True(r.Grade.Verdict == Verdict.Ok, CaseHarness.Describe(r.Run.Case.Id, r.Grade)));
         await Eventually.TrueAsync(() => reference.Target.GetStats().OpenConnections == 0, "every case connection released by the target");
         var probe = await ServerProbe.CheckAsync(CaseHarness.Context(reference.Uri).Connect, TimeSpan.FromSeconds(5), CancellationToken.None);

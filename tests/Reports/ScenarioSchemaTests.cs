@@ -269,6 +269,7 @@ public sealed class ScenarioSchemaTests
         "longer than duration",           // stages: their total within duration
         "each client connects once",      // stages: no rise after a fall
         "own handshake, and protocol",    // auth.send: protocol needs a protocol that carries a token
+        "breaks the messages of protocol", // malformed.cases: S and G cases only with their protocol
         "is not valid JSON once",         // json templates: valid JSON once the placeholders are filled
         "is not a JSON path",             // json paths: their own small syntax
         "is not a regular expression",    // json regexes: .NET's syntax

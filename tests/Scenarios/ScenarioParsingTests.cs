@@ -249,7 +249,7 @@ public class ScenarioParsingTests
         Assert.Equal(9, v.LinkProfiles.Count);
         Assert.Contains("slow-3g", v.LinkProfiles);
         Assert.Equal(6, v.ZombieKinds.Count);
-        Assert.Equal(33, v.MalformedCases.Count);
+        Assert.Equal(40, v.MalformedCases.Count);
         Assert.Contains("F01", v.MalformedCases);
         Assert.Contains("A08", v.MalformedCases);
         Assert.DoesNotContain("F26", v.MalformedCases);

@@ -66,7 +66,7 @@ public sealed record SwitchingSpec
 /// <summary>Clients sending malformed input (docs/malformed.md); a share of the group stays healthy as canaries.</summary>
 public sealed record MalformedSpec
 {
-    /// <summary>Case ids (F01..F25, A01..A08); <c>all</c> in the file expands to every known id.</summary>
+    /// <summary>Case ids (F01..F25, A01..A08, and S01..S03 or G01..G04 with their protocol); <c>all</c> in the file expands to every case for any server plus the protocol's own.</summary>
     public IReadOnlyList<string> Cases { get; init; } = [];
     /// <summary>Fraction of the group that behaves well to measure collateral damage, 0 &lt;= x &lt; 1.</summary>
     public double CanaryShare { get; init; } = 0.2;

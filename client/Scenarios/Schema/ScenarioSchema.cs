@@ -93,7 +93,7 @@ public static class ScenarioSchema
                 [
                     ("query", Describe(new JsonObject { ["type"] = "string", ["minLength"] = 1, ["pattern"] = @"\S" }, "The GraphQL document of the subscribe message: a subscription (pushes), or a query (one next, then complete).", examples: ["subscription { ticks { seq } }"])),
                     ("variables", Describe(new JsonObject { ["type"] = "string", ["pattern"] = @"^\s*\{[\s\S]*\}\s*$" }, "The operation's variables: a JSON object, as text.", examples: ["{\"every\": 50}"])),
-                    ("operationName", Describe(new JsonObject { ["type"] = "string" }, "The operation name sent with the query.", examples: ["Ticks"])),
+                    ("operationName", Describe(new JsonObject { ["type"] = "string", ["pattern"] = "^[_A-Za-z][_0-9A-Za-z]*$" }, "The operation name sent with the query, a GraphQL name.", examples: ["Ticks"])),
                     ("sequencePath", Describe(new JsonObject { ["type"] = "string", ["pattern"] = @"^[^.\s](?:[^.]*[^.\s])?(?:\.[^.\s](?:[^.]*[^.\s])?)*$" }, "Property names from a next message's payload to a whole number that counts the subscription's items: gaps are pushes_lost, repeats pushes_duplicated. Left out: pushes are only counted.", examples: ["data.ticks.seq"])),
                     ("sendInit", Describe(new JsonObject { ["type"] = "boolean" }, "false: never send connection_init, so the server must close every connection 4408 after its init timeout (disconnect cause server:close-4408-init-timeout).", true)),
                     ("tokenField", Describe(new JsonObject { ["type"] = "string", ["minLength"] = 1 }, "With auth.send: protocol, the connection_init payload property carrying the token.", "token")),

@@ -23,6 +23,7 @@ public static class CaseGrader
             ExpectKind.Survive => Survive(expected, observed),
             ExpectKind.Limit => Limit(expected, observed),
             ExpectKind.HandshakeTimeout => HandshakeTimeout(observed),
+            ExpectKind.ErrorReply => ErrorReply(observed),
             _ => throw new ArgumentOutOfRangeException(nameof(expected), expected.Kind, "unknown expectation"),
         };
     }
@@ -101,6 +102,19 @@ public static class CaseGrader
         Reaction.Http when o.HttpStatus is >= 400 and < 600 => Verdict.Ok,
         Reaction.Http when o.HttpStatus is 101 => Verdict.Failed,
         Reaction.Http => Verdict.WrongCode,
+        Reaction.Silent => Verdict.Timeout,
+        _ => Verdict.Failed,
+    };
+
+    /// <summary>
+    /// A protocol mistake answered in band (Socket.IO's CONNECT_ERROR for an unknown namespace): the error message and
+    /// the connection kept; serving on in silence leaves the client guessing (NON-STRICT); closing is another answer.
+    /// </summary>
+    private static Verdict ErrorReply(Observation o) => o.Reaction switch
+    {
+        Reaction.Answered => o.ErrorReplied ? Verdict.Ok : Verdict.NonStrict,
+        Reaction.Closed => Verdict.WrongCode,
+        Reaction.Dropped => Verdict.Unclean,
         Reaction.Silent => Verdict.Timeout,
         _ => Verdict.Failed,
     };

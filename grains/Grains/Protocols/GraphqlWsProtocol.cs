@@ -159,8 +159,8 @@ public sealed class GraphqlWsProtocol : IProtocol, IAppHeartbeat, ITokenCarrier
             }
             else
             {
-            id = (++_nextId).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            _active = id;
+                id = (++_nextId).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                _active = id;
             }
         }
         Ready?.Invoke(false);
@@ -286,23 +286,48 @@ public sealed class GraphqlWsProtocol : IProtocol, IAppHeartbeat, ITokenCarrier
     }
 }
 
+/// <summary>What a graphql-transport-ws close code says about the connection it ended.</summary>
+public enum GraphqlWsCloseKind
+{
+    /// <summary>Not one of the protocol's codes (1000, 1001, 1006, ...): a WebSocket close like any other.</summary>
+    Other,
+    /// <summary>The server says the client broke the protocol: 4400 bad request, 4401 subscribe before ack, 4409 id in use, 4429 a second init.</summary>
+    ClientError,
+    /// <summary>4403: the server's onConnect refused connection_init, a missing or bad token.</summary>
+    AuthRejection,
+    /// <summary>4406: the upgrade did not select graphql-transport-ws.</summary>
+    SubprotocolRefused,
+    /// <summary>4408: no connection_init within the server's connectionInitWaitTimeout.</summary>
+    InitTimeout,
+    /// <summary>4500: the server failed on its own side.</summary>
+    ServerError,
+}
+
 /// <summary>The close codes of graphql-transport-ws (PROTOCOL.md), as the labels of <c>server:close-CODE-NAME</c> disconnect causes.</summary>
 public static class GraphqlWsCloseCodes
 {
-    private static readonly Dictionary<int, string> Names = new()
+    private static readonly Dictionary<int, (string Name, GraphqlWsCloseKind Kind)> Codes = new()
     {
-        [4400] = "bad-request",           // a message the server could not parse or did not expect
-        [4401] = "unauthorized",          // subscribe before connection_ack
-        [4403] = "forbidden",             // the server's onConnect rejected connection_init (a bad token)
-        [4406] = "subprotocol-not-acceptable",
-        [4408] = "init-timeout",          // no connection_init within the server's connectionInitWaitTimeout
-        [4409] = "subscriber-exists",     // a subscribe with an id already running
-        [4429] = "too-many-init-requests",
-        [4500] = "internal-error",
+        [4400] = ("bad-request", GraphqlWsCloseKind.ClientError),            // a message the server could not parse or did not expect
+        [4401] = ("unauthorized", GraphqlWsCloseKind.ClientError),           // subscribe before connection_ack
+        [4403] = ("forbidden", GraphqlWsCloseKind.AuthRejection),            // the server's onConnect rejected connection_init (a bad token)
+        [4406] = ("subprotocol-not-acceptable", GraphqlWsCloseKind.SubprotocolRefused),
+        [4408] = ("init-timeout", GraphqlWsCloseKind.InitTimeout),           // no connection_init within the server's connectionInitWaitTimeout
+        [4409] = ("subscriber-exists", GraphqlWsCloseKind.ClientError),      // a subscribe with an id already running
+        [4429] = ("too-many-init-requests", GraphqlWsCloseKind.ClientError), // a second connection_init
+        [4500] = ("internal-error", GraphqlWsCloseKind.ServerError),
     };
 
+    private static readonly Dictionary<int, string> Names = Codes.ToDictionary(c => c.Key, c => c.Value.Name);
+
     /// <summary>The name of a graphql-transport-ws close code, or null for any other code.</summary>
-    public static string? Name(int? code) => code is { } c && Names.TryGetValue(c, out var name) ? name : null;
+    public static string? Name(int? code) => code is { } c && Codes.TryGetValue(c, out var entry) ? entry.Name : null;
+
+    /// <summary>What the code says happened; <see cref="GraphqlWsCloseKind.Other"/> for a code the protocol does not define.</summary>
+    public static GraphqlWsCloseKind Kind(int? code) => code is { } c && Codes.TryGetValue(c, out var entry) ? entry.Kind : GraphqlWsCloseKind.Other;
+
+    /// <summary>4403: the server refused the client's credentials (counted with the other auth rejections).</summary>
+    public static bool IsAuthRejection(int? code) => Kind(code) == GraphqlWsCloseKind.AuthRejection;
 
     public static IReadOnlyDictionary<int, string> All => Names;
 }

@@ -17,6 +17,8 @@ public enum ExpectKind
     Limit,
     /// <summary>A connection that never completes its upgrade: the server must give up on it before the deadline.</summary>
     HandshakeTimeout,
+    /// <summary>A protocol-level mistake a server answers in band: its error message (Socket.IO's CONNECT_ERROR), connection kept.</summary>
+    ErrorReply,
 }
 
 /// <summary>The strict behaviour a case expects, in a form the grader can check and a report can print.</summary>
@@ -27,6 +29,9 @@ public sealed record Expectation(ExpectKind Kind)
 
     /// <summary>Close codes 4000-4999 (application-defined) are acceptable too (Survive).</summary>
     public bool ApplicationCodesAllowed { get; init; }
+
+    /// <summary>Any Close frame is acceptable, with or without a code (a server that closes its session on a protocol error).</summary>
+    public bool AnyCode { get; init; }
 
     /// <summary>A TCP drop without a Close frame is acceptable (the RFC's "or drop" for broken Close frames).</summary>
     public bool DropAllowed { get; init; }
@@ -60,19 +65,26 @@ public sealed record Expectation(ExpectKind Kind)
 
     public static Expectation GiveUpHandshake() => new(ExpectKind.HandshakeTimeout);
 
+    /// <summary>End the connection: a Close frame with any code (or none), or a drop (Engine.IO closes its session on a parse error).</summary>
+    public static Expectation CloseAnyOrDrop() => new(ExpectKind.FailConnection) { AnyCode = true, DropAllowed = true };
+
+    /// <summary>Answer with the protocol's error message (described by <paramref name="reply"/>) and keep serving.</summary>
+    public static Expectation Reply(string reply) => new(ExpectKind.ErrorReply) { Text = $"answer {reply}, keep serving" };
+
     public bool Allows(int? closeCode) =>
-        closeCode is { } c && (CloseCodes.Contains(c) || (ApplicationCodesAllowed && c is >= 4000 and <= 4999));
+        AnyCode || closeCode is { } c && (CloseCodes.Contains(c) || (ApplicationCodesAllowed && c is >= 4000 and <= 4999));
 
     /// <summary>For the report's <c>expected</c>: "close 1002", "close 1002 or drop", "HTTP 400/431", ...</summary>
     public string Describe() => Text ?? Kind switch
     {
-        ExpectKind.FailConnection => $"close {Codes()}" + (DropAllowed ? " or drop" : ""),
+        ExpectKind.FailConnection => (AnyCode ? "close (any code)" : $"close {Codes()}") + (DropAllowed ? " or drop" : ""),
         ExpectKind.Accept => "accept (echo)",
         ExpectKind.CloseHandshake => $"clean close {Codes()}, nothing after the Close",
         ExpectKind.HttpReject => $"HTTP {string.Join('/', HttpStatuses)}" + (RequiredHeader is { } h ? $" with {h.Name}: {h.Value}" : ""),
         ExpectKind.Survive => $"keep serving, or close {Codes()}" + (ApplicationCodesAllowed ? "/4xxx" : ""),
         ExpectKind.Limit => $"close {Codes()} (a limit)",
         ExpectKind.HandshakeTimeout => "drop the connection (handshake timeout)",
+        ExpectKind.ErrorReply => "answer with the protocol's error message, keep serving",
         _ => Kind.ToString(),
     };
 

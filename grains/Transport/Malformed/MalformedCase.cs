@@ -1,3 +1,5 @@
+using SimCluster.Abstractions.Plans;
+
 namespace SimCluster.Transport.Malformed;
 
 /// <summary>
@@ -8,10 +10,13 @@ namespace SimCluster.Transport.Malformed;
 /// </summary>
 public abstract class MalformedCase
 {
-    /// <summary>F01..F25 (RFC 6455 frames and handshakes), A01..A08 (application-level).</summary>
+    /// <summary>F01..F25 (RFC 6455 frames and handshakes), A01..A08 (application-level), S01.. (Socket.IO), G01.. (graphql-ws).</summary>
     public abstract string Id { get; }
 
     public abstract string Title { get; }
+
+    /// <summary>The protocol whose messages the case breaks; null: any WebSocket server (the F and A cases).</summary>
+    public virtual ProtocolKind? Protocol => null;
 
     /// <summary>The RFC 6455 section the strict behaviour comes from ("-" for application-level cases).</summary>
     public abstract string RfcSection { get; }

@@ -57,6 +57,9 @@ public sealed record Observation
     /// <summary>Accept: a PING got no PONG at all.</summary>
     public bool PongMissing { get; init; }
 
+    /// <summary>ErrorReply: the protocol's error message for the input arrived.</summary>
+    public bool ErrorReplied { get; init; }
+
     /// <summary>CloseHandshake: the server answered data sent after the client's Close.</summary>
     public bool DataAfterClose { get; init; }
 

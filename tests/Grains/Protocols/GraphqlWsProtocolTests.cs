@@ -227,4 +227,48 @@ public sealed class GraphqlWsProtocolTests : IDisposable
         Assert.Equal(cause, ClientRuntime.CauseOf(new ConnectionClosed(CloseInitiator.Server, code, "x", null), ProtocolKind.GraphqlWs));
         Assert.Equal($"server:close-{code}", ClientRuntime.CauseOf(new ConnectionClosed(CloseInitiator.Server, code, "x", null), ProtocolKind.Echo));
     }
+
+    [Theory]
+    [InlineData(4400, GraphqlWsCloseKind.ClientError)]
+    [InlineData(4401, GraphqlWsCloseKind.ClientError)]
+    [InlineData(4403, GraphqlWsCloseKind.AuthRejection)]
+    [InlineData(4406, GraphqlWsCloseKind.SubprotocolRefused)]
+    [InlineData(4408, GraphqlWsCloseKind.InitTimeout)]
+    [InlineData(4409, GraphqlWsCloseKind.ClientError)]
+    [InlineData(4429, GraphqlWsCloseKind.ClientError)]
+    [InlineData(4500, GraphqlWsCloseKind.ServerError)]
+    [InlineData(4000, GraphqlWsCloseKind.Other)]
+    [InlineData(1000, GraphqlWsCloseKind.Other)]
+    [InlineData(null, GraphqlWsCloseKind.Other)]
+    public void Each_close_code_of_the_protocol_has_a_kind_and_only_4403_is_an_auth_rejection(int? code, GraphqlWsCloseKind kind)
+    {
+        Assert.Equal(kind, GraphqlWsCloseCodes.Kind(code));
+        Assert.Equal(code == 4403, GraphqlWsCloseCodes.IsAuthRejection(code));
+        Assert.Equal(kind != GraphqlWsCloseKind.Other, GraphqlWsCloseCodes.Name(code) is not null);
+    }
+
+    [Fact]
+    public void Every_code_the_protocol_defines_is_named_and_classified()
+    {
+        Assert.Equal([4400, 4401, 4403, 4406, 4408, 4409, 4429, 4500], GraphqlWsCloseCodes.All.Keys.Order());
+        Assert.All(GraphqlWsCloseCodes.All.Keys, c => Assert.NotEqual(GraphqlWsCloseKind.Other, GraphqlWsCloseCodes.Kind(c)));
+        Assert.Equal(GraphqlWsCloseCodes.All.Count, GraphqlWsCloseCodes.All.Values.Distinct().Count());
+    }
+
+    [Fact]
+    public void A_connection_the_server_closes_before_its_ack_has_nothing_in_flight_and_resubscribes_once_acked()
+    {
+        // The server's 4403/4408 arrives before any ack: nothing was subscribed, nothing is lost, and the next
+        // connection inits afresh (on fake time: the init timeout is the server's, the client only waits).
+        _protocol.Attach(_channel);
+        Assert.Equal("connection_init", Parse(Assert.Single(_channel.Take())).GetProperty("type").GetString());
+        _time.Advance(TimeSpan.FromSeconds(3));
+        _protocol.Detach();
+        Assert.Equal((0L, 0L, 0L), (this[MetricNames.GraphqlAcks], this[MetricNames.GraphqlSubscribes], this[MetricNames.PushesLost]));
+        Assert.Empty(_ready);
+        var id = Connect().GetProperty("id").GetString()!;
+        Next(id, 1);
+        _protocol.Finish();
+        Assert.Equal((1L, 1L, 1L, 0L), (this[MetricNames.GraphqlAcks], this[MetricNames.GraphqlSubscribes], this[MetricNames.PushesReceived], this[MetricNames.PushesLost]));
+    }
 }
