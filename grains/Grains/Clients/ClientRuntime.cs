@@ -554,7 +554,20 @@ public sealed class ClientRuntime : IClientControl, IDisposable
             return;
         }
         if (_machine.State != ClientState.Open) return;
-        End(ClientTrigger.Lost, CauseOf(closed, _plan.Protocol), Teardown.Gone, seen: closed);
+        var cause = CauseOf(closed, _plan.Protocol);
+        if (_openNotCounted is not null && !_traffic.ReadyOnAttach)
+        {
+            // The connection ended before the protocol's handshake finished (a graphql-ws 4403 or 4408, a hub gone
+            // before its handshake answer): the server never had a session with this client, so it is one failed
+            // attempt, as a refused handshake is, not a connect and a disconnect.
+            var label = cause[(DisconnectCauses.CategoryOf(cause).Length + 1)..];
+            _openNotCounted = null;
+            _metrics.Count(MetricNames.ConnectFailures);
+            _metrics.CountCause(DisconnectCauses.Connect, label);
+            if (_tokens is not null && closed.Initiator == CloseInitiator.Server && _traffic.RefusesCredentials(closed.Code)) _metrics.Count(MetricNames.AuthRejections);
+            End(ClientTrigger.Lost, null, Teardown.Gone, label, failure: new ProtocolFailure(DisconnectCauses.Of(DisconnectCauses.Connect, label), ClosedByServer: false, Handshake: true));
+        }
+        else End(ClientTrigger.Lost, cause, Teardown.Gone, seen: closed);
         ScheduleReconnect();
     }
 

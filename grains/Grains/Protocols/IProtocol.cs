@@ -92,6 +92,12 @@ public interface IProtocol : IDisposable
     /// </summary>
     void EndedByClose() { }
 
+    /// <summary>
+    /// Whether a server close with <paramref name="closeCode"/> before the handshake finished refused the client's
+    /// credentials (graphql-transport-ws's 4403): the failed attempt then also counts in <c>auth_rejections</c>.
+    /// </summary>
+    bool RefusesCredentials(int? closeCode) => false;
+
     /// <summary>Stop sending, keep listening (a clean stop lets answers in flight arrive).</summary>
     void StopSending();
 

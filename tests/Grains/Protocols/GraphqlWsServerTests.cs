@@ -111,8 +111,13 @@ public sealed class GraphqlWsServerTests : IClassFixture<NodePeers>, IDisposable
         Assert.True(stats["connections"] == Clients, line);
         Assert.Equal(0, stats["inits"]);
         Assert.True(stats.GetValueOrDefault("close4408") == Clients, line);
-        Assert.True(Cause(report, "server:close-4408-init-timeout") == Clients, Counts(report, line));
-        Assert.Equal(Clients, Count(report, "disconnects"));
+        // Closed before connection_ack: the server never had a GraphQL session with the client, so each one is a
+        // failed attempt named by the close code, not a connect and a disconnect.
+        Assert.True(Cause(report, "connect:close-4408-init-timeout") == Clients, Counts(report, line));
+        Assert.Equal(Clients, Count(report, "connect_failures"));
+        Assert.Equal(0, Count(report, "connects"));
+        Assert.Equal(0, Count(report, "disconnects"));
+        Assert.Equal(0, Count(report, "false_disconnects"));
         Assert.Equal(0, Count(report, "graphql_acks"));
         Assert.Equal(0, Count(report, "graphql_subscribes"));
     }
@@ -129,8 +134,12 @@ public sealed class GraphqlWsServerTests : IClassFixture<NodePeers>, IDisposable
         Assert.Equal(Clients, stats["tokens"]);
         Assert.Equal(Clients, stats["rejected"]);
         Assert.True(stats.GetValueOrDefault("close4403") == Clients, line);
-        Assert.True(Cause(report, "server:close-4403-forbidden") == Clients, Counts(report, line));
-        Assert.Equal(Clients, Count(report, "disconnects"));
+        Assert.True(Cause(report, "connect:close-4403-forbidden") == Clients, Counts(report, line));
+        Assert.Equal(Clients, Count(report, "connect_failures"));
+        Assert.Equal(Clients, Count(report, "auth_rejections"));
+        Assert.Equal(0, Count(report, "connects"));
+        Assert.Equal(0, Count(report, "disconnects"));
+        Assert.Equal(0, Count(report, "false_disconnects"));
         Assert.Equal(0, Count(report, "graphql_acks"));
         Assert.Equal(0, Count(report, "graphql_subscribes"));
     }
