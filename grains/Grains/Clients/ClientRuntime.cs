@@ -784,23 +784,29 @@ public sealed class ClientRuntime : IClientControl, IDisposable
         public void Adopt(int newGeneration) => Volatile.Write(ref _generation, newGeneration);
 
         /// <summary>
-        /// Text of a connection the client has moved on from is dropped here, on the socket thread: a closing socket
-        /// can still deliver what it had buffered after the next connection resumed the session, and the protocol
-        /// would take it for the resumed stream (SignalR's and Socket.IO's message numbering would slip by one).
+        /// For a protocol that numbers messages by their position (SignalR's stateful reconnect), text of a connection
+        /// the client has moved on from is dropped here, on the socket thread: a closing socket can still deliver what
+        /// it had buffered after the next connection resumed the session, and the protocol would count it into the
+        /// resumed stream (its numbering would slip by one). Other protocols read it (the session protocol's books
+        /// take the old path's last answers).
         /// Text that arrives before the client made the connection its own (a server that speaks first: SignalR's
         /// resend after a stateful reconnect, Engine.IO's open packet) is held and handed over, in order, once the
-        /// protocol is attached.
+        /// protocol is attached. A connection opened beside the current one (no generation until the handover) is
+        /// read straight away: the session protocol reads the new path's answers while the old one is still current.
         /// </summary>
         public void OnText(string text)
         {
             var of = Volatile.Read(ref _generation);
-            if (of >= 0 && of != Volatile.Read(ref client._generation)) return;
-            lock (_gate)
+            if (client._traffic.ReadsOnlyCurrentConnection && of >= 0 && of != Volatile.Read(ref client._generation)) return;
+            if (of >= 0)
             {
-                if (_held is not null)
+                lock (_gate)
                 {
-                    if (_held.Count < MaxHeld) _held.Add(text);
-                    return;
+                    if (_held is not null)
+                    {
+                        if (_held.Count < MaxHeld) _held.Add(text);
+                        return;
+                    }
                 }
             }
             client.OnText(text);

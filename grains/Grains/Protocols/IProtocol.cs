@@ -93,6 +93,13 @@ public interface IProtocol : IDisposable
     void EndedByClose() { }
 
     /// <summary>
+    /// Whether text that a connection the client has already left delivers late must be dropped before it reaches
+    /// the protocol: true for a protocol that numbers the server's messages by their position (SignalR's stateful
+    /// reconnect), where a late message would shift every number after it.
+    /// </summary>
+    bool ReadsOnlyCurrentConnection => false;
+
+    /// <summary>
     /// Whether a server close with <paramref name="closeCode"/> before the handshake finished refused the client's
     /// credentials (graphql-transport-ws's 4403): the failed attempt then also counts in <c>auth_rejections</c>.
     /// </summary>

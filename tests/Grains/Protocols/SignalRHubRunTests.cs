@@ -92,9 +92,11 @@ public sealed class SignalRHubRunTests : IDisposable
         Assert.True(Count(report, "forced_drops") >= 8, books);
         Assert.Equal(hub.Connections, Count(report, "connects"));
         Assert.Equal(0, Count(report, "connect_failures"));
-        // Every invocation counted sent reached the hub: a close frame follows what was written before it, and the
-        // run's end drains before it closes.
-        Same(Count(report, "messages_sent"), hub.InvocationsReceived, books);
+        // Every invocation counted sent reached the hub but for those a drop's close cut off (interrupted: the
+        // client's own close, which can overtake a send still queued in the driver); the run's end drains first.
+        var interrupted = Count(report, "messages_interrupted");
+        Assert.True(hub.InvocationsReceived <= Count(report, "messages_sent") && Count(report, "messages_sent") - hub.InvocationsReceived <= interrupted, books);
+        Same(0, Count(report, "messages_lost") + Count(report, "messages_unresolved"), books);
         Assert.Equal(hub.Invocations, hub.InvocationsReceived); // no unknown method, no resend
         Assert.Equal(hub.Invocations, hub.Completions);
         Assert.Equal(hub.Connections, hub.Disconnects.Values.Sum());
@@ -146,13 +148,14 @@ public sealed class SignalRHubRunTests : IDisposable
         // The old path is shut (FIN) at each switch (the hub lets go of the old transport and waits for the resume); the
         // flappers drop with a clean close too. Every drop comes back inside the hub's reconnect window and the
         // client's serverTimeout, so each one is a resume: both sides resend what the other had not acknowledged and
-        // drop what they already had. Pushes stop before the run does, so every one the hub sent has arrived.
+        // drop what they already had. Each hub connection gets 15 pushes (3 s), so even the flappers' last new
+        // connections (by about 8 s) have had all of theirs before the run stops: every one the hub sent has arrived.
         await using var target = await StartAsync(new TargetOptions
         {
             SignalR = new SignalRTargetOptions
             {
                 KeepAliveInterval = TimeSpan.FromMilliseconds(500), ClientTimeout = TimeSpan.FromSeconds(10),
-                PushInterval = TimeSpan.FromMilliseconds(200), PushCount = 40, ReconnectWindow = TimeSpan.FromSeconds(10),
+                PushInterval = TimeSpan.FromMilliseconds(200), PushCount = 15, ReconnectWindow = TimeSpan.FromSeconds(10),
             },
         });
         var (report, run) = await RunAsync("signalr-stateful-switching", $$"""

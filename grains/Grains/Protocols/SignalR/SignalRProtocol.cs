@@ -215,6 +215,8 @@ public sealed class SignalRProtocol : IProtocol, ITokenCarrier
         if (closed) _traffic.Interrupt();
     }
 
+    public bool ReadsOnlyCurrentConnection => true;
+
     public void EndedByClose()
     {
         lock (_gate) _endedByClose = true;
