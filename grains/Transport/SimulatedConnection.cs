@@ -164,6 +164,8 @@ internal sealed class WebsocketClientConnection : SimulatedConnection
     private readonly WebsocketClient _client;
     private readonly IDisposable _messages;
     private readonly IDisposable _disconnections;
+    private readonly Lock _sendGate = new();
+    private Task _sends = Task.CompletedTask;
     private OpenedSocket? _opened;
     private Exception? _connectError;
 
@@ -225,13 +227,39 @@ internal sealed class WebsocketClientConnection : SimulatedConnection
 
     public override bool IsOpen => !Ended && _client.IsRunning;
 
-    public override bool Send(string text) => IsOpen && _client.Send(text);
+    /// <summary>
+    /// Sends go out one after another, each once the one before it is written, rather than through Websocket.Client's
+    /// own queue: its Stop sends the close frame at once, past whatever is still queued, and a message counted sent
+    /// would never reach the server. A clean close waits for <see cref="_sends"/> first.
+    /// </summary>
+    public override bool Send(string text)
+    {
+        if (!IsOpen) return false;
+        lock (_sendGate) _sends = SendAfterAsync(_sends, text);
+        return true;
+    }
+
+    private async Task SendAfterAsync(Task previous, string text)
+    {
+        await previous.ConfigureAwait(false);
+        try
+        {
+            await _client.SendInstant(text).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is WebSocketException or IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
+        {
+            // The connection ended under the send: its end is reported by the disconnection, not here.
+        }
+    }
 
     public override async Task CloseAsync(int code = 1000, string reason = "bye")
     {
         if (!Detach()) return;
         try
         {
+            Task sends;
+            lock (_sendGate) sends = _sends;
+            await sends.WaitAsync(StopBound).ConfigureAwait(false);
             await _client.Stop((WebSocketCloseStatus)code, reason).WaitAsync(StopBound).ConfigureAwait(false);
         }
         catch (Exception e) when (e is TimeoutException or WebSocketException or IOException or ObjectDisposedException or OperationCanceledException)

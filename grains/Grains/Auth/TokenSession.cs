@@ -31,6 +31,8 @@ public sealed class TokenSession : IDisposable
     private SimulatedConnection? _connection;
     private ITimer? _timer;
     private TaskCompletionSource<RefreshAnswer>? _pending;
+    private Task _exchange = Task.CompletedTask;
+    private bool _draining;
     private long? _reconnectStartedAt;
     private int _generation;
 
@@ -148,11 +150,35 @@ public sealed class TokenSession : IDisposable
     {
         _timer?.Dispose();
         _timer = null;
-        if (!_mode.Refreshes || _token is not { } token || _connection is null) return;
+        if (_draining || !_mode.Refreshes || _token is not { } token || _connection is null) return;
         var actAt = Plan.Late is { } late ? token.ExpiresAt + late : token.ExpiresAt - Plan.Before;
         var due = actAt - ClientClock.Now(Time, Plan);
         var generation = _generation;
-        _timer = Time.CreateTimer(_ => _ = RefreshAsync(generation), null, due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan);
+        _timer = Time.CreateTimer(_ => Start(generation), null, due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan);
+    }
+
+    private void Start(int generation)
+    {
+        var exchange = RefreshAsync(generation);
+        lock (_gate) _exchange = exchange;
+    }
+
+    /// <summary>
+    /// The run is over: no refresh starts from now on, and the one in flight (a refresh, a replay of the old token)
+    /// gets its answer within <paramref name="grace"/>, so what the server counted of it the client counts too.
+    /// </summary>
+    public async Task DrainAsync(TimeSpan grace)
+    {
+        Task exchange;
+        lock (_gate)
+        {
+            _draining = true;
+            _timer?.Dispose();
+            _timer = null;
+            exchange = _exchange;
+        }
+        try { await exchange.WaitAsync(grace, Time).ConfigureAwait(false); }
+        catch (TimeoutException) { }
     }
 
     private async Task RefreshAsync(int generation)

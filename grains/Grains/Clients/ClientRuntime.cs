@@ -475,6 +475,7 @@ public sealed class ClientRuntime : IClientControl, IDisposable
     private async Task DrainThenCloseAsync(SimulatedConnection connection, string reason)
     {
         await _traffic.DrainAsync(StopGraceLeft);
+        if (_tokens is not null) await _tokens.DrainAsync(StopGraceLeft);
         _traffic.Detach();
         await connection.CloseAsync(1000, reason);
     }
