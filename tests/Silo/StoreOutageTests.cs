@@ -15,7 +15,7 @@ namespace SimCluster.Tests.Silo;
 public sealed class StoreOutageTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private const int Clients = 60;
-    private const int Seconds = 30;
+    private const int Seconds = 26;
     private static readonly TimeSpan Outage = TimeSpan.FromSeconds(20);
 
     [Fact]
@@ -31,7 +31,7 @@ public sealed class StoreOutageTests(Xunit.Abstractions.ITestOutputHelper output
             var outDir = Path.Combine(folder, "report");
             await using var run = cluster.StartRun("simcluster run", scenario, outDir);
             await RedisCluster.CoordinatorLineAsync(run);
-            await run.WaitForRunSecondAsync(4, TimeSpan.FromSeconds(120));
+            await run.WaitForRunSecondAsync(3, TimeSpan.FromSeconds(120));
             await SignalAsync(cluster.Redis.Pid, "STOP");
             paused = true;
             await Task.Delay(Outage);
