@@ -11,13 +11,16 @@ namespace SimCluster.Grains.Runs;
 /// are lost, and the clients no survivor holds are re-activated on the survivors as after any loss.
 /// </summary>
 public sealed class CoordinatorTakeover(RunPlan plan, RunRoster roster, RunAccumulator accumulator, RunClock clock, SiloLossHandler losses,
-    IGrainFactory grains, TimeProvider time, ILogger logger)
+    List<string> notes, IGrainFactory grains, TimeProvider time, ILogger logger)
 {
     private static readonly TimeSpan MembershipPatience = TimeSpan.FromSeconds(10);
 
-    /// <summary>Reads the survivors and settles the books; returns the second of the run its collection stands for.</summary>
-    public async Task<TakeoverOutcome> RunAsync(int lastSecond, double detectedAtSecond)
+    /// <summary>Reads the survivors and settles the books for this coordinator, now on <paramref name="newSilo"/>.</summary>
+    public async Task<TakeoverOutcome> RunAsync(RunTakeover takeover, string newSilo)
     {
+        var checkpoint = takeover.Checkpoint;
+        var lastSecond = checkpoint.Timeline.LastOrDefault()?.T ?? 0;
+        var detectedAtSecond = clock.SecondOf(takeover.DetectedAtUtc);
         var statuses = await StatusesAsync();
         var askedAt = Math.Round(clock.SecondsOfRun, 2);
         var holdings = await Task.WhenAll(roster.Live.ToList().Select(async silo =>
@@ -42,7 +45,22 @@ public sealed class CoordinatorTakeover(RunPlan plan, RunRoster roster, RunAccum
         accumulator.Add([.. books.Answered.Select(a => a.Holding.Snapshot), .. roster.Drained.Select(s => s.Final).OfType<SiloSnapshot>()], second);
         foreach (var lost in books.Lost)
             losses.DeclareLost(lost.Silo, lost.Clients, lost.Orphans, detectedAtSecond, "was gone when the run's coordinator was taken over (it held the coordinator, or left with it)");
-        return new TakeoverOutcome(second, books.Answered.Count, books.Lost);
+        var lostCoordinator = books.Lost.FirstOrDefault(l => l.Silo.Name == checkpoint.CoordinatorSilo);
+        var failover = new CoordinatorFailover
+        {
+            LostSilo = checkpoint.CoordinatorSilo,
+            NewSilo = newSilo,
+            CheckpointAtSecond = clock.SecondOf(checkpoint.CollectedAtUtc),
+            LastAnsweredAtSecond = clock.SecondOf(takeover.LastAnsweredAtUtc),
+            DetectedAtSecond = detectedAtSecond,
+            ResumedAtSecond = Math.Round(clock.SecondsOfRun, 2),
+            ClientsLost = lostCoordinator?.Clients.Length ?? 0,
+            SilosRead = books.Answered.Count,
+        };
+        notes.Add($"the run's coordinator was lost with silo {failover.LostSilo} (last answer at {failover.LastAnsweredAtSecond:0.##} s, found gone at {detectedAtSecond:0.##} s); " +
+                  $"silo {newSilo} took the run over at {failover.ResumedAtSecond:0.##} s from the numbers of {failover.SilosRead} surviving silo(s) and the checkpoint of {failover.CheckpointAtSecond:0.##} s");
+        logger.LogWarning("run {RunId} taken over at {Second:0.##} s after its coordinator's silo {Silo} was lost", plan.RunId, failover.ResumedAtSecond, failover.LostSilo);
+        return new TakeoverOutcome(second, failover, lostCoordinator?.Silo);
     }
 
     /// <summary>Membership as the cluster has it now (bounded retries: the store may be slow while a silo is being declared dead).</summary>
@@ -61,8 +79,8 @@ public sealed class CoordinatorTakeover(RunPlan plan, RunRoster roster, RunAccum
     }
 }
 
-/// <summary>What a take-over found: the collection's second, how many survivors answered, and the silos it found gone.</summary>
-public sealed record TakeoverOutcome(int Second, int SilosRead, IReadOnlyList<LostOnTakeover> Lost);
+/// <summary>What a take-over did: the second its collection stands for, the failover, and the old coordinator's silo if it was found gone.</summary>
+public sealed record TakeoverOutcome(int Second, CoordinatorFailover Failover, RunSilo? LostCoordinator);
 
 /// <summary>A silo found gone on a take-over: its clients, and those of them no survivor holds.</summary>
 public sealed record LostOnTakeover(RunSilo Silo, int[] Clients, int[] Orphans);

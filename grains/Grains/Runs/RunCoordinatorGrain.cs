@@ -97,7 +97,7 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
 
     public async Task<bool> Drain(string silo)
     {
-        // This coordinator goes with that silo: nothing here would outlive the hand-over.
+        // This coordinator goes with that silo: a survivor takes the run over (TakeOver), its clients lost and re-activated.
         if (silo == CoordinatorSilo) return false;
         if (_drains is not null && _phase == RunPhase.Running) return await _drains.DrainAsync(silo);
         // The run's own stop takes its numbers: the silo stays until the final collection is in.
@@ -161,26 +161,9 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
         {
             var (losses, drains, collector) = Handlers(plan, roster);
             losses.Seed(takeover.Checkpoint.LostClients, takeover.Checkpoint.ReactivatedClients);
-            var detectedAt = _clock.SecondOf(takeover.DetectedAtUtc);
-            var outcome = await new CoordinatorTakeover(plan, roster, _accumulator!, _clock, losses, GrainFactory, time, logger)
-                .RunAsync(takeover.Checkpoint.Timeline.LastOrDefault()?.T ?? 0, detectedAt);
+            var outcome = await new CoordinatorTakeover(plan, roster, _accumulator!, _clock, losses, _notes, GrainFactory, time, logger).RunAsync(takeover, CoordinatorSilo);
             collector.ContinueAfter(outcome.Second);
-            var lostCoordinator = outcome.Lost.FirstOrDefault(l => l.Silo.Name == takeover.Checkpoint.CoordinatorSilo);
-            var failover = new CoordinatorFailover
-            {
-                LostSilo = takeover.Checkpoint.CoordinatorSilo,
-                NewSilo = CoordinatorSilo,
-                CheckpointAtSecond = _clock.SecondOf(takeover.Checkpoint.CollectedAtUtc),
-                LastAnsweredAtSecond = _clock.SecondOf(takeover.LastAnsweredAtUtc),
-                DetectedAtSecond = detectedAt,
-                ResumedAtSecond = Math.Round(_clock.SecondsOfRun, 2),
-                ClientsLost = lostCoordinator?.Clients.Length ?? 0,
-                SilosRead = outcome.SilosRead,
-            };
-            _failovers.Add(new FailoverEntry(failover, lostCoordinator?.Silo));
-            _notes.Add($"the run's coordinator was lost with silo {failover.LostSilo} (last answer at {failover.LastAnsweredAtSecond:0.##} s, found gone at {detectedAt:0.##} s); " +
-                       $"silo {CoordinatorSilo} took the run over at {failover.ResumedAtSecond:0.##} s from the numbers of {outcome.SilosRead} surviving silo(s) and the checkpoint of {failover.CheckpointAtSecond:0.##} s");
-            logger.LogWarning("run {RunId} taken over at {Second:0.##} s after its coordinator's silo {Silo} was lost", plan.RunId, failover.ResumedAtSecond, failover.LostSilo);
+            _failovers.Add(new FailoverEntry(outcome.Failover, outcome.LostCoordinator));
             _ = WatchMembershipAsync(losses, _done.Token);
             _message = null;
             await CarryOnAsync(plan, roster, losses, drains, collector);
