@@ -54,6 +54,7 @@ public sealed class CoordinatorLossTests(Xunit.Abstractions.ITestOutputHelper ou
             Assert.True(failover["detectedAtSecond"]!.GetValue<double>() <= failover["resumedAtSecond"]!.GetValue<double>());
             Assert.Contains(report["notes"]!.AsArray(), n => n!.GetValue<string>().Contains("took the run over", StringComparison.Ordinal));
             Assert.Contains("failover: ", run.Output, StringComparison.Ordinal);
+            Assert.Contains("Coordinator failovers", await File.ReadAllTextAsync(Path.Combine(outDir, "report.html")), StringComparison.Ordinal);
 
             // Every client accounted for: planned = started, the lost silo's clients lost and re-activated.
             Assert.Equal(Clients, report["clients"]!["planned"]!.GetValue<int>());
