@@ -94,6 +94,7 @@ public sealed class RunDriver(IGrainFactory grains, Scenario scenario, RunPlan p
         var interrupted = false;
         string? abortedBy = null;
         string? abortToSend = null; // an abort the coordinator has not acknowledged yet: sent again each second
+        string? abortAsked = null; // the latest abort asked for: a coordinator that takes the run over is told again
         var seenRunning = false;
         var lastAnswer = time.GetTimestamp();
         long? takingOverSince = null;
@@ -120,6 +121,8 @@ public sealed class RunDriver(IGrainFactory grains, Scenario scenario, RunPlan p
                 {
                     case true:
                         takingOverSince = null;
+                        // The checkpoint may predate the abort the old coordinator took.
+                        abortToSend ??= abortAsked;
                         continue;
                     case false:
                         return Lost("the silo holding the run's coordinator was lost before the run could be taken over; the run's state went with it (the surviving silos stopped its clients)");
@@ -141,7 +144,7 @@ public sealed class RunDriver(IGrainFactory grains, Scenario scenario, RunPlan p
             if (!interrupted && abortedBy is null && progress.Phase == RunPhase.Running && liveThresholds.Count > 0)
             {
                 abortedBy = await FailingThresholdAsync(coordinator, liveThresholds, progress.ElapsedSeconds);
-                if (abortedBy is not null) abortToSend = $"threshold {abortedBy} failed (abortOnFail)";
+                if (abortedBy is not null) abortToSend = abortAsked = $"threshold {abortedBy} failed (abortOnFail)";
             }
             if (abortToSend is not null && await TryAbortAsync(coordinator, abortToSend)) abortToSend = null;
             if (interrupted)
@@ -153,7 +156,7 @@ public sealed class RunDriver(IGrainFactory grains, Scenario scenario, RunPlan p
             catch (OperationCanceledException)
             {
                 interrupted = true;
-                abortToSend = "interrupted (Ctrl-C, SIGTERM or a stop request)";
+                abortToSend = abortAsked = "interrupted (Ctrl-C, SIGTERM or a stop request)";
                 if (await TryAbortAsync(coordinator, abortToSend)) abortToSend = null;
             }
         }

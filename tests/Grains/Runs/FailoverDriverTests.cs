@@ -35,6 +35,20 @@ public sealed class FailoverDriverTests
     }
 
     [Fact]
+    public async Task An_abort_the_old_coordinator_took_is_sent_again_to_the_one_that_takes_the_run_over()
+    {
+        var coordinator = new TakingOverCoordinator { LoseAfterPolls = 3, CompleteAfterPolls = 8 };
+        using var stop = new CancellationTokenSource();
+        stop.Cancel();
+        var outcome = await DriveAsync(coordinator, new RunDriverTests.FakeCluster(2), stop.Token);
+
+        Assert.True(outcome.Interrupted);
+        Assert.Single(coordinator.Takeovers);
+        Assert.Equal(1, coordinator.AbortsBeforeTakeover);
+        Assert.Equal(1, coordinator.AbortsAfterTakeover);
+    }
+
+    [Fact]
     public async Task A_coordinator_lost_before_any_checkpoint_ends_the_run_and_every_silo_halts_it()
     {
         var coordinator = new TakingOverCoordinator { LoseAfterPolls = 1, CompleteAfterPolls = 10, CheckpointsFromPoll = int.MaxValue };
@@ -46,14 +60,14 @@ public sealed class FailoverDriverTests
         Assert.Equal(2, cluster.Halted.Count);
     }
 
-    private static async Task<RunOutcome> DriveAsync(TakingOverCoordinator coordinator, RunDriverTests.FakeCluster cluster)
+    private static async Task<RunOutcome> DriveAsync(TakingOverCoordinator coordinator, RunDriverTests.FakeCluster cluster, CancellationToken ct = default)
     {
         var time = new WaitingClock();
         var loaded = ScenarioLoader.Parse("name: driven\ntarget: embedded\nclients: 1\nduration: 10s\n", "driven.yaml");
         Assert.True(loaded.Ok, string.Join("\n", loaded.Errors));
         var plan = new RunPlan { RunId = "driven", ScenarioName = "driven", Seed = 1, TargetUrls = ["ws://127.0.0.1:1/"], Clients = 1, Duration = TimeSpan.FromSeconds(10), Groups = [] };
         var driver = new RunDriver(RunDriverTests.FakeGrainFactory.For(coordinator, cluster), loaded.Scenario!, plan, time);
-        var run = driver.RunAsync(_ => Task.CompletedTask, CancellationToken.None);
+        var run = driver.RunAsync(_ => Task.CompletedTask, ct);
         await time.StepWhileWaitingAsync(run, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(30));
         Assert.True(run.IsCompleted, "the driver did not end within 30 s of real time");
         return await run;
@@ -108,7 +122,15 @@ public sealed class FailoverDriverTests
             return Task.FromResult(true);
         }
 
-        public Task Abort(string reason) => Task.CompletedTask;
+        public int AbortsBeforeTakeover;
+        public int AbortsAfterTakeover;
+
+        public Task Abort(string reason)
+        {
+            if (Takeovers.Count == 0) AbortsBeforeTakeover++;
+            else AbortsAfterTakeover++;
+            return Task.CompletedTask;
+        }
 
         public Task<bool> Drain(string silo) => Task.FromResult(false);
 
