@@ -7,7 +7,7 @@ namespace SimCluster.Tests.Silo;
 /// <summary>
 /// A run that ends early leaves no load behind: two `simcluster silo` processes on a real redis-server, the reference
 /// target in a process of its own (so it outlives the command), and a flapping run that is (1) interrupted with
-/// SIGINT and (2) loses the silo holding its coordinator. Each time, the target's own counters read when the command
+/// SIGINT and (2) loses the silo holding its coordinator, is taken over by the survivor, then is interrupted. Each time, the target's own counters read when the command
 /// has returned and again 6 s later are equal: no connection and no message reached it after the command returned.
 /// </summary>
 [Collection(IntegrationCollection.Name)]
@@ -75,8 +75,8 @@ public sealed class EarlyEndTests(Xunit.Abstractions.ITestOutputHelper output)
                 Assert.Equal(0, later.Open);
             }
 
-            // (2) The coordinator's silo SIGKILLed: the command ends early (its state is gone), and the surviving
-            // silo stops the clients it runs before the command returns.
+            // (2) The coordinator's silo SIGKILLed, the run taken over by the survivor, then SIGINT: the new coordinator
+            // stops every client (the survivor's own and the ones it re-activated) before the command returns.
             var lostOut = Path.Combine(folder, "report-coordinator-lost");
             await using (var run = cluster.StartRun("simcluster run (coordinator lost)", scenario, lostOut))
             {
@@ -84,22 +84,26 @@ public sealed class EarlyEndTests(Xunit.Abstractions.ITestOutputHelper output)
                 await run.WaitForRunSecondAsync(6, TimeSpan.FromSeconds(90));
                 var victim = cluster.Silos.Single(s => s.Named(coordinator));
                 var survivor = cluster.Silos.Single(s => s != victim);
-                var killed = Stopwatch.StartNew();
-                await using var watch = LastChange.Watch(http, targetPort, killed);
                 victim.Process.KillHard();
+                await run.WaitForLineAsync(l => l.Contains($"reactivated={Clients / 2}", StringComparison.Ordinal), "the run taken over, its lost clients re-activated", TimeSpan.FromSeconds(90));
+                var signalled = Stopwatch.StartNew();
+                await using var watch = LastChange.Watch(http, targetPort, signalled);
+                using (var kill = Process.Start("kill", ["-INT", $"{run.Pid}"])) await kill.WaitForExitAsync();
                 var exit = await run.WaitForExitAsync(TimeSpan.FromMinutes(3));
-                var returned = killed.Elapsed;
+                var returned = signalled.Elapsed;
                 var atReturn = await StatsAsync(http, targetPort);
                 await Task.Delay(TimeSpan.FromSeconds(6));
                 var later = await StatsAsync(http, targetPort);
                 output.WriteLine(run.Output);
-                output.WriteLine($"coordinator lost: the command returned {returned.TotalSeconds:0.00} s after the kill; the target's counters last moved {watch.Seconds:0.00} s after it; target at return {atReturn}, 6 s later {later}");
+                output.WriteLine($"coordinator lost, then SIGINT: the command returned {returned.TotalSeconds:0.00} s after the signal; the target's counters last moved {watch.Seconds:0.00} s after it; target at return {atReturn}, 6 s later {later}");
                 Assert.True(exit is 105, $"exit {exit}\n{run.Output}");
-                Assert.Contains("coordinator", run.Output);
+                var report = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(lostOut, "report.json")))!.AsObject();
+                Assert.Contains("SIGINT", report["partialReason"]!.GetValue<string>());
+                Assert.Single(report["failovers"]!.AsArray());
                 Assert.False(survivor.Process.HasExited, $"the surviving silo exited\n{survivor.Process.Output}");
                 Assert.Equal(atReturn.Upgrades, later.Upgrades);
                 Assert.Equal(atReturn.MessagesIn, later.MessagesIn);
-                // The killed silo's sockets were closed by its kernel; the survivor closed its own.
+                // The killed silo's sockets were closed by its kernel; the survivor closed its own and the adopted ones.
                 Assert.Equal(0, later.Open);
             }
         }

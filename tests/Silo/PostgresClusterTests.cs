@@ -198,6 +198,109 @@ public sealed class PostgresClusterTests(Xunit.Abstractions.ITestOutputHelper ou
 /// random password for the superuser `simcluster`. initdb refuses to run as root, so as root both run as the
 /// `postgres` OS user (runuser). Disposing it kills the server and deletes the folder.
 /// </summary>
+/// <summary>
+/// The PostgreSQL membership store goes away mid-run: the server and every backend are paused (SIGSTOP) for 20 s
+/// while three silos run a flapping run, then resumed. No silo is declared dead, no client is lost, the run completes
+/// with the target's counts, and the silos converge on the table once the server answers again.
+/// </summary>
+[Collection(IntegrationCollection.Name)]
+[Trait("Category", "Integration")]
+public sealed class PostgresStoreOutageTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    private const int Clients = 60;
+    private const int Seconds = 26;
+
+    [Fact]
+    public async Task PostgreSQL_stopped_for_20_s_mid_run_loses_no_silo_and_no_client_and_the_run_completes()
+    {
+        await Simcluster.RunAsync("version"); // builds the CLI once, before any clock starts
+        await using var postgres = await PostgresServer.StartAsync();
+        var folder = Simcluster.TempFolder("postgres-outage");
+        var silos = new List<(BackgroundProcess Process, int SiloPort, int HttpPort)>();
+        var paused = false;
+        try
+        {
+            var init = await Simcluster.RunWithEnvironmentAsync(postgres.Environment, "db", "init", "--cluster", postgres.Spec);
+            Assert.True(init.ExitCode == 0, init.ToString());
+            for (var i = 0; i < 3; i++)
+            {
+                var (siloPort, gatewayPort, httpPort) = (BackgroundProcess.FreeLoopbackPort(), BackgroundProcess.FreeLoopbackPort(), BackgroundProcess.FreeLoopbackPort());
+                var info = ChildProcess.StartInfo(Path.Combine(Simcluster.RepoRoot, "simcluster"),
+                    ["silo", "--cluster", postgres.Spec, "--silo-port", $"{siloPort}", "--gateway-port", $"{gatewayPort}", "--http-port", $"{httpPort}"], Simcluster.RepoRoot);
+                foreach (var (name, value) in postgres.Environment) info.Environment[name] = value;
+                silos.Add((BackgroundProcess.Start($"silo {i + 1}", info), siloPort, httpPort));
+            }
+            foreach (var silo in silos) await silo.Process.WaitForLineAsync(l => l.StartsWith("silo ready", StringComparison.Ordinal), "the silo starting", TimeSpan.FromSeconds(300));
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+            async Task AllActiveAsync(string when)
+            {
+                foreach (var silo in silos)
+                {
+                    await Eventually.TrueAsync(() =>
+                    {
+                        var view = JsonNode.Parse(http.GetStringAsync($"http://127.0.0.1:{silo.HttpPort}/api/cluster").GetAwaiter().GetResult())!;
+                        return view["silos"]!.AsArray().Count(s => s!["status"]!.GetValue<string>() == "active") == 3;
+                    }, $"{silo.Process.Name} seeing 3 active silos {when}", TimeSpan.FromSeconds(120));
+                }
+            }
+            await AllActiveAsync("before the run");
+
+            var scenario = await RedisCluster.WriteFlappingScenarioAsync(Path.Combine(folder, "outage.yaml"), "postgres-outage", Clients, $"{Seconds}s", seed: 23);
+            var outDir = Path.Combine(folder, "report");
+            var runInfo = ChildProcess.StartInfo(Path.Combine(Simcluster.RepoRoot, "simcluster"), ["run", scenario, "--cluster", postgres.Spec, "--no-live", "--out", outDir], Simcluster.RepoRoot);
+            foreach (var (name, value) in postgres.Environment) runInfo.Environment[name] = value;
+            await using var run = BackgroundProcess.Start("simcluster run", runInfo);
+            await RedisCluster.CoordinatorLineAsync(run);
+            await run.WaitForRunSecondAsync(3, TimeSpan.FromSeconds(120));
+            var stopped = await postgres.SignalAsync("STOP");
+            paused = true;
+            output.WriteLine($"paused {stopped} PostgreSQL processes");
+            Assert.True(stopped >= 2, "the server and its backends were not all paused");
+            await Task.Delay(TimeSpan.FromSeconds(20));
+            await postgres.SignalAsync("CONT");
+            paused = false;
+
+            var exit = await run.WaitForExitAsync(TimeSpan.FromMinutes(3));
+            output.WriteLine(run.Output);
+            Assert.True(exit is 0, $"exit {exit}\n{run.Output}");
+            var report = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(outDir, "report.json")))!.AsObject();
+            Contract.AssertReportShape(report);
+            Assert.False(report["partial"]!.GetValue<bool>(), report["partialReason"]?.ToJsonString());
+            var reported = report["silos"]!.AsArray().Select(s => s!.AsObject()).ToList();
+            Assert.Equal(3, reported.Count);
+            Assert.All(reported, s => Assert.False(s["lost"]!.GetValue<bool>(), $"silo {s["address"]} was declared dead"));
+            Assert.Equal(Clients, report["clients"]!["started"]!.GetValue<int>());
+            Assert.Equal(0, report["clients"]!["lost"]!.GetValue<int>());
+            Assert.Equal(0, report["clients"]!["reactivated"]!.GetValue<int>());
+            Assert.Empty(report["failovers"]!.AsArray());
+            Assert.Contains(report["timeline"]!.AsArray(), p => p!["t"]!.GetValue<int>() >= Seconds);
+            var before = report["targetStats"]!["before"]!;
+            var after = report["targetStats"]!["after"]!;
+            var upgrades = after["upgrades"]!.GetValue<long>() - before["upgrades"]!.GetValue<long>();
+            var messagesIn = after["messagesIn"]!.GetValue<long>() - before["messagesIn"]!.GetValue<long>();
+            output.WriteLine($"target: {upgrades} upgrades, {messagesIn} messages in; report: {Contract.Count(report, "connects")} connects, {Contract.Count(report, "messages_sent")} sent");
+            Assert.Equal(upgrades, Contract.Count(report, "connects"));
+            Assert.Equal(messagesIn, Contract.Count(report, "messages_sent"));
+            Assert.Equal(0, Contract.Value(report, "target_open_after_run"));
+
+            // Converged: every silo alive and active in the table and in every silo's view.
+            foreach (var silo in silos) Assert.False(silo.Process.HasExited, $"{silo.Process.Name} exited\n{silo.Process.Output}");
+            await AllActiveAsync("after the outage");
+            Assert.Equal(3, (await postgres.MembershipAsync()).Count(r => r.Status == 3));
+        }
+        finally
+        {
+            if (paused) await postgres.SignalAsync("CONT");
+            foreach (var silo in silos)
+            {
+                output.WriteLine($"--- {silo.Process.Name} (silo port {silo.SiloPort})\n{silo.Process.Output}");
+                await silo.Process.DisposeAsync();
+            }
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}
+
 internal sealed class PostgresServer : IAsyncDisposable
 {
     public sealed record MembershipRow(int Port, int Status, int ProxyPort, string SiloName)
@@ -280,6 +383,36 @@ internal sealed class PostgresServer : IAsyncDisposable
         : ChildProcess.StartInfo(program, arguments, workingDirectory);
 
     /// <summary>The rows of OrleansMembershipTable, read directly.</summary>
+    /// <summary>
+    /// Sends <paramref name="signal"/> (STOP, CONT) to the server this started and every process under it (the
+    /// postmaster's backends hold the pooled connections); returns how many processes were signalled.
+    /// </summary>
+    public async Task<int> SignalAsync(string signal)
+    {
+        var tree = new List<int> { _server.Pid };
+        for (var i = 0; i < tree.Count; i++) tree.AddRange(Children(tree[i]));
+        foreach (var pid in tree)
+        {
+            using var kill = Process.Start("kill", [$"-{signal}", $"{pid}"]);
+            await kill.WaitForExitAsync();
+        }
+        return tree.Count;
+    }
+
+    private static IEnumerable<int> Children(int parent)
+    {
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            string stat;
+            try { stat = File.ReadAllText(Path.Combine(dir, "stat")); }
+            catch (IOException) { continue; }
+            // pid (comm) state ppid ...: comm may hold spaces, so read after its closing parenthesis.
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            if (fields.Length > 1 && int.TryParse(fields[1], out var ppid) && ppid == parent) yield return pid;
+        }
+    }
+
     public async Task<IReadOnlyList<MembershipRow>> MembershipAsync()
     {
         await using var connection = new NpgsqlConnection(ConnectionString);

@@ -105,6 +105,11 @@ public static class SummaryPrinter
             yield return $"the target saw {unreported} upgrade(s) that no client reported";
     }
 
+    /// <summary>Per take-over of the run after its coordinator's silo was lost: when, where to, and the clients it re-activated.</summary>
+    internal static IEnumerable<string> FailoverLines(Report report) => report.Result.Failovers.Select(f =>
+        $"the coordinator's silo {f.LostSilo} was lost (last answer at {f.LastAnsweredAtSecond:0.##} s, found gone at {f.DetectedAtSecond:0.##} s); " +
+        $"silo {f.NewSilo} took the run over at {f.ResumedAtSecond:0.##} s from {f.SilosRead} surviving silo(s); {f.ClientsReactivated} of its {f.ClientsLost} clients re-activated");
+
     /// <summary>Per silo asked to stop mid-run: it left no hole (its final numbers are in), and where its clients went.</summary>
     internal static IEnumerable<string> DrainLines(Report report)
     {
@@ -127,6 +132,7 @@ public static class SummaryPrinter
         foreach (var note in report.Result.Notes) console.MarkupLine($"[yellow]note:[/] {Markup.Escape(note)}");
         foreach (var line in HoleLines(report)) console.MarkupLine($"[yellow]hole:[/] {Markup.Escape(line)}");
         foreach (var line in DrainLines(report)) console.MarkupLine($"drained: {Markup.Escape(line)}");
+        foreach (var line in FailoverLines(report)) console.MarkupLine($"[yellow]failover:[/] {Markup.Escape(line)}");
 
         var toolLimit = report.ToolLimit;
         foreach (var reason in toolLimit.Reasons)

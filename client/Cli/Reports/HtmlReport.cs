@@ -587,6 +587,19 @@ public static class HtmlReport
             if (r["holes"]?["targetUpgradesNotReported"] is JsonValue unreported)
                 h.Append("<p>The target saw ").Append(E(Num(unreported))).Append(" upgrade(s) that no client reported.</p>\n");
         }
+        if (r["failovers"] is JsonArray { Count: > 0 } failovers)
+        {
+            h.Append("<h3>Coordinator failovers</h3>\n<table><thead><tr><th>lost silo</th><th class=\"num\">last answer (s)</th><th class=\"num\">found gone (s)</th>")
+                .Append("<th>taken over by</th><th class=\"num\">resumed (s)</th><th class=\"num\">checkpoint (s)</th><th class=\"num\">clients re-activated</th></tr></thead><tbody>\n");
+            foreach (var f in failovers.OfType<JsonObject>())
+            {
+                h.Append("<tr><td><code>").Append(E(Str(f["lostSilo"]))).Append("</code></td><td class=\"num\">").Append(E(Num(f["lastAnsweredAtSecond"])))
+                    .Append("</td><td class=\"num\">").Append(E(Num(f["detectedAtSecond"]))).Append("</td><td><code>").Append(E(Str(f["newSilo"])))
+                    .Append("</code></td><td class=\"num\">").Append(E(Num(f["resumedAtSecond"]))).Append("</td><td class=\"num\">").Append(E(Num(f["checkpointAtSecond"])))
+                    .Append("</td><td class=\"num\">").Append(E($"{Num(f["clientsReactivated"])} of {Num(f["clientsLost"])}")).Append("</td></tr>\n");
+            }
+            h.Append("</tbody></table>\n");
+        }
         if (r["targetStats"] is JsonObject stats)
         {
             h.Append("<details><summary><h3>Target's own /stats</h3></summary>\n<table><thead><tr><th>field</th><th class=\"num\">before</th><th class=\"num\">after</th></tr></thead><tbody>\n");

@@ -237,6 +237,7 @@ public sealed record Report
                 ["migratedIn"] = s.MigratedIn,
             })]),
             ["holes"] = Holes(),
+            ["failovers"] = Failovers(),
             ["notes"] = new JsonArray([.. Result.Notes.Select(n => (JsonNode)n)]),
             ["timelines"] = Timelines(Result.Timelines),
         };
@@ -282,6 +283,20 @@ public sealed record Report
             ["targetUpgradesNotReported"] = TargetUpgradesNotReported(),
         };
     }
+
+    /// <summary>Each time the coordinator's silo was lost and a survivor took the run over (empty when it never was).</summary>
+    private JsonArray Failovers() => new([.. Result.Failovers.Select(f => (JsonNode)new JsonObject
+    {
+        ["lostSilo"] = f.LostSilo,
+        ["newSilo"] = f.NewSilo,
+        ["lastAnsweredAtSecond"] = f.LastAnsweredAtSecond,
+        ["detectedAtSecond"] = f.DetectedAtSecond,
+        ["resumedAtSecond"] = f.ResumedAtSecond,
+        ["checkpointAtSecond"] = f.CheckpointAtSecond,
+        ["silosRead"] = f.SilosRead,
+        ["clientsLost"] = f.ClientsLost,
+        ["clientsReactivated"] = f.ClientsReactivated,
+    })]);
 
     /// <summary>Upgrades the target counted during the run minus the connects the clients reported; null without its stats.</summary>
     public long? TargetUpgradesNotReported()

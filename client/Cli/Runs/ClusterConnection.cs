@@ -68,7 +68,10 @@ public sealed class ClusterConnection : IAsyncDisposable
             builder.Logging.ClearProviders();
             // The host's own "Hosting failed to start" and its stack trace: the failure is explained below instead.
             builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Error)
-                .AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
+                .AddFilter("Microsoft.Extensions.Hosting", LogLevel.None)
+                // A gateway refresh that fails (the membership store briefly unreachable) keeps the gateways the client
+                // has: the run goes on, and a stack trace every refresh period would only bury its progress.
+                .AddFilter("Orleans.Messaging.GatewayManager", LogLevel.None);
             retry = new JoinRetry(TimeProvider.System.GetUtcNow() + wait, TimeProvider.System);
             builder.UseOrleansClient(client =>
             {

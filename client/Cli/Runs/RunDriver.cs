@@ -24,8 +24,10 @@ public sealed record RunOutcome
 /// <summary>
 /// Drives one run on a cluster, for `simcluster run` and for the silo's control API alike: starts the
 /// coordinator, reports progress every second, checks abortOnFail thresholds on the cluster-wide merged
-/// metrics while the run goes, stops the run when <c>ct</c> fires, and notices when the silo holding the
-/// coordinator is lost (the run's state is gone with it).
+/// metrics while the run goes, stops the run when <c>ct</c> fires, and keeps a checkpoint of the coordinator's
+/// state every few seconds: when the silo holding the coordinator is lost, Orleans re-activates it on a survivor,
+/// empty, and the driver hands it the checkpoint to take the run over (<see cref="IRunCoordinatorGrain.TakeOver"/>).
+/// Only a run that cannot be taken over (lost while arming) ends with the numbers kept until then.
 /// </summary>
 public sealed class RunDriver(IGrainFactory grains, Scenario scenario, RunPlan plan, TimeProvider time)
 {
@@ -38,8 +40,15 @@ public sealed class RunDriver(IGrainFactory grains, Scenario scenario, RunPlan p
     /// <summary>How long one call to the coordinator may take: a frozen silo's gateway holds calls for the 30 s response timeout.</summary>
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>How often the driver keeps a checkpoint for a take-over (only the new timeline points travel each time).</summary>
+    private static readonly TimeSpan CheckpointEvery = TimeSpan.FromSeconds(2);
+
     private RunResult? _lastKept;
     private long _keptAt;
+    private RunCheckpoint? _checkpoint;
+    private readonly List<TimelinePoint> _timeline = [];
+    private long _checkpointAt;
+    private DateTime _lastAnsweredUtc;
 
     public async Task<RunOutcome> RunAsync(Func<RunProgress, Task> onProgress, CancellationToken ct)
     {
@@ -85,8 +94,10 @@ public sealed class RunDriver(IGrainFactory grains, Scenario scenario, RunPlan p
         var interrupted = false;
         string? abortedBy = null;
         string? abortToSend = null; // an abort the coordinator has not acknowledged yet: sent again each second
+        string? abortAsked = null; // the latest abort asked for: a coordinator that takes the run over is told again
         var seenRunning = false;
         var lastAnswer = time.GetTimestamp();
+        long? takingOverSince = null;
         while (true)
         {
             RunProgress progress;
@@ -94,6 +105,7 @@ public sealed class RunDriver(IGrainFactory grains, Scenario scenario, RunPlan p
             {
                 progress = await coordinator.GetProgress().WaitAsync(CallTimeout, time, CancellationToken.None);
                 lastAnswer = time.GetTimestamp();
+                if (progress.Planned > 0) _lastAnsweredUtc = time.GetUtcNow().UtcDateTime;
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -102,18 +114,37 @@ public sealed class RunDriver(IGrainFactory grains, Scenario scenario, RunPlan p
                 await Task.Delay(TimeSpan.FromSeconds(1), time, CancellationToken.None);
                 continue;
             }
-            // Orleans re-activates a lost coordinator elsewhere, empty: the run it held is gone.
+            // Orleans re-activates a lost coordinator elsewhere, empty: it takes the run over from the checkpoint.
             if (seenRunning && progress.Planned == 0)
-                return Lost("the silo holding the run's coordinator was lost; the run's state went with it (the surviving silos stopped its clients)");
+            {
+                switch (await TakeOverAsync(coordinator))
+                {
+                    case true:
+                        takingOverSince = null;
+                        // The checkpoint may predate the abort the old coordinator took.
+                        abortToSend ??= abortAsked;
+                        continue;
+                    case false:
+                        return Lost("the silo holding the run's coordinator was lost before the run could be taken over; the run's state went with it (the surviving silos stopped its clients)");
+                    default:
+                        // The call failed or hung: asked again with the next progress, for as long as progress would be.
+                        takingOverSince ??= time.GetTimestamp();
+                        if (time.GetElapsedTime(takingOverSince.Value) > CoordinatorPatience)
+                            return Lost("the silo holding the run's coordinator was lost and no surviving silo took the run over");
+                        await Task.Delay(TimeSpan.FromSeconds(1), time, CancellationToken.None);
+                        continue;
+                }
+            }
             seenRunning |= progress.Phase == RunPhase.Running;
             await onProgress(progress);
+            if (progress.Phase is RunPhase.Running or RunPhase.Stopping) await KeepCheckpointAsync(coordinator);
             if (progress.Phase == RunPhase.Running) await KeepInterimAsync(coordinator);
             if (progress.Phase is RunPhase.Completed or RunPhase.Failed) break;
 
             if (!interrupted && abortedBy is null && progress.Phase == RunPhase.Running && liveThresholds.Count > 0)
             {
                 abortedBy = await FailingThresholdAsync(coordinator, liveThresholds, progress.ElapsedSeconds);
-                if (abortedBy is not null) abortToSend = $"threshold {abortedBy} failed (abortOnFail)";
+                if (abortedBy is not null) abortToSend = abortAsked = $"threshold {abortedBy} failed (abortOnFail)";
             }
             if (abortToSend is not null && await TryAbortAsync(coordinator, abortToSend)) abortToSend = null;
             if (interrupted)
@@ -125,7 +156,7 @@ public sealed class RunDriver(IGrainFactory grains, Scenario scenario, RunPlan p
             catch (OperationCanceledException)
             {
                 interrupted = true;
-                abortToSend = "interrupted (Ctrl-C, SIGTERM or a stop request)";
+                abortToSend = abortAsked = "interrupted (Ctrl-C, SIGTERM or a stop request)";
                 if (await TryAbortAsync(coordinator, abortToSend)) abortToSend = null;
             }
         }
@@ -147,6 +178,42 @@ public sealed class RunDriver(IGrainFactory grains, Scenario scenario, RunPlan p
                 await Task.Delay(TimeSpan.FromSeconds(1), time, CancellationToken.None);
             }
         }
+    }
+
+    /// <summary>
+    /// Keeps the coordinator's checkpoint every few seconds, joining the timeline points it sends each time (only
+    /// those after the kept ones); a failed call keeps the previous one.
+    /// </summary>
+    private async Task KeepCheckpointAsync(IRunCoordinatorGrain coordinator)
+    {
+        if (_checkpoint is not null && time.GetElapsedTime(_checkpointAt) < CheckpointEvery) return;
+        try
+        {
+            var after = _timeline.Count == 0 ? -1 : _timeline[^1].T;
+            if (await coordinator.GetCheckpoint(after).WaitAsync(CallTimeout, time, CancellationToken.None) is not { } checkpoint) return;
+            _timeline.AddRange(checkpoint.Timeline.Where(p => p.T > after));
+            _checkpoint = checkpoint with { Timeline = [] };
+            _checkpointAt = time.GetTimestamp();
+        }
+        catch (Exception e) when (e is not OperationCanceledException) { }
+    }
+
+    /// <summary>
+    /// Hands the kept checkpoint to the coordinator's fresh activation: true when it took the run over, false when
+    /// it cannot be (no checkpoint: the run was still arming; or it refused), null when the call failed.
+    /// </summary>
+    private async Task<bool?> TakeOverAsync(IRunCoordinatorGrain coordinator)
+    {
+        if (_checkpoint is null) return false;
+        var takeover = new RunTakeover
+        {
+            Plan = plan,
+            Checkpoint = _checkpoint with { Timeline = [.. _timeline] },
+            LastAnsweredAtUtc = _lastAnsweredUtc,
+            DetectedAtUtc = time.GetUtcNow().UtcDateTime,
+        };
+        try { return await coordinator.TakeOver(takeover).WaitAsync(CallTimeout, time, CancellationToken.None); }
+        catch (Exception e) when (e is not OperationCanceledException) { return null; }
     }
 
     /// <summary>Keeps the merged numbers every few seconds; a failed call keeps the previous copy.</summary>

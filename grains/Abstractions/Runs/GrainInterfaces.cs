@@ -24,6 +24,20 @@ public interface IRunCoordinatorGrain : IGrainWithStringKey
 
     /// <summary>The merged metrics so far (cluster-wide), for thresholds checked while the run goes; null before it starts.</summary>
     Task<RunResult?> GetInterimResult();
+
+    /// <summary>
+    /// What a survivor needs to carry the run on if this coordinator's silo is lost, with the timeline points after
+    /// second <paramref name="afterSecond"/> only (the driver keeps the earlier ones); null while the run is arming.
+    /// </summary>
+    Task<RunCheckpoint?> GetCheckpoint(int afterSecond);
+
+    /// <summary>
+    /// This activation is a re-activation after the coordinator's silo was lost: it takes the run over from the
+    /// driver's checkpoint (reads every survivor's clients and numbers, has the lost silo's clients adopted) and
+    /// carries it on to its planned end. True when it did (or already runs this run); false when it cannot (the
+    /// run had not started, or it holds another run).
+    /// </summary>
+    Task<bool> TakeOver(RunTakeover takeover);
 }
 
 /// <summary>
@@ -47,6 +61,12 @@ public interface ISiloAgentGrain : IGrainWithStringKey
     /// of the grain directory with it, a call may reach a fresh activation of this agent that knows nothing.
     /// </remarks>
     Task<SiloSnapshot> Collect(string runId);
+
+    /// <summary>
+    /// The clients of the run started on this silo and still activated (whatever this activation knows), and the
+    /// silo's cumulative numbers: what a coordinator taking a run over merges exactly.
+    /// </summary>
+    Task<SiloHolding> Holding(string runId);
 
     /// <summary>
     /// Takes over clients of a lost silo: activates them here (retrying while membership still routes their

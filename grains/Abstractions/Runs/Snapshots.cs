@@ -73,6 +73,8 @@ public sealed record RunProgress
     [Id(48)] public int CasesPassed { get; init; }
     [Id(49)] public int CasesFailed { get; init; }
     [Id(50)] public int CasesPending { get; init; }
+    /// <summary>How many times a survivor took the run over after its coordinator's silo was lost.</summary>
+    [Id(51)] public int Failovers { get; init; }
 }
 
 /// <summary>One malformed case while the run goes (the report's <c>cases</c> entry, cut down to its verdict counts).</summary>
@@ -207,6 +209,8 @@ public sealed record RunResult
     /// duration, or less when the run was aborted), or until now in an interim result. Counter rates divide by it.
     /// </summary>
     [Id(13)] public double ActiveSeconds { get; init; }
+    /// <summary>Each time the coordinator's silo was lost and a survivor took the run over.</summary>
+    [Id(14)] public CoordinatorFailover[] Failovers { get; init; } = [];
 }
 
 /// <summary>One thing that happened to a sampled client: a state transition or a notable event.</summary>

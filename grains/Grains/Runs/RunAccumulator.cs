@@ -44,6 +44,37 @@ public sealed class RunAccumulator
 
     public IReadOnlyList<TimelinePoint> Timeline => _timeline;
 
+    /// <summary>The first second of the run an attacker started a case in; null before any did.</summary>
+    public int? FirstAttackSecond => _firstAttackSecond;
+
+    /// <summary>Every silo's latest snapshot as merged (its groups and case tallies): what a checkpoint keeps.</summary>
+    public SiloSnapshot[] Latest() => [.. _latest.GroupBy(l => l.Key.Silo).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => new SiloSnapshot
+    {
+        Silo = g.Key,
+        Groups = [.. g.Select(l => l.Value)],
+        Cases = _cases.GetValueOrDefault(g.Key) ?? [],
+    })];
+
+    /// <summary>
+    /// A coordinator taking the run over starts from a checkpoint: each silo's latest snapshot, the timeline so far
+    /// and the silos already lost. The next <see cref="Add"/> then counts from these numbers, so its timeline point
+    /// holds everything since the checkpoint. The attack's before/during RTT split starts again empty.
+    /// </summary>
+    public void Seed(IEnumerable<SiloSnapshot> latest, IEnumerable<TimelinePoint> timeline, IEnumerable<string> lost, int? firstAttackSecond)
+    {
+        foreach (var silo in latest)
+        {
+            if (silo.Cases.Length > 0) _cases[silo.Silo] = silo.Cases;
+            foreach (var group in silo.Groups) _latest[(silo.Silo, group.Group)] = group;
+        }
+        _timeline.AddRange(timeline);
+        foreach (var silo in lost) _lost.Add(silo);
+        _firstAttackSecond = firstAttackSecond;
+        if (firstAttackSecond is not null) _atAttack = GroupCounters();
+        Current = SumLatest();
+        _previous = Current;
+    }
+
     public Totals Current { get; private set; }
 
     public double LastRttP95Ms { get; private set; }

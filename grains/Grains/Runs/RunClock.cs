@@ -29,6 +29,18 @@ public sealed class RunClock(TimeProvider time)
 
     public void ActiveEnded() => ActiveEndedAtUtc = Now;
 
+    /// <summary>A coordinator taking the run over carries the run's clock on: its instants come from the checkpoint.</summary>
+    public void Resume(DateTime requestedAtUtc, DateTime startsAtUtc, DateTime? activeEndedAtUtc, DateTime collectedAtUtc)
+    {
+        RequestedAtUtc = requestedAtUtc;
+        StartsAtUtc = startsAtUtc;
+        ActiveEndedAtUtc = activeEndedAtUtc;
+        CollectedAtUtc = collectedAtUtc;
+    }
+
+    /// <summary>The second of the run an instant was at.</summary>
+    public double SecondOf(DateTime utc) => Math.Round((utc - StartsAtUtc).TotalSeconds, 2);
+
     /// <summary>Seconds since the start instant (negative before it).</summary>
     public double SecondsOfRun => (Now - StartsAtUtc).TotalSeconds;
 

@@ -17,6 +17,9 @@ public sealed class RunCollector(RunPlan plan, RunRoster roster, RunAccumulator 
 
     public int LastSecond { get; private set; }
 
+    /// <summary>A coordinator taking the run over carries the timeline on after the second it collected last.</summary>
+    public void ContinueAfter(int second) => LastSecond = second;
+
     /// <summary>
     /// Collects every second until the planned end (the last second is collected beside the stop, so the stop is
     /// not held up). Returns true when <paramref name="abort"/> ended it first.
@@ -24,7 +27,7 @@ public sealed class RunCollector(RunPlan plan, RunRoster roster, RunAccumulator 
     public async Task<bool> UntilEndAsync(Task abort)
     {
         var end = clock.StartsAtUtc + plan.Duration;
-        var second = 0;
+        var second = LastSecond;
         while (true)
         {
             var nextTick = clock.EndOfSecond(second + 1);

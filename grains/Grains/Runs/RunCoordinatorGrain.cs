@@ -25,6 +25,7 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
     private readonly TaskCompletionSource _finalCollected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly RunClock _clock = new(time);
     private readonly List<string> _notes = [];
+    private readonly List<FailoverEntry> _failovers = [];
     private int _started;
     private string? _abortReason;
     private RunResult? _result;
@@ -83,6 +84,7 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
             CasesPassed = cases.Count(c => c.Status == "pass"),
             CasesFailed = cases.Count(c => c.Status == "fail"),
             CasesPending = cases.Count(c => c.Status == "pending"),
+            Failovers = _failovers.Count,
         });
     }
 
@@ -95,7 +97,7 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
 
     public async Task<bool> Drain(string silo)
     {
-        // This coordinator goes with that silo: nothing here would outlive the hand-over.
+        // This coordinator goes with that silo: a survivor takes the run over (TakeOver), its clients lost and re-activated.
         if (silo == CoordinatorSilo) return false;
         if (_drains is not null && _phase == RunPhase.Running) return await _drains.DrainAsync(silo);
         // The run's own stop takes its numbers: the silo stays until the final collection is in.
@@ -107,54 +109,125 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
 
     public Task<RunResult?> GetInterimResult() => Task.FromResult(_result ?? (_plan is null || _phase == RunPhase.Arming ? null : BuildResult(_plan)));
 
+    public Task<RunCheckpoint?> GetCheckpoint(int afterSecond) => Task.FromResult(
+        _plan is null || _accumulator is null || _roster is null || _phase == RunPhase.Arming
+            ? null
+            : RunCheckpoints.Take(_phase, _clock, _accumulator, _roster, CoordinatorSilo, _notes, _losses, Failovers(), _abortReason, _started, afterSecond));
+
+    public Task<bool> TakeOver(RunTakeover takeover)
+    {
+        if (_plan is not null) return Task.FromResult(_plan.RunId == takeover.Plan.RunId);
+        var checkpoint = takeover.Checkpoint;
+        if (checkpoint.Phase is not (RunPhase.Running or RunPhase.Stopping)) return Task.FromResult(false);
+        var plan = _plan = takeover.Plan;
+        _clock.Resume(checkpoint.RequestedAtUtc, checkpoint.StartsAtUtc, checkpoint.ActiveEndedAtUtc, checkpoint.CollectedAtUtc);
+        _accumulator = RunCheckpoints.Accumulator(plan, checkpoint);
+        _roster = RunRoster.Restore(plan, checkpoint.Silos, GrainFactory);
+        _notes.AddRange(checkpoint.Notes);
+        _failovers.AddRange(checkpoint.Failovers.Select(f => new FailoverEntry(f, null)));
+        _started = checkpoint.Started;
+        if (checkpoint.AbortReason is not null) Abort(checkpoint.AbortReason);
+        _phase = checkpoint.Phase;
+        _message = "taking the run over";
+        DelayDeactivation(plan.Duration + TimeSpan.FromMinutes(30));
+        _ = ResumeAsync(plan, _roster, takeover); // continues on this activation's scheduler
+        return Task.FromResult(true);
+    }
+
     private async Task RunAsync(RunPlan plan)
     {
         try
         {
             var roster = await ArmAsync(plan);
-            var losses = _losses = new SiloLossHandler(plan, roster, _accumulator!, _clock, _notes, GrainFactory, () => _phase == RunPhase.Running, logger);
-            var drains = _drains = new SiloDrainHandler(plan, roster, _clock, _notes, () => _phase == RunPhase.Running, logger);
-            var collector = new RunCollector(plan, roster, _accumulator!, _clock, losses, _notes, time, logger);
+            var (losses, drains, collector) = Handlers(plan, roster);
             _ = WatchMembershipAsync(losses, _done.Token);
             var startAt = _clock.FixStart();
             await Task.WhenAll(roster.All.Select(s => s.Agent.Start(startAt)));
             _started = plan.Clients;
             _phase = RunPhase.Running;
+            await CarryOnAsync(plan, roster, losses, drains, collector);
+        }
+        catch (Exception e) { await FailAsync(plan, e); }
+        finally { Done(); }
+    }
+
+    /// <summary>
+    /// A take-over: the survivors' clients and numbers are read, the lost silos' clients adopted, and the run goes on
+    /// from the phase the checkpoint had (a stop under way is made again: stopping a stopped client is harmless).
+    /// </summary>
+    private async Task ResumeAsync(RunPlan plan, RunRoster roster, RunTakeover takeover)
+    {
+        try
+        {
+            var (losses, drains, collector) = Handlers(plan, roster);
+            losses.Seed(takeover.Checkpoint.LostClients, takeover.Checkpoint.ReactivatedClients);
+            var outcome = await new CoordinatorTakeover(plan, roster, _accumulator!, _clock, losses, _notes, GrainFactory, time, logger).RunAsync(takeover, CoordinatorSilo);
+            collector.ContinueAfter(outcome.Second);
+            _failovers.Add(new FailoverEntry(outcome.Failover, outcome.LostCoordinator));
+            _ = WatchMembershipAsync(losses, _done.Token);
+            _message = null;
+            await CarryOnAsync(plan, roster, losses, drains, collector);
+        }
+        catch (Exception e) { await FailAsync(plan, e); }
+        finally { Done(); }
+    }
+
+    private (SiloLossHandler, SiloDrainHandler, RunCollector) Handlers(RunPlan plan, RunRoster roster)
+    {
+        var losses = _losses = new SiloLossHandler(plan, roster, _accumulator!, _clock, _notes, GrainFactory, () => _phase == RunPhase.Running, logger);
+        var drains = _drains = new SiloDrainHandler(plan, roster, _clock, _notes, () => _phase == RunPhase.Running, logger);
+        return (losses, drains, new RunCollector(plan, roster, _accumulator!, _clock, losses, _notes, time, logger));
+    }
+
+    /// <summary>From the running phase (or a stop already under way) to the result.</summary>
+    private async Task CarryOnAsync(RunPlan plan, RunRoster roster, SiloLossHandler losses, SiloDrainHandler drains, RunCollector collector)
+    {
+        if (_phase == RunPhase.Running)
+        {
             if (await collector.UntilEndAsync(_abort.Task))
                 _notes.Add($"aborted after {_clock.SecondsOfRun:F1} s: {_abortReason}");
             _clock.ActiveEnded();
-            _phase = RunPhase.Stopping;
-            _message = "stopping clients";
-            await collector.WhileAsync(new RunStopper(plan, roster, losses, drains, _notes, time, logger).StopAllAsync());
-            await collector.FinalAsync();
-            _finalCollected.TrySetResult();
-            if (plan.TimelineClients.Length > 0) _message = "collecting client timelines";
-            _timelines = await TimelineSampler.CollectAsync(plan, GrainFactory, _notes, logger);
-            if (plan.Groups.Any(g => g.Malformed is not null))
-            {
-                _message = "probing the target after the attack";
-                _afterAttackProbe = await AttackProbe.RunAsync(plan, time, _notes);
-            }
-            await RunStopper.ReleaseAsync(plan, _roster, time, logger);
-            _result = BuildResult(plan);
-            _phase = RunPhase.Completed;
         }
-        catch (Exception e)
+        _phase = RunPhase.Stopping;
+        _message = "stopping clients";
+        await collector.WhileAsync(new RunStopper(plan, roster, losses, drains, _notes, time, logger).StopAllAsync());
+        await collector.FinalAsync();
+        _finalCollected.TrySetResult();
+        if (plan.TimelineClients.Length > 0) _message = "collecting client timelines";
+        _timelines = await TimelineSampler.CollectAsync(plan, GrainFactory, _notes, logger);
+        if (plan.Groups.Any(g => g.Malformed is not null))
         {
-            logger.LogError(e, "run {RunId} failed", plan.RunId);
-            _notes.Add($"run failed: {e.GetBaseException().Message}");
-            _message = e.GetBaseException().Message;
-            await RunStopper.HaltAsync(plan, _roster, time, logger); // no load may outlive a failed run
-            await RunStopper.ReleaseAsync(plan, _roster, time, logger);
-            _result = BuildResult(plan) with { Aborted = true, AbortReason = _abortReason ?? $"the run failed: {e.GetBaseException().Message}" };
-            _phase = RunPhase.Failed;
+            _message = "probing the target after the attack";
+            _afterAttackProbe = await AttackProbe.RunAsync(plan, time, _notes);
         }
-        finally
-        {
-            _finalCollected.TrySetResult();
-            _done.Cancel();
-        }
+        await RunStopper.ReleaseAsync(plan, _roster, time, logger);
+        _result = BuildResult(plan);
+        _phase = RunPhase.Completed;
     }
+
+    private async Task FailAsync(RunPlan plan, Exception e)
+    {
+        logger.LogError(e, "run {RunId} failed", plan.RunId);
+        _notes.Add($"run failed: {e.GetBaseException().Message}");
+        _message = e.GetBaseException().Message;
+        await RunStopper.HaltAsync(plan, _roster, time, logger); // no load may outlive a failed run
+        await RunStopper.ReleaseAsync(plan, _roster, time, logger);
+        _result = BuildResult(plan) with { Aborted = true, AbortReason = _abortReason ?? $"the run failed: {e.GetBaseException().Message}" };
+        _phase = RunPhase.Failed;
+    }
+
+    private void Done()
+    {
+        _finalCollected.TrySetResult();
+        _done.Cancel();
+    }
+
+    /// <summary>The take-overs so far, each with the clients of its lost silo the survivors have started again by now.</summary>
+    private CoordinatorFailover[] Failovers() =>
+        [.. _failovers.Select(f => f.Lost is null ? f.Failover : f.Failover with { ClientsReactivated = f.Lost.ReactivatedClients })];
+
+    /// <summary>A take-over; <see cref="Lost"/> is the old coordinator's silo in this roster (null when it was not found gone).</summary>
+    private sealed record FailoverEntry(CoordinatorFailover Failover, RunSilo? Lost);
 
     /// <summary>
     /// Membership updates as they come (this silo's view, gossiped when a silo is declared dead): a lost silo's
@@ -187,5 +260,5 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
     }
 
     private RunResult BuildResult(RunPlan plan) =>
-        RunResultAssembler.Build(plan, _clock, _started, _accumulator, _roster, CoordinatorSilo, _notes, _abortReason, _afterAttackProbe, _timelines);
+        RunResultAssembler.Build(plan, _clock, _started, _accumulator, _roster, CoordinatorSilo, _notes, _abortReason, _afterAttackProbe, _timelines) with { Failovers = Failovers() };
 }

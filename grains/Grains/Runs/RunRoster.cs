@@ -40,6 +40,49 @@ public sealed class RunRoster
             address.ToParsableString(), address, grains.GetGrain<ISiloAgentGrain>(SiloPinnedPlacement.KeyFor(plan.RunId, address)), s, [.. shares[s]]))]);
     }
 
+    /// <summary>The roster a checkpoint kept (a coordinator taking the run over): the same silos, slices and shares.</summary>
+    public static RunRoster Restore(RunPlan plan, IEnumerable<CheckpointSilo> silos, IGrainFactory grains) => new([.. silos.OrderBy(s => s.Slice).Select(s =>
+    {
+        var address = SiloAddress.FromParsableString(s.Name);
+        var silo = new RunSilo(s.Name, address, grains.GetGrain<ISiloAgentGrain>(SiloPinnedPlacement.KeyFor(plan.RunId, address)), s.Slice, s.Share, s.ArmedClients)
+        {
+            Adopted = s.Adopted,
+            LostAtSecond = s.LostAtSecond,
+            LastAnswerSecond = s.LastAnswerSecond,
+            LastCollectedAtSecond = s.LastCollectedAtSecond,
+            LostClients = s.LostClients,
+            ReactivatedAtSecond = s.ReactivatedAtSecond,
+            DrainedAtSecond = s.DrainedAtSecond,
+            Final = s.Final,
+            DrainedClients = s.DrainedClients,
+            MigratedClients = s.MigratedClients,
+            MigratedIn = s.MigratedIn,
+        };
+        silo.Pace.Seed(s.PeakRates);
+        return silo;
+    })]);
+
+    /// <summary>The roster as a checkpoint keeps it.</summary>
+    public CheckpointSilo[] Checkpoint() => [.. _silos.Select(s => new CheckpointSilo
+    {
+        Name = s.Name,
+        Slice = s.Slice,
+        ArmedClients = s.ArmedClients,
+        Share = s.Share,
+        Adopted = s.Adopted,
+        LostAtSecond = s.LostAtSecond,
+        LastAnswerSecond = s.LastAnswerSecond,
+        LastCollectedAtSecond = s.LastCollectedAtSecond,
+        PeakRates = s.Pace.PeakRates.ToDictionary(),
+        LostClients = s.LostClients,
+        ReactivatedAtSecond = s.ReactivatedAtSecond,
+        DrainedAtSecond = s.DrainedAtSecond,
+        Final = s.Final,
+        DrainedClients = s.DrainedClients,
+        MigratedClients = s.MigratedClients,
+        MigratedIn = s.MigratedIn,
+    })];
+
     /// <summary>
     /// Deals <paramref name="clients"/> over <paramref name="survivors"/> round robin and adds them to their
     /// shares at once (a second loss handled meanwhile must place its clients after these). Each move carries
@@ -57,7 +100,7 @@ public sealed class RunRoster
 public sealed record ClientMove(RunSilo To, int[] Clients, int FirstPosition);
 
 /// <summary>One silo of a run as the coordinator sees it: its agent, its clients, and what happened to it.</summary>
-public sealed class RunSilo(string name, SiloAddress address, ISiloAgentGrain agent, int slice, int[] share)
+public sealed class RunSilo(string name, SiloAddress address, ISiloAgentGrain agent, int slice, int[] share, int? armedClients = null)
 {
     public string Name { get; } = name;
     public SiloAddress Address { get; } = address;
@@ -65,7 +108,7 @@ public sealed class RunSilo(string name, SiloAddress address, ISiloAgentGrain ag
     /// <summary>Its slice of the run's source addresses.</summary>
     public int Slice { get; } = slice;
     /// <summary>The clients it was armed with.</summary>
-    public int ArmedClients { get; } = share.Length;
+    public int ArmedClients { get; } = armedClients ?? share.Length;
     /// <summary>The clients it runs now: its own, then any it adopted (the authoritative list for its stop).</summary>
     public int[] Share { get; internal set; } = share;
     /// <summary>Clients of lost silos it re-activated.</summary>
@@ -83,6 +126,8 @@ public sealed class RunSilo(string name, SiloAddress address, ISiloAgentGrain ag
     public SiloPace Pace { get; } = new();
     /// <summary>Its clients when it was lost (its own and any it had adopted).</summary>
     public int LostClients { get; internal set; }
+    /// <summary>How many of its clients the survivors started again.</summary>
+    public int ReactivatedClients { get; internal set; }
     /// <summary>When the survivors had re-activated its clients, in seconds of the run; null if they were not.</summary>
     public double? ReactivatedAtSecond { get; internal set; }
     /// <summary>Asked to stop (SIGTERM, a pod deletion): it is handing its clients over; it takes no clients of others.</summary>

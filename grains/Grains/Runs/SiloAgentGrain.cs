@@ -57,6 +57,13 @@ public sealed class SiloAgentGrain(SiloMetrics metrics, SiloMeter meter, SiloCas
         Cases = cases.Snapshot(runId),
     });
 
+    public async Task<SiloHolding> Holding(string runId) => new()
+    {
+        // The silo's own list, not this activation's: the agent may be a fresh activation after the coordinator's loss.
+        Clients = [.. started.Clients(runId).Order()],
+        Snapshot = await Collect(runId),
+    };
+
     public async Task<int> Adopt(RunPlan plan, int[] clientIndices, DateTime runStartedAtUtc, int slice, int slices, int firstPosition)
     {
         // After a silo loss this call may reach a fresh activation of this agent (its directory entry was on the

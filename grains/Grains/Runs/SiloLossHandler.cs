@@ -49,22 +49,37 @@ public sealed class SiloLossHandler(RunPlan plan, RunRoster roster, RunAccumulat
         }
     }
 
-    private void DeclareLost(RunSilo silo)
+    /// <summary>A coordinator taking the run over starts from the checkpoint's counts.</summary>
+    public void Seed(int lostClients, int reactivatedClients)
+    {
+        LostClients = lostClients;
+        ReactivatedClients = reactivatedClients;
+    }
+
+    private void DeclareLost(RunSilo silo) => DeclareLost(silo, silo.Share, silo.Share, Math.Round(clock.SecondsOfRun, 2), "was declared dead by membership");
+
+    /// <summary>
+    /// <paramref name="silo"/> is lost at <paramref name="at"/> s with its clients <paramref name="lost"/>, of which
+    /// <paramref name="orphans"/> run nowhere (on a take-over, survivors may already hold some: an adoption the lost
+    /// coordinator had begun); those are re-activated on the survivors as for any loss.
+    /// </summary>
+    public void DeclareLost(RunSilo silo, int[] lost, int[] orphans, double at, string why)
     {
         if (silo.IsLost) return;
-        var at = Math.Round(clock.SecondsOfRun, 2);
         silo.Unanswering = false;
         silo.LostAtSecond = at;
         accumulator.MarkLost(silo.Name);
-        var lost = silo.Share;
         silo.LostClients = lost.Length;
         LostClients += lost.Length;
         var since = silo.LastCollectedAtSecond is { } last ? $"{last:0.##} s" : "the start";
-        notes.Add($"silo {silo.Name} was declared dead by membership at {at:0.##} s; its {lost.Length} clients were lost (their metrics up to its last answer, at {since}, are kept)");
+        notes.Add($"silo {silo.Name} {why} at {at:0.##} s; its {lost.Length} clients were lost (their metrics up to its last answer, at {since}, are kept)");
         logger.LogWarning("silo {Silo} lost at {Second:0.##} s with {Clients} clients", silo.Name, at, lost.Length);
         // Not awaited: adopting may take a while and the per-second collection must go on meanwhile.
-        if (reactivating() && plan.ReactivateLostClients)
-            _reactivations = Task.WhenAll(_reactivations, ReactivateAsync(silo, lost));
+        var held = lost.Length - orphans.Length;
+        ReactivatedClients += held;
+        silo.ReactivatedClients += held;
+        if (reactivating() && plan.ReactivateLostClients && orphans.Length > 0)
+            _reactivations = Task.WhenAll(_reactivations, ReactivateAsync(silo, orphans));
     }
 
     private async Task ReactivateAsync(RunSilo lostSilo, int[] clients)
@@ -78,6 +93,7 @@ public sealed class SiloLossHandler(RunPlan plan, RunRoster roster, RunAccumulat
         var (moves, started) = await SurvivorAdoption.StartAsync(plan, roster, clock, clients, survivors, logger);
         for (var s = 0; s < moves.Length; s++) moves[s].To.Adopted += started[s];
         ReactivatedClients += started.Sum();
+        lostSilo.ReactivatedClients += started.Sum();
         var at = Math.Round(clock.SecondsOfRun, 2);
         if (started.Sum() > 0) lostSilo.ReactivatedAtSecond = at;
         notes.Add($"{started.Sum()} of the {clients.Length} clients of {lostSilo.Name} were re-activated on {survivors.Count} surviving silo(s) by {at:0.##} s");

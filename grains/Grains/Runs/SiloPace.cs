@@ -17,6 +17,15 @@ public sealed class SiloPace
     private readonly Dictionary<string, double> _peak = [];
     private double? _lastAt;
 
+    /// <summary>The peak per-second rate of each counter so far (kept in a checkpoint).</summary>
+    public IReadOnlyDictionary<string, double> PeakRates => _peak;
+
+    /// <summary>A coordinator taking the run over starts from the peaks it had measured.</summary>
+    public void Seed(IReadOnlyDictionary<string, double> peaks)
+    {
+        foreach (var (counter, rate) in peaks) _peak[counter] = Math.Max(_peak.GetValueOrDefault(counter), rate);
+    }
+
     /// <summary>Its latest answer, taken at <paramref name="atSeconds"/> of the run.</summary>
     public void Observe(SiloSnapshot snapshot, double atSeconds)
     {

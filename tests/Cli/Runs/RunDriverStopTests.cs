@@ -54,6 +54,10 @@ public sealed class RunDriverStopTests
 
         public Task<bool> Drain(string silo) => Task.FromResult(false);
 
+        public Task<RunCheckpoint?> GetCheckpoint(int afterSecond) => Task.FromResult<RunCheckpoint?>(null);
+
+        public Task<bool> TakeOver(RunTakeover takeover) => Task.FromResult(false);
+
         public Task Abort(string reason)
         {
             Aborts++;

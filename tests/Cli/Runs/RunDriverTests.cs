@@ -122,6 +122,10 @@ public sealed class RunDriverTests
 
         public Task<bool> Drain(string silo) => Task.FromResult(false);
 
+        public Task<RunCheckpoint?> GetCheckpoint(int afterSecond) => Task.FromResult<RunCheckpoint?>(null);
+
+        public Task<bool> TakeOver(RunTakeover takeover) => Task.FromResult(false);
+
         public Task Abort(string reason)
         {
             if (++AbortCalls <= AbortCallsToHang) return Hang();
