@@ -46,7 +46,7 @@ internal static class Contract
 
     public static readonly string[] TopLevelFields =
         ["schema", "scenario", "runId", "seed", "target", "startedAt", "endedAt", "durationSeconds", "clients", "verdict",
-         "metrics", "closeCodes", "thresholds", "groups", "timeline", "cases"];
+         "metrics", "closeCodes", "thresholds", "groups", "timeline", "cases", "failovers"];
 
     public static readonly string[] TrendFields = ["unit", "count", "min", "avg", "med", "p90", "p95", "p99", "max"];
 
