@@ -182,8 +182,10 @@ public sealed class SignalRHubRunTests : IDisposable
         var books = Books(report, hub) + $" resumes={Count(report, MetricNames.SignalrResumes)} replayed={Count(report, MetricNames.MessagesReplayed)}\n" + run;
         var drops = Count(report, "switches") + Count(report, "forced_drops");
         Assert.True(Count(report, "switches") >= 8 && Count(report, "forced_drops") >= 8, books);
-        // Every switch was a resume of the same hub connection, as the hub counted it.
-        Same(Count(report, "switches"), hub.StatefulReconnects, books);
+        // Every switch was a resume of the same hub connection, as the hub counted it, but for a switch the run's
+        // end caught with its new path not yet open (at most one per switching client).
+        var unresumed = Count(report, "switches") - hub.StatefulReconnects;
+        Assert.True(unresumed >= 0 && unresumed <= 4, books);
         Same(0, Count(report, MetricNames.SignalrResumesFailed), books);
         Same(hub.StatefulReconnects, Count(report, MetricNames.SignalrResumes), books);
         // A clean close is the end of a hub connection (the hub answers a resume of it with 404): each flapper's drop
@@ -201,9 +203,10 @@ public sealed class SignalRHubRunTests : IDisposable
         Assert.True(hub.InvocationsReceived - hub.Invocations <= Count(report, MetricNames.MessagesReplayed), books);
         // What a flapper had in flight when it closed is interrupted (its own close), everything else came back.
         Same(Count(report, "messages_sent"), Count(report, "messages_received") + Group(report, "flappers", "messages_interrupted"), books);
-        // And every push the hub sent arrived once, in order.
+        // And every push the hub sent arrived once, in order, but those it held for a client the end caught between
+        // its paths (a push every 200 ms, a gap of 100 ms and the reconnect: a few at most).
         Same(0, hub.PushesNotSent, books);
-        Same(hub.PushesSent, Count(report, "pushes_received"), books);
+        Assert.True(hub.PushesSent - Count(report, "pushes_received") is var held && held >= 0 && held <= 5 * unresumed, books);
         Same(0, Count(report, "pushes_lost"), books);
         Same(0, Count(report, "pushes_duplicated"), books);
         Same(0, hub.Evictions, books);
@@ -399,8 +402,10 @@ public sealed class SignalRHubRunTests : IDisposable
         // Each upgrade the hub took ended in its handshake error: a connect failure of its own cause, never a connect,
         // and the clients kept trying (as the .NET client's StartAsync fails and an application retries it).
         Assert.True(upgrades >= 8, books);
-        Assert.Equal(upgrades, Count(report, "connect_failures"));
-        Assert.Equal(upgrades, Cause(report, "connect:signalr-handshake"));
+        Same(Count(report, "connect_failures"), Cause(report, "connect:signalr-handshake"), books);
+        // Every upgrade the hub took is one of those failures, but for an attempt the run's end cut short (at most
+        // one per client).
+        Assert.True(upgrades - Count(report, "connect_failures") is >= 0 and <= 4, books);
         Assert.Equal(0, Count(report, "connects"));
         Assert.Equal(0, hub.Connected);
         Assert.Equal(0, Count(report, "messages_sent"));
