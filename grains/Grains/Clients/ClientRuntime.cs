@@ -779,6 +779,7 @@ public sealed class ClientRuntime : IClientControl, IDisposable
 
         private readonly Lock _gate = new();
         private List<string>? _held = [];
+        private ConnectionClosed? _closedWhileHeld;
         private int _generation = generation;
 
         /// <summary>A connection opened beside the current one becomes the current one (a handover).</summary>
@@ -818,22 +819,45 @@ public sealed class ClientRuntime : IClientControl, IDisposable
         {
             while (true)
             {
-                List<string> batch;
+                List<string>? batch = null;
+                ConnectionClosed? closed = null;
                 lock (_gate)
                 {
-                    if (_held is not { Count: > 0 } held)
+                    if (_held is { Count: > 0 } held)
+                    {
+                        batch = held;
+                        _held = [];
+                    }
+                    else
                     {
                         _held = null;
-                        return;
+                        (closed, _closedWhileHeld) = (_closedWhileHeld, null);
                     }
-                    batch = held;
-                    _held = [];
+                }
+                if (batch is null)
+                {
+                    if (closed is { } end) PostClosed(end);
+                    return;
                 }
                 foreach (var text in batch) client.OnText(text);
             }
         }
 
+        /// <summary>The end of the connection comes after its text: while text is held, so is the end, until <see cref="Attached"/>.</summary>
         public void OnClosed(ConnectionClosed closed)
+        {
+            lock (_gate)
+            {
+                if (_held is not null && Volatile.Read(ref _generation) >= 0)
+                {
+                    _closedWhileHeld = closed;
+                    return;
+                }
+            }
+            PostClosed(closed);
+        }
+
+        private void PostClosed(ConnectionClosed closed)
         {
             var of = Volatile.Read(ref _generation);
             client._turns.Post(() =>

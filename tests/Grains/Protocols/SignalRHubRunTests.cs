@@ -203,10 +203,12 @@ public sealed class SignalRHubRunTests : IDisposable
         Assert.True(hub.InvocationsReceived - hub.Invocations <= Count(report, MetricNames.MessagesReplayed), books);
         // What a flapper had in flight when it closed is interrupted (its own close), everything else came back.
         Same(Count(report, "messages_sent"), Count(report, "messages_received") + Group(report, "flappers", "messages_interrupted"), books);
-        // And every push the hub sent arrived once, in order, but those it held for a client the end caught between
-        // its paths (a push every 200 ms, a gap of 100 ms and the reconnect: a few at most).
+        // And every push the hub sent arrived once, in order, but those it sent after a flapper's close frame (that
+        // stream ends there: nothing later shows them as a gap) or held for a client the end caught between its paths
+        // (a push every 200 ms: a few at most per such drop).
         Same(0, hub.PushesNotSent, books);
-        Assert.True(hub.PushesSent - Count(report, "pushes_received") is var held && held >= 0 && held <= 5 * unresumed, books);
+        var cut = Count(report, "forced_drops") + unresumed;
+        Assert.True(hub.PushesSent - Count(report, "pushes_received") is var notReceived && notReceived >= 0 && notReceived <= 3 * cut, books);
         Same(0, Count(report, "pushes_lost"), books);
         Same(0, Count(report, "pushes_duplicated"), books);
         Same(0, hub.Evictions, books);
