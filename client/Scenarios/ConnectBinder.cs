@@ -5,8 +5,8 @@ using SimCluster.Scenarios.Yaml;
 namespace SimCluster.Scenarios;
 
 /// <summary>
-/// Binds <c>connect:</c>, the upgrade request every protocol shares: <c>subprotocols</c>, <c>origin</c>, <c>headers</c>
-/// and <c>query</c>. A value is text (a template with <c>{client}</c>, <c>{seq}</c>, <c>{ts}</c>) or a secret by reference
+/// Binds <c>connect:</c>, the upgrade request every protocol shares: <c>subprotocols</c>, <c>origin</c>, <c>headers</c>,
+/// <c>query</c> and <c>caFile</c> (the CAs a <c>wss://</c> server is checked against, read here into the plan). A value is text (a template with <c>{client}</c>, <c>{seq}</c>, <c>{ts}</c>) or a secret by reference
 /// (<c>{ secretEnv: NAME }</c> or <c>{ secretFile: PATH }</c>, as the JWT key takes it). Headers the WebSocket client
 /// owns and query parameters a protocol or <c>auth</c> sets itself are refused, each with its line and column.
 /// </summary>
@@ -108,10 +108,16 @@ internal static class ConnectBinder
                 query.Add(new ConnectParameterPlan { Name = name, Value = value });
             }
         }
+        string? trustedCa = null;
+        if (m.Get("caFile") is { } cn && NodeReader.String(cn, m.PathOf("caFile"), d, "the path of a PEM file of CA certificates") is { } caFile)
+        {
+            trustedCa = ReadCaFile(Path.GetFullPath(Path.IsPathRooted(caFile) ? caFile : Path.Combine(baseDir, caFile)), out var why);
+            if (trustedCa is null) d.Add(cn, m.PathOf("caFile"), why!);
+        }
         m.ReportUnknownKeys();
         return new ConnectSpec
         {
-            Plan = new ConnectPlan { SubProtocols = [.. subProtocols], Origin = origin, Headers = [.. headers], Query = [.. query] },
+            Plan = new ConnectPlan { SubProtocols = [.. subProtocols], Origin = origin, Headers = [.. headers], Query = [.. query], TrustedCaPem = trustedCa },
             Secrets = secrets.AsReadOnly(),
         };
     }
@@ -156,6 +162,29 @@ internal static class ConnectBinder
         var at = m.Get(env is not null ? "secretEnv" : "secretFile")!;
         secrets.Add(new ConnectSecretSpec(m.PathOf(env is not null ? "secretEnv" : "secretFile"), at.Line, at.Column, value));
         return value;
+    }
+
+    /// <summary>The PEM text of the CA certificates in <paramref name="path"/>; null, with why, when there are none to trust.</summary>
+    private static string? ReadCaFile(string path, out string? why)
+    {
+        why = null;
+        string text;
+        try { text = File.ReadAllText(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            why = $"cannot read {path}: {e.Message}";
+            return null;
+        }
+        var certificates = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
+        try { certificates.ImportFromPem(text); }
+        catch (System.Security.Cryptography.CryptographicException e)
+        {
+            why = $"{path} is not a PEM file of certificates: {e.Message}";
+            return null;
+        }
+        if (certificates.Count == 0) why = $"{path} holds no certificate (expected -----BEGIN CERTIFICATE----- blocks)";
+        foreach (var certificate in certificates) certificate.Dispose();
+        return why is null ? text : null;
     }
 
     /// <summary>The query parameters the protocol or the token placement writes itself, with who does.</summary>

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Net.Security;
 using SimCluster.Abstractions.Plans;
 using SimCluster.Abstractions.Security;
 
@@ -10,7 +11,8 @@ namespace SimCluster.Transport;
 /// choice then required), the extra headers and Origin, and the query parameters appended to the target (so a
 /// SignalR negotiate, which starts from the target, carries them too). Literal values are templates filled per
 /// connect: <c>{client}</c> the client's index, <c>{seq}</c> the number of this connect attempt (1, 2, ...),
-/// <c>{ts}</c> its time (UTC ms). Secrets are read on first use, once per process; one that cannot be had fails the
+/// <c>{ts}</c> its time (UTC ms). With <c>caFile</c>, a <c>wss://</c> server's certificate must chain to those CAs
+/// (<see cref="PrivateRoots"/>) instead of the system's. Secrets are read on first use, once per process; one that cannot be had fails the
 /// attempt as a classified connect failure (<c>secret-unavailable</c>), and no message ever holds its value.
 /// </summary>
 public sealed class ConnectBlock
@@ -21,6 +23,7 @@ public sealed class ConnectBlock
     private readonly string[] _subProtocols;
     private readonly (string Name, Value Value)[] _headers;
     private readonly (string Name, Value Value)[] _query;
+    private readonly RemoteCertificateValidationCallback? _trust;
 
     private ConnectBlock(ConnectPlan plan, int client)
     {
@@ -29,6 +32,7 @@ public sealed class ConnectBlock
         _headers = [.. (plan.Origin is { } origin ? [new ConnectParameterPlan { Name = "Origin", Value = origin }] : Array.Empty<ConnectParameterPlan>())
             .Concat(plan.Headers).Select(h => (h.Name, new Value(h.Value)))];
         _query = [.. plan.Query.Select(q => (q.Name, new Value(q.Value)))];
+        _trust = plan.TrustedCaPem is { } pem ? PrivateRoots.For(pem) : null;
     }
 
     /// <summary>The block for client <paramref name="client"/>; null when the plan sets nothing.</summary>
@@ -38,6 +42,7 @@ public sealed class ConnectBlock
     public ConnectOptions Apply(ConnectOptions options, long attempt, long unixMs)
     {
         var applied = _subProtocols.Length == 0 ? options : options.Offer(_subProtocols) with { RequireSubProtocol = true };
+        if (_trust is not null) applied = applied with { ServerCertificateValidation = _trust };
         if (_headers.Length > 0)
         {
             var headers = new List<KeyValuePair<string, string>>(options.Headers.Count + _headers.Length);

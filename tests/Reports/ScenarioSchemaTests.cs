@@ -278,6 +278,7 @@ public sealed class ScenarioSchemaTests
         "configures protocol: signalr",   // the signalr block only with protocol: signalr
         "must be longer than keepAliveInterval", // signalr.serverTimeout above its keepAliveInterval
         "must be a JSON array",           // signalr.arguments: JSON, which JSON Schema cannot parse
+        "cannot read ",                   // connect.caFile: a file that must exist and hold certificates
     ];
 
     [Fact]

@@ -43,6 +43,36 @@ public sealed class ConnectBlockBindingTests
     }
 
     [Fact]
+    public void A_ca_file_is_read_into_the_plan_and_one_missing_or_without_certificates_is_an_error_at_its_key()
+    {
+        var folder = Directory.CreateTempSubdirectory("simcluster-ca-").FullName;
+        try
+        {
+            using var ca = SimCluster.Tests.Support.TestCertificates.Ca();
+            File.WriteAllText(Path.Combine(folder, "ca.pem"), SimCluster.Tests.Support.TestCertificates.Pem(ca));
+            File.WriteAllText(Path.Combine(folder, "empty.pem"), "not a certificate\n");
+            var scenario = Path.Combine(folder, "t.yaml");
+            var good = ScenarioLoader.Parse(Head + "connect:\n  caFile: ca.pem\n", scenario);
+            Assert.True(good.Ok, string.Join("\n", good.Errors));
+            Assert.Equal(File.ReadAllText(Path.Combine(folder, "ca.pem")), good.Scenario!.Connect.Plan.TrustedCaPem);
+            Assert.False(good.Scenario.Connect.Plan.IsEmpty);
+
+            foreach (var (file, why) in new[] { ("missing.pem", "cannot read"), ("empty.pem", "holds no certificate") })
+            {
+                var bad = ScenarioLoader.Parse(Head + $"connect:\n  caFile: {file}\n", scenario);
+                var error = Assert.Single(bad.Errors);
+                Assert.Equal((7, 11), (error.Line, error.Column));
+                Assert.Contains("connect.caFile", error.ToString());
+                Assert.Contains(why, error.Message);
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Without_the_block_the_plan_is_empty() =>
         Assert.True(Load("").Scenario!.Connect.Plan.IsEmpty);
 

@@ -48,7 +48,8 @@ const roots = {
   },
 };
 
-const wss = new WebSocketServer({ port, host: '127.0.0.1' });
+const httpServer = require('./tls').createServer(); // HTTPS with PEER_TLS_CERT and PEER_TLS_KEY
+const wss = new WebSocketServer({ server: httpServer });
 const closes = {};
 // Registered before useServer's own listener: every close graphql-ws makes (4400 .. 4500) goes through this wrapper.
 // Only a close of an open socket whose peer has not closed first is the server's: ws calls close itself to answer
@@ -81,7 +82,7 @@ useServer({
   onError: () => { counts.errors++; },
 }, wss);
 
-wss.on('listening', () => process.stdout.write(`listening ${wss.address().port}\n`));
+httpServer.listen(port, '127.0.0.1', () => process.stdout.write(`listening ${httpServer.address().port}\n`));
 
 require('./lifecycle').stopOnSignalOrStdinClose({
   clients: () => wss.clients,

@@ -13,7 +13,6 @@
 // the reason "ping timeout"; recovered: connections with socket.recovered; unreplayed: ticks emitted after the
 // position a reconnecting client presented that its new, unrecovered session never gets; rejected: middleware
 // refusals; badJsonAcks, strayAcks: the malformed acks of acks:bad).
-const http = require('http');
 const { Server } = require('socket.io');
 
 const port = Number.parseInt(process.argv[2] || '0', 10);
@@ -41,7 +40,7 @@ const counts = {
   recovered: 0, unreplayed: 0, unknownOffsets: 0, rejected: 0, ticks: 0, badJsonAcks: 0, strayAcks: 0,
 };
 
-const httpServer = http.createServer();
+const httpServer = require('./tls').createServer(); // HTTPS with PEER_TLS_CERT and PEER_TLS_KEY
 // WebSocket only, as SimCluster's client connects (no polling upgrade).
 const io = new Server(httpServer, {
   transports: ['websocket'],

@@ -295,7 +295,7 @@ public static class ScenarioSchema
             Describe(Pattern(@"^(?:null|[A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@]+)$"), $"scheme://host[:port], or null; {Placeholders}."),
             secret.DeepClone().AsObject());
         const string Token = @"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$";
-        return Object("The upgrade request every protocol shares (both drivers): subprotocols offered, extra headers and Origin, query parameters. Connect failures it causes are classified (connectErrors no-subprotocol, unoffered-subprotocol, secret-unavailable).",
+        return Object("The upgrade request every protocol shares (both drivers): subprotocols offered, extra headers and Origin, query parameters, the CAs a wss:// server is checked against. Connect failures it causes are classified (connectErrors no-subprotocol, unoffered-subprotocol, secret-unavailable).",
         [
             ("subprotocols", Describe(new JsonObject { ["type"] = "array", ["minItems"] = 1, ["uniqueItems"] = true, ["items"] = Pattern(Token) },
                 "Offered in Sec-WebSocket-Protocol, in order of preference, after the protocol's own (graphql-ws offers graphql-transport-ws). The server must choose one of them: a 101 with none is connectErrors no-subprotocol, one not offered unoffered-subprotocol.",
@@ -317,6 +317,9 @@ public static class ScenarioSchema
             ("query", Describe(new JsonObject { ["type"] = "object", ["propertyNames"] = new JsonObject { ["minLength"] = 1 }, ["additionalProperties"] = value.DeepClone() },
                 "Query parameters appended to the target URL (and so to SignalR's negotiate request), name: value, URL-encoded. Not the ones the protocol or auth sets (token with auth.send: query; id and access_token with signalr; EIO and transport with socketio).",
                 examples: [new JsonObject { ["user"] = "user-{client}", ["attempt"] = "{seq}" }])),
+            ("caFile", Describe(new JsonObject { ["type"] = "string", ["minLength"] = 1 },
+                "A PEM file of CA certificates (relative to the scenario file): a wss:// server's certificate must chain to one of them instead of to the system's trust store, and still be for the target's host. For a private CA or a test server's own certificate. SignalR's negotiate request (HTTPS) still uses the system's trust store: use signalr.skipNegotiation against such a hub.",
+                examples: ["certs/internal-ca.pem"])),
         ]);
     }
 

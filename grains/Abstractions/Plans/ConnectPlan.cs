@@ -35,8 +35,9 @@ public sealed record ConnectParameterPlan
 
 /// <summary>
 /// The <c>connect:</c> block every protocol shares: the subprotocols offered (the server must pick one of them),
-/// extra request headers and <c>Origin</c>, and query parameters appended to the target URL (and so to SignalR's
-/// negotiate request). The empty plan changes nothing.
+/// extra request headers and <c>Origin</c>, query parameters appended to the target URL (and so to SignalR's
+/// negotiate request), and the certificate authorities a <c>wss://</c> server is checked against. The empty plan
+/// changes nothing.
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record ConnectPlan
@@ -49,8 +50,14 @@ public sealed record ConnectPlan
     [Id(2)] public ConnectParameterPlan[] Headers { get; init; } = [];
     /// <summary>Query parameters appended to the target URL, in the scenario's order.</summary>
     [Id(3)] public ConnectParameterPlan[] Query { get; init; } = [];
+    /// <summary>
+    /// PEM text of the certificate authorities a <c>wss://</c> server's certificate must chain to, instead of the
+    /// system's (a private CA, a test server's own); null: the system's trust store. Certificates are public: the
+    /// text travels in the plan, so every silo checks against the same roots.
+    /// </summary>
+    [Id(4)] public string? TrustedCaPem { get; init; }
 
-    public bool IsEmpty => SubProtocols.Length == 0 && Origin is null && Headers.Length == 0 && Query.Length == 0;
+    public bool IsEmpty => SubProtocols.Length == 0 && Origin is null && Headers.Length == 0 && Query.Length == 0 && TrustedCaPem is null;
 }
 
 /// <summary>What the <c>connect:</c> block may not set, shared by the validator and the code that builds the request.</summary>
