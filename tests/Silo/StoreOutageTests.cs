@@ -18,6 +18,31 @@ public sealed class StoreOutageTests(Xunit.Abstractions.ITestOutputHelper output
     private const int Seconds = 26;
     private static readonly TimeSpan Outage = TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// A run through a membership-store outage: complete, no silo declared dead, no client lost or moved, no
+    /// failover, and its counts the target's (every upgrade and message it saw reported, nothing left open).
+    /// </summary>
+    internal static void AssertNothingLostThrough(JsonObject report, int clients, int seconds, Xunit.Abstractions.ITestOutputHelper output)
+    {
+        Assert.False(report["partial"]!.GetValue<bool>(), report["partialReason"]?.ToJsonString());
+        var silos = report["silos"]!.AsArray().Select(s => s!.AsObject()).ToList();
+        Assert.Equal(3, silos.Count);
+        Assert.All(silos, s => Assert.False(s["lost"]!.GetValue<bool>(), $"silo {s["address"]} was declared dead"));
+        Assert.Equal(clients, report["clients"]!["started"]!.GetValue<int>());
+        Assert.Equal(0, report["clients"]!["lost"]!.GetValue<int>());
+        Assert.Equal(0, report["clients"]!["reactivated"]!.GetValue<int>());
+        Assert.Empty(report["failovers"]!.AsArray());
+        Assert.Contains(report["timeline"]!.AsArray(), p => p!["t"]!.GetValue<int>() >= seconds);
+        var before = report["targetStats"]!["before"]!;
+        var after = report["targetStats"]!["after"]!;
+        var upgrades = after["upgrades"]!.GetValue<long>() - before["upgrades"]!.GetValue<long>();
+        var messagesIn = after["messagesIn"]!.GetValue<long>() - before["messagesIn"]!.GetValue<long>();
+        output.WriteLine($"target: {upgrades} upgrades, {messagesIn} messages in; report: {Contract.Count(report, "connects")} connects, {Contract.Count(report, "messages_sent")} sent");
+        Assert.Equal(upgrades, Contract.Count(report, "connects"));
+        Assert.Equal(messagesIn, Contract.Count(report, "messages_sent"));
+        Assert.Equal(0, Contract.Value(report, "target_open_after_run"));
+    }
+
     [Fact]
     public async Task Redis_stopped_for_20_s_mid_run_loses_no_silo_and_no_client_and_the_run_completes()
     {
@@ -43,27 +68,7 @@ public sealed class StoreOutageTests(Xunit.Abstractions.ITestOutputHelper output
             Assert.True(exit is 0, $"exit {exit}\n{run.Output}");
             var report = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(outDir, "report.json")))!.AsObject();
             Contract.AssertReportShape(report);
-            Assert.False(report["partial"]!.GetValue<bool>(), report["partialReason"]?.ToJsonString());
-
-            // No silo declared dead, no client lost or moved, no failover.
-            var silos = report["silos"]!.AsArray().Select(s => s!.AsObject()).ToList();
-            Assert.Equal(3, silos.Count);
-            Assert.All(silos, s => Assert.False(s["lost"]!.GetValue<bool>(), $"silo {s["address"]} was declared dead"));
-            Assert.Equal(Clients, report["clients"]!["started"]!.GetValue<int>());
-            Assert.Equal(0, report["clients"]!["lost"]!.GetValue<int>());
-            Assert.Equal(0, report["clients"]!["reactivated"]!.GetValue<int>());
-            Assert.Empty(report["failovers"]!.AsArray());
-            Assert.Contains(report["timeline"]!.AsArray(), p => p!["t"]!.GetValue<int>() >= Seconds);
-
-            // The counts are the target's: every upgrade and message it saw was reported, nothing left open.
-            var before = report["targetStats"]!["before"]!;
-            var after = report["targetStats"]!["after"]!;
-            var upgrades = after["upgrades"]!.GetValue<long>() - before["upgrades"]!.GetValue<long>();
-            var messagesIn = after["messagesIn"]!.GetValue<long>() - before["messagesIn"]!.GetValue<long>();
-            output.WriteLine($"target: {upgrades} upgrades, {messagesIn} messages in; report: {Contract.Count(report, "connects")} connects, {Contract.Count(report, "messages_sent")} sent");
-            Assert.Equal(upgrades, Contract.Count(report, "connects"));
-            Assert.Equal(messagesIn, Contract.Count(report, "messages_sent"));
-            Assert.Equal(0, Contract.Value(report, "target_open_after_run"));
+            AssertNothingLostThrough(report, Clients, Seconds, output);
 
             // The cluster converged once the store was back: every silo alive, each seeing all three active.
             foreach (var silo in cluster.Silos) Assert.False(silo.Process.HasExited, $"{silo.Process.Name} exited\n{silo.Process.Output}");

@@ -561,12 +561,8 @@ public sealed class ClientRuntime : IClientControl, IDisposable
             // The connection ended before the protocol's handshake finished (a graphql-ws 4403 or 4408, a hub gone
             // before its handshake answer): the server never had a session with this client, so it is one failed
             // attempt, as a refused handshake is, not a connect and a disconnect.
-            var label = cause[(DisconnectCauses.CategoryOf(cause).Length + 1)..];
-            _openNotCounted = null;
-            _metrics.Count(MetricNames.ConnectFailures);
-            _metrics.CountCause(DisconnectCauses.Connect, label);
             if (_tokens is not null && closed.Initiator == CloseInitiator.Server && _traffic.RefusesCredentials(closed.Code)) _metrics.Count(MetricNames.AuthRejections);
-            End(ClientTrigger.Lost, null, Teardown.Gone, label, failure: new ProtocolFailure(DisconnectCauses.Of(DisconnectCauses.Connect, label), ClosedByServer: false, Handshake: true));
+            HandshakeFailed(new ProtocolFailure(cause, ClosedByServer: false, Handshake: true), Teardown.Gone);
         }
         else End(ClientTrigger.Lost, cause, Teardown.Gone, seen: closed);
         ScheduleReconnect();
@@ -583,6 +579,20 @@ public sealed class ClientRuntime : IClientControl, IDisposable
         CloseInitiator.Lost => DisconnectCauses.Of(DisconnectCauses.Server, closed.Loss ?? DisconnectCause.Other),
         _ => DisconnectCauses.Of(DisconnectCauses.Tool, "close"),
     };
+
+    /// <summary>
+    /// The upgrade succeeded but the protocol's handshake did not (refused, never answered, or the connection ended
+    /// first): one failed attempt, counted as a connect failure under the label of <paramref name="failure"/>'s cause
+    /// only, not also as a connect and a disconnect.
+    /// </summary>
+    private void HandshakeFailed(ProtocolFailure failure, Teardown how)
+    {
+        _openNotCounted = null;
+        var label = failure.Cause[(DisconnectCauses.CategoryOf(failure.Cause).Length + 1)..];
+        _metrics.Count(MetricNames.ConnectFailures);
+        _metrics.CountCause(DisconnectCauses.Connect, label);
+        End(ClientTrigger.Lost, null, how, label, failure: failure);
+    }
 
     private void ScheduleReconnect()
     {
@@ -633,13 +643,7 @@ public sealed class ClientRuntime : IClientControl, IDisposable
         if (failure.ServerTimeout) _metrics.Count(MetricNames.HeartbeatTimeouts);
         if (failure.Handshake && _openNotCounted is not null)
         {
-            // The upgrade succeeded but the protocol refused (or never answered) its handshake: one failed attempt,
-            // counted as a connect failure only, not also as a connect and a disconnect.
-            _openNotCounted = null;
-            var label = failure.Cause[(DisconnectCauses.CategoryOf(failure.Cause).Length + 1)..];
-            _metrics.Count(MetricNames.ConnectFailures);
-            _metrics.CountCause(DisconnectCauses.Connect, label);
-            End(ClientTrigger.Lost, null, Teardown.Reset, label, failure: failure);
+            HandshakeFailed(failure, Teardown.Reset);
         }
         else End(ClientTrigger.Lost, failure.Cause, failure.ClosedByServer ? Teardown.Close("server closed") : Teardown.Reset, failure: failure);
         if (!failure.AllowReconnect)
