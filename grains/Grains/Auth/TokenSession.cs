@@ -157,10 +157,22 @@ public sealed class TokenSession : IDisposable
         _timer = Time.CreateTimer(_ => Start(generation), null, due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan);
     }
 
+    /// <summary>Starts a refresh, unless the stop's drain came first: either the drain sees this exchange, or it never starts.</summary>
     private void Start(int generation)
     {
-        var exchange = RefreshAsync(generation);
-        lock (_gate) _exchange = exchange;
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_gate)
+        {
+            if (_draining) return;
+            _exchange = done.Task;
+        }
+        _ = RunAsync(generation, done);
+    }
+
+    private async Task RunAsync(int generation, TaskCompletionSource done)
+    {
+        try { await RefreshAsync(generation).ConfigureAwait(false); }
+        finally { done.TrySetResult(); }
     }
 
     /// <summary>
