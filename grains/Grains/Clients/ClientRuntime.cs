@@ -555,7 +555,7 @@ public sealed class ClientRuntime : IClientControl, IDisposable
             return;
         }
         if (_machine.State != ClientState.Open) return;
-        var cause = CauseOf(closed, _plan.Protocol);
+        var cause = CauseOf(closed, _traffic.CloseCodeName);
         if (_openNotCounted is not null && !_traffic.ReadyOnAttach)
         {
             // The connection ended before the protocol's handshake finished (a graphql-ws 4403 or 4408, a hub gone
@@ -570,12 +570,13 @@ public sealed class ClientRuntime : IClientControl, IDisposable
 
     /// <summary>
     /// The <see cref="DisconnectCauses"/> label of a connection the client did not end on purpose. A close code the
-    /// protocol defines carries its name: <c>server:close-4408-init-timeout</c>.
+    /// protocol defines carries the protocol's name for it (<see cref="IProtocol.CloseCodeName"/>):
+    /// <c>server:close-4408-init-timeout</c>.
     /// </summary>
-    internal static string CauseOf(ConnectionClosed closed, ProtocolKind protocol = ProtocolKind.Echo) => closed.Initiator switch
+    internal static string CauseOf(ConnectionClosed closed, Func<int?, string?>? closeCodeName = null) => closed.Initiator switch
     {
         CloseInitiator.Server => DisconnectCauses.Of(DisconnectCauses.Server,
-            $"close-{closed.Code ?? 1005}" + (protocol == ProtocolKind.GraphqlWs && GraphqlWsCloseCodes.Name(closed.Code) is { } name ? "-" + name : "")),
+            $"close-{closed.Code ?? 1005}" + (closeCodeName?.Invoke(closed.Code) is { } name ? "-" + name : "")),
         CloseInitiator.Lost => DisconnectCauses.Of(DisconnectCauses.Server, closed.Loss ?? DisconnectCause.Other),
         _ => DisconnectCauses.Of(DisconnectCauses.Tool, "close"),
     };

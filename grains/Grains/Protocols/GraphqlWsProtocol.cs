@@ -106,6 +106,8 @@ public sealed class GraphqlWsProtocol : IProtocol, IAppHeartbeat, ITokenCarrier
     /// <summary>The connection ended: its stream is over, and what it never delivered is lost.</summary>
     public bool RefusesCredentials(int? closeCode) => GraphqlWsCloseCodes.IsAuthRejection(closeCode);
 
+    public string? CloseCodeName(int? closeCode) => GraphqlWsCloseCodes.Name(closeCode);
+
     public void Detach()
     {
         lock (_gate)

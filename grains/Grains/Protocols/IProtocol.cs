@@ -105,6 +105,12 @@ public interface IProtocol : IDisposable
     /// </summary>
     bool RefusesCredentials(int? closeCode) => false;
 
+    /// <summary>
+    /// The name the protocol gives a server close code (graphql-transport-ws's 4408 is <c>init-timeout</c>), which the
+    /// disconnect cause carries after the number; null: the protocol defines no such code (the default).
+    /// </summary>
+    string? CloseCodeName(int? closeCode) => null;
+
     /// <summary>Stop sending, keep listening (a clean stop lets answers in flight arrive).</summary>
     void StopSending();
 

@@ -224,8 +224,8 @@ public sealed class GraphqlWsProtocolTests : IDisposable
     [InlineData(1001, "server:close-1001")]
     public void The_protocols_close_codes_are_named_in_the_disconnect_cause(int code, string cause)
     {
-        Assert.Equal(cause, ClientRuntime.CauseOf(new ConnectionClosed(CloseInitiator.Server, code, "x", null), ProtocolKind.GraphqlWs));
-        Assert.Equal($"server:close-{code}", ClientRuntime.CauseOf(new ConnectionClosed(CloseInitiator.Server, code, "x", null), ProtocolKind.Echo));
+        Assert.Equal(cause, ClientRuntime.CauseOf(new ConnectionClosed(CloseInitiator.Server, code, "x", null), GraphqlWsCloseCodes.Name));
+        Assert.Equal($"server:close-{code}", ClientRuntime.CauseOf(new ConnectionClosed(CloseInitiator.Server, code, "x", null)));
     }
 
     [Theory]
