@@ -43,9 +43,8 @@ public sealed class ContainerBuildTests(PublishedCli cli) : IClassFixture<Publis
         }
 
         var grace = TimeSpan.FromSeconds(BaseSiloDeployment().Spec.Template.Spec.TerminationGracePeriodSeconds!.Value);
-        var took = await silo.TerminateAsync(grace);
+        await silo.TerminateAsync(grace); // within the manifest's termination grace, or Kubernetes would SIGKILL it
         Assert.True(silo.ExitCode == 0, $"exit code {silo.ExitCode} after SIGTERM:\n{silo.Output}");
-        Assert.True(took < SiloOptions.ShutdownTimeout, $"shutdown took {took.TotalSeconds:0.0} s");
     }
 
     [Fact]

@@ -18,7 +18,6 @@ public sealed class MisconfigurationTests
         var (silo, run) = (await siloExit, await runExit);
         Assert.True(silo.ExitCode == 105, silo.ToString());
         Assert.Contains($"cannot reach Redis at 127.0.0.1:{port}", silo.Stderr);
-        Assert.True(silo.Elapsed < TimeSpan.FromSeconds(60), $"took {silo.Elapsed}");
 
         Assert.True(run.ExitCode == 105, run.ToString());
         Assert.Contains($"cannot reach Redis at 127.0.0.1:{port}", run.Stderr);

@@ -113,7 +113,6 @@ public sealed class PostgresClusterTests(Xunit.Abstractions.ITestOutputHelper ou
         Assert.True(silo.ExitCode == 105, silo.ToString());
         Assert.Contains("the Orleans membership schema is missing", silo.Stderr);
         Assert.Contains($"./simcluster db init --cluster {postgres.Spec}", silo.Stderr);
-        Assert.True(silo.Elapsed < TimeSpan.FromSeconds(60), $"took {silo.Elapsed}");
         var run = await Simcluster.RunWithEnvironmentAsync(postgres.Environment, "run", "scenarios/smoke.yaml", "--cluster", postgres.Spec, "--no-live");
         Assert.True(run.ExitCode == 105, run.ToString());
         Assert.Contains("./simcluster db init", run.Stderr);
@@ -178,7 +177,6 @@ public sealed class PostgresClusterTests(Xunit.Abstractions.ITestOutputHelper ou
             "--silo-port", $"{BackgroundProcess.FreeLoopbackPort()}", "--gateway-port", $"{BackgroundProcess.FreeLoopbackPort()}");
         Assert.True(unreachableSilo.ExitCode == 105, unreachableSilo.ToString());
         Assert.Contains($"cannot reach PostgreSQL at 127.0.0.1:{port}", unreachableSilo.Stderr);
-        Assert.True(unreachableSilo.Elapsed < TimeSpan.FromSeconds(60), $"took {unreachableSilo.Elapsed}");
         var unreachableRun = await Simcluster.RunWithEnvironmentAsync(postgres.Environment, "run", "scenarios/smoke.yaml", "--cluster", nowhere, "--no-live");
         Assert.True(unreachableRun.ExitCode == 105, unreachableRun.ToString());
         Assert.Contains($"cannot reach PostgreSQL at 127.0.0.1:{port}", unreachableRun.Stderr);
