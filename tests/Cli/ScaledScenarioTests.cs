@@ -101,6 +101,7 @@ public sealed class StarvedToolTests : IDisposable
             }
         }
 
+        Assert.True(File.Exists(Path.Combine(outDir, "report.json")), "no report.json: " + result);
         var report = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "report.json")))!.AsObject();
         var tool = report["toolLimited"]!.AsObject();
         Assert.True((bool)tool["limited"]!, result + "\n" + tool.ToJsonString());
