@@ -126,7 +126,7 @@ public sealed class LimitCaseTests(ReferenceTargetPeer reference, NodeWsPeer ws,
         var results = await AgainstReference(All(Verdict.Ok, Ids));
         var f21 = results["F21"].Run.Observations[0];
         Assert.Equal(1009, f21.CloseCode);
-        Assert.True(f21.Elapsed < TimeSpan.FromSeconds(2), $"F21 must be rejected from the header alone, took {f21.Elapsed}");
+        // Nothing follows the header's few payload bytes: a 1009 can only have come from the announced length.
         Assert.Equal(1008, results["F22"].Run.Observations[0].CloseCode);
         Assert.True(results["F23"].Grade.Applicable, "the reference target negotiates permessage-deflate, so the bomb applies");
         Assert.Equal(1009, results["F23"].Run.Observations[0].CloseCode);
