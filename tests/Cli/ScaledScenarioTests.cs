@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using SimCluster.Tests.Support;
 
@@ -54,7 +53,7 @@ public sealed class ScaledScenarioTests : IDisposable
     }
 }
 
-/// <summary>A tool starved of CPU says so instead of blaming the server; its busy loop pins a core, so it runs in the heavy collection.</summary>
+/// <summary>A tool starved of CPU (throttled as a CPU quota throttles it) says so instead of blaming the server.</summary>
 [Collection(IntegrationCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed class StarvedToolTests : IDisposable
@@ -80,26 +79,23 @@ public sealed class StarvedToolTests : IDisposable
             thresholds:
               message_rtt: ["p(95)<1"]
             """);
-        // A busy loop on core 0, the tool pinned beside it at a lower priority: it gets a sliver of one core.
-        var busy = Enumerable.Range(0, 1).Select(_ => Process.Start(new ProcessStartInfo("taskset", ["-c", "0", "sh", "-c", "while :; do :; done"]))!).ToList();
-        ProcessResult result;
+        // Once the run is running, the tool gets 50 ms of every 200 (a CPU quota of a quarter core, as a Kubernetes
+        // CPU limit throttles it): its sends fall behind their schedule.
         var outDir = Path.Combine(_temp, "starved-out");
-        try
+        await Simcluster.RunAsync("version"); // built before the starved run starts
+        int exit;
+        string output;
         {
-            var info = ChildProcess.StartInfo("nice", ["-n", "10", "taskset", "-c", "0", Path.Combine(Simcluster.RepoRoot, "simcluster"),
-                "run", path, "--no-live", "--out", outDir], Simcluster.RepoRoot);
-            await Simcluster.RunAsync("version"); // built before the clock of the starved run starts
-            result = await ChildProcess.RunAsync(info, TimeSpan.FromMinutes(3));
-        }
-        finally
-        {
-            foreach (var p in busy)
+            await using var run = BackgroundProcess.Start("starved run", ChildProcess.StartInfo(Path.Combine(Simcluster.RepoRoot, "simcluster"),
+                ["run", path, "--no-live", "--out", outDir], Simcluster.RepoRoot));
+            await run.WaitForLineAsync(l => l.StartsWith("[running", StringComparison.Ordinal), "the run running", TimeSpan.FromMinutes(2));
+            await using (CpuThrottle.Start(run.Pid, running: TimeSpan.FromMilliseconds(50), stopped: TimeSpan.FromMilliseconds(150)))
             {
-                p.Kill();
-                await p.WaitForExitAsync();
-                p.Dispose();
+                exit = await run.WaitForExitAsync(TimeSpan.FromMinutes(3));
             }
+            output = run.Output;
         }
+        var result = $"exit {exit}\n{output}";
 
         Assert.True(File.Exists(Path.Combine(outDir, "report.json")), "no report.json: " + result);
         var report = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "report.json")))!.AsObject();
@@ -110,9 +106,9 @@ public sealed class StarvedToolTests : IDisposable
         Assert.True((bool)report["thresholds"]![0]!["toolLimited"]!);
         // Only a timing failed, while the tool was the bottleneck: not the server's failure.
         Assert.Equal("tool-limited", (string?)report["verdict"]);
-        Assert.True(result.ExitCode == 105, result.ToString());
-        Assert.Contains("tool-limited: send_lag p95", result.Stdout);
-        Assert.Contains("(tool-limited)", result.Stdout);
+        Assert.True(exit == 105, result);
+        Assert.Contains("tool-limited: send_lag p95", output);
+        Assert.Contains("(tool-limited)", output);
         Assert.Contains("Tool-limited: the tool itself was the bottleneck", File.ReadAllText(Path.Combine(outDir, "report.html")));
     }
 }

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
+using SimCluster.Tests.Support;
 using System.Text;
 
 namespace SimCluster.Tests.Deploy;
@@ -73,7 +73,7 @@ internal sealed class SiloProcess : IAsyncDisposable
     public async Task TerminateAsync(TimeSpan within)
     {
         if (_process.HasExited) return;
-        Assert.Equal(0, Kill(_process.Id, SigTerm));
+        Assert.True(Signals.Send(_process.Id, Signals.Terminate));
         using var timeout = new CancellationTokenSource(within);
         try { await _process.WaitForExitAsync(timeout.Token); }
         catch (OperationCanceledException) { Assert.Fail($"the silo did not exit within {within.TotalSeconds} s of SIGTERM:\n{Output}"); }
@@ -95,11 +95,4 @@ internal sealed class SiloProcess : IAsyncDisposable
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
-
-    private const int SigTerm = 15;
-
-#pragma warning disable SYSLIB1054 // LibraryImport would need unsafe code in the test project
-    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Kill(int pid, int signal);
-#pragma warning restore SYSLIB1054
 }
