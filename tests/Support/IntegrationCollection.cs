@@ -2,7 +2,7 @@ namespace SimCluster.Tests.Support;
 
 /// <summary>
 /// The runs that load the machine or are sensitive to it, one after another: Orleans clusters in process or
-/// killed mid-run, the CPU-starved tool (a busy loop pinned to one core), zombie detection against server
+/// killed mid-run, the CPU-starved tool, zombie detection against server
 /// heartbeats. Two of them at once would starve each other's timers on a 2-core box.
 /// </summary>
 [CollectionDefinition(Name)]
