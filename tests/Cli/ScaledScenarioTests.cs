@@ -1,11 +1,13 @@
 using System.Text.Json.Nodes;
+using SimCluster.Tests.Reports;
 using SimCluster.Tests.Support;
 
 namespace SimCluster.Tests.Cli;
 
 /// <summary>
-/// Every shipped scenario passes scaled down (its thresholds scale with the plan): counts only, so these runs
-/// queue beside the heavy collection (<see cref="ScaledRunsCollection"/>).
+/// Every shipped scenario passes scaled down (its thresholds scale with the plan), and its report, opened in
+/// headless Chromium, draws what it graded. Counts only, so these runs queue beside the heavy collection
+/// (<see cref="ScaledRunsCollection"/>).
 /// </summary>
 [Collection(ScaledRunsCollection.Name)]
 [Trait("Category", "Integration")]
@@ -26,16 +28,30 @@ public sealed class ScaledScenarioTests : IDisposable
     /// 15 s; a handover every 5 s to 15 s after a 5 s ramp), flapping 20 s (after its 10 s ramp every client still
     /// flaps at least twice, as <c>forced_drops count&gt;=2*clients</c> asks), smoke its own 8 s.
     /// </summary>
+    public static readonly TheoryData<string, string> Runs = new()
+    {
+        { "flapping", "20s" },
+        { "heartbeat", "20s" },
+        { "malformed", "30s" },
+        { "signalr", "20s" },
+        { "signalr-auth", "30s" },
+        { "smoke", "8s" },
+        { "switching", "20s" },
+        { "token-refresh", "30s" },
+    };
+
+    [Fact]
+    [Trait("Category", "Unit")]
+    public void Every_shipped_scenario_has_a_scaled_down_run()
+    {
+        var shipped = Repo.ShippedScenarios().Select(Path.GetFileNameWithoutExtension).Order(StringComparer.Ordinal);
+        Assert.Equal(shipped, Runs.Select(r => (string)r[0]).Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>One run per scenario, two checks: the run's counts hold, and its report draws what it graded.</summary>
     [Theory]
-    [InlineData("flapping", "20s")]
-    [InlineData("heartbeat", "20s")]
-    [InlineData("malformed", "30s")]
-    [InlineData("signalr", "20s")]
-    [InlineData("signalr-auth", "30s")]
-    [InlineData("smoke", "8s")]
-    [InlineData("switching", "20s")]
-    [InlineData("token-refresh", "30s")]
-    public async Task Every_shipped_scenario_passes_scaled_down(string name, string duration)
+    [MemberData(nameof(Runs))]
+    public async Task Every_shipped_scenario_passes_scaled_down_and_its_report_charts_every_graded_trend(string name, string duration)
     {
         var outDir = Path.Combine(_temp, name);
         var result = await Simcluster.RunAsync("run", $"scenarios/{name}.yaml", "--clients", "100", "--duration", duration, "--no-live", "--out", outDir);
@@ -50,6 +66,8 @@ public sealed class ScaledScenarioTests : IDisposable
             .Where(t => !t["passed"]!.GetValue<bool>() && ((string?)t["expression"])!.StartsWith("count", StringComparison.Ordinal))
             .Select(t => $"{t["metric"]} {t["expression"]} (actual {t["actual"]})").ToList();
         Assert.True(countFailures.Count == 0, $"count thresholds failed: {string.Join("; ", countFailures)}\n{result}");
+
+        await ScenarioReportInBrowser.AssertChartsEveryGradedTrendAsync(name, outDir);
     }
 }
 
