@@ -49,6 +49,7 @@ public sealed class RunDriver(IGrainFactory grains, Scenario scenario, RunPlan p
     private readonly List<TimelinePoint> _timeline = [];
     private long _checkpointAt;
     private DateTime _lastAnsweredUtc;
+    private readonly ProgressFloor _shown = new();
 
     public async Task<RunOutcome> RunAsync(Func<RunProgress, Task> onProgress, CancellationToken ct)
     {
@@ -136,7 +137,7 @@ public sealed class RunDriver(IGrainFactory grains, Scenario scenario, RunPlan p
                 }
             }
             seenRunning |= progress.Phase == RunPhase.Running;
-            await onProgress(progress);
+            await onProgress(_shown.Apply(progress)); // a take-over's first answers may hold the checkpoint's lower totals
             if (progress.Phase is RunPhase.Running or RunPhase.Stopping) await KeepCheckpointAsync(coordinator);
             if (progress.Phase == RunPhase.Running) await KeepInterimAsync(coordinator);
             if (progress.Phase is RunPhase.Completed or RunPhase.Failed) break;
