@@ -76,6 +76,20 @@ public sealed class FailoverDriverTests
         Assert.Equal(coordinator.Answered[^1].Connects, shown[^1].Connects);
     }
 
+    [Fact]
+    public async Task A_progress_call_caught_on_the_dead_coordinators_silo_is_given_up_as_soon_as_membership_no_longer_lists_it()
+    {
+        // The call in flight when the silo died is never answered; the silo it named is not among the active ones.
+        var gone = SiloAddress.New(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 22222), 1).ToParsableString();
+        var coordinator = new TakingOverCoordinator { LoseAfterPolls = 4, CompleteAfterPolls = 8, HangOnLoss = true, Silo = gone };
+        var outcome = await DriveAsync(coordinator, new RunDriverTests.FakeCluster(2));
+
+        Assert.Null(outcome.Failure);
+        var takeover = Assert.Single(coordinator.Takeovers);
+        // On fake time: found gone within a couple of membership checks, not after the 10 s call timeout.
+        Assert.InRange(takeover.DetectedAtUtc - takeover.LastAnsweredAtUtc, TimeSpan.Zero, TimeSpan.FromSeconds(4));
+    }
+
     private static async Task<RunOutcome> DriveAsync(TakingOverCoordinator coordinator, RunDriverTests.FakeCluster cluster, CancellationToken ct = default, List<RunProgress>? shown = null)
     {
         var time = new WaitingClock();
@@ -105,6 +119,10 @@ public sealed class FailoverDriverTests
         /// <summary>How far below the last answer before the loss the connects restart after the take-over (10 per poll before and after).</summary>
         public int ConnectsBehindAfterTakeover;
         public List<RunProgress> Answered { get; } = [];
+        /// <summary>The first progress call after the loss is never answered (it was in flight to the silo that died).</summary>
+        public bool HangOnLoss;
+        /// <summary>The silo the coordinator names in its progress.</summary>
+        public string? Silo;
         public List<RunTakeover> Takeovers { get; } = [];
         public List<int> CheckpointsAskedAfter { get; } = [];
         private int _polls;
@@ -121,12 +139,16 @@ public sealed class FailoverDriverTests
         public Task<RunProgress> GetProgress()
         {
             _polls++;
-            if (_polls == LoseAfterPolls + 1) _empty = true;
+            if (_polls == LoseAfterPolls + 1)
+            {
+                _empty = true;
+                if (HangOnLoss) return new TaskCompletionSource<RunProgress>().Task;
+            }
             var progress = _empty
                 ? new RunProgress { Phase = RunPhase.Arming, Planned = 0 }
                 : new RunProgress
                 {
-                    Phase = _polls >= CompleteAfterPolls ? RunPhase.Completed : RunPhase.Running, Planned = 1,
+                    Phase = _polls >= CompleteAfterPolls ? RunPhase.Completed : RunPhase.Running, Planned = 1, CoordinatorSilo = Takeovers.Count == 0 ? Silo : null,
                     Connects = _polls * 10 - (Takeovers.Count > 0 ? ConnectsBehindAfterTakeover + 10 : 0),
                 };
             Answered.Add(progress);
