@@ -15,7 +15,8 @@
 #   planned = started; lost = re-activated; the target's upgrades no client reported within the holes' bound;
 #   every killed silo declared dead; no untouched silo declared dead (false deaths); the run reached its end.
 #   bench/chaos.sh [SEED] [EVENTS] [CLIENTS] [DURATION_S]     (defaults: a drawn seed, 5, 200, 150; about 6 minutes)
-# Appends a dated table to docs/benchmarks.md under "Chaos". Exits 1 if a check failed.
+# Appends a dated table to docs/benchmarks.md under "Chaos". Exits 1 if a check failed. Bounded: every wait has a
+# limit, the run is interrupted 5 minutes past its planned end, and every process it started is killed on exit.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 seed="${1:-$(( $(date +%s) % 100000 ))}"
@@ -167,7 +168,9 @@ if report:
         during = [s for s in silos if s["lost"] and s.get("lostAtSecond") is not None and second <= s["lostAtSecond"] <= second + int(length)] if kind == "store" else []
         what = {"kill": f"SIGKILL silo {victim}, restarted after {length} s", "pause": f"SIGSTOP silo {victim} for {length} s",
                 "store": f"SIGSTOP redis-server for {length} s"}[kind]
-        note = f"{len(during)} silo(s) declared dead during it" if kind == "store" else (f"{silo['clients']} clients" if silo else "not in the run")
+        hole = next((h for h in report["holes"]["silos"] if silo and h["silo"] == silo["address"]), None)
+        note = (f"{len(during)} silo(s) declared dead during it" if kind == "store" else "not in the run" if silo is None
+                else f"{hole['clients']} clients lost ({silo['clients']} its own)" if hole else f"{silo['clients']} clients")
         rows.append(f"| {second:.1f} s | {what} | {detect} | {react} | {note} |")
     c = report["clients"]
     up = report["targetStats"]["after"]["upgrades"] - report["targetStats"]["before"]["upgrades"]
@@ -188,7 +191,7 @@ if report:
     ]
 else:
     checks = [("a report was written", False, f"exit {run_exit}")]
-header = "| run second | event | → declared dead | → clients running again | |"
+header = "| run second | event | → declared dead | → clients running again | clients |"
 print(f"seed {seed}, {clients} clients, {duration} s, load average {load}, restarted silos that joined again: {joined}")
 print(header); print("|---|---|---|---|---|")
 for r in rows: print(r)
@@ -203,7 +206,8 @@ Five `simcluster silo` processes on a redis-server of their own, settings as shi
 run against its embedded target; at seeded moments a silo is SIGKILLed (then restarted as a fresh process), a
 silo is frozen (SIGSTOP, then SIGCONT), or redis-server is frozen, one event at a time, never the coordinator's
 silo. "Declared dead" and "running again" are the report's `silos[].lostAtSecond` and `reactivatedAtSecond`
-less the event's second. Each invocation appends its own table and its checks.
+less the event's second; the last column, the clients a lost silo ran when it died (its own and any it had
+adopted). Each invocation appends its own table and its checks.
 """)
     f.write(f"\n{day}, seed {seed}, {clients} clients for {duration} s on five silos, load average {load} at the end, "
             f"{joined} restarted silo(s) joined again:\n\n{header}\n|---|---|---|---|---|\n")
