@@ -189,6 +189,29 @@ public sealed class TimelineAndCauseTests
     }
 
     [Fact]
+    public void A_silo_lost_after_adopting_clients_counts_them_lost_again_so_lost_equals_re_activated()
+    {
+        // Three silos of 40: s3 is lost first (its 40 re-activated, 20 on each survivor), then s2 with its 40 and the
+        // 20 it adopted; s1 re-activates those 60 as well. bench/chaos.sh found the books off by the adopted ones.
+        var start = new DateTime(2026, 1, 1, 10, 0, 0, DateTimeKind.Utc);
+        var result = new RunResult
+        {
+            RunId = "r", StartedAtUtc = start, EndedAtUtc = start.AddSeconds(30), Planned = 120, Started = 120,
+            Groups = [], Timeline = [],
+            Silos =
+            [
+                new SiloResult { Address = "s1", Clients = 40, Adopted = 80 },
+                new SiloResult { Address = "s2", Clients = 40, Adopted = 20, Lost = true, LostAtSeconds = 20, LostClients = 60 },
+                new SiloResult { Address = "s3", Clients = 40, Lost = true, LostAtSeconds = 10, LostClients = 40 },
+            ],
+        };
+        var json = Report.Create(ScenarioTestHelpers.Valid(ScenarioTestHelpers.Minimal), 1, [new Uri("ws://127.0.0.1:1/ws")], result, null, null, null).ToJson();
+
+        Assert.Equal(100, (int)json["clients"]!["lost"]!);
+        Assert.Equal(100, (int)json["clients"]!["reactivated"]!);
+    }
+
+    [Fact]
     public void Report_html_shows_causes_and_timelines_and_hides_empty_series()
     {
         var html = HtmlReport.Render(JunitReportTests.SampleReport());

@@ -58,7 +58,7 @@ public sealed class EarlyEndTests(Xunit.Abstractions.ITestOutputHelper output)
                 Assert.True(before.Upgrades > 0 && before.MessagesIn > 0, $"no load reached the target: {before}");
                 var signalled = Stopwatch.StartNew();
                 await using var watch = LastChange.Watch(http, targetPort, signalled);
-                using (var kill = Process.Start("kill", ["-INT", $"{run.Pid}"])) await kill.WaitForExitAsync();
+                await RedisCluster.SignalAsync(run.Pid, "INT");
                 var exit = await run.WaitForExitAsync(TimeSpan.FromMinutes(2));
                 var returned = signalled.Elapsed;
                 var atReturn = await StatsAsync(http, targetPort);
@@ -88,7 +88,7 @@ public sealed class EarlyEndTests(Xunit.Abstractions.ITestOutputHelper output)
                 await run.WaitForLineAsync(l => l.Contains($"reactivated={Clients / 2}", StringComparison.Ordinal), "the run taken over, its lost clients re-activated", TimeSpan.FromSeconds(90));
                 var signalled = Stopwatch.StartNew();
                 await using var watch = LastChange.Watch(http, targetPort, signalled);
-                using (var kill = Process.Start("kill", ["-INT", $"{run.Pid}"])) await kill.WaitForExitAsync();
+                await RedisCluster.SignalAsync(run.Pid, "INT");
                 var exit = await run.WaitForExitAsync(TimeSpan.FromMinutes(3));
                 var returned = signalled.Elapsed;
                 var atReturn = await StatsAsync(http, targetPort);

@@ -254,6 +254,18 @@ internal sealed class RedisCluster : IAsyncDisposable
     public static Task<string> CoordinatorLineAsync(BackgroundProcess run) =>
         run.WaitForLineAsync(l => l.StartsWith("coordinator on silo ", StringComparison.Ordinal), "the run starting", TimeSpan.FromSeconds(300));
 
+    /// <summary>How much the embedded target's own counter (`upgrades`, `messagesIn`) grew over the run, from the report's targetStats.</summary>
+    public static long TargetDelta(JsonObject report, string counter) =>
+        report["targetStats"]!["after"]![counter]!.GetValue<long>() - report["targetStats"]!["before"]![counter]!.GetValue<long>();
+
+    /// <summary>Sends a signal (`STOP`, `CONT`, `TERM`, `INT`) to a process of the cluster or its run, as `kill -SIGNAL` does.</summary>
+    public static async Task SignalAsync(int pid, string signal)
+    {
+        using var kill = System.Diagnostics.Process.Start("kill", [$"-{signal}", $"{pid}"])!;
+        await kill.WaitForExitAsync();
+        Assert.Equal(0, kill.ExitCode);
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var silo in Silos) await silo.Process.DisposeAsync();

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using SimCluster.Tests.Support;
 
@@ -33,10 +32,8 @@ public sealed class StoreOutageTests(Xunit.Abstractions.ITestOutputHelper output
         Assert.Equal(0, report["clients"]!["reactivated"]!.GetValue<int>());
         Assert.Empty(report["failovers"]!.AsArray());
         Assert.Contains(report["timeline"]!.AsArray(), p => p!["t"]!.GetValue<int>() >= seconds);
-        var before = report["targetStats"]!["before"]!;
-        var after = report["targetStats"]!["after"]!;
-        var upgrades = after["upgrades"]!.GetValue<long>() - before["upgrades"]!.GetValue<long>();
-        var messagesIn = after["messagesIn"]!.GetValue<long>() - before["messagesIn"]!.GetValue<long>();
+        var upgrades = RedisCluster.TargetDelta(report, "upgrades");
+        var messagesIn = RedisCluster.TargetDelta(report, "messagesIn");
         output.WriteLine($"target: {upgrades} upgrades, {messagesIn} messages in; report: {Contract.Count(report, "connects")} connects, {Contract.Count(report, "messages_sent")} sent");
         Assert.Equal(upgrades, Contract.Count(report, "connects"));
         Assert.Equal(messagesIn, Contract.Count(report, "messages_sent"));
@@ -57,10 +54,10 @@ public sealed class StoreOutageTests(Xunit.Abstractions.ITestOutputHelper output
             await using var run = cluster.StartRun("simcluster run", scenario, outDir);
             await RedisCluster.CoordinatorLineAsync(run);
             await run.WaitForRunSecondAsync(3, TimeSpan.FromSeconds(120));
-            await SignalAsync(cluster.Redis.Pid, "STOP");
+            await RedisCluster.SignalAsync(cluster.Redis.Pid, "STOP");
             paused = true;
             await Task.Delay(Outage);
-            await SignalAsync(cluster.Redis.Pid, "CONT");
+            await RedisCluster.SignalAsync(cluster.Redis.Pid, "CONT");
             paused = false;
 
             var exit = await run.WaitForExitAsync(TimeSpan.FromMinutes(3));
@@ -84,16 +81,9 @@ public sealed class StoreOutageTests(Xunit.Abstractions.ITestOutputHelper output
         }
         finally
         {
-            if (paused) await SignalAsync(cluster.Redis.Pid, "CONT");
+            if (paused) await RedisCluster.SignalAsync(cluster.Redis.Pid, "CONT");
             foreach (var silo in cluster.Silos) output.WriteLine($"--- {silo.Process.Name} (silo port {silo.SiloPort})\n{silo.Process.Output}");
             Directory.Delete(folder, recursive: true);
         }
-    }
-
-    private static async Task SignalAsync(int pid, string signal)
-    {
-        using var kill = Process.Start("kill", [$"-{signal}", $"{pid}"]);
-        await kill.WaitForExitAsync();
-        Assert.Equal(0, kill.ExitCode);
     }
 }

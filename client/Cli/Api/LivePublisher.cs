@@ -9,10 +9,16 @@ namespace SimCluster.Cli.Api;
 /// Feeds the live run page: each second, the run's report so far (the coordinator's merged interim result,
 /// graded by the same <see cref="Report"/> the final report uses, verdict <c>running</c>), and at the end the
 /// report.json the run wrote. A publish still under way when the next second comes is not doubled up, and a
-/// failed one never touches the run: the page is a view.
+/// failed one never touches the run: the page is a view. Every call is bounded, and the final publish does not
+/// wait for an interim one: a call caught on a silo that died (the old coordinator after a take-over) hangs until
+/// its timeout, and the command must not return that much later (the live runs grain keeps a final frame against
+/// an interim one that lands after it).
 /// </summary>
 public sealed class LivePublisher(IGrainFactory grains, Scenario scenario, string runId, long seed, IReadOnlyList<Uri> targets, TimeProvider time)
 {
+    /// <summary>The longest one call of a publish may take.</summary>
+    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(10);
+
     private readonly ILiveRunsGrain _live = grains.GetGrain<ILiveRunsGrain>(0);
     private readonly DateTime _startedAt = time.GetUtcNow().UtcDateTime;
     private Task _pending = Task.CompletedTask;
@@ -29,12 +35,12 @@ public sealed class LivePublisher(IGrainFactory grains, Scenario scenario, strin
         try
         {
             var interim = progress.Phase is RunPhase.Arming ? null
-                : await grains.GetGrain<IRunCoordinatorGrain>(runId).GetInterimResult().WaitAsync(TimeSpan.FromSeconds(10));
+                : await grains.GetGrain<IRunCoordinatorGrain>(runId).GetInterimResult().WaitAsync(CallTimeout, time);
             var phase = progress.Phase.ToString().ToLowerInvariant();
             var report = interim is null ? Arming(progress) : Report.Create(scenario, seed, targets, interim, null, null, interrupted: null).ToJson();
             report["verdict"] = "running";
             report["live"] = new JsonObject { ["phase"] = phase, ["progress"] = ControlApi.ProgressJson(progress) };
-            await _live.Publish(Frame(report, phase, final: false, "running"));
+            await _live.Publish(Frame(report, phase, final: false, "running")).WaitAsync(CallTimeout, time);
         }
         catch (Exception e) when (e is not OutOfMemoryException) { } // the next second tries again
     }
@@ -44,9 +50,8 @@ public sealed class LivePublisher(IGrainFactory grains, Scenario scenario, strin
     {
         try
         {
-            await _pending;
             var verdict = report["verdict"]?.GetValue<string>() ?? "unknown";
-            await _live.Publish(Frame(report, "completed", final: true, verdict)).WaitAsync(TimeSpan.FromSeconds(10));
+            await _live.Publish(Frame(report, "completed", final: true, verdict)).WaitAsync(CallTimeout, time);
         }
         catch (Exception e) when (e is not OutOfMemoryException) { }
     }

@@ -152,8 +152,10 @@ public sealed record Report
             {
                 ["planned"] = Result.Planned,
                 ["started"] = Result.Started,
-                // Clients whose silo was lost mid-run, and how many of those were re-activated on survivors.
-                ["lost"] = Result.Silos.Where(s => s.Lost).Sum(s => s.Clients),
+                // Clients whose silo was lost mid-run, and how many of those were re-activated on survivors. A lost
+                // silo's clients are the ones it ran when it died (its adopted ones too), so a client lost twice is
+                // counted twice, as it is re-activated twice.
+                ["lost"] = Result.Silos.Where(s => s.Lost).Sum(s => s.LostClients),
                 ["reactivated"] = Result.Silos.Sum(s => s.Adopted),
                 // Clients of silos asked to stop mid-run (SIGTERM, a pod deletion) that were started again on the others.
                 ["migrated"] = Result.Silos.Sum(s => s.MigratedClients),

@@ -40,6 +40,9 @@ public sealed class RunDriver(IGrainFactory grains, Scenario scenario, RunPlan p
     /// <summary>How long one call to the coordinator may take: a frozen silo's gateway holds calls for the 30 s response timeout.</summary>
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long a call to the coordinator goes unanswered before the driver asks whether its silo is still active.</summary>
+    private static readonly TimeSpan SuspectAfter = TimeSpan.FromSeconds(1);
+
     /// <summary>How often the driver keeps a checkpoint for a take-over (only the new timeline points travel each time).</summary>
     private static readonly TimeSpan CheckpointEvery = TimeSpan.FromSeconds(2);
 
@@ -49,6 +52,9 @@ public sealed class RunDriver(IGrainFactory grains, Scenario scenario, RunPlan p
     private readonly List<TimelinePoint> _timeline = [];
     private long _checkpointAt;
     private DateTime _lastAnsweredUtc;
+    private readonly ProgressFloor _shown = new();
+    /// <summary>The silo the coordinator last said it is on (its progress names it).</summary>
+    private string? _coordinatorSilo;
 
     public async Task<RunOutcome> RunAsync(Func<RunProgress, Task> onProgress, CancellationToken ct)
     {
@@ -103,8 +109,9 @@ public sealed class RunDriver(IGrainFactory grains, Scenario scenario, RunPlan p
             RunProgress progress;
             try
             {
-                progress = await coordinator.GetProgress().WaitAsync(CallTimeout, time, CancellationToken.None);
+                progress = await AskAsync(coordinator.GetProgress);
                 lastAnswer = time.GetTimestamp();
+                _coordinatorSilo = progress.CoordinatorSilo ?? _coordinatorSilo;
                 if (progress.Planned > 0) _lastAnsweredUtc = time.GetUtcNow().UtcDateTime;
             }
             catch (Exception e) when (e is not OperationCanceledException)
@@ -136,7 +143,7 @@ public sealed class RunDriver(IGrainFactory grains, Scenario scenario, RunPlan p
                 }
             }
             seenRunning |= progress.Phase == RunPhase.Running;
-            await onProgress(progress);
+            await onProgress(_shown.Apply(progress)); // a take-over's first answers may hold the checkpoint's lower totals
             if (progress.Phase is RunPhase.Running or RunPhase.Stopping) await KeepCheckpointAsync(coordinator);
             if (progress.Phase == RunPhase.Running) await KeepInterimAsync(coordinator);
             if (progress.Phase is RunPhase.Completed or RunPhase.Failed) break;
@@ -166,7 +173,7 @@ public sealed class RunDriver(IGrainFactory grains, Scenario scenario, RunPlan p
         {
             try
             {
-                var result = await coordinator.GetResult().WaitAsync(CallTimeout, time, CancellationToken.None);
+                var result = await AskAsync(coordinator.GetResult);
                 return result is null
                     ? new RunOutcome { Failure = "the run ended without a result" }
                     : new RunOutcome { Result = result, Interrupted = interrupted, AbortedByThreshold = abortedBy };
@@ -181,6 +188,39 @@ public sealed class RunDriver(IGrainFactory grains, Scenario scenario, RunPlan p
     }
 
     /// <summary>
+    /// One call to the coordinator, bounded by <see cref="CallTimeout"/>. A call in flight when the coordinator's silo
+    /// dies is never answered (nothing fails it: the gateway forwarded it to a silo that is gone), so it would hang
+    /// for the whole timeout and the take-over with it. While it goes unanswered the driver asks membership each
+    /// <see cref="SuspectAfter"/>, and a coordinator whose silo is no longer active ends the wait at once: the next
+    /// call reaches its re-activation. A slow but live coordinator is waited for as before.
+    /// </summary>
+    private async Task<T> AskAsync<T>(Func<Task<T>> call)
+    {
+        var asking = call();
+        var started = time.GetTimestamp();
+        while (true)
+        {
+            var left = CallTimeout - time.GetElapsedTime(started);
+            if (left <= TimeSpan.Zero) throw new TimeoutException($"the run's coordinator did not answer within {CallTimeout.TotalSeconds:0} s");
+            try { return await asking.WaitAsync(left < SuspectAfter ? left : SuspectAfter, time, CancellationToken.None); }
+            catch (TimeoutException) when (!asking.IsCompleted) { }
+            if (_coordinatorSilo is { } silo && await GoneAsync(silo))
+                throw new TimeoutException($"the run's coordinator's silo {silo} is no longer active");
+        }
+    }
+
+    /// <summary>Whether membership (as the gateway's silo sees it) no longer lists <paramref name="silo"/> as active; false when it cannot tell.</summary>
+    private async Task<bool> GoneAsync(string silo)
+    {
+        try
+        {
+            var hosts = await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true).WaitAsync(SuspectAfter, time, CancellationToken.None);
+            return hosts.Count > 0 && !hosts.Keys.Any(h => h.ToParsableString() == silo);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException) { return false; } // waited on, up to the call timeout
+    }
+
+    /// <summary>
     /// Keeps the coordinator's checkpoint every few seconds, joining the timeline points it sends each time (only
     /// those after the kept ones); a failed call keeps the previous one.
     /// </summary>
@@ -190,7 +230,7 @@ public sealed class RunDriver(IGrainFactory grains, Scenario scenario, RunPlan p
         try
         {
             var after = _timeline.Count == 0 ? -1 : _timeline[^1].T;
-            if (await coordinator.GetCheckpoint(after).WaitAsync(CallTimeout, time, CancellationToken.None) is not { } checkpoint) return;
+            if (await AskAsync(() => coordinator.GetCheckpoint(after)) is not { } checkpoint) return;
             _timeline.AddRange(checkpoint.Timeline.Where(p => p.T > after));
             _checkpoint = checkpoint with { Timeline = [] };
             _checkpointAt = time.GetTimestamp();
@@ -212,7 +252,7 @@ public sealed class RunDriver(IGrainFactory grains, Scenario scenario, RunPlan p
             LastAnsweredAtUtc = _lastAnsweredUtc,
             DetectedAtUtc = time.GetUtcNow().UtcDateTime,
         };
-        try { return await coordinator.TakeOver(takeover).WaitAsync(CallTimeout, time, CancellationToken.None); }
+        try { return await AskAsync(() => coordinator.TakeOver(takeover)); }
         catch (Exception e) when (e is not OperationCanceledException) { return null; }
     }
 
@@ -222,7 +262,7 @@ public sealed class RunDriver(IGrainFactory grains, Scenario scenario, RunPlan p
         if (_lastKept is not null && time.GetElapsedTime(_keptAt) < KeepEvery) return;
         try
         {
-            if (await coordinator.GetInterimResult().WaitAsync(CallTimeout, time, CancellationToken.None) is { } interim)
+            if (await AskAsync(coordinator.GetInterimResult) is { } interim)
             {
                 _lastKept = interim;
                 _keptAt = time.GetTimestamp();
@@ -236,7 +276,7 @@ public sealed class RunDriver(IGrainFactory grains, Scenario scenario, RunPlan p
     {
         try
         {
-            await coordinator.Abort(reason).WaitAsync(CallTimeout, time, CancellationToken.None);
+            await AskAsync(async () => { await coordinator.Abort(reason); return true; });
             return true;
         }
         catch (Exception e) when (e is not OperationCanceledException) { return false; }
@@ -255,7 +295,7 @@ public sealed class RunDriver(IGrainFactory grains, Scenario scenario, RunPlan p
         var due = thresholds.Where(t => elapsedSeconds >= t.DelayAbortEval.TotalSeconds).ToList();
         if (due.Count == 0) return null;
         RunResult? interim;
-        try { interim = await coordinator.GetInterimResult().WaitAsync(CallTimeout, time, CancellationToken.None); }
+        try { interim = await AskAsync(coordinator.GetInterimResult); }
         catch (Exception e) when (e is not OperationCanceledException) { return null; } // graded again a second later
         if (interim is null) return null;
         var graded = Report.Create(scenario with { Thresholds = due }, plan.Seed, [], interim, null, null, interrupted: null).Thresholds;

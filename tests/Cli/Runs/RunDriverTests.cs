@@ -163,14 +163,16 @@ public sealed class RunDriverTests
     {
         private object _coordinator = null!;
         private object? _cluster;
+        private ILiveRunsGrain? _live;
 
         public static IGrainFactory For(IRunCoordinatorGrain coordinator) => For(coordinator, null);
 
-        internal static IGrainFactory For(IRunCoordinatorGrain coordinator, FakeCluster? cluster)
+        internal static IGrainFactory For(IRunCoordinatorGrain coordinator, FakeCluster? cluster, ILiveRunsGrain? live = null)
         {
             var factory = Create<IGrainFactory, FakeGrainFactory>();
             ((FakeGrainFactory)(object)factory)._coordinator = coordinator;
             ((FakeGrainFactory)(object)factory)._cluster = cluster;
+            ((FakeGrainFactory)(object)factory)._live = live;
             return factory;
         }
 
@@ -179,6 +181,7 @@ public sealed class RunDriverTests
             if (method is not { Name: nameof(IGrainFactory.GetGrain), IsGenericMethod: true }) throw new NotSupportedException($"the driver called {method?.Name}");
             var type = method.GetGenericArguments()[0];
             if (type == typeof(IRunCoordinatorGrain)) return _coordinator;
+            if (_live is not null && type == typeof(ILiveRunsGrain)) return _live;
             if (_cluster is FakeCluster cluster && type == typeof(IManagementGrain))
                 return FakeGrain.Create<IManagementGrain>(m => m.Name == nameof(IManagementGrain.GetHosts)
                     ? Task.FromResult(cluster.Silos.ToDictionary(s => s, _ => SiloStatus.Active))

@@ -60,14 +60,48 @@ public sealed class FailoverDriverTests
         Assert.Equal(2, cluster.Halted.Count);
     }
 
-    private static async Task<RunOutcome> DriveAsync(TakingOverCoordinator coordinator, RunDriverTests.FakeCluster cluster, CancellationToken ct = default)
+    [Fact]
+    public async Task The_progress_shown_never_goes_backwards_when_the_run_is_taken_over_from_an_older_checkpoint()
+    {
+        var coordinator = new TakingOverCoordinator { LoseAfterPolls = 5, CompleteAfterPolls = 12, ConnectsBehindAfterTakeover = 25 };
+        var shown = new List<RunProgress>();
+        await DriveAsync(coordinator, new RunDriverTests.FakeCluster(2), shown: shown);
+
+        Assert.Single(coordinator.Takeovers);
+        // The new coordinator answered below what was shown (50 connects at the 5th poll, then 35 at the 6th) ...
+        var answered = coordinator.Answered.Where(p => p.Planned > 0).Select(p => p.Connects).ToList();
+        Assert.Contains(Enumerable.Range(1, answered.Count - 1), i => answered[i] < answered[..i].Max());
+        // ... and the line held, then went on once the totals passed it.
+        Assert.All(shown.Zip(shown.Skip(1)), p => Assert.True(p.First.Connects <= p.Second.Connects, $"{p.First.Connects} then {p.Second.Connects}"));
+        Assert.Equal(coordinator.Answered[^1].Connects, shown[^1].Connects);
+    }
+
+    [Fact]
+    public async Task A_progress_call_caught_on_the_dead_coordinators_silo_is_given_up_as_soon_as_membership_no_longer_lists_it()
+    {
+        // The call in flight when the silo died is never answered; the silo it named is not among the active ones.
+        var gone = SiloAddress.New(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 22222), 1).ToParsableString();
+        var coordinator = new TakingOverCoordinator { LoseAfterPolls = 4, CompleteAfterPolls = 8, HangOnLoss = true, Silo = gone };
+        var outcome = await DriveAsync(coordinator, new RunDriverTests.FakeCluster(2));
+
+        Assert.Null(outcome.Failure);
+        var takeover = Assert.Single(coordinator.Takeovers);
+        // On fake time: found gone within a couple of membership checks, not after the 10 s call timeout.
+        Assert.InRange(takeover.DetectedAtUtc - takeover.LastAnsweredAtUtc, TimeSpan.Zero, TimeSpan.FromSeconds(4));
+    }
+
+    private static async Task<RunOutcome> DriveAsync(TakingOverCoordinator coordinator, RunDriverTests.FakeCluster cluster, CancellationToken ct = default, List<RunProgress>? shown = null)
     {
         var time = new WaitingClock();
         var loaded = ScenarioLoader.Parse("name: driven\ntarget: embedded\nclients: 1\nduration: 10s\n", "driven.yaml");
         Assert.True(loaded.Ok, string.Join("\n", loaded.Errors));
         var plan = new RunPlan { RunId = "driven", ScenarioName = "driven", Seed = 1, TargetUrls = ["ws://127.0.0.1:1/"], Clients = 1, Duration = TimeSpan.FromSeconds(10), Groups = [] };
         var driver = new RunDriver(RunDriverTests.FakeGrainFactory.For(coordinator, cluster), loaded.Scenario!, plan, time);
-        var run = driver.RunAsync(_ => Task.CompletedTask, ct);
+        var run = driver.RunAsync(p =>
+        {
+            shown?.Add(p);
+            return Task.CompletedTask;
+        }, ct);
         await time.StepWhileWaitingAsync(run, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(30));
         Assert.True(run.IsCompleted, "the driver did not end within 30 s of real time");
         return await run;
@@ -82,6 +116,13 @@ public sealed class FailoverDriverTests
         public int LoseAfterPolls = int.MaxValue;
         public int CompleteAfterPolls = 3;
         public int CheckpointsFromPoll = 1;
+        /// <summary>How far below the last answer before the loss the connects restart after the take-over (10 per poll before and after).</summary>
+        public int ConnectsBehindAfterTakeover;
+        public List<RunProgress> Answered { get; } = [];
+        /// <summary>The first progress call after the loss is never answered (it was in flight to the silo that died).</summary>
+        public bool HangOnLoss;
+        /// <summary>The silo the coordinator names in its progress.</summary>
+        public string? Silo;
         public List<RunTakeover> Takeovers { get; } = [];
         public List<int> CheckpointsAskedAfter { get; } = [];
         private int _polls;
@@ -98,9 +139,20 @@ public sealed class FailoverDriverTests
         public Task<RunProgress> GetProgress()
         {
             _polls++;
-            if (_polls == LoseAfterPolls + 1) _empty = true;
-            if (_empty) return Task.FromResult(new RunProgress { Phase = RunPhase.Arming, Planned = 0 });
-            return Task.FromResult(new RunProgress { Phase = _polls >= CompleteAfterPolls ? RunPhase.Completed : RunPhase.Running, Planned = 1 });
+            if (_polls == LoseAfterPolls + 1)
+            {
+                _empty = true;
+                if (HangOnLoss) return new TaskCompletionSource<RunProgress>().Task;
+            }
+            var progress = _empty
+                ? new RunProgress { Phase = RunPhase.Arming, Planned = 0 }
+                : new RunProgress
+                {
+                    Phase = _polls >= CompleteAfterPolls ? RunPhase.Completed : RunPhase.Running, Planned = 1, CoordinatorSilo = Takeovers.Count == 0 ? Silo : null,
+                    Connects = _polls * 10 - (Takeovers.Count > 0 ? ConnectsBehindAfterTakeover + 10 : 0),
+                };
+            Answered.Add(progress);
+            return Task.FromResult(progress);
         }
 
         public Task<RunCheckpoint?> GetCheckpoint(int afterSecond)
