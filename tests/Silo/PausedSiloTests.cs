@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using SimCluster.Tests.Support;
 
@@ -14,11 +13,6 @@ namespace SimCluster.Tests.Silo;
 public sealed class PausedSiloTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private const int Clients = 30;
-    private const int SigCont = 18;
-    private const int SigStop = 19;
-
-    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Kill(int pid, int signal);
 
     [Fact]
     public async Task A_silo_paused_over_the_final_collection_makes_the_run_partial_and_is_named()
@@ -46,7 +40,7 @@ public sealed class PausedSiloTests(Xunit.Abstractions.ITestOutputHelper output)
 
             // Freeze a silo that does not hold the coordinator: alive to the OS, silent to everyone else.
             paused = cluster.Silos.First(s => !s.Named(coordinatorLine));
-            Assert.Equal(0, Kill(paused.Process.Pid, SigStop));
+            Assert.True(Signals.Send(paused.Process.Pid, Signals.Stop));
 
             // Keep it frozen over the planned end, the stop and the final collection, until membership gave up on it
             // (a frozen gateway would otherwise hold the CLI's calls); thawed, it learns it is dead and stops itself.
@@ -62,7 +56,7 @@ public sealed class PausedSiloTests(Xunit.Abstractions.ITestOutputHelper output)
                     return entry is not null && entry["status"]!.GetValue<string>() != "active";
                 }, "membership giving up on the frozen silo", TimeSpan.FromSeconds(120));
             }
-            Kill(paused.Process.Pid, SigCont);
+            Signals.Send(paused.Process.Pid, Signals.Continue);
 
             var exit = await run.WaitForExitAsync(TimeSpan.FromMinutes(3));
             output.WriteLine(run.Output);
@@ -89,7 +83,7 @@ public sealed class PausedSiloTests(Xunit.Abstractions.ITestOutputHelper output)
         finally
         {
             // Never leave a frozen process behind, whatever failed: thaw it, then the cluster's disposal kills it.
-            if (paused is not null && !paused.Process.HasExited) Kill(paused.Process.Pid, SigCont);
+            if (paused is not null && !paused.Process.HasExited) Signals.Send(paused.Process.Pid, Signals.Continue);
             foreach (var silo in cluster.Silos) output.WriteLine($"--- {silo.Process.Name} (silo port {silo.SiloPort})\n{silo.Process.Output}");
             Directory.Delete(folder, recursive: true);
         }

@@ -369,16 +369,12 @@ internal sealed class PostgresServer : IAsyncDisposable
     /// Sends <paramref name="signal"/> (STOP, CONT) to the server this started and every process under it (the
     /// postmaster's backends hold the pooled connections); returns how many processes were signalled.
     /// </summary>
-    public async Task<int> SignalAsync(string signal)
+    public Task<int> SignalAsync(string signal)
     {
         var tree = new List<int> { _server.Pid };
         for (var i = 0; i < tree.Count; i++) tree.AddRange(Children(tree[i]));
-        foreach (var pid in tree)
-        {
-            using var kill = Process.Start("kill", [$"-{signal}", $"{pid}"]);
-            await kill.WaitForExitAsync();
-        }
-        return tree.Count;
+        foreach (var pid in tree) Signals.Send(pid, signal); // a backend may have ended meanwhile
+        return Task.FromResult(tree.Count);
     }
 
     private static IEnumerable<int> Children(int parent)

@@ -259,11 +259,10 @@ internal sealed class RedisCluster : IAsyncDisposable
         report["targetStats"]!["after"]![counter]!.GetValue<long>() - report["targetStats"]!["before"]![counter]!.GetValue<long>();
 
     /// <summary>Sends a signal (`STOP`, `CONT`, `TERM`, `INT`) to a process of the cluster or its run, as `kill -SIGNAL` does.</summary>
-    public static async Task SignalAsync(int pid, string signal)
+    public static Task SignalAsync(int pid, string signal)
     {
-        using var kill = System.Diagnostics.Process.Start("kill", [$"-{signal}", $"{pid}"])!;
-        await kill.WaitForExitAsync();
-        Assert.Equal(0, kill.ExitCode);
+        Assert.True(Signals.Send(pid, signal), $"no process {pid} to send SIG{signal} to");
+        return Task.CompletedTask;
     }
 
     public async ValueTask DisposeAsync()

@@ -5,14 +5,24 @@ namespace SimCluster.Tests.Support;
 /// <summary>POSIX signals to a test's child processes, by pid (kill(2)).</summary>
 internal static class Signals
 {
+    public const int HangUp = 1;
     public const int Interrupt = 2;
+    public const int Quit = 3;
     public const int Kill = 9;
     public const int Terminate = 15;
     public const int Continue = 18;
     public const int Stop = 19;
 
+    private static readonly Dictionary<string, int> ByName = new(StringComparer.Ordinal)
+    {
+        ["HUP"] = HangUp, ["INT"] = Interrupt, ["QUIT"] = Quit, ["KILL"] = Kill, ["TERM"] = Terminate, ["CONT"] = Continue, ["STOP"] = Stop,
+    };
+
     /// <summary>Sends <paramref name="signal"/> to <paramref name="pid"/>; false when no such process is left.</summary>
     public static bool Send(int pid, int signal) => KillSyscall(pid, signal) == 0;
+
+    /// <summary>Like <see cref="Send(int, int)"/>, by the name <c>kill -NAME</c> takes (<c>TERM</c>, <c>STOP</c>, ...).</summary>
+    public static bool Send(int pid, string name) => Send(pid, ByName.TryGetValue(name, out var signal) ? signal : throw new ArgumentException($"no signal {name}", nameof(name)));
 
 #pragma warning disable SYSLIB1054 // LibraryImport would need unsafe code in the test project
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
