@@ -449,7 +449,8 @@ public sealed class ClientRuntime : IClientControl, IDisposable
         int? serverCode = seen is { Initiator: CloseInitiator.Server } byServer ? byServer.Code : null;
         // A server closing a connection whose token has expired is right to do so: not a false disconnect.
         var closedByServer = seen is { Initiator: CloseInitiator.Server } || failure is { ClosedByServer: true };
-        var tokenExpired = _tokens?.Ended(serverCode, quietExpiryClose: closedByServer && _traffic.ExpiryCloseHasNoCode) ?? false;
+        // A drained connection's token exchange in flight gets its answer first (DrainThenCloseAsync ends the token there).
+        var tokenExpired = how.Kind != TeardownKind.Drain && (_tokens?.Ended(serverCode, quietExpiryClose: closedByServer && _traffic.ExpiryCloseHasNoCode) ?? false);
         if (trigger == ClientTrigger.Lost)
         {
             _metrics.CountClose(failure is not null ? failure.Cause[(DisconnectCauses.CategoryOf(failure.Cause).Length + 1)..]
@@ -474,8 +475,9 @@ public sealed class ClientRuntime : IClientControl, IDisposable
     /// <summary>Drain, then close: the connection stays open until every answer is in or the newest message's lossTimeout has passed (at most the stop grace), so the close interrupts nothing.</summary>
     private async Task DrainThenCloseAsync(SimulatedConnection connection, string reason)
     {
-        await _traffic.DrainAsync(StopGraceLeft);
-        if (_tokens is not null) await _tokens.DrainAsync(StopGraceLeft);
+        var grace = StopGraceLeft;
+        await Task.WhenAll(_traffic.DrainAsync(grace), _tokens?.DrainAsync(grace) ?? Task.CompletedTask);
+        _tokens?.Ended(serverCloseCode: null);
         _traffic.Detach();
         await connection.CloseAsync(1000, reason);
     }
