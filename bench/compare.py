@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Side-by-side load-generator benchmark (issue 8): SimCluster, Tsung and Artillery against the same target.
+"""Side-by-side load-generator benchmark (issues 8 and 25): SimCluster, Tsung, Artillery and the machine's limit
+(bench/limit/limit.c, a minimal epoll client in C) against the same target.
 
 Every tool runs the same job: N clients connect, each sends a 64-byte text message every second and waits
 for its echo. Each (tool, size) pair gets a fresh reference target in its own process, so no run inherits
@@ -9,6 +10,12 @@ another's state. Everything that is compared is measured the same way for every 
 - memory and CPU are read from /proc for the tool's whole process tree (RSS summed, utime + stime);
 - "connect rate" is N divided by the time from the target's first upgrade to the moment all N are open,
   with every tool asked for the same arrival rate (--rate, default 5,000 new connections per second).
+
+Every tool is measured twice unless --placements says otherwise: "shared" (tool and target free to use both
+cores, as a user would run them) and "pinned" (`taskset`: the target on one core, the tool on the other, so the
+tool's CPU per echo is its own and not stolen by the target's). The limit client's CPU per echo, in the same
+placement and at the same size, is the bare minimum the job costs: every other tool is also stated as a
+multiple of it ("x limit").
 
 Only SimCluster reports RTT and send lag (Artillery has no latency metric for WebSockets, Tsung's
 needs its own log post-processing), so those come from SimCluster's report.json.
@@ -35,6 +42,9 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SIMCLUSTER = os.path.join(ROOT, "simcluster")
 ARTILLERY = os.path.join(ROOT, ".bench-tools", "artillery", "node_modules", ".bin", "artillery")
+LIMIT = os.path.join(ROOT, ".bench-tools", "limit")  # built from bench/limit/limit.c by bench/compare.sh
+# taskset CPU lists per placement: (target, tool). None: no pinning.
+PLACEMENTS = {"shared": (None, None), "pinned": ("1", "0")}
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 MESSAGE = '{"c":0,"s":0,"t":0,"p":"' + "x" * 38 + '"}'  # 64 bytes, valid JSON (Artillery parses echoes)
@@ -91,10 +101,10 @@ def tree_usage(pid):
 class Target:
     """A reference target in its own process on a free port."""
 
-    def __init__(self, work, name, extra=()):
+    def __init__(self, work, name, extra=(), cpus=None):
         self.log_path = os.path.join(work, f"target-{name}.log")
         self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([SIMCLUSTER, "target", "--port", "0", *extra], stdout=self.log,
+        self.proc = subprocess.Popen([*pin(cpus), SIMCLUSTER, "target", "--port", "0", *extra], stdout=self.log,
                                      stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.time() + 60
         while time.time() < deadline:
@@ -140,14 +150,19 @@ def stop_group(proc, grace=10):
         proc.wait()
 
 
+def pin(cpus):
+    """The taskset prefix that keeps a process (and every thread and child it starts) on the given CPUs."""
+    return ["taskset", "-c", cpus] if cpus else []
+
+
 # ---------------------------------------------------------------- the tools under test
 
 def ramp_seconds(n, rate):
     return max(1, round(n / rate))
 
 
-def simcluster_job(work, url, n, hold, driver, rate):
-    path = os.path.join(work, f"simcluster-{driver}-{n}.yaml")
+def simcluster_job(work, url, n, hold, driver, rate, tag=""):
+    path = os.path.join(work, f"simcluster-{driver}{tag}-{n}.yaml")
     with open(path, "w") as f:
         f.write(f"""name: bench-compare-{n}
 target: {url}
@@ -158,7 +173,7 @@ driver: {driver}
 seed: 1
 messages: {{ interval: 1s, size: 64, lossTimeout: 5s }}
 """)
-    out = os.path.join(work, f"report-{driver}-{n}")
+    out = os.path.join(work, f"report-{driver}{tag}-{n}")
     return [SIMCLUSTER, "run", path, "--no-live", "--out", out], out
 
 
@@ -223,12 +238,17 @@ scenarios:
 
 # ---------------------------------------------------------------- one run, measured from outside
 
+def limit_job(url, n, hold, rate):
+    # Runs well past the measurement; stopped by SIGTERM like the peers, it prints its own summary.
+    return [LIMIT, url, str(n), str(hold + 60 + ramp_seconds(n, rate)), str(rate)]
+
+
 def measure(tool, n, hold, work, command, target, settle=5, wait_exit=False):
     """Starts command, waits until the target holds n connections, then samples for `hold` seconds."""
-    log(f"  {tool} x {n:,}: {' '.join(os.path.basename(c) if i == 0 else c for i, c in enumerate(command[:3]))} ...")
+    log(f"  {tool} x {n:,}: {' '.join(os.path.basename(c) if i == 0 else c for i, c in enumerate(command[:5]))} ...")
     env = dict(os.environ, DOTNET_CLI_TELEMETRY_OPTOUT="1", PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD="1",
                ARTILLERY_DISABLE_TELEMETRY="true")
-    out = open(os.path.join(work, f"{tool}-{n}.out"), "w")
+    out = open(os.path.join(work, f"{tool.replace(' ', '-')}-{n}.out"), "w")
     proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=env,
                             cwd=work)
     started = time.time()
@@ -287,35 +307,46 @@ def measure(tool, n, hold, work, command, target, settle=5, wait_exit=False):
 def side_by_side(args, work):
     rows = []
     tools = [t.strip() for t in args.tools.split(",") if t.strip()]
-    for n in args.sizes:
-        for tool in tools:
-            if tool == "tsung" and not shutil.which("tsung"):
-                rows.append({"tool": tool, "clients": n, "error": "tsung not installed"}); continue
-            if tool == "artillery" and not os.path.exists(ARTILLERY):
-                rows.append({"tool": tool, "clients": n, "error": "artillery not installed"}); continue
-            target = Target(work, f"{tool}-{n}")
-            try:
-                if tool.startswith("simcluster"):
-                    driver = tool.split(":", 1)[1] if ":" in tool else "lean"
-                    command, report_dir = simcluster_job(work, target.url, n, args.hold, driver, args.rate)
-                    row = measure(f"simcluster-{driver}", n, args.hold, work, command, target, wait_exit=True)
-                    report = os.path.join(report_dir, "report.json")
-                    if os.path.exists(report):
-                        m = json.load(open(report))["metrics"]
-                        row["rtt"] = m.get("message_rtt", {})
-                        row["sched"] = m.get("send_lag", {})
-                        row["connect_p99"] = m.get("connect_time", {}).get("p99")
-                        row["lost"] = m.get("messages_lost", {}).get("value")
-                elif tool == "tsung":
-                    command, _ = tsung_job(work, target.url, n, args.hold, args.rate)
-                    row = measure("tsung", n, args.hold, work, command, target)
-                else:
-                    command, _ = artillery_job(work, target.url, n, args.hold, args.rate)
-                    row = measure("artillery", n, args.hold, work, command, target)
-            finally:
-                target.stop()
-            log(f"    {json.dumps(row)}")
-            rows.append(row)
+    for placement in args.placements:
+        target_cpus, tool_cpus = PLACEMENTS[placement]
+        for n in args.sizes:
+            for tool in tools:
+                label = tool.replace("simcluster:", "simcluster-")
+                if tool.startswith("simcluster") and ":" not in tool:
+                    label = "simcluster-lean"
+                label = f"{label} ({placement})"
+                if tool == "tsung" and not shutil.which("tsung"):
+                    rows.append({"tool": label, "clients": n, "error": "tsung not installed"}); continue
+                if tool == "artillery" and not os.path.exists(ARTILLERY):
+                    rows.append({"tool": label, "clients": n, "error": "artillery not installed"}); continue
+                if tool == "limit" and not os.path.exists(LIMIT):
+                    rows.append({"tool": label, "clients": n, "error": "limit client not built (bench/compare.sh builds it)"}); continue
+                target = Target(work, f"{label.replace(' ', '-')}-{n}", cpus=target_cpus)
+                try:
+                    if tool.startswith("simcluster"):
+                        driver = tool.split(":", 1)[1] if ":" in tool else "lean"
+                        command, report_dir = simcluster_job(work, target.url, n, args.hold, driver, args.rate, tag=f"-{placement}")
+                        row = measure(label, n, args.hold, work, pin(tool_cpus) + command, target, wait_exit=True)
+                        report = os.path.join(report_dir, "report.json")
+                        if os.path.exists(report):
+                            m = json.load(open(report))["metrics"]
+                            row["rtt"] = m.get("message_rtt", {})
+                            row["sched"] = m.get("send_lag", {})
+                            row["connect_p99"] = m.get("connect_time", {}).get("p99")
+                            row["lost"] = m.get("messages_lost", {}).get("value")
+                    elif tool == "tsung":
+                        command, _ = tsung_job(work, target.url, n, args.hold, args.rate)
+                        row = measure(label, n, args.hold, work, pin(tool_cpus) + command, target)
+                    elif tool == "limit":
+                        row = measure(label, n, args.hold, work, pin(tool_cpus) + limit_job(target.url, n, args.hold, args.rate), target)
+                    else:
+                        command, _ = artillery_job(work, target.url, n, args.hold, args.rate)
+                        row = measure(label, n, args.hold, work, pin(tool_cpus) + command, target)
+                finally:
+                    target.stop()
+                row["placement"] = placement
+                log(f"    {json.dumps(row)}")
+                rows.append(row)
     return rows
 
 
@@ -439,20 +470,38 @@ def slope_kb(rows, tool, lo, hi):
     return (b["rss_mb"] - a["rss_mb"]) * 1024 / (hi - lo)
 
 
+def starved(r):
+    """A run that did not do the whole job (echoes short, connections dropped, messages lost): its CPU per echo is
+    not comparable: a tool starved of CPU handles several messages per wake-up and so spends less per echo."""
+    return ("echoes_s" in r and r["echoes_s"] < 0.95 * r["clients"]) or r.get("open_min", r["clients"]) < r["clients"] \
+        or (r.get("lost") or 0) > 0
+
+
+def limit_cpu(rows, placement, n):
+    """The limit client's CPU per echo in the same placement at the same size: the job's bare minimum."""
+    r = next((r for r in rows if r["tool"].startswith("limit") and r.get("placement") == placement and r["clients"] == n
+              and "cpu_us_per_echo" in r), None)
+    return r["cpu_us_per_echo"] if r else None
+
+
 def render(args, rows, storm, fidelity):
     lines = []
     lo, hi = min(args.sizes), max(args.sizes)
-    lines.append("| tool | clients | connect all | handshakes/s | RSS (median) | CPU (1 core = 100 %) | echoes/s | CPU µs per echo | fewest open | RTT med / p99 | send lag p99 | lost |")
-    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    lines.append("| tool (placement) | clients | connect all | handshakes/s | RSS (median) | CPU (1 core = 100 %) | echoes/s | CPU µs per echo | x limit (CPU) | fewest open | RTT med / p99 | send lag p99 | lost |")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         if "error" in r:
-            lines.append(f"| {r['tool']} | {r['clients']:,} | {r['error']} |  |  |  |  |  |  |  |  |  |")
+            lines.append(f"| {r['tool']} | {r['clients']:,} | {r['error']} |  |  |  |  |  |  |  |  |  |  |")
             continue
         rtt = r.get("rtt") or {}
         sched = r.get("sched") or {}
         rtt_text = f"{fmt(rtt.get('med'), 2)} / {fmt(rtt.get('p99'), 1)} ms" if rtt else "not measured by the tool"
+        floor = limit_cpu(rows, r.get("placement"), r["clients"])
+        ratio = fmt(r["cpu_us_per_echo"] / floor, 1, "x") if floor else "n/a"
+        if starved(r):
+            ratio = f"not comparable (job not done: {ratio})"
         lines.append(f"| {r['tool']} | {r['clients']:,} | {fmt(r['connect_s'], 1)} s | {fmt(r['connect_rate'])} | "
-                     f"{fmt(r['rss_mb'])} MB | {fmt(r['cpu_pct'])} % | {fmt(r['echoes_s'])} | {fmt(r['cpu_us_per_echo'], 1)} | "
+                     f"{fmt(r['rss_mb'])} MB | {fmt(r['cpu_pct'])} % | {fmt(r['echoes_s'])} | {fmt(r['cpu_us_per_echo'], 1)} | {ratio} | "
                      f"{r['open_min']:,} | {rtt_text} | {fmt(sched.get('p99'), 1, ' ms') if sched else 'n/a'} | {fmt(r.get('lost'))} |")
     lines.append("")
     tools = list(dict.fromkeys(r["tool"] for r in rows))
@@ -463,26 +512,40 @@ def render(args, rows, storm, fidelity):
         done = sorted(r["clients"] for r in rows if r["tool"] == tool and "rss_mb" in r)
         top = done[-1] if done else hi
         if done and top != hi:
-            notes.append(f"{tool} failed at {hi:,} clients: its memory slope is over {done[0]:,} to {top:,} and its CPU per echo at {top:,}.")
+            notes.append(f"{tool} failed at {hi:,} clients: " + (f"its memory slope is over {done[0]:,} to {top:,} and its CPU per echo at {top:,}."
+                         if len(done) > 1 else f"no memory slope; its CPU per echo is at {top:,}."))
         slope = slope_kb(rows, tool, done[0], top) if done else None
         big = next((r for r in rows if r["tool"] == tool and r["clients"] == top and "cpu_us_per_echo" in r), None)
+        if big and starved(big):
+            notes.append(f"{tool} did not do the whole job at {top:,} (echoes/s {big['echoes_s']:,.0f}, fewest open "
+                         f"{big['open_min']:,}, lost {fmt(big.get('lost'))}): its CPU per echo there is not comparable.")
         rates = [r["connect_rate"] for r in rows if r["tool"] == tool and "connect_rate" in r]
-        summary.append((tool, slope, big["cpu_us_per_echo"] if big else None, max(rates) if rates else None))
-    lines.append(f"Per tool (memory: RSS slope between {lo:,} and {hi:,} clients; CPU per echo at {hi:,}; best connect rate):")
+        placement = next((r.get("placement") for r in rows if r["tool"] == tool), None)
+        floor = limit_cpu(rows, placement, top)
+        summary.append((tool, slope, big["cpu_us_per_echo"] if big else None, max(rates) if rates else None, placement, floor))
+    lines.append(f"Per tool (memory: RSS slope between {lo:,} and {hi:,} clients; CPU per echo at {hi:,}; best connect rate; "
+                 f"\"x limit\": CPU per echo over the limit client's, same placement and size):")
     lines.append("")
-    lines.append("| tool | KB per client | CPU µs per echo | echoes/s per core | handshakes/s |")
-    lines.append("|---|---|---|---|---|")
-    for tool, slope, cpu, rate in summary:
+    lines.append("| tool (placement) | KB per client | CPU µs per echo | x limit (CPU) | echoes/s per core | handshakes/s |")
+    lines.append("|---|---|---|---|---|---|")
+    for tool, slope, cpu, rate, _, floor in summary:
         per_core = 1e6 / cpu if cpu else None
-        lines.append(f"| {tool} | {fmt(slope, 1)} | {fmt(cpu, 1)} | {fmt(per_core)} | {fmt(rate)} |")
+        big = next((r for r in rows if r["tool"] == tool and r["clients"] == hi and "cpu_us_per_echo" in r), None)
+        times = fmt(cpu / floor, 1, 'x') if cpu and floor else 'n/a'
+        if big and starved(big):
+            times = f"not comparable (job not done: {times})"
+        lines.append(f"| {tool} | {fmt(slope, 2 if tool.startswith('limit') else 1)} | {fmt(cpu, 1)} | "
+                     f"{times} | {fmt(per_core)} | {fmt(rate)} |")
     if notes:
         lines.append("")
         lines.extend(f"- {note}" for note in notes)
-    base = next((s for s in summary if s[0].startswith("simcluster")), None)
-    if base:
+    for placement in args.placements:
+        base = next((s for s in summary if s[0].startswith("simcluster") and s[4] == placement), None)
+        if not base:
+            continue
         lines.append("")
-        for tool, slope, cpu, rate in summary:
-            if tool == base[0]:
+        for tool, slope, cpu, rate, where, _ in summary:
+            if tool == base[0] or where != placement or tool.startswith("limit"):
                 continue
             parts = []
             if slope and base[1]:
@@ -517,15 +580,23 @@ def main():
     p.add_argument("--sizes", default="5000,10000,15000", help="client counts, comma-separated (default 5000,10000,15000)")
     p.add_argument("--hold", type=int, default=30, help="seconds measured once all clients are open (default 30)")
     p.add_argument("--rate", type=int, default=5000, help="arrival rate every tool is asked for, connections/s (default 5000)")
-    p.add_argument("--tools", default="simcluster:lean,simcluster:websocket-client,tsung,artillery")
+    p.add_argument("--tools", default="limit,simcluster:lean,simcluster:websocket-client,tsung,artillery")
+    p.add_argument("--placements", default="shared,pinned",
+                   help="shared (no pinning) and/or pinned (taskset: target on CPU 1, tool on CPU 0); default both")
     p.add_argument("--storm-clients", type=int, default=5000)
     p.add_argument("--storm-seconds", type=int, default=30)
     p.add_argument("--skip", default="", help="sections to skip: compare,storm,rtt")
     p.add_argument("--no-write", action="store_true", help="print only; do not append to docs/benchmarks.md")
     args = p.parse_args()
     args.sizes = [int(s) for s in args.sizes.split(",")]
+    args.placements = [p.strip() for p in args.placements.split(",") if p.strip()]
+    if unknown := [p for p in args.placements if p not in PLACEMENTS]:
+        raise SystemExit(f"unknown placement(s) {unknown}: use {', '.join(PLACEMENTS)}")
+    if "pinned" in args.placements and (os.cpu_count() or 1) < 2:
+        raise SystemExit("the pinned placement needs two CPUs")
     skip = set(args.skip.split(","))
     subprocess.run([SIMCLUSTER, "version"], check=True, stdout=subprocess.DEVNULL)  # build outside the measurement
+    load_start = open("/proc/loadavg").read().split()[0]
     work = tempfile.mkdtemp(prefix="simcluster-compare-")
     log(f"work folder: {work}")
     rows = side_by_side(args, work) if "compare" not in skip else []
@@ -540,8 +611,8 @@ def main():
     if not args.no_write:
         load = open("/proc/loadavg").read().split()[0]
         with open(os.path.join(ROOT, "docs", "benchmarks.md"), "a") as f:
-            f.write(f"\n### {time.strftime('%Y-%m-%d', time.gmtime())} run of `bench/compare.sh`: {os.cpu_count()} cores, "
-                    f"hold {args.hold} s, load average {load} at the end\n\n")
+            f.write(f"\n### {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC run of `bench/compare.sh`: {os.cpu_count()} cores, "
+                    f"hold {args.hold} s, load average {load_start} at the start and {load} at the end\n\n")
             f.write(table + "\n")
         log("appended to docs/benchmarks.md")
     with open(os.path.join(work, "rows.json"), "w") as f:

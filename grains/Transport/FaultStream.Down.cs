@@ -64,6 +64,9 @@ public sealed partial class FaultStream
                     await Task.Yield();
                 }
                 n = await read.ConfigureAwait(false);
+                // A zero-byte read (the lean driver's idle wait) only says that bytes, or the end, are waiting: the
+                // read that follows takes them, and sees the end if that is what it was.
+                if (buffer.IsEmpty) return 0;
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException || e is IOException && _tls is not null)
             {

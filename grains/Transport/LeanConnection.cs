@@ -6,14 +6,16 @@ using System.Text;
 namespace SimCluster.Transport;
 
 /// <summary>
-/// The lean driver: our own receive loop over the connector's WebSocket. An idle connection holds a
-/// 256-byte buffer; a longer message is assembled in a pooled buffer that goes back to the pool at once.
+/// The lean driver: our own receive loop over the connector's WebSocket. An idle connection holds no receive
+/// buffer: it waits with a zero-byte read, and each message is read into a pooled buffer (grown for a longer
+/// one) that goes back to the pool as soon as the message is delivered.
 /// Over plain ws:// text frames are written straight onto the fault stream (<see cref="ClientFrames"/>); over
 /// TLS they go through the WebSocket, one at a time (it allows a single outstanding send).
 /// </summary>
 internal sealed class LeanConnection : SimulatedConnection
 {
-    private const int IdleBufferSize = 256;
+    /// <summary>The pooled buffer a message is first read into; a longer one grows it by doubling.</summary>
+    private const int FirstReadSize = 256;
 
     private readonly OpenedSocket _opened;
     private readonly SemaphoreSlim _sendGate = new(1, 1);
@@ -89,50 +91,52 @@ internal sealed class LeanConnection : SimulatedConnection
 
     private async Task ReceiveLoopAsync()
     {
-        var idle = new byte[IdleBufferSize];
-        byte[]? assembly = null;
+        byte[]? buffer = null;
         try
         {
             while (true)
             {
+                // A zero-byte read: ManagedWebSocket waits on the stream without a buffer of ours and returns once a
+                // frame header is in (a data frame's, or the close it handles itself); ping and pong stay inside it.
                 // Not cancelled by token (a registration per message): DisposeDriver aborts the socket, which ends the read.
-                var result = await Socket.ReceiveAsync(idle.AsMemory(), CancellationToken.None).ConfigureAwait(false);
+                var result = await Socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None).ConfigureAwait(false);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
-                    DeliverClosed(new ConnectionClosed(CloseInitiator.Server, (int?)Socket.CloseStatus, Socket.CloseStatusDescription, null));
-                    await AnswerCloseAsync().ConfigureAwait(false);
+                    await EndByServerAsync().ConfigureAwait(false);
                     return;
                 }
-                var length = result.Count;
-                var message = idle;
+                var length = 0;
                 if (!result.EndOfMessage)
                 {
-                    assembly = ArrayPool<byte>.Shared.Rent(IdleBufferSize * 4);
-                    idle.AsSpan(0, length).CopyTo(assembly);
+                    buffer = ArrayPool<byte>.Shared.Rent(FirstReadSize);
                     while (!result.EndOfMessage)
                     {
-                        if (length == assembly.Length)
+                        if (length == buffer.Length)
                         {
                             if (length >= _maxMessageSize)
                             {
                                 await CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, "message too big").ConfigureAwait(false);
                                 throw new MessageTooBigException(length + 1, _maxMessageSize);
                             }
-                            var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(assembly.Length * 2L, _maxMessageSize + 1));
-                            assembly.AsSpan(0, length).CopyTo(larger);
-                            ArrayPool<byte>.Shared.Return(assembly);
-                            assembly = larger;
+                            var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(buffer.Length * 2L, _maxMessageSize + 1));
+                            buffer.AsSpan(0, length).CopyTo(larger);
+                            ArrayPool<byte>.Shared.Return(buffer);
+                            buffer = larger;
                         }
-                        result = await Socket.ReceiveAsync(assembly.AsMemory(length), CancellationToken.None).ConfigureAwait(false);
+                        result = await Socket.ReceiveAsync(buffer.AsMemory(length), CancellationToken.None).ConfigureAwait(false);
+                        if (result.MessageType == WebSocketMessageType.Close)
+                        {
+                            await EndByServerAsync().ConfigureAwait(false);
+                            return;
+                        }
                         length += result.Count;
                     }
-                    message = assembly;
                 }
-                if (result.MessageType == WebSocketMessageType.Text) DeliverText(Encoding.UTF8.GetString(message, 0, length));
-                if (assembly is not null)
+                if (result.MessageType == WebSocketMessageType.Text) DeliverText(buffer is null ? "" : Encoding.UTF8.GetString(buffer, 0, length));
+                if (buffer is not null)
                 {
-                    ArrayPool<byte>.Shared.Return(assembly);
-                    assembly = null;
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = null;
                 }
             }
         }
@@ -142,8 +146,14 @@ internal sealed class LeanConnection : SimulatedConnection
         }
         finally
         {
-            if (assembly is not null) ArrayPool<byte>.Shared.Return(assembly);
+            if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    private async Task EndByServerAsync()
+    {
+        DeliverClosed(new ConnectionClosed(CloseInitiator.Server, (int?)Socket.CloseStatus, Socket.CloseStatusDescription, null));
+        await AnswerCloseAsync().ConfigureAwait(false);
     }
 
     /// <summary>Completes the close handshake the server started, bounded, then lets the socket go.</summary>
