@@ -43,6 +43,10 @@ public sealed class FailoverSettingsTests
         // and that in the host's shutdown timeout, which Kubernetes' grace outlasts (ManifestContractTests).
         var plan = new SimCluster.Abstractions.Plans.RunPlan { RunId = "r", ScenarioName = "s", Seed = 1, TargetUrls = [], Clients = 1, Duration = TimeSpan.FromSeconds(1), Groups = [] };
         Assert.True(plan.StopGrace + SimCluster.Grains.Runs.SiloDrainHandler.DrainMargin < SimCluster.Grains.Runs.SiloDrain.Patience);
+        // The coordinator's own silo: after its longest drain, room for the driver to take the final checkpoint and
+        // for the answer to reach the silo before its patience runs out.
+        Assert.True(plan.StopGrace + SimCluster.Grains.Runs.SiloDrainHandler.DrainMargin + SimCluster.Grains.Runs.CoordinatorHandover.FetchWindow
+                    + SimCluster.Grains.Runs.CoordinatorHandover.Margin <= SimCluster.Grains.Runs.SiloDrain.Patience);
         Assert.True(SimCluster.Grains.Runs.SiloDrain.Patience + TimeSpan.FromSeconds(5) <= SiloOptions.ShutdownTimeout);
     }
 }

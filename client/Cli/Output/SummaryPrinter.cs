@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using HdrHistogram;
 using SimCluster.Abstractions.Metrics;
 using SimCluster.Abstractions.Plans;
+using SimCluster.Abstractions.Runs;
 using SimCluster.Cli.Reports;
 using Spectre.Console;
 
@@ -105,10 +106,12 @@ public static class SummaryPrinter
             yield return $"the target saw {unreported} upgrade(s) that no client reported";
     }
 
-    /// <summary>Per take-over of the run after its coordinator's silo was lost: when, where to, and the clients it re-activated.</summary>
-    internal static IEnumerable<string> FailoverLines(Report report) => report.Result.Failovers.Select(f =>
-        $"the coordinator's silo {f.LostSilo} was lost (last answer at {f.LastAnsweredAtSecond:0.##} s, found gone at {f.DetectedAtSecond:0.##} s); " +
-        $"silo {f.NewSilo} took the run over at {f.ResumedAtSecond:0.##} s from {f.SilosRead} surviving silo(s); {f.ClientsReactivated} of its {f.ClientsLost} clients re-activated");
+    /// <summary>Per take-over of the run after its coordinator's silo was lost or handed it over: when, where to, and what became of its clients.</summary>
+    internal static IEnumerable<string> FailoverLines(Report report) => report.Result.Failovers.Select(f => f.Cause == FailoverCause.Handover
+        ? $"the coordinator's silo {f.LostSilo} was asked to stop and handed the run over at {f.HandedOverAtSecond:0.##} s (found gone at {f.DetectedAtSecond:0.##} s); " +
+          $"silo {f.NewSilo} took the run over at {f.ResumedAtSecond:0.##} s from {f.SilosRead} surviving silo(s); {f.ClientsMigrated} of its clients migrated, none lost"
+        : $"the coordinator's silo {f.LostSilo} was lost (last answer at {f.LastAnsweredAtSecond:0.##} s, found gone at {f.DetectedAtSecond:0.##} s); " +
+          $"silo {f.NewSilo} took the run over at {f.ResumedAtSecond:0.##} s from {f.SilosRead} surviving silo(s); {f.ClientsReactivated} of its {f.ClientsLost} clients re-activated");
 
     /// <summary>Per silo asked to stop mid-run: it left no hole (its final numbers are in), and where its clients went.</summary>
     internal static IEnumerable<string> DrainLines(Report report)

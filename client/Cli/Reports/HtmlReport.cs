@@ -589,14 +589,15 @@ public static class HtmlReport
         }
         if (r["failovers"] is JsonArray { Count: > 0 } failovers)
         {
-            h.Append("<h3>Coordinator failovers</h3>\n<table><thead><tr><th>lost silo</th><th class=\"num\">last answer (s)</th><th class=\"num\">found gone (s)</th>")
-                .Append("<th>taken over by</th><th class=\"num\">resumed (s)</th><th class=\"num\">checkpoint (s)</th><th class=\"num\">clients re-activated</th></tr></thead><tbody>\n");
+            h.Append("<h3>Coordinator failovers</h3>\n<table><thead><tr><th>silo left</th><th>cause</th><th class=\"num\">last answer (s)</th><th class=\"num\">found gone (s)</th>")
+                .Append("<th>taken over by</th><th class=\"num\">resumed (s)</th><th class=\"num\">checkpoint (s)</th><th class=\"num\">clients re-activated</th><th class=\"num\">clients migrated</th></tr></thead><tbody>\n");
             foreach (var f in failovers.OfType<JsonObject>())
             {
-                h.Append("<tr><td><code>").Append(E(Str(f["lostSilo"]))).Append("</code></td><td class=\"num\">").Append(E(Num(f["lastAnsweredAtSecond"])))
+                h.Append("<tr><td><code>").Append(E(Str(f["lostSilo"]))).Append("</code></td><td>").Append(E(Str(f["cause"]))).Append("</td><td class=\"num\">").Append(E(Num(f["lastAnsweredAtSecond"])))
                     .Append("</td><td class=\"num\">").Append(E(Num(f["detectedAtSecond"]))).Append("</td><td><code>").Append(E(Str(f["newSilo"])))
                     .Append("</code></td><td class=\"num\">").Append(E(Num(f["resumedAtSecond"]))).Append("</td><td class=\"num\">").Append(E(Num(f["checkpointAtSecond"])))
-                    .Append("</td><td class=\"num\">").Append(E($"{Num(f["clientsReactivated"])} of {Num(f["clientsLost"])}")).Append("</td></tr>\n");
+                    .Append("</td><td class=\"num\">").Append(E($"{Num(f["clientsReactivated"])} of {Num(f["clientsLost"])}")).Append("</td><td class=\"num\">").Append(E(Num(f["clientsMigrated"])))
+                    .Append("</td></tr>\n");
             }
             h.Append("</tbody></table>\n");
         }

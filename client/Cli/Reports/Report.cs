@@ -286,7 +286,7 @@ public sealed record Report
         };
     }
 
-    /// <summary>Each time the coordinator's silo was lost and a survivor took the run over (empty when it never was).</summary>
+    /// <summary>Each time the coordinator's silo was lost or handed the run over and a survivor took it over (empty when it never was).</summary>
     private JsonArray Failovers() => new([.. Result.Failovers.Select(f => (JsonNode)new JsonObject
     {
         ["lostSilo"] = f.LostSilo,
@@ -298,6 +298,9 @@ public sealed record Report
         ["silosRead"] = f.SilosRead,
         ["clientsLost"] = f.ClientsLost,
         ["clientsReactivated"] = f.ClientsReactivated,
+        ["cause"] = f.Cause.Spelled(),
+        ["handedOverAtSecond"] = f.HandedOverAtSecond,
+        ["clientsMigrated"] = f.ClientsMigrated,
     })]);
 
     /// <summary>Upgrades the target counted during the run minus the connects the clients reported; null without its stats.</summary>

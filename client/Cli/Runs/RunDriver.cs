@@ -27,6 +27,8 @@ public sealed record RunOutcome
 /// metrics while the run goes, stops the run when <c>ct</c> fires, and keeps a checkpoint of the coordinator's
 /// state every few seconds: when the silo holding the coordinator is lost, Orleans re-activates it on a survivor,
 /// empty, and the driver hands it the checkpoint to take the run over (<see cref="IRunCoordinatorGrain.TakeOver"/>).
+/// A coordinator whose silo is asked to stop says so in its progress once its final checkpoint is ready, and the
+/// driver takes that checkpoint at once: the take-over after the silo has left is then a handover with nothing lost.
 /// Only a run that cannot be taken over (lost while arming) ends with the numbers kept until then.
 /// </summary>
 public sealed class RunDriver(IGrainFactory grains, Scenario scenario, RunPlan plan, TimeProvider time)
@@ -144,7 +146,9 @@ public sealed class RunDriver(IGrainFactory grains, Scenario scenario, RunPlan p
             }
             seenRunning |= progress.Phase == RunPhase.Running;
             await onProgress(_shown.Apply(progress)); // a take-over's first answers may hold the checkpoint's lower totals
-            if (progress.Phase is RunPhase.Running or RunPhase.Stopping) await KeepCheckpointAsync(coordinator);
+            // A coordinator whose silo is stopping waits for its final checkpoint to be taken before the silo leaves.
+            if (progress.Phase is RunPhase.Running or RunPhase.Stopping)
+                await KeepCheckpointAsync(coordinator, now: progress.HandingOver && _checkpoint?.HandedOverAtUtc is null);
             if (progress.Phase == RunPhase.Running) await KeepInterimAsync(coordinator);
             if (progress.Phase is RunPhase.Completed or RunPhase.Failed) break;
 
@@ -221,12 +225,13 @@ public sealed class RunDriver(IGrainFactory grains, Scenario scenario, RunPlan p
     }
 
     /// <summary>
-    /// Keeps the coordinator's checkpoint every few seconds, joining the timeline points it sends each time (only
-    /// those after the kept ones); a failed call keeps the previous one.
+    /// Keeps the coordinator's checkpoint every few seconds (at once when <paramref name="now"/>: a handover's final
+    /// one), joining the timeline points it sends each time (only those after the kept ones); a failed call keeps the
+    /// previous one.
     /// </summary>
-    private async Task KeepCheckpointAsync(IRunCoordinatorGrain coordinator)
+    private async Task KeepCheckpointAsync(IRunCoordinatorGrain coordinator, bool now)
     {
-        if (_checkpoint is not null && time.GetElapsedTime(_checkpointAt) < CheckpointEvery) return;
+        if (!now && _checkpoint is not null && time.GetElapsedTime(_checkpointAt) < CheckpointEvery) return;
         try
         {
             var after = _timeline.Count == 0 ? -1 : _timeline[^1].T;

@@ -30,6 +30,12 @@ public sealed record RunCheckpoint
     [Id(13)] public DateTime CollectedAtUtc { get; init; }
     [Id(14)] public int Started { get; init; }
     [Id(15)] public int? FirstAttackSecond { get; init; }
+    /// <summary>
+    /// Set on the final checkpoint of a coordinator whose silo was asked to stop, once that silo's clients had
+    /// stopped, its final numbers were in and its clients were migrated (and the coordinator had stopped collecting):
+    /// nothing after it is missing, and a survivor carries the run on from it as a handover, not a loss.
+    /// </summary>
+    [Id(16)] public DateTime? HandedOverAtUtc { get; init; }
 }
 
 /// <summary>One silo of the run in a <see cref="RunCheckpoint"/>: where it sources from, what it runs, what happened to it.</summary>
@@ -76,7 +82,8 @@ public sealed record SiloHolding
 }
 
 /// <summary>
-/// The run's coordinator was lost with its silo and a survivor took the run over (report.json <c>failovers</c>).
+/// The run's coordinator went with its silo (lost, or handed over by a silo asked to stop) and a survivor took the
+/// run over (report.json <c>failovers</c>).
 /// Seconds are of the run's clock.
 /// </summary>
 [GenerateSerializer, Immutable]
@@ -99,4 +106,19 @@ public sealed record CoordinatorFailover
     [Id(7)] public int ClientsReactivated { get; init; }
     /// <summary>Survivors whose agents reported their clients and numbers on the take-over.</summary>
     [Id(8)] public int SilosRead { get; init; }
+    /// <summary>Whether the old coordinator's silo was lost (its numbers since the checkpoint missing) or handed the run over.</summary>
+    [Id(9)] public FailoverCause Cause { get; init; }
+    /// <summary>A handover: when the old coordinator's final checkpoint was ready (its silo drained); null for a loss.</summary>
+    [Id(10)] public double? HandedOverAtSecond { get; init; }
+    /// <summary>A handover: the clients of the old coordinator's silo started again on the survivors before it left.</summary>
+    [Id(11)] public int ClientsMigrated { get; init; }
+}
+
+/// <summary>Why a run's coordinator moved to another silo (report.json <c>failovers[].cause</c>, spelt through <c>Spelling</c>).</summary>
+public enum FailoverCause
+{
+    /// <summary>Its silo went without handing over (killed, crashed, or stopped too late): a hole, its clients lost and re-activated.</summary>
+    Lost,
+    /// <summary>Its silo was asked to stop and handed the run over: its final numbers in, its clients migrated, nothing missing.</summary>
+    Handover,
 }

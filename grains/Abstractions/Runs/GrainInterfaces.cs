@@ -15,7 +15,9 @@ public interface IRunCoordinatorGrain : IGrainWithStringKey
     /// <summary>
     /// The silo <paramref name="silo"/> (its parsable address) is stopping: its clients stop, its final numbers are
     /// taken, and the survivors start its clients again. Returns once its numbers are in (true), or false when
-    /// there was nothing to hand over (not a live silo of this running run, or the silo holding this coordinator).
+    /// there was nothing to hand over (not a live silo of this running run). When it is the silo holding this
+    /// coordinator, the run is handed over as well: true once the clients have migrated and the driver has taken the
+    /// coordinator's final checkpoint, from which a survivor carries the run on after the silo has left.
     /// </summary>
     Task<bool> Drain(string silo);
 

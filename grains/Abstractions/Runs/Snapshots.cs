@@ -75,6 +75,11 @@ public sealed record RunProgress
     [Id(50)] public int CasesPending { get; init; }
     /// <summary>How many times a survivor took the run over after its coordinator's silo was lost.</summary>
     [Id(51)] public int Failovers { get; init; }
+    /// <summary>
+    /// The coordinator's silo is stopping and the coordinator's final checkpoint is ready: the driver takes it at once
+    /// (not at its usual interval), and a survivor carries the run on from it once the silo has left.
+    /// </summary>
+    [Id(52)] public bool HandingOver { get; init; }
 }
 
 /// <summary>One malformed case while the run goes (the report's <c>cases</c> entry, cut down to its verdict counts).</summary>

@@ -8,7 +8,9 @@ namespace SimCluster.Grains.Runs;
 /// A coordinator re-activated after its silo was lost takes the run over from the driver's checkpoint: every
 /// silo membership still shows active reports the clients it holds and its cumulative numbers (exact, whatever the
 /// checkpoint's age), which go in as one collection; the silos that are gone (the old coordinator's among them)
-/// are lost, and the clients no survivor holds are re-activated on the survivors as after any loss.
+/// are lost, and the clients no survivor holds are re-activated on the survivors as after any loss. A checkpoint the
+/// old coordinator handed over (<see cref="CoordinatorHandover"/>: its silo asked to stop) has that silo drained and its
+/// clients migrated already: nothing is lost, and the failover is a handover.
 /// </summary>
 public sealed class CoordinatorTakeover(RunPlan plan, RunRoster roster, RunAccumulator accumulator, RunClock clock, SiloLossHandler losses,
     List<string> notes, IGrainFactory grains, TimeProvider time, ILogger logger)
@@ -46,6 +48,7 @@ public sealed class CoordinatorTakeover(RunPlan plan, RunRoster roster, RunAccum
         foreach (var lost in books.Lost)
             losses.DeclareLost(lost.Silo, lost.Clients, lost.Orphans, detectedAtSecond, "was gone when the run's coordinator was taken over (it held the coordinator, or left with it)");
         var lostCoordinator = books.Lost.FirstOrDefault(l => l.Silo.Name == checkpoint.CoordinatorSilo);
+        var handedOverBy = checkpoint.HandedOverAtUtc is null ? null : roster.All.FirstOrDefault(s => s.Name == checkpoint.CoordinatorSilo);
         var failover = new CoordinatorFailover
         {
             LostSilo = checkpoint.CoordinatorSilo,
@@ -56,10 +59,18 @@ public sealed class CoordinatorTakeover(RunPlan plan, RunRoster roster, RunAccum
             ResumedAtSecond = Math.Round(clock.SecondsOfRun, 2),
             ClientsLost = lostCoordinator?.Clients.Length ?? 0,
             SilosRead = books.Answered.Count,
+            Cause = checkpoint.HandedOverAtUtc is null ? FailoverCause.Lost : FailoverCause.Handover,
+            HandedOverAtSecond = checkpoint.HandedOverAtUtc is { } handedOver ? clock.SecondOf(handedOver) : null,
+            ClientsMigrated = handedOverBy?.MigratedClients ?? 0,
         };
-        notes.Add($"the run's coordinator was lost with silo {failover.LostSilo} (last answer at {failover.LastAnsweredAtSecond:0.##} s, found gone at {detectedAtSecond:0.##} s); " +
-                  $"silo {newSilo} took the run over at {failover.ResumedAtSecond:0.##} s from the numbers of {failover.SilosRead} surviving silo(s) and the checkpoint of {failover.CheckpointAtSecond:0.##} s");
-        logger.LogWarning("run {RunId} taken over at {Second:0.##} s after its coordinator's silo {Silo} was lost", plan.RunId, failover.ResumedAtSecond, failover.LostSilo);
+        var from = $"silo {newSilo} took the run over at {failover.ResumedAtSecond:0.##} s from the numbers of {failover.SilosRead} surviving silo(s)";
+        notes.Add(failover.Cause == FailoverCause.Handover
+            ? $"silo {failover.LostSilo}, asked to stop, handed the run's coordinator over at {failover.HandedOverAtSecond:0.##} s (its clients stopped, its final numbers in, {failover.ClientsMigrated} of its {handedOverBy?.DrainedClients ?? 0} clients migrated; " +
+              $"found gone at {detectedAtSecond:0.##} s); {from} and that final checkpoint"
+            : $"the run's coordinator was lost with silo {failover.LostSilo} (last answer at {failover.LastAnsweredAtSecond:0.##} s, found gone at {detectedAtSecond:0.##} s); " +
+              $"{from} and the checkpoint of {failover.CheckpointAtSecond:0.##} s");
+        logger.LogWarning("run {RunId} taken over at {Second:0.##} s after its coordinator's silo {Silo} {Went}", plan.RunId, failover.ResumedAtSecond, failover.LostSilo,
+            failover.Cause == FailoverCause.Handover ? "handed it over" : "was lost");
         return new TakeoverOutcome(second, failover, lostCoordinator?.Silo);
     }
 

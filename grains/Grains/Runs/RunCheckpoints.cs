@@ -10,7 +10,7 @@ namespace SimCluster.Grains.Runs;
 public static class RunCheckpoints
 {
     public static RunCheckpoint Take(RunPhase phase, RunClock clock, RunAccumulator accumulator, RunRoster roster, string coordinatorSilo,
-        IEnumerable<string> notes, SiloLossHandler? losses, CoordinatorFailover[] failovers, string? abortReason, int started, int afterSecond) => new()
+        IEnumerable<string> notes, SiloLossHandler? losses, CoordinatorFailover[] failovers, string? abortReason, int started, int afterSecond, DateTime? handedOverAtUtc = null) => new()
     {
         Phase = phase,
         RequestedAtUtc = clock.RequestedAtUtc,
@@ -28,6 +28,7 @@ public static class RunCheckpoints
         AbortReason = abortReason,
         Started = started,
         FirstAttackSecond = accumulator.FirstAttackSecond,
+        HandedOverAtUtc = handedOverAtUtc,
     };
 
     /// <summary>The merged numbers as of the checkpoint (its timeline whole: the driver joined the parts it was sent).</summary>

@@ -9,11 +9,12 @@ namespace SimCluster.Grains.Runs;
 /// has each silo's agent arm its share, starts everyone at one instant, collects metrics every second
 /// (<see cref="RunCollector"/>, which hands silent silos to <see cref="SiloLossHandler"/>), stops the clients when
 /// the duration is over (<see cref="RunStopper"/>) and keeps the merged result for the CLI
-/// (<see cref="RunResultAssembler"/>). Glue only: each job is its own class. Reentrant so progress queries are
-/// answered while a phase is under way.
+/// (<see cref="RunResultAssembler"/>). When its own silo is asked to stop, it hands the run over
+/// (<see cref="CoordinatorHandover"/>) to the re-activation a survivor takes over with (<see cref="CoordinatorTakeover"/>).
+/// Glue only: each job is its own class. Reentrant so progress queries are answered while a phase is under way.
 /// </summary>
 [Reentrant]
-public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails localSilo, IClusterMembershipService membership, ILogger<RunCoordinatorGrain> logger) : Grain, IRunCoordinatorGrain
+public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails localSilo, IClusterMembershipService membership, SiloRunClients here, ILogger<RunCoordinatorGrain> logger) : Grain, IRunCoordinatorGrain
 {
     private RunPlan? _plan;
     private RunPhase _phase = RunPhase.Arming;
@@ -23,6 +24,11 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
     private SiloDrainHandler? _drains;
     /// <summary>Set once the final collection is in (or the run failed): a silo draining during the stop waits for it.</summary>
     private readonly TaskCompletionSource _finalCollected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>Set when the run's loop (collections, stop, result) has ended: a handover's checkpoint is final only after it.</summary>
+    private readonly TaskCompletionSource _loopEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>Set once the driver has been handed the result: this silo, asked to stop during the run's stop, may leave then.</summary>
+    private readonly TaskCompletionSource _resultTaken = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CoordinatorHandover _handover = new(time);
     private readonly RunClock _clock = new(time);
     private readonly List<string> _notes = [];
     private readonly List<FailoverEntry> _failovers = [];
@@ -45,6 +51,7 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
         _clock.Requested();
         _accumulator = new RunAccumulator(plan);
         DelayDeactivation(plan.Duration + TimeSpan.FromMinutes(30));
+        here.Coordinating(plan.RunId);
         _ = RunAsync(plan); // continues on this activation's scheduler; Start returns at once
         return Task.CompletedTask;
     }
@@ -85,6 +92,7 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
             CasesFailed = cases.Count(c => c.Status == "fail"),
             CasesPending = cases.Count(c => c.Status == "pending"),
             Failovers = _failovers.Count,
+            HandingOver = _handover.ReadyAtUtc is not null,
         });
     }
 
@@ -97,22 +105,65 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
 
     public async Task<bool> Drain(string silo)
     {
-        // This coordinator goes with that silo: a survivor takes the run over (TakeOver), its clients lost and re-activated.
-        if (silo == CoordinatorSilo) return false;
+        if (silo == CoordinatorSilo) return await HandOverAsync();
         if (_drains is not null && _phase == RunPhase.Running) return await _drains.DrainAsync(silo);
         // The run's own stop takes its numbers: the silo stays until the final collection is in.
         if (_phase is RunPhase.Stopping) await _finalCollected.Task;
         return false;
     }
 
-    public Task<RunResult?> GetResult() => Task.FromResult(_result);
+    /// <summary>
+    /// This coordinator's own silo is stopping and the coordinator goes with it: while the run goes, the silo drains
+    /// as any other and the run is handed over (<see cref="CoordinatorHandover"/>); during the run's stop the silo
+    /// stays until the driver has the result. Either bounded, inside the silo's drain patience.
+    /// </summary>
+    private async Task<bool> HandOverAsync()
+    {
+        var by = time.GetUtcNow() + SiloDrain.Patience - CoordinatorHandover.Margin;
+        if (_drains is not null && _roster is not null && _plan is not null && _phase == RunPhase.Running)
+        {
+            logger.LogWarning("run {RunId}: this silo is stopping; handing the run's coordinator over", _plan.RunId);
+            var hereWithClients = _roster.Live.Any(s => s.Name == CoordinatorSilo);
+            if (await _handover.RunAsync(_drains, CoordinatorSilo, hereWithClients, _loopEnded.Task, () => _phase == RunPhase.Running, by))
+            {
+                logger.LogWarning("run {RunId}: the coordinator's final checkpoint was taken at {Second:0.##} s; a survivor carries the run on", _plan.RunId, _clock.SecondsOfRun);
+                return true;
+            }
+            if (_handover.Frozen)
+            {
+                logger.LogWarning("run {RunId}: the driver did not take the coordinator's final checkpoint in time", _plan.RunId);
+                return false;
+            }
+        }
+        if (_phase is RunPhase.Stopping or RunPhase.Completed or RunPhase.Failed)
+        {
+            // A result not taken soon after it was ready has no driver waiting for it (a driver asks every second).
+            var left = by - time.GetUtcNow();
+            if (_phase != RunPhase.Stopping && left > CoordinatorHandover.FetchWindow) left = CoordinatorHandover.FetchWindow;
+            if (left > TimeSpan.Zero)
+            {
+                try { await _resultTaken.Task.WaitAsync(left, time); }
+                catch (TimeoutException) { logger.LogWarning("run {RunId}: the driver had not taken the result when this silo had to leave", _plan?.RunId); }
+            }
+        }
+        return false;
+    }
+
+    public Task<RunResult?> GetResult()
+    {
+        if (_result is not null) _resultTaken.TrySetResult();
+        return Task.FromResult(_result);
+    }
 
     public Task<RunResult?> GetInterimResult() => Task.FromResult(_result ?? (_plan is null || _phase == RunPhase.Arming ? null : BuildResult(_plan)));
 
-    public Task<RunCheckpoint?> GetCheckpoint(int afterSecond) => Task.FromResult(
-        _plan is null || _accumulator is null || _roster is null || _phase == RunPhase.Arming
-            ? null
-            : RunCheckpoints.Take(_phase, _clock, _accumulator, _roster, CoordinatorSilo, _notes, _losses, Failovers(), _abortReason, _started, afterSecond));
+    public Task<RunCheckpoint?> GetCheckpoint(int afterSecond)
+    {
+        if (_plan is null || _accumulator is null || _roster is null || _phase == RunPhase.Arming) return Task.FromResult<RunCheckpoint?>(null);
+        var checkpoint = RunCheckpoints.Take(_phase, _clock, _accumulator, _roster, CoordinatorSilo, _notes, _losses, Failovers(), _abortReason, _started, afterSecond, _handover.ReadyAtUtc);
+        _handover.CheckpointTaken();
+        return Task.FromResult<RunCheckpoint?>(checkpoint);
+    }
 
     public Task<bool> TakeOver(RunTakeover takeover)
     {
@@ -130,6 +181,7 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
         _phase = checkpoint.Phase;
         _message = "taking the run over";
         DelayDeactivation(plan.Duration + TimeSpan.FromMinutes(30));
+        here.Coordinating(plan.RunId);
         _ = ResumeAsync(plan, _roster, takeover); // continues on this activation's scheduler
         return Task.FromResult(true);
     }
@@ -174,8 +226,9 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
 
     private (SiloLossHandler, SiloDrainHandler, RunCollector) Handlers(RunPlan plan, RunRoster roster)
     {
-        var losses = _losses = new SiloLossHandler(plan, roster, _accumulator!, _clock, _notes, GrainFactory, () => _phase == RunPhase.Running, logger);
-        var drains = _drains = new SiloDrainHandler(plan, roster, _clock, _notes, () => _phase == RunPhase.Running, logger);
+        // Once handed over, this activation changes nothing: the survivor that takes the run over does.
+        var losses = _losses = new SiloLossHandler(plan, roster, _accumulator!, _clock, _notes, GrainFactory, () => _phase == RunPhase.Running && !_handover.Frozen, logger);
+        var drains = _drains = new SiloDrainHandler(plan, roster, _clock, _notes, () => _phase == RunPhase.Running && !_handover.Frozen, logger);
         return (losses, drains, new RunCollector(plan, roster, _accumulator!, _clock, losses, _notes, time, logger));
     }
 
@@ -184,8 +237,12 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
     {
         if (_phase == RunPhase.Running)
         {
-            if (await collector.UntilEndAsync(_abort.Task))
+            if (await collector.UntilEndAsync(Task.WhenAny(_abort.Task, _handover.Freezing)))
+            {
+                // Handed over: the run goes on from the final checkpoint, on a survivor (an abort taken is in it).
+                if (_handover.Frozen) return;
                 _notes.Add($"aborted after {_clock.SecondsOfRun:F1} s: {_abortReason}");
+            }
             _clock.ActiveEnded();
         }
         _phase = RunPhase.Stopping;
@@ -220,6 +277,13 @@ public sealed class RunCoordinatorGrain(TimeProvider time, ILocalSiloDetails loc
     {
         _finalCollected.TrySetResult();
         _done.Cancel();
+        _loopEnded.TrySetResult();
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_plan is not null) here.NotCoordinating(_plan.RunId);
+        return Task.CompletedTask;
     }
 
     /// <summary>The take-overs so far, each with the clients of its lost silo the survivors have started again by now.</summary>

@@ -6,8 +6,9 @@ namespace SimCluster.Grains.Runs;
 /// <summary>
 /// The graceful drain of a stopping silo (SIGTERM, a pod deletion): before Orleans' own shutdown (deactivations,
 /// leaving membership), every run with clients here is asked, through its coordinator, to take this silo's final
-/// numbers and start its clients on the other silos (<see cref="SiloDrainHandler"/>). Bounded, so a coordinator
-/// that does not answer cannot hold the silo past its shutdown timeout.
+/// numbers and start its clients on the other silos (<see cref="SiloDrainHandler"/>); a run whose coordinator is
+/// here is handed over as well (<see cref="CoordinatorHandover"/>). Bounded, so a coordinator that does not answer
+/// cannot hold the silo past its shutdown timeout.
 /// </summary>
 public sealed class SiloDrain(SiloRunClients started, IGrainFactory grains, ILocalSiloDetails silo, ILogger<SiloDrain> logger) : ILifecycleParticipant<ISiloLifecycle>
 {
@@ -21,7 +22,7 @@ public sealed class SiloDrain(SiloRunClients started, IGrainFactory grains, ILoc
     private async Task DrainAsync(CancellationToken ct)
     {
         started.Draining = true;
-        var runs = started.Runs;
+        var runs = started.RunsToHandOver;
         if (runs.Count == 0) return;
         var self = silo.SiloAddress.ToParsableString();
         logger.LogWarning("stopping: handing over the clients of {Runs} run(s)", runs.Count);
@@ -30,7 +31,8 @@ public sealed class SiloDrain(SiloRunClients started, IGrainFactory grains, ILoc
             try
             {
                 var drained = await grains.GetGrain<IRunCoordinatorGrain>(runId).Drain(self).WaitAsync(Patience, ct);
-                if (!drained) logger.LogWarning("run {RunId} took no drain from this silo (ending, or its coordinator is here)", runId);
+                if (drained) logger.LogWarning("run {RunId} took this silo's drain", runId);
+                else logger.LogWarning("run {RunId} took no drain from this silo (not running, ending, or its handover did not finish in time)", runId);
             }
             catch (Exception e)
             {

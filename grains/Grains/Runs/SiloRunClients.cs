@@ -21,6 +21,17 @@ public sealed class SiloRunClients
     /// <summary>The runs with clients started here.</summary>
     public IReadOnlyList<string> Runs => [.. _runs.Keys];
 
+    private readonly ConcurrentDictionary<string, bool> _coordinated = new();
+
+    /// <summary>The runs with clients started here or their coordinator activated here: what a stopping silo hands over.</summary>
+    public IReadOnlyList<string> RunsToHandOver => [.. _runs.Keys.Union(_coordinated.Keys).Order(StringComparer.Ordinal)];
+
+    /// <summary>The run's coordinator is activated on this silo (it goes with the silo unless it hands the run over).</summary>
+    public void Coordinating(string runId) => _coordinated[runId] = true;
+
+    /// <summary>The run's coordinator here has deactivated.</summary>
+    public void NotCoordinating(string runId) => _coordinated.TryRemove(runId, out _);
+
     /// <summary>The indices of the run's clients started here.</summary>
     public IReadOnlyList<int> Clients(string runId) => _runs.TryGetValue(runId, out var clients) ? [.. clients.Keys] : [];
 
