@@ -7,7 +7,8 @@
 #   kill     a silo SIGKILLed, then restarted (a fresh process on fresh ports) 6 to 10 s later;
 #   pause    a silo frozen with SIGSTOP for 2 to 6 s, then SIGCONT;
 #   store    redis-server frozen with SIGSTOP for 10 to 20 s, then SIGCONT.
-# A silo is touched at most once, and never the one holding the run's coordinator (losing that one is a take-over,
+# A silo is touched at most once, and never the one holding the run's coordinator (a kill of that one is a take-over,
+# a SIGTERM a handover,
 # tests/Silo/CoordinatorLossTests and CoordinatorStopTests), so at least one silo stays untouched throughout.
 # Per event it prints the detection time (event → declared dead, as the run's coordinator saw it: the report's
 # silos[].lostAtSecond) and the re-activation time (event → its clients started again on the survivors:
