@@ -436,7 +436,9 @@ public sealed class ClientRuntime : IClientControl, IDisposable
         _connection = null;
         CountOpen();
         CancelTimer();
-        StopPinger();
+        var pinger = _pinger;
+        _pinger = null;
+        if (how.Kind != TeardownKind.Drain) pinger?.Dispose();
         Fire(trigger, note ?? cause);
         _metrics.Closed();
         if (cause is not null)
@@ -465,18 +467,22 @@ public sealed class ClientRuntime : IClientControl, IDisposable
                 _kept = connection;
                 return;
             case TeardownKind.Drain:
-                _closing = DrainThenCloseAsync(connection, how.Reason ?? "bye");
+                _closing = DrainThenCloseAsync(connection, pinger, how.Reason ?? "bye");
                 return;
         }
         _traffic.Detach();
         Kill(connection, how);
     }
 
-    /// <summary>Drain, then close: the connection stays open until every answer is in or the newest message's lossTimeout has passed (at most the stop grace), so the close interrupts nothing.</summary>
-    private async Task DrainThenCloseAsync(SimulatedConnection connection, string reason)
+    /// <summary>
+    /// Drain, then close: the connection stays open until every answer is in (messages, a token exchange, heartbeats)
+    /// or the newest message's lossTimeout has passed (at most the stop grace), so the close interrupts nothing.
+    /// </summary>
+    private async Task DrainThenCloseAsync(SimulatedConnection connection, HeartbeatPinger? pinger, string reason)
     {
         var grace = StopGraceLeft;
-        await Task.WhenAll(_traffic.DrainAsync(grace), _tokens?.DrainAsync(grace) ?? Task.CompletedTask);
+        await Task.WhenAll(_traffic.DrainAsync(grace), _tokens?.DrainAsync(grace) ?? Task.CompletedTask, pinger?.DrainAsync(grace) ?? Task.CompletedTask);
+        pinger?.Dispose();
         _tokens?.Ended(serverCloseCode: null);
         _traffic.Detach();
         await connection.CloseAsync(1000, reason);

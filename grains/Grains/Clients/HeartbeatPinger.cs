@@ -20,6 +20,9 @@ public sealed class HeartbeatPinger : IDisposable
     private readonly Func<long, ValueTask> _ping;
     private readonly Action _unsubscribe;
     private readonly ITimer _timer;
+    private readonly object _gate = new();
+    private int _unanswered;
+    private TaskCompletionSource? _allAnswered;
 
     private HeartbeatPinger(TimeSpan interval, TimeSpan timeout, GroupRecorder metrics, TimeProvider time, Action timedOut,
         Func<long, ValueTask> ping, Func<HeartbeatPinger, Action> subscribe)
@@ -55,11 +58,13 @@ public sealed class HeartbeatPinger : IDisposable
         try
         {
             _deadline.PingSent();
+            lock (_gate) _unanswered++;
             await _ping(_time.GetTimestamp());
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or System.Net.Sockets.SocketException)
         {
-            // The connection is going away; its owner will hear about it.
+            // The connection is going away; its owner will hear about it. This ping never left.
+            Settle();
         }
     }
 
@@ -69,6 +74,34 @@ public sealed class HeartbeatPinger : IDisposable
         if (rtt < TimeSpan.Zero || rtt >= TimeSpan.FromMinutes(10)) return; // not a timestamp of ours
         _deadline.Answered();
         _metrics.Record(MetricNames.HeartbeatRtt, rtt);
+        Settle();
+    }
+
+    private void Settle()
+    {
+        lock (_gate)
+        {
+            if (_unanswered > 0) _unanswered--;
+            if (_unanswered == 0) _allAnswered?.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// The run is over: no more pings and no heartbeat timeout, but the answers to the pings already sent are still
+    /// recorded, within <paramref name="grace"/>, so every ping the server answered has its <c>heartbeat_rtt</c>.
+    /// </summary>
+    public async Task DrainAsync(TimeSpan grace)
+    {
+        _timer.Dispose();
+        _deadline.Dispose();
+        Task answered;
+        lock (_gate)
+        {
+            if (_unanswered == 0) return;
+            answered = (_allAnswered ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        }
+        try { await answered.WaitAsync(grace, _time).ConfigureAwait(false); }
+        catch (TimeoutException) { }
     }
 
     public void Dispose()

@@ -64,6 +64,38 @@ public sealed class HeartbeatTimeoutTests
     }
 
     [Fact]
+    public async Task A_drain_sends_no_more_pings_and_records_the_answer_to_the_one_in_flight()
+    {
+        var (time, metrics, connection, session) = Session();
+        var timedOut = 0;
+        using var pinger = HeartbeatPinger.ForProtocol(session, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3), metrics, time, () => timedOut++);
+        time.Advance(TimeSpan.FromSeconds(1));
+        var ping = Assert.Single(connection.Take()); // the server has it, and will count it
+
+        var drain = pinger.DrainAsync(TimeSpan.FromSeconds(5));
+        time.Advance(TimeSpan.FromSeconds(3.5)); // past the heartbeat timeout: a drain never times the server out
+        Assert.False(drain.IsCompleted);
+        Assert.Empty(connection.Take());
+        session.OnText(ping.Replace("\"ping\"", "\"pong\""));
+        await drain.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(1, HistogramCodec.Decode(metrics.TakeSnapshot().Trends[MetricNames.HeartbeatRtt]).TotalCount);
+        Assert.Equal(0, timedOut);
+    }
+
+    [Fact]
+    public void A_drain_with_no_ping_in_flight_ends_at_once()
+    {
+        var (time, metrics, connection, session) = Session();
+        using var pinger = HeartbeatPinger.ForProtocol(session, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3), metrics, time, () => { });
+        time.Advance(TimeSpan.FromSeconds(1));
+        session.OnText(Assert.Single(connection.Take()).Replace("\"ping\"", "\"pong\""));
+        Assert.True(pinger.DrainAsync(TimeSpan.FromSeconds(5)).IsCompleted);
+        time.Advance(TimeSpan.FromSeconds(5));
+        Assert.Empty(connection.Take());
+    }
+
+    [Fact]
     public void Without_a_timeout_unanswered_pings_never_end_the_connection()
     {
         var (time, metrics, _, session) = Session();
