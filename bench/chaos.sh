@@ -39,8 +39,7 @@ trap cleanup EXIT
 trap "exit 1" INT TERM
 cd "$root"
 ./simcluster version >/dev/null   # build once, outside the measurement
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-now() { date +%s.%N; }
+source "$root/bench/lib.sh"   # free_port, now
 # waits (bounded, 0.1 s steps) until FILE has a line matching REGEX; false when it never came
 wait_for() { for _ in $(seq "$(( $3 * 10 ))"); do grep -Eq "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 

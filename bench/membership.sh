@@ -27,8 +27,7 @@ trap cleanup EXIT
 trap "exit 1" INT TERM
 cd "$root"
 ./simcluster version >/dev/null   # build once, outside the measurement
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-now() { date +%s.%N; }
+source "$root/bench/lib.sh"   # free_port, now
 
 redis_port=$(free_port)
 redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no > "$work/redis.log" 2>&1 &

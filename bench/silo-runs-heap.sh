@@ -19,7 +19,7 @@ trap cleanup EXIT
 cd "$root"
 ./simcluster version >/dev/null   # build once, outside the measurement
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source "$root/bench/lib.sh"   # free_port, now
 wait_for() { for _ in $(seq 1200); do grep -qs "$2" "$1" && return 0; sleep 0.1; done; echo "timed out waiting for '$2' in $1" >&2; cat "$1" >&2; exit 1; }
 
 http=$(free_port)
