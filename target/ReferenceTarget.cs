@@ -215,9 +215,12 @@ public sealed class ReferenceTarget : IAsyncDisposable
     private TargetStatsSnapshot BuildSnapshot(bool forceGc)
     {
         var s = _stats;
+        var hub = _signalR.Snapshot();
         return new TargetStatsSnapshot
         {
-            OpenConnections = Interlocked.Read(ref s.OpenConnections),
+            // Hub connections too: a reader waits for this to reach 0 before it trusts the counts, and the hub counts an
+            // invocation only once it dispatched it, which can be after the socket closed.
+            OpenConnections = Interlocked.Read(ref s.OpenConnections) + hub.Open,
             Upgrades = Interlocked.Read(ref s.Upgrades),
             RejectedHandshakes = Interlocked.Read(ref s.RejectedHandshakes),
             MessagesIn = Interlocked.Read(ref s.MessagesIn),
@@ -253,7 +256,7 @@ public sealed class ReferenceTarget : IAsyncDisposable
                 RefreshesRejected = Interlocked.Read(ref s.TokenRefreshesRejected),
                 ExpiredCloses = Interlocked.Read(ref s.ExpiredCloses),
             },
-            SignalR = _signalR.Snapshot(),
+            SignalR = hub,
             SourceAddresses = s.SourceAddresses,
             Process = ProcessMetrics.Read(forceGc),
             UptimeSeconds = Math.Round((DateTimeOffset.UtcNow - s.StartedAt).TotalSeconds, 3),
