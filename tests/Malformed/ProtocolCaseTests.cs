@@ -74,7 +74,7 @@ public sealed class ProtocolCaseTests(SocketioPeer socketio, GraphqlWsPeer graph
 /// graphql-transport-ws offer) reach the attackers, every case gets its verdict in the report, and the run ends.
 /// </summary>
 [Trait("Category", "Integration")]
-[Collection(ProbesCollection.Name)]
+[Collection(HostileProbesCollection.Name)]
 public sealed class ProtocolCaseRunTests : IClassFixture<NodePeers>, IDisposable
 {
     private readonly string _temp = Simcluster.TempFolder("protocol-cases");

@@ -13,7 +13,7 @@ public sealed class IntegrationCollection
 
 /// <summary>
 /// CLI runs with up to a hundred clients whose tests assert counts only (losses, duplicates, count thresholds,
-/// graded exits): every shipped scenario scaled down, handovers, broken session servers. They run one after
+/// graded exits): every shipped scenario scaled down, handovers, the own-server scenarios. They run one after
 /// another, beside <see cref="IntegrationCollection"/>: a busy machine makes their timings worse, never their counts.
 /// </summary>
 [CollectionDefinition(Name)]
@@ -23,8 +23,8 @@ public sealed class ScaledRunsCollection
 }
 
 /// <summary>
-/// Light CLI runs (at most a few dozen clients, bound by their scenario's duration, not by CPU): they run one
-/// after another, beside the heavy collections, which they barely load.
+/// Light CLI runs (at most a few dozen clients, bound by their scenario's duration, not by CPU), the graphql-ws
+/// server's runs among them: they run one after another, beside the heavy collections, which they barely load.
 /// </summary>
 [CollectionDefinition(Name)]
 public sealed class LightRunsCollection
@@ -55,8 +55,9 @@ public sealed class ProbesCollection
 }
 
 /// <summary>
-/// Hostile and malformed servers (each on its own free loopback port): bounded waits for servers that stall,
-/// lie or crash, and the malformed case families against the reference target and Node peers. Timeout-bound like
+/// Hostile, broken and attacked servers (each on its own free loopback port): bounded waits for servers that stall,
+/// lie or crash, deliberately broken session servers, and the malformed case families (frame, handshake and
+/// protocol cases) against the reference target and Node peers. Timeout-bound like
 /// <see cref="ProbesCollection"/>, in a queue of their own.
 /// </summary>
 [CollectionDefinition(Name)]
@@ -67,8 +68,8 @@ public sealed class HostileProbesCollection
 
 /// <summary>
 /// The Dockerfile's clean <c>dotnet publish</c> (minutes of compiling on a 2-core box) and the published silos it
-/// starts: CPU-bound but not timing-sensitive, and shorter than the run queues, so it takes the first slot one of
-/// them frees. The token secret and endpoint runs follow it here.
+/// starts: CPU-bound but not timing-sensitive. It starts beside the run queues (its four minutes started after the
+/// first of them ended would make it the suite's long pole). The token secret and endpoint runs follow it here.
 /// </summary>
 [CollectionDefinition(Name)]
 public sealed class PublishCollection

@@ -10,7 +10,7 @@ namespace SimCluster.Tests.Switching;
 /// Deliberately broken session servers (tests/peers/session-server.js) against switching clients: the report
 /// must show exactly the damage each does, as counted by the server itself.
 /// </summary>
-[Collection(ScaledRunsCollection.Name)]
+[Collection(HostileProbesCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed partial class BrokenSessionServerTests : IClassFixture<NodePeers>, IDisposable
 {

@@ -10,7 +10,7 @@ namespace SimCluster.Tests.Grains.Protocols;
 /// cut off in flight and the server's own counts are the exact ground truth for received, lost and acks.
 /// </summary>
 [Trait("Category", "Integration")]
-[Collection(ProbesCollection.Name)]
+[Collection(LightRunsCollection.Name)]
 public sealed class GraphqlWsServerTests : IClassFixture<NodePeers>, IDisposable
 {
     private const int Clients = 10;
