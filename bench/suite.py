@@ -3,12 +3,12 @@ import collections, datetime, glob, json, os, re, signal, sys, time
 
 KINDS = [  # (kind, test on the command line), first match wins
     ("test host", lambda c: "testhost" in c),
-    ("silo processes", lambda c: re.search(r"simcluster(\.dll)? silo( |$)", c) is not None),
-    ("CLI runs", lambda c: re.search(r"simcluster(\.dll)? run ", c) is not None),
-    ("other CLI commands", lambda c: "simcluster" in c),
+    ("Chromium", lambda c: "chrom" in c),  # before the CLI: its profile folders are named simcluster-...
+    ("silo processes", lambda c: re.search(r"(^|/)simcluster(\.dll)? silo( |$)", c) is not None),
+    ("CLI runs", lambda c: re.search(r"(^|/)simcluster(\.dll)? run ", c) is not None),
+    ("other CLI commands", lambda c: re.search(r"(^|/)simcluster(\.dll)? ", c) is not None),
     ("Dockerfile publish (compilers)", lambda c: any(w in c for w in ("MSBuild", "csc.dll", "VBCSCompiler", " publish"))),
     ("Node peers", lambda c: c.startswith("node") or "/node " in c),
-    ("Chromium", lambda c: "chrom" in c),
     ("redis-server, PostgreSQL", lambda c: "redis" in c or "postgres" in c),
     ("dotnet test, vstest", lambda c: "vstest" in c or "dotnet test" in c),
 ]

@@ -48,6 +48,7 @@ public sealed class SwitchingTests : IDisposable
         var result = await Simcluster.RunAsync("run", "scenarios/switching.yaml", "--clients", "60", "--duration", "25s",
             "--set", "protocol=echo", "--set", "rampUp=1s", "--set", "messages.interval=100ms",
             "--set", "population[0].switching.every=2s..4s", "--no-live", "--out", outDir);
+        Assert.True(Contract.Graded(result.ExitCode, outDir), result.ToString());
         var report = Load(outDir);
         var sent = Count(report, "messages_sent");
         var received = Count(report, "messages_received");

@@ -50,8 +50,7 @@ public sealed class ClusterConnection : IAsyncDisposable
         string description;
         if (string.IsNullOrEmpty(cluster) || cluster == "embedded")
         {
-            host = SiloHost.BuildEmbedded(FreeLoopbackPort(), FreeLoopbackPort());
-            description = "embedded silo";
+            return await StartEmbeddedAsync(wait + TimeSpan.FromSeconds(15), ct);
         }
         else
         {
@@ -133,6 +132,43 @@ public sealed class ClusterConnection : IAsyncDisposable
         || (cluster.StartsWith("redis://", StringComparison.Ordinal) && Uri.TryCreate(cluster, UriKind.Absolute, out _))
             ? null
             : $"--cluster: '{SimCluster.Abstractions.Security.Secrets.Redact(cluster)}' is not 'localhost', 'redis://HOST:PORT' or 'postgres://USER@HOST:PORT/DATABASE'";
+
+    /// <summary>
+    /// The embedded silo on two loopback ports free a moment ago. Another process may take one of them before the silo
+    /// binds it (many runs starting on one machine, as in a test suite): the start is then tried again on fresh ports.
+    /// </summary>
+    private static async Task<ClusterConnection> StartEmbeddedAsync(TimeSpan bound, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var host = SiloHost.BuildEmbedded(FreeLoopbackPort(), FreeLoopbackPort());
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(bound); // a start that hangs
+            try
+            {
+                await host.StartAsync(timeout.Token);
+                return new ClusterConnection(host, "embedded silo");
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                host.Dispose();
+                if (attempt < EmbeddedStartAttempts && IsPortTaken(e)) continue;
+                throw new ClusterUnreachableException($"could not start the embedded silo within {bound.TotalSeconds:0} s: {SiloHost.Explain(e, "")}", e);
+            }
+            catch (Exception)
+            {
+                host.Dispose();
+                throw new OperationCanceledException(ct);
+            }
+        }
+    }
+
+    private const int EmbeddedStartAttempts = 3;
+
+    private static bool IsPortTaken(Exception e) =>
+        e is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse }
+        || (e.InnerException is { } inner && IsPortTaken(inner))
+        || (e is AggregateException all && all.InnerExceptions.Any(IsPortTaken));
 
     public static int FreeLoopbackPort()
     {
