@@ -137,11 +137,13 @@ public sealed class ClusterConnection : IAsyncDisposable
     /// The embedded silo on two loopback ports free a moment ago. Another process may take one of them before the silo
     /// binds it (many runs starting on one machine, as in a test suite): the start is then tried again on fresh ports.
     /// </summary>
-    private static async Task<ClusterConnection> StartEmbeddedAsync(TimeSpan bound, CancellationToken ct)
+    /// <param name="freePort">Where the ports come from (<see cref="FreeLoopbackPort"/>; a test hands out taken ones).</param>
+    internal static async Task<ClusterConnection> StartEmbeddedAsync(TimeSpan bound, CancellationToken ct, Func<int>? freePort = null)
     {
+        freePort ??= FreeLoopbackPort;
         for (var attempt = 1; ; attempt++)
         {
-            var host = SiloHost.BuildEmbedded(FreeLoopbackPort(), FreeLoopbackPort());
+            var host = SiloHost.BuildEmbedded(freePort(), freePort());
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(bound); // a start that hangs
             try
@@ -163,7 +165,7 @@ public sealed class ClusterConnection : IAsyncDisposable
         }
     }
 
-    private const int EmbeddedStartAttempts = 3;
+    internal const int EmbeddedStartAttempts = 3;
 
     private static bool IsPortTaken(Exception e) =>
         e is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse }
