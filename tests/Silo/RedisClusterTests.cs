@@ -189,19 +189,37 @@ internal sealed class RedisCluster : IAsyncDisposable
         var redis = BackgroundProcess.Start("redis-server", ChildProcess.StartInfo("redis-server",
             ["--port", redisPort.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], Path.GetTempPath()));
         await redis.WaitForLineAsync(l => l.Contains("Ready to accept connections", StringComparison.Ordinal), "redis-server starting", TimeSpan.FromSeconds(120));
-        var started = new List<Silo>();
-        for (var i = 0; i < silos; i++)
+        Silo StartSilo(int i)
         {
             var (siloPort, gatewayPort, httpPort) = (BackgroundProcess.FreeLoopbackPort(), BackgroundProcess.FreeLoopbackPort(), BackgroundProcess.FreeLoopbackPort());
             var process = BackgroundProcess.Start($"silo {i + 1}", ChildProcess.StartInfo(Path.Combine(Simcluster.RepoRoot, "simcluster"),
                 ["silo", "--cluster", $"redis://127.0.0.1:{redisPort}", "--silo-port", $"{siloPort}", "--gateway-port", $"{gatewayPort}", "--http-port", $"{httpPort}", .. siloArguments?.Invoke(i) ?? []],
                 Simcluster.RepoRoot));
-            started.Add(new Silo(process, siloPort, gatewayPort, httpPort));
+            return new Silo(process, siloPort, gatewayPort, httpPort);
         }
+        var started = Enumerable.Range(0, silos).Select(StartSilo).ToList();
         var cluster = new RedisCluster(redis, redisPort, started);
         try
         {
-            foreach (var silo in started) await silo.Process.WaitForLineAsync(l => l.StartsWith("silo ready", StringComparison.Ordinal), "the silo starting", TimeSpan.FromSeconds(300));
+            for (var i = 0; i < silos; i++)
+            {
+                // A port free when it was chosen may be taken before the silo checks it (other tests start processes
+                // meanwhile): the silo then exits naming it, and is started again on fresh ports.
+                for (var attempt = 1; ; attempt++)
+                {
+                    var ready = started[i].Process.WaitForLineAsync(l => l.StartsWith("silo ready", StringComparison.Ordinal), "the silo starting", TimeSpan.FromSeconds(300));
+                    try
+                    {
+                        await ready;
+                        break;
+                    }
+                    catch (Exception) when (attempt < 3 && started[i].Process.HasExited && started[i].Process.Output.Contains("is already in use", StringComparison.Ordinal))
+                    {
+                        await started[i].Process.DisposeAsync();
+                        started[i] = StartSilo(i);
+                    }
+                }
+            }
             // Every silo's membership view has all of them active (a run arms on the active silos it sees).
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
             foreach (var silo in started)
