@@ -207,10 +207,9 @@ internal sealed class RedisCluster : IAsyncDisposable
                 // meanwhile): the silo then exits naming it, and is started again on fresh ports.
                 for (var attempt = 1; ; attempt++)
                 {
-                    var ready = started[i].Process.WaitForLineAsync(l => l.StartsWith("silo ready", StringComparison.Ordinal), "the silo starting", TimeSpan.FromSeconds(300));
                     try
                     {
-                        await ready;
+                        await started[i].Process.WaitForLineAsync(l => l.StartsWith("silo ready", StringComparison.Ordinal), "the silo starting", TimeSpan.FromSeconds(300));
                         break;
                     }
                     catch (Exception) when (attempt < 3 && started[i].Process.HasExited && started[i].Process.Output.Contains("is already in use", StringComparison.Ordinal))
