@@ -3,12 +3,12 @@
 # process on this machine. Runs at N/2 and N clients (default N = 10,000) for D seconds (default 60) and
 # appends a table to docs/benchmarks.md: time to connect all, the tool's RSS and managed heap (totals and
 # per-client slope between the two sizes), CPU, GC pauses, echo rate and RTT percentiles.
-#   bench/steady-10k.sh [CLIENTS] [DURATION_SECONDS] [DRIVER]   (DRIVER: websocket-client (default) or lean)
+#   bench/steady-10k.sh [CLIENTS] [DURATION_SECONDS] [DRIVER]   (DRIVER: lean (default) or websocket-client)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 clients="${1:-10000}"
 duration="${2:-60}"
-driver="${3:-websocket-client}"
+driver="${3:-lean}"
 work="$(mktemp -d)"
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 cd "$root"

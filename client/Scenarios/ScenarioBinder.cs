@@ -43,7 +43,7 @@ internal static partial class ScenarioBinder
             d.Add(m.Get("rampUp")!, m.PathOf("rampUp"), $"rampUp ({Units.FormatDuration(rampUp)}) must not be longer than duration ({Units.FormatDuration(total)})");
         var seed = m.Long("seed", long.MinValue, long.MaxValue);
         var protocol = m.Choice<ProtocolKind>("protocol") ?? ProtocolKind.Echo;
-        var driver = m.Choice<ClientDriver>("driver") ?? ClientDriver.WebsocketClient;
+        var driver = m.Choice<ClientDriver>("driver") ?? ClientDrivers.Default;
         var messages = m.Map("messages") is { } mm ? ReadMessages(mm, protocol) : new MessagesSpec();
         var heartbeat = m.Map("heartbeat") is { } hm ? ReadHeartbeat(hm, protocol) : new HeartbeatSpec();
         var json = JsonBinder.Bind(m, protocol, heartbeat);

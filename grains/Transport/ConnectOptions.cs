@@ -70,7 +70,7 @@ public sealed record ConnectOptions
     public LinkProfile Link { get; init; } = LinkProfile.Loopback;
 
     /// <summary>The code above the socket: Websocket.Client (default) or the lean receive loop.</summary>
-    public ClientDriver Driver { get; init; } = ClientDriver.WebsocketClient;
+    public ClientDriver Driver { get; init; } = ClientDrivers.Default;
 
     /// <summary>Watch the server's frames (Close, PONG) below the WebSocket: zombies and client PINGs need it.</summary>
     public bool WatchFrames { get; init; }

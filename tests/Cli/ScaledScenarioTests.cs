@@ -100,7 +100,7 @@ public sealed class StarvedToolTests : IDisposable
         // Once the run is running, the tool gets 50 ms of every 200 (a CPU quota of a quarter core, as a Kubernetes
         // CPU limit throttles it): its sends fall behind their schedule.
         var outDir = Path.Combine(_temp, "starved-out");
-        await Simcluster.RunAsync("version"); // built before the starved run starts
+        await Simcluster.EnsureBuiltAsync(); // built before the starved run starts
         int exit;
         string output;
         {

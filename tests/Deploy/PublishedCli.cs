@@ -22,7 +22,7 @@ public sealed class PublishedCli : IAsyncLifetime
     {
         // The ./simcluster build that the other collections wait for goes first: two compiles at once on a
         // 2-core box slow both, and nothing waits for this publish.
-        await SimCluster.Tests.Support.Simcluster.RunAsync("version");
+        await SimCluster.Tests.Support.Simcluster.EnsureBuiltAsync();
         _root = Directory.CreateTempSubdirectory("simcluster-image-");
         var context = Path.Combine(_root.FullName, "context");
         var output = Path.Combine(_root.FullName, "app");

@@ -27,7 +27,7 @@ public sealed class HostileApiTests(HostileApiTests.MappedLoopbackSilo silo) : I
 
         public async Task InitializeAsync()
         {
-            await Simcluster.RunAsync("version");
+            await Simcluster.EnsureBuiltAsync();
             (_process, var port) = await ControlApiTests.StartSiloAsync(["--http-host", "::ffff:127.0.0.1", "--data-dir", Path.Combine(Temp, "data")], token: null);
             Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(60) };
         }

@@ -87,12 +87,12 @@ public sealed partial class ConservationTests : IClassFixture<NodePeers>, IDispo
     }
 
     private async Task<(JsonObject Report, Dictionary<string, long> Server, ProcessResult Run)> RunAsync(
-        string protocol, string profile, string interval, string lossTimeout, string duration, params string[] peerArgs)
+        string protocol, string profile, string interval, string lossTimeout, string duration, string driver, params string[] peerArgs)
     {
         var session = protocol == "session";
         await using var peer = new Peer(session ? "session-server.js" : "echo-server.js", session ? [string.Join(',', peerArgs.DefaultIfEmpty("correct"))] : peerArgs);
         var port = await peer.Port;
-        var name = $"{protocol}-{profile}-{interval}-{lossTimeout}";
+        var name = $"{protocol}-{profile}-{interval}-{lossTimeout}-{driver}";
         var scenario = Path.Combine(_temp, name + ".yaml");
         await File.WriteAllTextAsync(scenario, $$"""
             name: conservation
@@ -101,6 +101,7 @@ public sealed partial class ConservationTests : IClassFixture<NodePeers>, IDispo
             duration: {{duration}}
             seed: 17
             protocol: {{protocol}}
+            driver: {{driver}}
             messages: { interval: {{interval}}, size: 64, lossTimeout: {{lossTimeout}} }
             network: { profile: {{profile}} }
             """);
@@ -120,13 +121,14 @@ public sealed partial class ConservationTests : IClassFixture<NodePeers>, IDispo
         Count(report, "messages_sent"),
         Count(report, "messages_received") + Count(report, "messages_lost") + Count(report, "messages_interrupted") + Count(report, "messages_unresolved"));
 
+    // Both drivers keep the same books: each case runs one of them, so both meet every server mode.
     [Theory]
-    [InlineData("100ms", "1s")]   // many messages inside their window at the end
-    [InlineData("400ms", "300ms")] // interval >= lossTimeout: loss is booked before anything else happens
-    [InlineData("250ms", "250ms")]
-    public async Task Echo_lost_and_duplicated_equal_what_the_server_dropped_and_duplicated(string interval, string lossTimeout)
+    [InlineData("100ms", "1s", "lean")]   // many messages inside their window at the end
+    [InlineData("400ms", "300ms", "lean")] // interval >= lossTimeout: loss is booked before anything else happens
+    [InlineData("250ms", "250ms", "websocket-client")]
+    public async Task Echo_lost_and_duplicated_equal_what_the_server_dropped_and_duplicated(string interval, string lossTimeout, string driver)
     {
-        var (report, server, run) = await RunAsync("echo", "ethernet", interval, lossTimeout, "3s", "drop-every:7", "dup-every:5");
+        var (report, server, run) = await RunAsync("echo", "ethernet", interval, lossTimeout, "3s", driver, "drop-every:7", "dup-every:5");
 
         Assert.True(server["dropped"] > 0 && server["duplicated"] > 0, run.ToString());
         Assert.Equal(server["messages"], Count(report, "messages_sent"));
@@ -141,11 +143,11 @@ public sealed partial class ConservationTests : IClassFixture<NodePeers>, IDispo
     }
 
     [Theory]
-    [InlineData("100ms", "1s")]
-    [InlineData("400ms", "300ms")]
-    public async Task Session_lost_and_duplicated_equal_what_the_server_discarded_dropped_and_duplicated(string interval, string lossTimeout)
+    [InlineData("100ms", "1s", "websocket-client")]
+    [InlineData("400ms", "300ms", "lean")]
+    public async Task Session_lost_and_duplicated_equal_what_the_server_discarded_dropped_and_duplicated(string interval, string lossTimeout, string driver)
     {
-        var (report, server, run) = await RunAsync("session", "ethernet", interval, lossTimeout, "3s", "discard-every:7", "drop-every:4", "dup-every:5");
+        var (report, server, run) = await RunAsync("session", "ethernet", interval, lossTimeout, "3s", driver, "discard-every:7", "drop-every:4", "dup-every:5");
 
         Assert.True(server["discarded"] > 0 && server["dropped"] > 0 && server["duplicated"] > 0, run.ToString());
         Assert.Equal(server["received"], Count(report, "messages_sent"));
@@ -158,15 +160,15 @@ public sealed partial class ConservationTests : IClassFixture<NodePeers>, IDispo
 
     /// <summary>Offered load is the schedule, whatever the link: no fire skipped, none added.</summary>
     [Theory]
-    [InlineData("echo", "ethernet")]
-    [InlineData("echo", "4g")]
-    [InlineData("echo", "satellite")]
-    [InlineData("session", "ethernet")]
-    [InlineData("session", "4g")]
-    [InlineData("session", "satellite")]
-    public async Task What_the_server_received_is_the_planned_load_on_slow_links(string protocol, string profile)
+    [InlineData("echo", "ethernet", "lean")]
+    [InlineData("echo", "4g", "websocket-client")]
+    [InlineData("echo", "satellite", "lean")]
+    [InlineData("session", "ethernet", "websocket-client")]
+    [InlineData("session", "4g", "lean")]
+    [InlineData("session", "satellite", "websocket-client")]
+    public async Task What_the_server_received_is_the_planned_load_on_slow_links(string protocol, string profile, string driver)
     {
-        var (report, server, run) = await RunAsync(protocol, profile, "200ms", "3s", "4s");
+        var (report, server, run) = await RunAsync(protocol, profile, "200ms", "3s", "4s", driver);
 
         var expected = Clients * 4.0 / 0.2; // clients x (duration - rampUp) / interval
         var received = protocol == "session" ? server["received"] : server["messages"];

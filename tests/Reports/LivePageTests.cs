@@ -22,7 +22,7 @@ public sealed class LivePageTests(Xunit.Abstractions.ITestOutputHelper output)
     [Fact]
     public async Task An_embedded_runs_live_page_draws_each_second_and_ends_on_the_reports_numbers()
     {
-        await Simcluster.RunAsync("version"); // builds the CLI before any clock starts
+        await Simcluster.EnsureBuiltAsync(); // builds the CLI before any clock starts
         var folder = Simcluster.TempFolder("live-embedded");
         try
         {
@@ -57,7 +57,7 @@ public sealed class LivePageOnClusterTests(Xunit.Abstractions.ITestOutputHelper 
     [Fact]
     public async Task A_cluster_runs_live_page_on_a_silo_draws_each_second_and_ends_on_the_reports_numbers()
     {
-        await Simcluster.RunAsync("version");
+        await Simcluster.EnsureBuiltAsync();
         await using var cluster = await RedisCluster.StartAsync(silos: 2);
         var folder = Simcluster.TempFolder("live-cluster");
         try

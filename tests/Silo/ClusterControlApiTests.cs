@@ -17,7 +17,7 @@ public sealed class ClusterControlApiTests(Xunit.Abstractions.ITestOutputHelper 
     [Fact]
     public async Task A_run_started_on_one_silo_is_listed_streamed_stopped_and_fetched_through_another()
     {
-        await Simcluster.RunAsync("version"); // builds the CLI once, before any clock starts
+        await Simcluster.EnsureBuiltAsync(); // builds the CLI once, before any clock starts
         var folder = Simcluster.TempFolder("cluster-api");
         await using var cluster = await RedisCluster.StartAsync(silos: 2, i => ["--data-dir", Path.Combine(folder, $"data-{i}")]);
         try

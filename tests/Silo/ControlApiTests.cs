@@ -28,7 +28,7 @@ public sealed class ControlApiTests(ControlApiTests.TokenSilo silo, Xunit.Abstra
 
         public async Task InitializeAsync()
         {
-            await Simcluster.RunAsync("version");
+            await Simcluster.EnsureBuiltAsync();
             (_process, HttpPort) = await StartSiloAsync(["--data-dir", Path.Combine(Temp, "data")], Token);
             Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{HttpPort}"), Timeout = TimeSpan.FromSeconds(60) };
             Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);

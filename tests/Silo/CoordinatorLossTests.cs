@@ -19,7 +19,7 @@ public sealed class CoordinatorLossTests(Xunit.Abstractions.ITestOutputHelper ou
     [Fact]
     public async Task The_coordinators_silo_killed_mid_run_is_a_failover_and_the_run_completes_with_every_client_accounted_for()
     {
-        await Simcluster.RunAsync("version"); // builds the CLI once, before any clock starts
+        await Simcluster.EnsureBuiltAsync(); // builds the CLI once, before any clock starts
         await using var cluster = await RedisCluster.StartAsync(silos: 3);
         var folder = Simcluster.TempFolder("coordinator-loss");
         try

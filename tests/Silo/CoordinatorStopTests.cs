@@ -20,7 +20,7 @@ public sealed class CoordinatorStopTests(Xunit.Abstractions.ITestOutputHelper ou
     [Fact]
     public async Task The_coordinators_silo_stopped_mid_run_hands_the_run_over_and_the_report_is_complete()
     {
-        await Simcluster.RunAsync("version"); // builds the CLI once, before any clock starts
+        await Simcluster.EnsureBuiltAsync(); // builds the CLI once, before any clock starts
         await using var cluster = await RedisCluster.StartAsync(silos: 3);
         var folder = Simcluster.TempFolder("coordinator-stop");
         try

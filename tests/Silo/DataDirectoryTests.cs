@@ -57,7 +57,7 @@ public sealed class DataDirectoryStartupTests
     [Fact]
     public async Task A_silo_whose_data_directory_is_unusable_says_so_and_exits_105()
     {
-        await Simcluster.RunAsync("version");
+        await Simcluster.EnsureBuiltAsync();
         var temp = Simcluster.TempFolder("data-dir-silo");
         try
         {

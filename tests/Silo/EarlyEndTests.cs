@@ -19,7 +19,7 @@ public sealed class EarlyEndTests(Xunit.Abstractions.ITestOutputHelper output)
     [Fact]
     public async Task A_run_ended_early_by_a_signal_or_by_losing_its_coordinator_sends_nothing_after_the_command_returned()
     {
-        await Simcluster.RunAsync("version"); // builds the CLI once, before any clock starts
+        await Simcluster.EnsureBuiltAsync(); // builds the CLI once, before any clock starts
         await using var cluster = await RedisCluster.StartAsync(silos: 2);
         var targetPort = BackgroundProcess.FreeLoopbackPort();
         await using var target = BackgroundProcess.Start("simcluster target", ChildProcess.StartInfo(Path.Combine(Simcluster.RepoRoot, "simcluster"),

@@ -19,7 +19,7 @@ public sealed class GracefulDrainTests(Xunit.Abstractions.ITestOutputHelper outp
     [Fact]
     public async Task A_silo_stopped_mid_run_hands_its_clients_and_final_numbers_over_and_the_report_is_complete()
     {
-        await Simcluster.RunAsync("version"); // builds the CLI once, before any clock starts
+        await Simcluster.EnsureBuiltAsync(); // builds the CLI once, before any clock starts
         await using var cluster = await RedisCluster.StartAsync(silos: 3);
         var folder = Simcluster.TempFolder("graceful-drain");
         try

@@ -10,7 +10,7 @@ public sealed class MisconfigurationTests
     public async Task Redis_that_nobody_serves_is_named_by_the_silo_and_by_the_run()
     {
         var port = BackgroundProcess.FreeLoopbackPort(); // free: nothing listens there
-        await Simcluster.RunAsync("version"); // builds the CLI once, before the silo's clock starts
+        await Simcluster.EnsureBuiltAsync(); // builds the CLI once, before the silo's clock starts
         // Both wait out the same Redis connect timeout, independently of each other: side by side, not one after the other.
         var siloExit = Simcluster.RunAsync("silo", "--cluster", $"redis://127.0.0.1:{port}", "--http-port", "0",
             "--silo-port", $"{BackgroundProcess.FreeLoopbackPort()}", "--gateway-port", $"{BackgroundProcess.FreeLoopbackPort()}");
@@ -27,7 +27,7 @@ public sealed class MisconfigurationTests
     public async Task A_second_silo_on_the_same_port_is_refused_at_once()
     {
         var (siloPort, gatewayPort) = (BackgroundProcess.FreeLoopbackPort(), BackgroundProcess.FreeLoopbackPort());
-        await Simcluster.RunAsync("version");
+        await Simcluster.EnsureBuiltAsync();
         await using var first = BackgroundProcess.Start("first silo", ChildProcess.StartInfo(Path.Combine(Simcluster.RepoRoot, "simcluster"),
             ["silo", "--cluster", "localhost", "--silo-port", $"{siloPort}", "--primary-silo-port", $"{siloPort}", "--gateway-port", $"{gatewayPort}", "--http-port", "0"],
             Simcluster.RepoRoot));
@@ -45,7 +45,7 @@ public sealed class MisconfigurationTests
     {
         // --http-port 0 means no HTTP at all; Kestrel left alone would take localhost:5000 and the second silo would fail.
         var primary = BackgroundProcess.FreeLoopbackPort();
-        await Simcluster.RunAsync("version");
+        await Simcluster.EnsureBuiltAsync();
         await using var first = BackgroundProcess.Start("first silo", ChildProcess.StartInfo(Path.Combine(Simcluster.RepoRoot, "simcluster"),
             ["silo", "--cluster", "localhost", "--silo-port", $"{primary}", "--primary-silo-port", $"{primary}", "--gateway-port", $"{BackgroundProcess.FreeLoopbackPort()}", "--http-port", "0"],
             Simcluster.RepoRoot));

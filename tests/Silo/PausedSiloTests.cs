@@ -17,7 +17,7 @@ public sealed class PausedSiloTests(Xunit.Abstractions.ITestOutputHelper output)
     [Fact]
     public async Task A_silo_paused_over_the_final_collection_makes_the_run_partial_and_is_named()
     {
-        await Simcluster.RunAsync("version"); // builds the CLI once, before any clock starts
+        await Simcluster.EnsureBuiltAsync(); // builds the CLI once, before any clock starts
         await using var cluster = await RedisCluster.StartAsync(silos: 3);
         var folder = Simcluster.TempFolder("paused-silo");
         RedisCluster.Silo? paused = null;

@@ -20,7 +20,7 @@ public sealed class PostgresClusterTests(Xunit.Abstractions.ITestOutputHelper ou
     public async Task Two_silos_share_a_postgres_membership_table_and_a_run_spreads_over_both()
     {
         var clock = Stopwatch.StartNew();
-        await Simcluster.RunAsync("version"); // builds the CLI once, before any clock starts
+        await Simcluster.EnsureBuiltAsync(); // builds the CLI once, before any clock starts
         await using var postgres = await PostgresServer.StartAsync();
         var folder = Simcluster.TempFolder("postgres-cluster");
         var silos = new List<(BackgroundProcess Process, int SiloPort, int HttpPort)>();
@@ -103,7 +103,7 @@ public sealed class PostgresClusterTests(Xunit.Abstractions.ITestOutputHelper ou
     [Fact]
     public async Task A_missing_schema_and_an_unreachable_server_are_named_with_what_fixes_them()
     {
-        await Simcluster.RunAsync("version");
+        await Simcluster.EnsureBuiltAsync();
         await using var postgres = await PostgresServer.StartAsync();
         string[] siloArgs() => ["silo", "--cluster", postgres.Spec, "--http-port", "0",
             "--silo-port", $"{BackgroundProcess.FreeLoopbackPort()}", "--gateway-port", $"{BackgroundProcess.FreeLoopbackPort()}"];
@@ -211,7 +211,7 @@ public sealed class PostgresStoreOutageTests(Xunit.Abstractions.ITestOutputHelpe
     [Fact]
     public async Task PostgreSQL_stopped_for_20_s_mid_run_loses_no_silo_and_no_client_and_the_run_completes()
     {
-        await Simcluster.RunAsync("version"); // builds the CLI once, before any clock starts
+        await Simcluster.EnsureBuiltAsync(); // builds the CLI once, before any clock starts
         await using var postgres = await PostgresServer.StartAsync();
         var folder = Simcluster.TempFolder("postgres-outage");
         var silos = new List<(BackgroundProcess Process, int SiloPort, int HttpPort)>();

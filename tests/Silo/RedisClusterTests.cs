@@ -15,7 +15,7 @@ public sealed class RedisClusterTests(Xunit.Abstractions.ITestOutputHelper outpu
     [Fact]
     public async Task A_silo_killed_mid_run_is_reported_and_its_clients_carry_on_on_the_survivors()
     {
-        await Simcluster.RunAsync("version"); // builds the CLI once, before any clock starts
+        await Simcluster.EnsureBuiltAsync(); // builds the CLI once, before any clock starts
         await using var cluster = await RedisCluster.StartAsync(silos: 3);
         var folder = Simcluster.TempFolder("redis-cluster");
         try

@@ -43,7 +43,7 @@ public sealed class StoreOutageTests(Xunit.Abstractions.ITestOutputHelper output
     [Fact]
     public async Task Redis_stopped_for_20_s_mid_run_loses_no_silo_and_no_client_and_the_run_completes()
     {
-        await Simcluster.RunAsync("version"); // builds the CLI once, before any clock starts
+        await Simcluster.EnsureBuiltAsync(); // builds the CLI once, before any clock starts
         await using var cluster = await RedisCluster.StartAsync(silos: 3);
         var folder = Simcluster.TempFolder("store-outage");
         var paused = false;

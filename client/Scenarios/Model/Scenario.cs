@@ -21,7 +21,7 @@ public sealed record Scenario
     public long? Seed { get; init; }
     public ProtocolKind Protocol { get; init; } = ProtocolKind.Echo;
     /// <summary>The code that drives each client's WebSocket (lean: SimCluster's own receive loop, about 20 KB less per client).</summary>
-    public ClientDriver Driver { get; init; } = ClientDriver.WebsocketClient;
+    public ClientDriver Driver { get; init; } = ClientDrivers.Default;
     public MessagesSpec Messages { get; init; } = new();
     /// <summary>The frames of <c>protocol: json</c> (the <c>json</c> block, already in plan form: nothing in it is resolved later); null for every other protocol.</summary>
     public JsonPlan? Json { get; init; }

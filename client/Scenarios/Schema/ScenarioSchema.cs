@@ -99,7 +99,7 @@ public static class ScenarioSchema
                     ("tokenField", Describe(new JsonObject { ["type"] = "string", ["minLength"] = 1 }, "With auth.send: protocol, the connection_init payload property carrying the token.", "token")),
                 ])),
                 ("driver", Describe(Enum<ClientDriver>(),
-                    "The code that drives each client's WebSocket: websocket-client (Websocket.Client) or lean (SimCluster's own receive loop, less memory per client).", ClientDriver.WebsocketClient.Spelled())),
+                    "The code that drives each client's WebSocket: lean (SimCluster's own receive loop, the default: a third of the memory per client) or websocket-client (the Websocket.Client library).", ClientDrivers.Default.Spelled())),
                 ("json", Json()),
                 ("messages", Object("Application messages each client sends and expects back.",
                 [

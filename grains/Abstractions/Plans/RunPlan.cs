@@ -33,7 +33,7 @@ public sealed record RunPlan
     /// <summary>How long clients may take to close cleanly at the end before they are reset.</summary>
     [Id(13)] public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(5);
     [Id(14)] public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
-    [Id(15)] public ClientDriver Driver { get; init; } = ClientDriver.WebsocketClient;
+    [Id(15)] public ClientDriver Driver { get; init; } = ClientDrivers.Default;
     /// <summary>When a silo is lost mid-run: re-activate its clients on the surviving silos (true) or only count them as lost.</summary>
     [Id(40)] public bool ReactivateLostClients { get; init; } = true;
     /// <summary>Indices of the clients that keep an event timeline for the report (sorted; empty = none).</summary>
