@@ -51,6 +51,7 @@ namespace SimCluster.Cli
                 Console.Error.WriteLine("Run './simcluster --help' (or './simcluster COMMAND --help') for usage.");
                 return ExitCodes.InvalidInput;
             }
+            if (parsed.CommandResult.Command.Name is "run" or "silo") SocketCompletions.RunOnEngineThreadUnlessSet();
             return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(40) });
         }
 

@@ -54,7 +54,8 @@ public sealed partial class FaultStream
             try
             {
                 var read = ReceiveAsync(buffer, cancellationToken);
-                if (!read.IsCompleted) _readsInARow = 0;
+                var waited = !read.IsCompleted;
+                if (waited) _readsInARow = 0;
                 else if (++_readsInARow == MaxReadsInARow)
                 {
                     // A server that floods keeps every read completing at once, so the whole read chain above
@@ -64,6 +65,9 @@ public sealed partial class FaultStream
                     await Task.Yield();
                 }
                 n = await read.ConfigureAwait(false);
+                // Until the upgrade is done, what follows a read (parsing the response, setting the client up) is a
+                // connect's work: it leaves the socket engine's thread, which completions run on (SocketCompletions).
+                if (waited && !_scanning) await Task.Yield();
                 // A zero-byte read (the lean driver's idle wait) only says that bytes, or the end, are waiting: the
                 // read that follows takes them, and sees the end if that is what it was.
                 if (buffer.IsEmpty) return 0;

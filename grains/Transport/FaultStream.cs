@@ -219,8 +219,13 @@ public sealed partial class FaultStream : Stream
     {
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
-            var n = await owner._socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-            if (n > 0 && !owner._tlsOpen) await owner.DelayHandshakeBytesAsync(n, cancellationToken).ConfigureAwait(false);
+            var read = owner._socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
+            var waited = !read.IsCompleted;
+            var n = await read.ConfigureAwait(false);
+            if (owner._tlsOpen) return n;
+            if (n > 0) await owner.DelayHandshakeBytesAsync(n, cancellationToken).ConfigureAwait(false);
+            // The handshake's cryptography does not run on the socket engine's thread (SocketCompletions).
+            if (waited) await Task.Yield();
             return n;
         }
 

@@ -32,6 +32,8 @@ public static class SocketOpener
         try
         {
             await ConnectSocketAsync(socket, options, timeout.Token).ConfigureAwait(false);
+            // The connect completed on the socket engine's thread (SocketCompletions): the setup below is not its work.
+            await Task.Yield();
             var target = options.Target;
 
             var random = new Random(options.Seed);
@@ -77,6 +79,7 @@ public static class SocketOpener
         try
         {
             await ConnectSocketAsync(socket, options, timeout.Token).ConfigureAwait(false);
+            await Task.Yield(); // off the socket engine's thread, as in OpenAsync
             return socket;
         }
         catch (Exception e)

@@ -27,7 +27,7 @@ public sealed class TimerWheelTests
     public void A_periodic_timer_fires_once_per_period_never_early()
     {
         var time = new FakeTimeProvider(Start);
-        using var wheel = new TimerWheel(time, runInline: true);
+        using var wheel = new TimerWheel(time, inlineBudget: Timeout.InfiniteTimeSpan);
         var fired = new List<TimeSpan>();
         using var timer = wheel.CreateTimer(_ => fired.Add(Since(time)), null, TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(1));
 
@@ -46,7 +46,7 @@ public sealed class TimerWheelTests
     {
         // 4,096 slots of 1 ms: a 10 s timer shares its slot with the 1.808 s and 5.904 s instants.
         var time = new FakeTimeProvider(Start);
-        using var wheel = new TimerWheel(time, runInline: true);
+        using var wheel = new TimerWheel(time, inlineBudget: Timeout.InfiniteTimeSpan);
         var fired = new List<TimeSpan>();
         using var timer = wheel.CreateTimer(_ => fired.Add(Since(time)), null, TimeSpan.FromSeconds(10), Timeout.InfiniteTimeSpan);
 
@@ -62,7 +62,7 @@ public sealed class TimerWheelTests
     public void Change_moves_a_timer_and_an_infinite_due_time_or_dispose_stops_it()
     {
         var time = new FakeTimeProvider(Start);
-        using var wheel = new TimerWheel(time, runInline: true);
+        using var wheel = new TimerWheel(time, inlineBudget: Timeout.InfiniteTimeSpan);
         var fires = 0;
         var timer = wheel.CreateTimer(_ => fires++, null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
 
@@ -98,7 +98,7 @@ public sealed class TimerWheelTests
     public void After_a_stall_a_periodic_timer_fires_once_and_keeps_its_period_instead_of_a_burst()
     {
         var time = new FakeTimeProvider(Start);
-        using var wheel = new TimerWheel(time, runInline: true);
+        using var wheel = new TimerWheel(time, inlineBudget: Timeout.InfiniteTimeSpan);
         var fired = new List<TimeSpan>();
         using var timer = wheel.CreateTimer(_ => fired.Add(Since(time)), null, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(100));
 
@@ -112,7 +112,7 @@ public sealed class TimerWheelTests
     public void Ten_thousand_clients_each_fire_exactly_once_per_period_at_their_own_phase()
     {
         var time = new FakeTimeProvider(Start);
-        using var wheel = new TimerWheel(time, runInline: true);
+        using var wheel = new TimerWheel(time, inlineBudget: Timeout.InfiniteTimeSpan);
         var random = new Random(7);
         const int clients = 10_000;
         var fires = new int[clients];
@@ -145,7 +145,7 @@ public sealed class TimerWheelTests
     public void A_callback_that_changes_or_disposes_its_own_timer_does_not_break_the_turn()
     {
         var time = new FakeTimeProvider(Start);
-        using var wheel = new TimerWheel(time, runInline: true);
+        using var wheel = new TimerWheel(time, inlineBudget: Timeout.InfiniteTimeSpan);
         var log = new List<string>();
         ITimer? self = null;
         self = wheel.CreateTimer(_ => { log.Add("self"); self!.Dispose(); }, null, TimeSpan.FromMilliseconds(5), TimeSpan.FromMilliseconds(5));
@@ -163,6 +163,40 @@ public sealed class TimerWheelTests
         Pass(time, TimeSpan.FromSeconds(1));
         Assert.Equal(3, log.Count);
         Assert.Equal(0, wheel.Count);
+    }
+
+    [ThreadStatic] private static bool t_turning;
+
+    [Theory]
+    [InlineData(0.5, 1)] // the first callback spends the budget: the other two go to the pool
+    [InlineData(0.0, 0)] // no budget: every callback goes to the pool
+    public async Task Callbacks_run_on_the_turning_thread_until_the_budget_is_spent_and_the_rest_on_the_pool(double budgetMs, int onTurningThread)
+    {
+        var time = new FakeTimeProvider(Start);
+        using var wheel = new TimerWheel(time, inlineBudget: TimeSpan.FromMilliseconds(budgetMs));
+        var turning = new ConcurrentQueue<bool>();
+        var all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var first = 0;
+        List<ITimer> timers = [];
+        for (var i = 0; i < 3; i++)
+        {
+            timers.Add(wheel.CreateTimer(_ =>
+            {
+                turning.Enqueue(t_turning);
+                // The first callback takes 2 ms of the wheel's clock.
+                if (Interlocked.Exchange(ref first, 1) == 0) time.Advance(TimeSpan.FromMilliseconds(2));
+                if (turning.Count == 3) all.TrySetResult();
+            }, null, TimeSpan.FromMilliseconds(10), Timeout.InfiniteTimeSpan));
+        }
+
+        t_turning = true;
+        try { Pass(time, TimeSpan.FromMilliseconds(11)); }
+        finally { t_turning = false; }
+        await all.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(onTurningThread, turning.Count(t => t));
+        Assert.Equal(3 - onTurningThread, turning.Count(t => !t));
+        foreach (var timer in timers) timer.Dispose();
     }
 
     [Fact]

@@ -21,7 +21,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, SiloCaseResults caseRes
     private static readonly TimeSpan SelfStopMargin = TimeSpan.FromMinutes(1);
     private ClientRuntime? _client;
     private RunPlan _plan = null!;
-    private IGrainTimer? _selfStop;
+    private ITimer? _selfStop;
     private int _index;
 
     public Task Arm(RunPlan plan, int clientIndex, SourceSlot source)
@@ -45,12 +45,10 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, SiloCaseResults caseRes
     public Task Start(DateTime startAtUtc)
     {
         // A client must never outlive its run: if the coordinator (or its silo) is gone and no Stop comes,
-        // the client stops itself a minute after the run's planned end.
-        _selfStop = this.RegisterGrainTimer(_ => Stop(), new GrainTimerCreationOptions
-        {
-            DueTime = TimeSpan.FromTicks(Math.Max(0, (startAtUtc + _plan.Duration + _plan.StopGrace + SelfStopMargin - time.GetUtcNow().UtcDateTime).Ticks)),
-            Period = Timeout.InfiniteTimeSpan,
-        });
+        // the client stops itself a minute after the run's planned end. A wheel timer, not a grain timer: one
+        // per client, and an Orleans timer adds a .NET timer and its registration with the activation to each.
+        var due = TimeSpan.FromTicks(Math.Max(0, (startAtUtc + _plan.Duration + _plan.StopGrace + SelfStopMargin - time.GetUtcNow().UtcDateTime).Ticks));
+        _selfStop = wheel.CreateTimer(_ => ((IClientTurns)this).Post(() => _ = Stop()), null, due, Timeout.InfiniteTimeSpan);
         _client?.Start(startAtUtc);
         if (_client is not null) started.Started(_plan.RunId, _index, StopOnOwnTurn);
         return Task.CompletedTask;
@@ -94,6 +92,7 @@ public sealed class ClientGrain(SiloMetrics siloMetrics, SiloCaseResults caseRes
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         if (_plan is not null) started.Gone(_plan.RunId, _index);
+        _selfStop?.Dispose();
         _client?.Dispose();
         return Task.CompletedTask;
     }
