@@ -45,67 +45,58 @@ public sealed class ClusterConnection : IAsyncDisposable
         TimeSpan? responseTimeout = null, TimeSpan? gatewayListRefreshPeriod = null)
     {
         var wait = joinWait ?? DefaultJoinWait;
-        JoinRetry? retry = null;
-        IHost host;
-        string description;
-        if (string.IsNullOrEmpty(cluster) || cluster == "embedded")
+        if (string.IsNullOrEmpty(cluster) || cluster == "embedded") return await StartEmbeddedAsync(wait + TimeSpan.FromSeconds(15), ct);
+        // PostgreSQL: the server and the schema are checked first, so a wrong address or a missing
+        // `simcluster db init` is named at once instead of surfacing as an Orleans gateway timeout.
+        PostgresClustering? postgres = null;
+        if (PostgresClustering.IsPostgres(cluster))
         {
-            return await StartEmbeddedAsync(wait + TimeSpan.FromSeconds(15), ct);
+            postgres = PostgresClustering.Parse(cluster, passwordFile, Environment.GetEnvironmentVariable);
+            try { await postgres.CheckAsync(ct); }
+            catch (PostgresClusteringException e) { throw new ClusterUnreachableException(e.Message, e); }
         }
-        else
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        // The host's own "Hosting failed to start" and its stack trace: the failure is explained below instead.
+        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Error)
+            .AddFilter("Microsoft.Extensions.Hosting", LogLevel.None)
+            // A gateway refresh that fails (the membership store briefly unreachable) keeps the gateways the client
+            // has: the run goes on, and a stack trace every refresh period would only bury its progress.
+            .AddFilter("Orleans.Messaging.GatewayManager", LogLevel.None);
+        var retry = new JoinRetry(TimeProvider.System.GetUtcNow() + wait, TimeProvider.System);
+        builder.UseOrleansClient(client =>
         {
-            // PostgreSQL: the server and the schema are checked first, so a wrong address or a missing
-            // `simcluster db init` is named at once instead of surfacing as an Orleans gateway timeout.
-            PostgresClustering? postgres = null;
-            if (PostgresClustering.IsPostgres(cluster))
+            client.Services.AddSingleton<IClientConnectionRetryFilter>(retry);
+            if (cluster == "localhost")
             {
-                postgres = PostgresClustering.Parse(cluster, passwordFile, Environment.GetEnvironmentVariable);
-                try { await postgres.CheckAsync(ct); }
-                catch (PostgresClusteringException e) { throw new ClusterUnreachableException(e.Message, e); }
+                client.UseLocalhostClustering(SimCluster.Silo.SiloOptions.DefaultGatewayPort, serviceId: "simcluster", clusterId: "simcluster");
             }
-            var builder = Host.CreateApplicationBuilder();
-            builder.Logging.ClearProviders();
-            // The host's own "Hosting failed to start" and its stack trace: the failure is explained below instead.
-            builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Error)
-                .AddFilter("Microsoft.Extensions.Hosting", LogLevel.None)
-                // A gateway refresh that fails (the membership store briefly unreachable) keeps the gateways the client
-                // has: the run goes on, and a stack trace every refresh period would only bury its progress.
-                .AddFilter("Orleans.Messaging.GatewayManager", LogLevel.None);
-            retry = new JoinRetry(TimeProvider.System.GetUtcNow() + wait, TimeProvider.System);
-            builder.UseOrleansClient(client =>
+            else if (postgres is not null)
             {
-                client.Services.AddSingleton<IClientConnectionRetryFilter>(retry);
-                if (cluster == "localhost")
+                client.UseAdoNetClustering(o =>
                 {
-                    client.UseLocalhostClustering(SimCluster.Silo.SiloOptions.DefaultGatewayPort, serviceId: "simcluster", clusterId: "simcluster");
-                }
-                else if (postgres is not null)
-                {
-                    client.UseAdoNetClustering(o =>
-                    {
-                        o.Invariant = PostgresClustering.Invariant;
-                        o.ConnectionString = postgres.ConnectionString;
-                    });
-                    client.Configure<ClusterOptions>(o => { o.ClusterId = "simcluster"; o.ServiceId = "simcluster"; });
-                }
-                else if (cluster.StartsWith("redis://", StringComparison.Ordinal) && Uri.TryCreate(cluster, UriKind.Absolute, out var redis))
-                {
-                    client.UseRedisClustering(redis.Authority);
-                    client.Configure<ClusterOptions>(o => { o.ClusterId = "simcluster"; o.ServiceId = "simcluster"; });
-                }
-                else
-                {
-                    throw new ArgumentException(SpecError(cluster) ?? cluster);
-                }
-                // A gateway that died is only dropped from the client's list when the list is refreshed (every minute by
-                // default), and a call it swallowed only fails after the response timeout (30 s): a run's driver asking
-                // for progress every second must move to a live gateway within seconds of a silo's loss.
-                client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = gatewayListRefreshPeriod ?? DefaultGatewayListRefreshPeriod);
-                client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = responseTimeout ?? DefaultResponseTimeout);
-            });
-            host = builder.Build();
-            description = $"cluster {postgres?.Display ?? SimCluster.Abstractions.Security.Secrets.Redact(cluster)}";
-        }
+                    o.Invariant = PostgresClustering.Invariant;
+                    o.ConnectionString = postgres.ConnectionString;
+                });
+                client.Configure<ClusterOptions>(o => { o.ClusterId = "simcluster"; o.ServiceId = "simcluster"; });
+            }
+            else if (cluster.StartsWith("redis://", StringComparison.Ordinal) && Uri.TryCreate(cluster, UriKind.Absolute, out var redis))
+            {
+                client.UseRedisClustering(redis.Authority);
+                client.Configure<ClusterOptions>(o => { o.ClusterId = "simcluster"; o.ServiceId = "simcluster"; });
+            }
+            else
+            {
+                throw new ArgumentException(SpecError(cluster) ?? cluster);
+            }
+            // A gateway that died is only dropped from the client's list when the list is refreshed (every minute by
+            // default), and a call it swallowed only fails after the response timeout (30 s): a run's driver asking
+            // for progress every second must move to a live gateway within seconds of a silo's loss.
+            client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = gatewayListRefreshPeriod ?? DefaultGatewayListRefreshPeriod);
+            client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = responseTimeout ?? DefaultResponseTimeout);
+        });
+        var host = builder.Build();
+        var description = $"cluster {postgres?.Display ?? SimCluster.Abstractions.Security.Secrets.Redact(cluster)}";
 
         // The retry filter ends the wait; this bound only catches a start that hangs inside one attempt.
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -118,10 +109,10 @@ public sealed class ClusterConnection : IAsyncDisposable
         {
             host.Dispose();
             if (ct.IsCancellationRequested) throw new OperationCanceledException(ct);
-            var cause = retry?.Last ?? e;
-            throw new ClusterUnreachableException(retry?.Last is SiloUnavailableException
-                ? $"no silo has joined {description} within {wait.TotalSeconds:0.###} s (its membership table lists no gateway): start one with `./simcluster silo --cluster {SimCluster.Abstractions.Security.Secrets.Redact(cluster!)}`, or wait longer with --cluster-wait"
-                : $"could not reach {description} within {wait.TotalSeconds:0.###} s: {SiloHost.Explain(cause, cluster ?? "")}", e);
+            var cause = retry.Last ?? e;
+            throw new ClusterUnreachableException(retry.Last is SiloUnavailableException
+                ? $"no silo has joined {description} within {wait.TotalSeconds:0.###} s (its membership table lists no gateway): start one with `./simcluster silo --cluster {SimCluster.Abstractions.Security.Secrets.Redact(cluster)}`, or wait longer with --cluster-wait"
+                : $"could not reach {description} within {wait.TotalSeconds:0.###} s: {SiloHost.Explain(cause, cluster)}", e);
         }
         return new ClusterConnection(host, description);
     }
